@@ -1,0 +1,371 @@
+"""The ``gqap`` command line: generate, inspect, solve and evaluate instances.
+
+Further command groups (``bench``, ``train``, ``figure``) live next to the code they drive
+and are attached through ``PLUGINS``: each module exposes ``register(subparsers)``.
+Errors print one line to stderr and exit non-zero; ``--debug`` shows the traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import importlib.util
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from gqap.errors import GQAPError
+
+PLUGINS = ("bench.cli", "bench.figures_cli", "solvers.dqn.cli")
+
+
+# ---------------------------------------------------------------------------------------
+# small helpers shared by plugins
+# ---------------------------------------------------------------------------------------
+def parse_key_values(pairs: Sequence[str] | None, what: str = "option") -> dict[str, str]:
+    """Turn ['a=1', 'b=x'] into {'a': '1', 'b': 'x'}; a pair without '=' is an error."""
+    out: dict[str, str] = {}
+    for pair in pairs or ():
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise GQAPError(f"{what}: expected KEY=VALUE, got {pair!r}")
+        out[key.strip().replace("-", "_")] = value.strip()
+    return out
+
+
+def positive_float(text: str) -> float:
+    """argparse type: a finite number > 0."""
+    try:
+        x = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not (x > 0 and np.isfinite(x)):
+        raise argparse.ArgumentTypeError(f"must be a positive number, got {text!r}")
+    return x
+
+
+def _fmt(x: Any) -> str:
+    if x is None:
+        return "-"
+    if isinstance(x, float):
+        return f"{x:.6g}"
+    return str(x)
+
+
+def _emit(text: str, out: str | None) -> None:
+    if out:
+        from gqap.io import write_text_atomic
+
+        write_text_atomic(out, text)
+        print(f"wrote {out}", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+
+
+# ---------------------------------------------------------------------------------------
+# generate
+# ---------------------------------------------------------------------------------------
+def _cmd_generate_offloading(args: argparse.Namespace) -> int:
+    from gqap.generators import generate_offloading
+    from gqap.io import dumps, instance_to_dict
+
+    model = {k: v for k, v in (("N", args.N), ("N_hat", args.N_hat),
+                               ("convention", args.convention)) if v is not None}
+    inst = generate_offloading(np.random.default_rng(args.seed), args.users, args.gpus,
+                               args.bmax, b_hat=args.b_hat, kappa=args.kappa,
+                               name=args.name or "", seed=args.seed, **model)
+    _emit(dumps(instance_to_dict(inst)), args.output)
+    return 0
+
+
+def _cmd_generate_gqap(args: argparse.Namespace) -> int:
+    from gqap.generators import generate_gqap
+    from gqap.io import cordeau_text, dumps, instance_to_dict
+
+    inst = generate_gqap(np.random.default_rng(args.seed), args.facilities, args.sites,
+                         args.capacity_ratio, name=args.name or "", seed=args.seed)
+    text = cordeau_text(inst) if args.format == "cordeau" else dumps(instance_to_dict(inst))
+    _emit(text, args.output)
+    return 0
+
+
+def _cmd_generate_set(args: argparse.Namespace) -> int:
+    from gqap.instance_sets import SETS, get_set, write_set
+
+    if args.list or not args.name:
+        for s in SETS.values():
+            print(f"{s.name:10s} v{s.version}  {len(s.cases()):5d} files  {s.description}")
+        return 0 if args.list else 2
+    get_set(args.name)
+    out = args.output or f"instances/{args.name}"
+    path = write_set(args.name, out, progress=True)
+    print(f"wrote {len(get_set(args.name).cases())} instances and {path}")
+    return 0
+
+
+# ---------------------------------------------------------------------------------------
+# info
+# ---------------------------------------------------------------------------------------
+def instance_info(inst: Any) -> dict[str, Any]:
+    """Family, sizes and basic statistics of an instance, as plain values."""
+    from gqap.instances import OffloadingInstance
+
+    if isinstance(inst, OffloadingInstance):
+        lat = inst.local_step_latency
+        edge1 = inst.edge_step_latency(1)
+        return {
+            "family": "offloading", "name": inst.name, "users": inst.n_users, "G": inst.G,
+            "B_max": inst.B_max, "N": inst.N, "N_hat": inst.N_hat,
+            "convention": inst.convention,
+            "edge_step_latency_b1_s": edge1,
+            "edge_step_latency_bmax_s": inst.edge_step_latency(max(1, inst.max_granted)),
+            "local_step_latency_s": {"min": lat.min(), "mean": lat.mean(), "max": lat.max()},
+            "alpha": {"min": inst.alpha.min(), "mean": inst.alpha.mean(),
+                      "max": inst.alpha.max()},
+            "request_time_s": {"min": inst.request_time.min(),
+                               "max": inst.request_time.max()},
+            "content_hash": inst.content_hash(),
+        }
+    return {
+        "family": "gqap", "name": inst.name, "facilities": inst.n, "sites": inst.m,
+        "v": inst.v, "capacity_ratio": inst.q.sum() / inst.Q.sum(),
+        "weight": {"min": inst.q.min(), "total": inst.q.sum()},
+        "capacity": {"min": inst.Q.min(), "max": inst.Q.max(), "total": inst.Q.sum()},
+        "traffic_density": float(np.count_nonzero(inst.t)) / inst.t.size,
+        "content_hash": inst.content_hash(),
+    }
+
+
+def _cmd_info(args: argparse.Namespace) -> int:
+    from gqap.instance_sets import MANIFEST, set_summary
+    from gqap.io import read_instance
+
+    path = Path(args.file)
+    if path.is_dir() and (path / MANIFEST).exists():
+        info = {"instance_set": str(path), **set_summary(path)}
+    else:
+        info = instance_info(read_instance(path))
+    if args.json:
+        print(json.dumps(_plain(info), indent=1))
+    else:
+        for key, value in info.items():
+            if isinstance(value, dict):
+                value = ", ".join(f"{k} {_fmt(v)}" for k, v in value.items())
+            print(f"{key:28s} {_fmt(value)}")
+    return 0
+
+
+def _plain(x: Any) -> Any:
+    if isinstance(x, dict):
+        return {k: _plain(v) for k, v in x.items()}
+    if isinstance(x, np.generic):
+        return x.item()
+    return x
+
+
+# ---------------------------------------------------------------------------------------
+# solve / evaluate / solvers
+# ---------------------------------------------------------------------------------------
+def _cmd_solve(args: argparse.Namespace) -> int:
+    from gqap.io import read_instance, write_solution
+    from solvers import make_solver
+
+    inst = read_instance(args.file)
+    solver = make_solver(args.solver, **parse_key_values(args.opt))
+    result = solver.solve(inst, time_limit=args.time_limit, seed=args.seed)
+    if args.out and result.solution is not None:
+        write_solution(result.solution, args.out, inst, solver=result.solver,
+                       status=str(result.status), objective=result.objective)
+    if args.json:
+        print(json.dumps(result.to_dict()))
+    else:
+        rows = [("solver", result.solver), ("instance", result.instance),
+                ("status", result.status), ("objective", result.objective),
+                ("bound", result.bound), ("wall time (s)", result.wall_time_s)]
+        if inst.family == "offloading" and result.solution is not None:
+            rows.append(("granted users b", result.solution.b))
+            if result.objective is not None:
+                rows.append(("objective per user", result.objective / inst.n_users))
+        rows += [(k, v) for k, v in result.info.items()
+                 if isinstance(v, int | float | str | bool) or v is None]
+        for key, value in rows:
+            print(f"{key:22s} {_fmt(value)}")
+    return 0 if result.status != "error" else 1
+
+
+def _cmd_evaluate(args: argparse.Namespace) -> int:
+    from tabulate import tabulate
+
+    from gqap.evaluation import OffloadingEvaluation, evaluate
+    from gqap.io import read_instance, read_solution
+
+    inst = read_instance(args.file)
+    sol = read_solution(args.solution)
+    ev = evaluate(inst, sol, args.latency_model)
+    out: dict[str, Any] = {"instance": inst.name, "family": inst.family,
+                           "objective": ev.objective, "feasible": ev.feasible,
+                           "violations": list(ev.violations)}
+    if isinstance(ev, OffloadingEvaluation):
+        out.update({"latency_model": ev.latency_model, "b": ev.b,
+                    "mean_pai": float(ev.pai.mean()), "mean_latency_s": float(ev.latency.mean()),
+                    "totals_s": {"l_R": float(ev.l_R.sum()), "l_T": float(ev.l_T.sum()),
+                                 "l_E": float(ev.l_E.sum()), "l_L": float(ev.l_L.sum())}})
+    else:
+        out["loads"] = ev.loads.tolist()
+    if args.json:
+        print(json.dumps(out))
+    else:
+        for key, value in out.items():
+            if key == "violations":
+                value = "; ".join(value) or "none"
+            elif isinstance(value, dict):
+                value = ", ".join(f"{k} {_fmt(v)}" for k, v in value.items())
+            elif isinstance(value, list):
+                value = " ".join(_fmt(v) for v in value)
+            print(f"{key:16s} {_fmt(value)}")
+        if args.per_user and isinstance(ev, OffloadingEvaluation):
+            table = np.column_stack([np.arange(inst.n_users), sol.grant, sol.split, ev.l_R,
+                                     ev.l_T, ev.l_E, ev.l_L, ev.pai, ev.qoe])
+            print(tabulate(table, headers=["user", "grant", "n", "l_R", "l_T", "l_E", "l_L",
+                                           "PAI", "QoE"], floatfmt=".4g"))
+    return 0 if ev.feasible else 1
+
+
+def _cmd_solvers(args: argparse.Namespace) -> int:
+    from solvers import list_solvers
+
+    for spec in list_solvers(args.family):
+        print(f"{spec.name:12s} {'/'.join(spec.families):18s} {spec.summary}")
+    return 0
+
+
+# ---------------------------------------------------------------------------------------
+# parser
+# ---------------------------------------------------------------------------------------
+def build_parser() -> argparse.ArgumentParser:
+    """The full argument parser, plugins included."""
+    p = argparse.ArgumentParser(
+        prog="gqap", description="gqap-bench: instances, solvers and benchmarks for the "
+        "generalized quadratic assignment problem and diffusion-model offloading.")
+    p.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    gen = sub.add_parser("generate", help="generate instances or instance sets",
+                         description="Generate seeded instances; same seed, same bytes.")
+    gsub = gen.add_subparsers(dest="kind", metavar="KIND", required=True)
+    g = gsub.add_parser("offloading", help="one instance of the paper's scenario",
+                        description="One offloading instance (paper Section VI-B).")
+    g.add_argument("--users", type=int, default=20, help="number of users (default 20)")
+    g.add_argument("--gpus", type=int, default=8, help="edge GPUs G (default 8)")
+    g.add_argument("--bmax", type=int, default=18, help="max granted users B_max (default 18)")
+    g.add_argument("--seed", type=int, default=0, help="RNG seed (default 0)")
+    g.add_argument("--convention", choices=["paper", "authors-scripts"], default=None,
+                   help="edge latency convention (default paper)")
+    g.add_argument("--N", type=int, default=None, help="total denoising steps (default 200)")
+    g.add_argument("--N-hat", dest="N_hat", type=int, default=None,
+                   help="steps that must run locally (default 80)")
+    g.add_argument("--b-hat", type=int, default=20, help="batch used by the alpha rule")
+    g.add_argument("--kappa", type=float, default=0.05, help="alpha rule's kappa")
+    g.add_argument("--name", help="instance name (default derived from the parameters)")
+    g.add_argument("-o", "--output", help="output file (default stdout)")
+    g.set_defaults(func=_cmd_generate_offloading)
+
+    g = gsub.add_parser("gqap", help="a random Cordeau-style GQAP",
+                        description="A random GQAP in the style of Cordeau et al. (2006).")
+    g.add_argument("--facilities", type=int, required=True, help="number of facilities n")
+    g.add_argument("--sites", type=int, required=True, help="number of sites m")
+    g.add_argument("--capacity-ratio", type=float, required=True,
+                   help="sum(q)/sum(Q) in (0, 1]")
+    g.add_argument("--seed", type=int, default=0, help="RNG seed (default 0)")
+    g.add_argument("--format", choices=["json", "cordeau"], default="json",
+                   help="file format (default json)")
+    g.add_argument("--name", help="instance name")
+    g.add_argument("-o", "--output", help="output file (default stdout)")
+    g.set_defaults(func=_cmd_generate_gqap)
+
+    g = gsub.add_parser("set", help="a shipped, versioned instance set",
+                        description="Write a named instance set and its manifest.json.")
+    g.add_argument("name", nargs="?", help="set name (see --list)")
+    g.add_argument("--list", action="store_true", help="list the set definitions")
+    g.add_argument("-o", "--output", help="output folder (default instances/NAME)")
+    g.set_defaults(func=_cmd_generate_set)
+
+    i = sub.add_parser("info", help="family, sizes and statistics of an instance",
+                       description="Describe an instance file (JSON or Cordeau text) or an "
+                       "instance-set folder.")
+    i.add_argument("file", help="instance file or set folder")
+    i.add_argument("--json", action="store_true", help="print one JSON object")
+    i.set_defaults(func=_cmd_info)
+
+    s = sub.add_parser("solve", help="solve an instance with a registered solver",
+                       description="Solve an instance; the objective is re-scored by the "
+                       "shared evaluator. Exit status 1 when the solver errs.")
+    s.add_argument("file", help="instance file (JSON or Cordeau text)")
+    s.add_argument("--solver", required=True, help="solver name (see 'gqap solvers')")
+    s.add_argument("--time-limit", type=positive_float, default=None, help="seconds")
+    s.add_argument("--seed", type=int, default=0, help="RNG seed (default 0)")
+    s.add_argument("--opt", action="append", metavar="KEY=VALUE",
+                   help="solver option, repeatable (e.g. --opt split=real)")
+    s.add_argument("--json", action="store_true", help="print one JSON object")
+    s.add_argument("--out", help="also write the solution to this file")
+    s.set_defaults(func=_cmd_solve)
+
+    e = sub.add_parser("evaluate", help="score a solution file",
+                       description="Objective, breakdown and constraint check of a solution; "
+                       "exit status 1 when the solution is infeasible.")
+    e.add_argument("file", help="instance file")
+    e.add_argument("solution", help="solution file (or 'gqap solve --json' output)")
+    e.add_argument("--latency-model", choices=["paper", "dynamic-batch"], default="paper",
+                   help="offloading latency model (default paper)")
+    e.add_argument("--per-user", action="store_true", help="print the per-user breakdown")
+    e.add_argument("--json", action="store_true", help="print one JSON object")
+    e.set_defaults(func=_cmd_evaluate)
+
+    ls = sub.add_parser("solvers", help="list the registered solvers",
+                        description="List registered solvers and the families they support.")
+    ls.add_argument("--family", choices=["offloading", "gqap"], help="only this family")
+    ls.set_defaults(func=_cmd_solvers)
+
+    for module in PLUGINS:
+        if importlib.util.find_spec(module.split(".")[0]) is None:
+            continue
+        try:
+            found = importlib.util.find_spec(module) is not None
+        except ModuleNotFoundError:
+            found = False
+        if found:
+            importlib.import_module(module).register(sub)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``gqap`` console script."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in argv
+    try:
+        args = build_parser().parse_args(argv)
+        return int(args.func(args) or 0)
+    except GQAPError as exc:
+        if debug:
+            raise
+        print(f"gqap: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("gqap: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+    except Exception as exc:  # noqa: BLE001 - the one place that turns bugs into one line
+        if debug:
+            raise
+        print(f"gqap: internal error: {type(exc).__name__}: {exc} (rerun with --debug for "
+              "the traceback)", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

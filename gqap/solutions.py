@@ -1,0 +1,80 @@
+"""Solutions of the two families: plain arrays that cross from solvers to the evaluator."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from gqap.errors import ValidationError
+
+
+@dataclass(frozen=True, eq=False)
+class GQAPSolution:
+    """assignment[i] = site of facility i."""
+
+    assignment: np.ndarray
+
+    def __post_init__(self) -> None:
+        x = np.asarray(self.assignment)
+        if x.ndim != 1:
+            raise ValidationError(f"assignment: expected a 1-D array, got shape {x.shape}")
+        if x.size and not np.issubdtype(x.dtype, np.integer):
+            if not np.all(np.isfinite(x)) or np.any(x != np.round(x)):
+                raise ValidationError("assignment: site indices must be integers")
+        x = x.astype(np.int64)
+        x.flags.writeable = False
+        object.__setattr__(self, "assignment", x)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form: {"assignment": [...]}."""
+        return {"assignment": self.assignment.tolist()}
+
+
+@dataclass(frozen=True, eq=False)
+class OffloadingSolution:
+    """grant[i] says whether user i offloads; split[i] is its split point n_i (steps N..n_i+1
+    run at the edge). Denied users carry n_i = N."""
+
+    grant: np.ndarray
+    split: np.ndarray
+
+    def __post_init__(self) -> None:
+        g = np.asarray(self.grant)
+        s = np.asarray(self.split, dtype=np.float64)
+        if g.ndim != 1 or s.shape != g.shape:
+            raise ValidationError(
+                f"split_points: expected shape {g.shape} like grant, got {s.shape}"
+            )
+        if g.dtype != np.bool_:
+            if not np.all(np.isin(g, (0, 1))):
+                raise ValidationError("grant: values must be booleans or 0/1")
+            g = g.astype(bool)
+        if not np.all(np.isfinite(s)):
+            raise ValidationError("split_points: contains NaN or inf")
+        g = g.copy()
+        g.flags.writeable = False
+        s = s.copy()
+        s.flags.writeable = False
+        object.__setattr__(self, "grant", g)
+        object.__setattr__(self, "split", s)
+
+    @property
+    def b(self) -> int:
+        """Number of granted users (the edge batch size)."""
+        return int(self.grant.sum())
+
+    @property
+    def integer_splits(self) -> bool:
+        """True when every split point is a whole number of steps."""
+        return bool(np.all(self.split == np.round(self.split)))
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form: {"grant": [...], "split_points": [...]}; whole numbers as ints."""
+        split = ([int(v) for v in self.split] if self.integer_splits
+                 else [float(v) for v in self.split])
+        return {"grant": [bool(v) for v in self.grant], "split_points": split}
+
+
+Solution = GQAPSolution | OffloadingSolution

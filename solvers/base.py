@@ -1,0 +1,214 @@
+"""The one solver interface: ``Solver.solve(instance, time_limit=, seed=) -> SolveResult``.
+
+A concrete solver declares its name, the families it supports, an ``Options`` dataclass
+(unknown options are rejected) and implements ``_solve``. The base class times the call,
+re-scores the returned solution with the shared evaluator and downgrades a solver's claim
+when the solution violates a constraint, so no number in a result comes from a solver's
+own bookkeeping.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+import typing
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, ClassVar
+
+import numpy as np
+
+from gqap.errors import GQAPError
+from gqap.evaluation import SENSE, evaluate
+from gqap.instances import Instance
+from gqap.solutions import GQAPSolution, OffloadingSolution, Solution
+
+
+class Status(StrEnum):
+    """Outcome of a solve; ``optimal`` only when the solver proved it."""
+
+    OPTIMAL = "optimal"
+    FEASIBLE = "feasible"
+    TIME_LIMIT = "time_limit"
+    INFEASIBLE = "infeasible"
+    ERROR = "error"
+
+
+@dataclass
+class SolverOutput:
+    """What ``_solve`` returns: the solution, the solver's status claim, a bound, extras."""
+
+    solution: Solution | None
+    status: Status
+    bound: float | None = None
+    info: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SolveResult:
+    """A finished solve; ``objective`` is the evaluator's value of ``solution``."""
+
+    solver: str
+    instance: str
+    family: str
+    status: Status
+    objective: float | None
+    bound: float | None
+    wall_time_s: float
+    solution: Solution | None
+    seed: int
+    time_limit: float | None
+    info: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def sense(self) -> str:
+        """'min' for GQAP, 'max' for offloading."""
+        return SENSE[self.family]
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dictionary (the ``gqap solve --json`` object)."""
+        return {
+            "solver": self.solver, "instance": self.instance, "family": self.family,
+            "status": str(self.status), "objective": self.objective, "bound": self.bound,
+            "sense": self.sense, "wall_time_s": self.wall_time_s, "seed": self.seed,
+            "time_limit": self.time_limit,
+            "solution": self.solution.to_dict() if self.solution is not None else None,
+            "info": _jsonable(self.info),
+        }
+
+
+def _jsonable(x: Any) -> Any:
+    if isinstance(x, dict):
+        return {str(k): _jsonable(v) for k, v in x.items()}
+    if isinstance(x, list | tuple):
+        return [_jsonable(v) for v in x]
+    if isinstance(x, np.ndarray):
+        return _jsonable(x.tolist())
+    if isinstance(x, np.generic):
+        return _jsonable(x.item())
+    if isinstance(x, float) and not math.isfinite(x):
+        return None
+    return x
+
+
+@dataclass(frozen=True)
+class NoOptions:
+    """For solvers without options."""
+
+
+def parse_options(cls: type, solver: str, options: dict[str, Any]) -> Any:
+    """Build an options dataclass, converting CLI strings and rejecting unknown names."""
+    hints = typing.get_type_hints(cls)
+    names = [f.name for f in dataclasses.fields(cls)]
+    kwargs = {}
+    for key, value in options.items():
+        if key not in names:
+            known = ", ".join(names) if names else "none"
+            raise GQAPError(f"solver {solver}: unknown option {key!r} (options: {known})")
+        kwargs[key] = _coerce(value, hints[key], f"solver {solver}: option {key}")
+    try:
+        return cls(**kwargs)
+    except (TypeError, ValueError) as exc:
+        raise GQAPError(f"solver {solver}: {exc}") from exc
+
+
+def _coerce(value: Any, hint: Any, where: str) -> Any:
+    if not isinstance(value, str):
+        return value
+    args = typing.get_args(hint)
+    base = [a for a in args if a is not type(None)] if args else [hint]
+    target = base[0] if base else str
+    if value.lower() == "none" and type(None) in args:
+        return None
+    try:
+        if target is bool:
+            if value.lower() in ("1", "true", "yes", "on"):
+                return True
+            if value.lower() in ("0", "false", "no", "off"):
+                return False
+            raise ValueError(value)
+        if target in (int, float):
+            return target(value)
+    except ValueError as exc:
+        raise GQAPError(f"{where}: cannot read {value!r} as {target.__name__}") from exc
+    return value
+
+
+class Solver(ABC):
+    """Base class of every solver adapter."""
+
+    name: ClassVar[str]
+    families: ClassVar[tuple[str, ...]]
+    version: ClassVar[str] = "1"
+    Options: ClassVar[type] = NoOptions
+
+    def __init__(self, **options: Any) -> None:
+        self.options = parse_options(self.Options, self.name, options)
+
+    def supports(self, instance: Instance) -> bool:
+        """True when the solver handles the instance's family."""
+        return instance.family in self.families
+
+    @abstractmethod
+    def _solve(self, instance: Instance, time_limit: float | None, seed: int) -> SolverOutput:
+        """Solve ``instance``; stay within ``time_limit`` seconds when it is given."""
+
+    def solve(self, instance: Instance, *, time_limit: float | None = None,
+              seed: int = 0) -> SolveResult:
+        """Run the solver, time it and re-score its solution with the shared evaluator."""
+        if not self.supports(instance):
+            raise GQAPError(f"solver {self.name}: does not support the {instance.family} "
+                            f"family (supports {', '.join(self.families)})")
+        if time_limit is not None and not (time_limit > 0 and math.isfinite(time_limit)):
+            raise GQAPError(f"time limit: must be a positive number of seconds, got {time_limit}")
+        start = time.perf_counter()
+        out = self._solve(instance, time_limit, int(seed))
+        wall = time.perf_counter() - start
+        return finish_result(self.name, instance, out, wall, int(seed), time_limit)
+
+
+def finish_result(solver: str, instance: Instance, out: SolverOutput, wall: float, seed: int,
+                  time_limit: float | None) -> SolveResult:
+    """Re-score ``out.solution``; a solution that breaks a constraint turns into an error."""
+    info = dict(out.info)
+    status, objective, solution = out.status, None, out.solution
+    if solution is not None:
+        kind = OffloadingSolution if instance.family == "offloading" else GQAPSolution
+        if not isinstance(solution, kind):
+            raise TypeError(f"solver {solver} returned {type(solution).__name__} "
+                            f"for a {instance.family} instance")
+        ev = evaluate(instance, solution)
+        objective = ev.objective
+        if not ev.feasible:
+            info["violations"] = list(ev.violations)
+            if status in (Status.OPTIMAL, Status.FEASIBLE, Status.TIME_LIMIT):
+                info["claimed_status"] = str(status)
+                status = Status.ERROR
+    elif status in (Status.OPTIMAL, Status.FEASIBLE):
+        info["claimed_status"] = str(status)
+        status = Status.ERROR
+    return SolveResult(solver=solver, instance=instance.name, family=instance.family,
+                       status=status, objective=objective, bound=out.bound, wall_time_s=wall,
+                       solution=solution, seed=seed, time_limit=time_limit, info=info)
+
+
+class Deadline:
+    """Wall-clock budget started at construction; ``None`` means no limit."""
+
+    def __init__(self, time_limit: float | None) -> None:
+        self.start = time.perf_counter()
+        self.limit = time_limit
+
+    def elapsed(self) -> float:
+        """Seconds since the deadline started."""
+        return time.perf_counter() - self.start
+
+    def remaining(self) -> float:
+        """Seconds left (inf without a limit)."""
+        return math.inf if self.limit is None else self.limit - self.elapsed()
+
+    def expired(self) -> bool:
+        """True once the budget is spent."""
+        return self.remaining() <= 0
