@@ -1,0 +1,212 @@
+"""``gqap bench``: run sweeps, write reports, reproduce the committed results.
+
+Attached to the ``gqap`` command through ``gqap.cli.PLUGINS``; heavy imports stay inside
+the handlers so ``gqap --help`` remains fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from gqap.cli import parse_key_values, positive_float
+from gqap.errors import GQAPError
+
+QUICK_FLAGS = ("family", "users", "gpus", "bmax", "facilities", "sites", "capacity_ratio",
+               "cases", "solvers", "time_limit", "seeds", "instance_seed", "opt", "name")
+
+
+def _int_list(text: str) -> list[int]:
+    try:
+        values = [int(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated integers, got {text!r}") from None
+    if not values:
+        raise argparse.ArgumentTypeError("expected at least one integer")
+    return values
+
+
+def _float_list(text: str) -> list[float]:
+    try:
+        values = [float(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated numbers, got {text!r}") from None
+    if not values:
+        raise argparse.ArgumentTypeError("expected at least one number")
+    return values
+
+
+def _names(text: str) -> list[str]:
+    values = [v.strip() for v in text.split(",") if v.strip()]
+    if not values:
+        raise argparse.ArgumentTypeError("expected comma-separated names")
+    return values
+
+
+def _solver_options(pairs: list[str] | None) -> dict[str, dict[str, str]]:
+    out: dict[str, dict[str, str]] = {}
+    for pair in pairs or ():
+        solver, sep, rest = pair.partition(":")
+        if not sep or not solver:
+            raise GQAPError(f"--opt: expected SOLVER:KEY=VALUE, got {pair!r}")
+        out.setdefault(solver, {}).update(parse_key_values([rest], "--opt"))
+    return out
+
+
+def _config_from_args(args: argparse.Namespace) -> Any:
+    from bench.config import load_config, quick_config
+
+    given = [f for f in QUICK_FLAGS if getattr(args, f) not in (None, [])]
+    if args.config:
+        if given:
+            raise GQAPError(f"bench run: --{given[0].replace('_', '-')} describes a quick "
+                            "sweep; give either CONFIG or the quick flags, not both")
+        return load_config(args.config)
+    if not args.family or not args.solvers:
+        raise GQAPError("bench run: give a CONFIG file (e.g. bench/configs/default.toml) or "
+                        "at least --family and --solvers")
+    return quick_config(family=args.family, solvers=args.solvers, users=args.users,
+                        gpus=args.gpus, bmax=args.bmax, facilities=args.facilities,
+                        sites=args.sites, capacity_ratio=args.capacity_ratio,
+                        cases=args.cases or 10, time_limit=args.time_limit or 60.0,
+                        seeds=args.seeds, instance_seed=args.instance_seed or 0,
+                        options=_solver_options(args.opt), name=args.name or "quick")
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from bench.sweep import run_sweep
+
+    config = _config_from_args(args)
+    out = Path(args.out or Path("runs") / config.name)
+    if args.executor != "dask" and args.scheduler:
+        raise GQAPError("bench run: --scheduler needs --executor dask")
+    summary = run_sweep(config, out, executor=args.executor, workers=args.workers,
+                        scheduler=args.scheduler, progress=not args.no_progress)
+    for label, why in summary.skipped_solvers:
+        print(f"skipped solver {label}: {why}", file=sys.stderr)
+    for note in summary.notes:
+        print(f"note: {note}", file=sys.stderr)
+    print(f"{summary.completed} new runs stored ({summary.failed} failed), "
+          f"{summary.already_stored} of {summary.planned} already stored, "
+          f"{summary.references_computed} references computed, in {summary.wall_s:.1f} s")
+    print(f"results: {summary.db_path}")
+    if not args.no_report:
+        from bench.report import write_report
+
+        rep = write_report(out, out / "report")
+        _print_report(rep)
+    return 0
+
+
+def _print_report(rep: Any) -> None:
+    if rep.tables:
+        print("tables:")
+        for p in rep.tables:
+            print(f"  {p}")
+    if rep.figures:
+        print("figures:")
+        for p in rep.figures:
+            print(f"  {p}")
+    for note in rep.notes:
+        print(f"note: {note}", file=sys.stderr)
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from bench.report import write_report
+
+    formats = args.format or ["markdown", "latex", "csv"]
+    out = Path(args.out) if args.out else Path(args.dir) / "report"
+    rep = write_report(Path(args.dir), out, formats=formats, figures=not args.no_figures,
+                       dynamic_batch=args.dynamic_batch)
+    _print_report(rep)
+    return 0
+
+
+def _cmd_reproduce(args: argparse.Namespace) -> int:
+    from bench.reproduce import reproduce
+
+    reproduce(only=args.only, runs_dir=Path(args.runs), results_dir=Path(args.results),
+              workers=args.workers, progress=not args.no_progress)
+    return 0
+
+
+def _formats(text: str) -> list[str]:
+    names = {"latex": "latex", "tex": "latex", "markdown": "markdown", "md": "markdown",
+             "csv": "csv"}
+    out = []
+    for v in _names(text):
+        if v not in names:
+            raise argparse.ArgumentTypeError(f"unknown format {v!r} (latex, markdown, csv)")
+        out.append(names[v])
+    return out
+
+
+def register(subparsers: Any) -> None:
+    """Add ``gqap bench run|report|reproduce``."""
+    bench = subparsers.add_parser("bench", help="benchmark sweeps and reports",
+                                  description="Run benchmark sweeps into a results store "
+                                  "and write tables and figures from it.")
+    sub = bench.add_subparsers(dest="bench_command", metavar="ACTION", required=True)
+
+    r = sub.add_parser(
+        "run", help="run (or resume) a sweep",
+        description="Run every (solver, instance, seed) of a configuration in worker "
+        "processes with enforced time limits, storing one row per run in "
+        "DIR/results.sqlite; rerunning skips stored runs. Without CONFIG the quick flags "
+        "describe a sweep over generated instances.",
+        epilog="example: gqap bench run --family offloading --users 4,8,12 --cases 10 "
+        "--solvers exact,baseline1 --time-limit 10 --seeds 0 --out runs/quick")
+    r.add_argument("config", nargs="?", help="TOML config (a path, or a name in bench/configs)")
+    r.add_argument("--out", help="sweep folder (default runs/CONFIG_NAME)")
+    r.add_argument("--workers", type=int, help="worker processes (default: config, else "
+                   "CPU count)")
+    r.add_argument("--executor", choices=["local", "dask"], default="local",
+                   help="local process pool (default) or a Dask cluster")
+    r.add_argument("--scheduler", help="Dask scheduler address (default: a LocalCluster)")
+    r.add_argument("--no-progress", action="store_true", help="no progress bar")
+    r.add_argument("--no-report", action="store_true", help="do not write DIR/report")
+    q = r.add_argument_group("quick sweep (instead of CONFIG)")
+    q.add_argument("--family", choices=["offloading", "gqap"], help="instance family")
+    q.add_argument("--solvers", type=_names, help="comma-separated solver names")
+    q.add_argument("--users", type=_int_list, help="user counts, e.g. 4,8,12 (offloading)")
+    q.add_argument("--gpus", type=_int_list, help="edge GPU counts G (default 8)")
+    q.add_argument("--bmax", type=_int_list, help="B_max values (default 18)")
+    q.add_argument("--facilities", type=_int_list, help="facility counts (gqap)")
+    q.add_argument("--sites", type=_int_list, help="site counts (gqap)")
+    q.add_argument("--capacity-ratio", type=_float_list, help="capacity ratios (gqap)")
+    q.add_argument("--cases", type=int, help="instances per size (default 10)")
+    q.add_argument("--time-limit", type=positive_float, help="seconds per run (default 60)")
+    q.add_argument("--seeds", type=_int_list, help="solver seeds, e.g. 0,1 (default 0)")
+    q.add_argument("--instance-seed", type=int, help="seed of the instance generation "
+                   "(default 0; recorded with every instance)")
+    q.add_argument("--opt", action="append", metavar="SOLVER:KEY=VALUE",
+                   help="solver option, repeatable (e.g. ga:population=50)")
+    q.add_argument("--name", help="sweep name (default quick)")
+    r.set_defaults(func=_cmd_run)
+
+    p = sub.add_parser("report", help="tables and figures from a sweep folder",
+                       description="Aggregate tables (mean, median, 95%% CI of gap and time "
+                       "per solver and size) and the figures the data supports.")
+    p.add_argument("dir", help="sweep folder holding results.sqlite")
+    p.add_argument("--format", type=_formats, help="latex, markdown and/or csv, "
+                   "comma-separated (default all three)")
+    p.add_argument("--out", help="output folder (default DIR/report)")
+    p.add_argument("--no-figures", action="store_true", help="tables only")
+    p.add_argument("--dynamic-batch", action=argparse.BooleanOptionalAction, default=None,
+                   help="re-score stored solutions under the dynamic-batch latency model "
+                   "(default: as the sweep's config says, on)")
+    p.set_defaults(func=_cmd_report)
+
+    d = sub.add_parser("reproduce", help="regenerate results/ from the paper configs",
+                       description="Run (or resume) the paper-reproduction sweeps into "
+                       "runs/ and write their tables and figures into results/.")
+    d.add_argument("--only", type=_names, help="comma-separated config names")
+    d.add_argument("--runs", default="runs", help="sweep folders (default runs)")
+    d.add_argument("--results", default="results", help="output folder (default results)")
+    d.add_argument("--workers", type=int, help="worker processes (default CPU count)")
+    d.add_argument("--no-progress", action="store_true", help="no progress bars")
+    d.set_defaults(func=_cmd_reproduce)

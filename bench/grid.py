@@ -1,0 +1,403 @@
+"""Expanding a configuration into the runs of a sweep: (solver label, instance, seed).
+
+Instances are loaded (from a shipped set, a set generated on the fly from its definition,
+files, or seeded generation), filtered and deduplicated by content hash; solvers are
+resolved in the registry (their options validated up front, optional ones skipped with a
+reason when their module does not exist yet). Every run gets a deterministic ``run_id``
+built from the resume key (label, instance hash, seed, config hash).
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from bench.config import ROOT, BenchConfig, InstanceSource, SolverEntry
+from gqap.errors import GQAPError
+from gqap.instances import Instance, OffloadingInstance
+
+HARNESS_VERSION = 1  # bump when a change makes stored runs incomparable
+
+
+@dataclass(frozen=True)
+class InstanceRecord:
+    """A loaded instance with what the harness needs to know about it."""
+
+    name: str
+    instance: Instance = field(repr=False)
+    hash: str
+    family: str
+    size: int
+    secondary: int
+    b_max: int | None
+    params: dict[str, Any]
+    origin: str
+    reference_solver: str | None
+    best_known: float | None = None
+
+
+@dataclass(frozen=True)
+class Run:
+    """One (solver label, instance, seed) of a sweep."""
+
+    run_id: str
+    label: str
+    solver: str
+    target: str | None
+    families: tuple[str, ...]
+    options: dict[str, Any]
+    solver_version: str
+    time_limit: float
+    seed: int
+    config_hash: str
+    instance_hash: str
+    variant: str
+
+    @property
+    def key(self) -> tuple[str, str, int, str]:
+        """The resume key: (label, instance hash, seed, config hash)."""
+        return (self.label, self.instance_hash, self.seed, self.config_hash)
+
+
+@dataclass(frozen=True)
+class ReferenceJob:
+    """An exact reference to compute once per (instance, split variant)."""
+
+    instance_hash: str
+    variant: str
+    solver: str
+    options: dict[str, Any]
+
+
+@dataclass
+class Plan:
+    """The expanded sweep: instances by hash, runs, references to compute, and notes."""
+
+    config: BenchConfig
+    instances: dict[str, InstanceRecord]
+    runs: list[Run]
+    references: list[ReferenceJob]
+    skipped_solvers: list[tuple[str, str]]
+    notes: list[str]
+    unsupported_pairs: int
+
+
+# ---------------------------------------------------------------------------------------
+# helpers
+# ---------------------------------------------------------------------------------------
+def _digest(obj: Any, n: int = 16) -> str:
+    return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()[:n]
+
+
+def run_id(label: str, instance_hash: str, seed: int, config_hash: str) -> str:
+    """Deterministic id of a run: the same resume key always gives the same id."""
+    return _digest([label, instance_hash, int(seed), config_hash], 20)
+
+
+def split_variant(family: str, options: dict[str, Any]) -> str:
+    """The problem variant a run solves: 'integer' or 'real' split points (offloading),
+    '' for GQAP; gaps are measured against the reference of the same variant."""
+    if family != "offloading":
+        return ""
+    return str(options.get("split", "integer"))
+
+
+def resolve_path(path: str, config_source: str) -> Path | None:
+    """An existing path for ``path``: as given, beside the config file, or in the project
+    root (in that order); None when none exists."""
+    p = Path(path)
+    candidates = [p] if p.is_absolute() else [
+        p, Path(config_source).parent / p, ROOT / p]
+    for c in candidates:
+        if c.exists():
+            return c
+    return None
+
+
+def instance_params(inst: Instance) -> dict[str, Any]:
+    """Size parameters used by filters, grouping and reports."""
+    if isinstance(inst, OffloadingInstance):
+        return {"n_users": inst.n_users, "G": inst.G, "B_max": inst.B_max}
+    return {"n": inst.n, "m": inst.m}
+
+
+def _record(inst: Instance, origin: str, ref: str | None,
+            extra: dict[str, Any] | None = None) -> InstanceRecord:
+    params = {**(extra or {}), **instance_params(inst)}
+    if ref == "auto":
+        ref = "exact" if inst.family == "offloading" else None
+    off = isinstance(inst, OffloadingInstance)
+    return InstanceRecord(
+        name=inst.name, instance=inst, hash=inst.content_hash(), family=inst.family,
+        size=inst.size, secondary=inst.G if off else inst.m, b_max=inst.B_max if off else None,
+        params=params, origin=origin, reference_solver=ref)
+
+
+def read_best_known(path: Path) -> dict[str, float]:
+    """Instance name -> best-known objective from a CSV with an 'instance' column and a
+    value column (best_known_cost, best_known, bks, reference or value)."""
+    with path.open(newline="") as fh:
+        reader = csv.DictReader(fh)
+        cols = reader.fieldnames or []
+        value_col = next((c for c in ("best_known_cost", "best_known", "bks", "reference",
+                                      "value") if c in cols), None)
+        if "instance" not in cols or value_col is None:
+            raise GQAPError(f"{path}: a best-known file needs an 'instance' column and one of "
+                            "best_known_cost, best_known, bks, reference, value")
+        out = {}
+        for row in reader:
+            try:
+                out[row["instance"].strip()] = float(row[value_col])
+            except (TypeError, ValueError) as exc:
+                raise GQAPError(f"{path}: bad value {row[value_col]!r} for "
+                                f"{row['instance']!r}") from exc
+    return out
+
+
+# ---------------------------------------------------------------------------------------
+# instance sources
+# ---------------------------------------------------------------------------------------
+def _matches(params: dict[str, Any], where: dict[str, tuple[Any, ...]]) -> bool:
+    return all(params.get(k) in v for k, v in where.items())
+
+
+def _take_cases(items: list[tuple[dict[str, Any], Any]], cases: int | None) -> list[Any]:
+    """Keep the first ``cases`` items of each parameter group (seeds excluded)."""
+    if cases is None:
+        return [it for _, it in items]
+    seen: dict[str, int] = defaultdict(int)
+    out = []
+    for params, it in items:
+        key = json.dumps({k: v for k, v in params.items() if k != "seed"}, sort_keys=True,
+                         default=str)
+        if seen[key] < cases:
+            seen[key] += 1
+            out.append(it)
+    return out
+
+
+def _check_where(src: InstanceSource, known: set[str], where: str) -> None:
+    unknown = sorted(set(src.where) - known)
+    if unknown:
+        raise GQAPError(f"config {where}: 'where' names unknown parameter {unknown[0]!r} "
+                        f"(parameters: {', '.join(sorted(known))})")
+
+
+def _load_set(src: InstanceSource, where: str, config_source: str) -> list[InstanceRecord]:
+    from gqap.instance_sets import MANIFEST, generate_case, get_set, read_manifest, sha256_file
+    from gqap.io import read_instance
+
+    name = src.spec["set"]
+    folder = (resolve_path(src.spec["dir"], config_source) if "dir" in src.spec
+              else ROOT / "instances" / name)
+    if folder is not None and (folder / MANIFEST).exists():
+        rows = read_manifest(folder)["instances"]
+        items = [({**r.get("params", {}), "seed": r.get("seed")}, r) for r in rows]
+        _check_where(src, {k for p, _ in items for k in p} | {"n_users", "G", "B_max"}, where)
+        chosen = _take_cases([(p, r) for p, r in items if _matches(p, src.where)], src.cases)
+        out = []
+        for row in chosen:
+            path = folder / row["file"]
+            if sha256_file(path) != row["sha256"]:
+                raise GQAPError(f"{path}: SHA-256 differs from the manifest; the file was "
+                                "changed after the set was written")
+            out.append(_record(read_instance(path), f"set {name} ({folder}/{row['file']})",
+                               src.reference_solver, {**row.get("params", {}),
+                                                      "seed": row.get("seed")}))
+        return out
+    if "dir" in src.spec:
+        raise GQAPError(f"config {where}: set folder {src.spec['dir']!r} has no {MANIFEST}")
+    cases = get_set(name).cases()
+    items = [({**c.params, "seed": c.seed}, c) for c in cases]
+    _check_where(src, {k for p, _ in items for k in p}, where)
+    chosen = _take_cases([(p, c) for p, c in items if _matches(p, src.where)], src.cases)
+    return [_record(generate_case(c, f"{name}-{Path(c.file).stem}"),
+                    f"set {name} (generated on the fly, seed {c.seed})", src.reference_solver,
+                    {**c.params, "seed": c.seed}) for c in chosen]
+
+
+def _load_path(src: InstanceSource, where: str, config_source: str) -> list[InstanceRecord]:
+    from gqap.io import read_instance
+
+    base = resolve_path(src.spec["path"], config_source)
+    if base is None:
+        raise GQAPError(f"config {where}: path {src.spec['path']!r} not found (looked in the "
+                        f"current folder, beside the config and in {ROOT})")
+    if base.is_dir():
+        pattern = src.spec.get("glob", "*")
+        files = sorted(p for p in base.glob(pattern) if p.is_file()
+                       and not p.name.startswith(".") and p.name != "manifest.json"
+                       and p.suffix.lower() not in (".csv", ".md"))
+        if not files:
+            raise GQAPError(f"config {where}: no instance files match {pattern!r} in {base}")
+    else:
+        files = [base]
+    recs = [_record(read_instance(f), str(f), src.reference_solver) for f in files]
+    _check_where(src, {k for r in recs for k in r.params}, where)
+    return _take_cases([(r.params, r) for r in recs if _matches(r.params, src.where)],
+                       src.cases)
+
+
+def case_seed(*parts: int | float) -> int:
+    """The generation seed of one generated case, derived from the source seed and the
+    case's parameters (recorded with the instance)."""
+    ints = [int(round(p * 1000)) if isinstance(p, float) else int(p) for p in parts]
+    return int(np.random.SeedSequence(ints).generate_state(1)[0])
+
+
+def _load_generated(src: InstanceSource, where: str) -> list[InstanceRecord]:
+    from gqap.generators import generate_gqap, generate_offloading
+
+    s = src.spec
+    n_cases = src.cases or 1
+    out = []
+    if s["generate"] == "offloading":
+        for u in s["users"]:
+            for g in s["G"]:
+                for bm in s["B_max"]:
+                    for c in range(n_cases):
+                        seed = case_seed(s["seed"], 1, u, g, bm, c)
+                        name = f"gen-u{u:03d}-g{g:02d}-b{bm:02d}-c{c:03d}-s{s['seed']}"
+                        try:
+                            inst = generate_offloading(np.random.default_rng(seed), u, g, bm,
+                                                       name=name, seed=seed, **s["model"])
+                        except GQAPError as exc:
+                            raise GQAPError(f"config {where}: {exc}") from exc
+                        out.append(_record(inst, f"generated offloading seed {seed}",
+                                           src.reference_solver, {"seed": seed}))
+    else:
+        for n in s["facilities"]:
+            for m in s["sites"]:
+                for r in s["capacity_ratio"]:
+                    for c in range(n_cases):
+                        seed = case_seed(s["seed"], 2, n, m, r, c)
+                        name = f"gen-{n}-{m}-{int(round(r * 100))}-c{c:03d}-s{s['seed']}"
+                        try:
+                            inst = generate_gqap(np.random.default_rng(seed), n, m, r,
+                                                 name=name, seed=seed)
+                        except GQAPError as exc:
+                            raise GQAPError(f"config {where}: {exc}") from exc
+                        out.append(_record(inst, f"generated gqap seed {seed}",
+                                           src.reference_solver,
+                                           {"capacity_ratio": r, "seed": seed}))
+    _check_where(src, {k for r in out for k in r.params}, where)
+    return [r for r in out if _matches(r.params, src.where)]
+
+
+def load_instances(config: BenchConfig) -> tuple[dict[str, InstanceRecord], list[str]]:
+    """Every instance of the configuration by content hash, and the optional sources that
+    were skipped (with the reason)."""
+    out: dict[str, InstanceRecord] = {}
+    skipped = []
+    for i, src in enumerate(config.instances):
+        where = f"{config.source}: instances[{i}]"
+        try:
+            if src.kind == "set":
+                recs = _load_set(src, where, config.source)
+            elif src.kind == "path":
+                recs = _load_path(src, where, config.source)
+            else:
+                recs = _load_generated(src, where)
+            best = {}
+            if src.best_known:
+                path = resolve_path(src.best_known, config.source)
+                if path is None:
+                    raise GQAPError(f"config {where}: best_known file {src.best_known!r} "
+                                    "not found")
+                best = read_best_known(path)
+        except GQAPError as exc:
+            if not src.optional:
+                raise
+            skipped.append(f"instances[{i}] skipped: {exc}")
+            continue
+        for rec in recs:
+            value = best.get(rec.name)
+            if value is not None:
+                rec = InstanceRecord(**{**rec.__dict__, "best_known": value})
+            out.setdefault(rec.hash, rec)
+    return out, skipped
+
+
+# ---------------------------------------------------------------------------------------
+# solvers
+# ---------------------------------------------------------------------------------------
+def resolve_solver(entry: SolverEntry) -> tuple[tuple[str, ...], str]:
+    """(families, version) of a configured solver; raises GQAPError when it cannot run
+    (unknown, module missing, bad options)."""
+    from solvers.base import parse_options
+    from solvers.registry import register, solver_class, solver_spec
+
+    if entry.target is not None:
+        register(entry.name, entry.target, entry.families or (), "from a bench config")
+    spec = solver_spec(entry.name)
+    if not spec.installed:
+        raise GQAPError(f"solver {entry.name}: module {spec.target.split(':')[0]} does not "
+                        "exist yet")
+    cls = solver_class(entry.name)
+    parse_options(cls.Options, entry.name, entry.options)
+    return tuple(entry.families or spec.families), str(getattr(cls, "version", "1"))
+
+
+def config_hash(entry: SolverEntry, time_limit: float, version: str) -> str:
+    """Hash of everything that decides a run's outcome apart from instance and seed."""
+    return _digest({"solver": entry.name, "target": entry.target,
+                    "options": {k: str(v) for k, v in entry.options.items()},
+                    "time_limit": time_limit, "version": version, "harness": HARNESS_VERSION})
+
+
+def expand(config: BenchConfig) -> Plan:
+    """Expand a configuration into its runs and the references they need."""
+    instances, skipped_sources = load_instances(config)
+    entries: list[tuple[SolverEntry, tuple[str, ...], str]] = []
+    skipped = []
+    for entry in config.solvers:
+        try:
+            families, version = resolve_solver(entry)
+        except GQAPError as exc:
+            if not entry.optional:
+                raise
+            skipped.append((entry.label, str(exc)))
+            continue
+        entries.append((entry, families, version))
+    runs = []
+    unsupported = 0
+    variants: dict[str, set[str]] = defaultdict(set)
+    for rec in instances.values():
+        for entry, families, version in entries:
+            if rec.family not in families or not entry.accepts_size(rec.size):
+                unsupported += 1
+                continue
+            tl = entry.time_limit or config.time_limit
+            chash = config_hash(entry, tl, version)
+            variant = split_variant(rec.family, entry.options)
+            variants[rec.hash].add(variant)
+            for seed in entry.seeds or config.seeds:
+                runs.append(Run(run_id(entry.label, rec.hash, seed, chash), entry.label,
+                                entry.name, entry.target, families, dict(entry.options),
+                                version, tl, seed, chash, rec.hash, variant))
+    refs = []
+    missing_ref_solvers = set()
+    for h, vs in variants.items():
+        rec = instances[h]
+        if rec.reference_solver is None:
+            continue
+        try:
+            from solvers.registry import solver_spec
+            if not solver_spec(rec.reference_solver).installed:
+                raise GQAPError("module missing")
+        except GQAPError:
+            missing_ref_solvers.add(rec.reference_solver)
+            continue
+        for v in sorted(vs):
+            refs.append(ReferenceJob(h, v, rec.reference_solver, {"split": v} if v else {}))
+    notes = skipped_sources + [
+        f"reference solver {name} is not available; gaps fall back to best-known or "
+        "best-found values" for name in sorted(missing_ref_solvers)]
+    return Plan(config, instances, runs, refs, skipped, notes, unsupported)

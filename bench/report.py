@@ -1,0 +1,157 @@
+"""``gqap bench report``: tables and figures from a sweep folder's results store.
+
+Gaps are recomputed from the stored references and runs (best-found references move as
+runs land). Only the tables and figures the data supports are written: a curve needs two
+or more x values, a runtime fit three or more sizes, the per-instance breakdown (the
+paper's Fig. 10) a handful of instances. ``README.md`` in the output folder shows every
+table and figure with the sweeps they come from.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bench import plots, references, tables
+from bench.store import DB_NAME, ResultStore
+from gqap.errors import GQAPError
+from gqap.io import write_text_atomic
+
+FORMATS = {"markdown": ("md", tables.to_markdown), "latex": ("tex", tables.to_latex),
+           "csv": ("csv", tables.to_csv)}
+
+
+@dataclass
+class Report:
+    """What a report wrote."""
+
+    out_dir: Path
+    tables: list[Path] = field(default_factory=list)
+    figures: list[Path] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class SweepData:
+    """Rows with current gaps, solver label order, report settings and sweep records."""
+
+    rows: list[dict[str, Any]]
+    order: list[str]
+    settings: dict[str, Any]
+    sweeps: list[dict[str, Any]]
+    name: str
+
+
+def load(sweep_dir: str | Path) -> SweepData:
+    """Read a sweep folder; gaps are recomputed against the current references."""
+    db = Path(sweep_dir) / DB_NAME
+    if not db.exists():
+        raise GQAPError(f"{sweep_dir}: no {DB_NAME} here (run 'gqap bench run' first)")
+    with ResultStore(db, readonly=True) as store:
+        rows = references.assign(store.rows(), store.references())
+        sweeps = store.sweeps()
+    config = json.loads(sweeps[-1]["config"]) if sweeps else {}
+    order = []
+    for s in config.get("solvers", []):
+        entry = {"name": s} if isinstance(s, str) else s
+        order.append(entry.get("label", entry.get("name")))
+    settings = config.get("report", {}) if isinstance(config.get("report"), dict) else {}
+    return SweepData(rows, order, settings, sweeps, config.get("name", Path(sweep_dir).name))
+
+
+def add_dynamic_batch(sweep_dir: str | Path, rows: list[dict[str, Any]]) -> int:
+    """Set ``objective_dynamic`` on every scored offloading row: its stored solution
+    re-scored under the dynamic-batch latency model. Returns the number of rows scored."""
+    from gqap.evaluation import evaluate
+    from gqap.io import solution_from_dict
+
+    cache: dict[str, Any] = {}
+    n = 0
+    with ResultStore.in_dir(sweep_dir, readonly=True) as store:
+        for r in rows:
+            if r["family"] != "offloading" or not tables.ok(r) or not r.get("solution"):
+                continue
+            h = r["instance_hash"]
+            if h not in cache:
+                cache[h] = store.instance(h)
+            sol = solution_from_dict(json.loads(r["solution"]))
+            r["objective_dynamic"] = evaluate(cache[h], sol, "dynamic-batch").objective
+            n += 1
+    return n
+
+
+def _provenance(data: SweepData) -> str:
+    lines = []
+    for s in data.sweeps:
+        wall = f"{s['wall_s']:.0f} s" if s.get("wall_s") is not None else "unfinished"
+        lines.append(f"- sweep {s['sweep_id']} ({s['config_name']}): {s['started_at']} on "
+                     f"{s['host']}, {s['executor']} executor, {s['workers']} workers, "
+                     f"{s['planned']} runs planned, {s['already_stored']} already stored, "
+                     f"{s['completed']} new ({s['failed']} failed), wall {wall}")
+    return "\n".join(lines)
+
+
+def write_report(sweep_dir: str | Path, out_dir: str | Path,
+                 formats: list[str] | tuple[str, ...] = ("markdown", "latex", "csv"),
+                 figures: bool = True, dynamic_batch: bool | None = None) -> Report:
+    """Write the tables (in ``formats``) and figures of a sweep folder into ``out_dir``."""
+    data = load(sweep_dir)
+    out = Path(out_dir)
+    rep = Report(out)
+    rows, order = data.rows, data.order
+    title = str(data.settings.get("title", ""))
+    if not rows:
+        rep.notes.append(f"{sweep_dir}: no runs stored yet; nothing to report")
+        return rep
+    if dynamic_batch is None:
+        dynamic_batch = bool(data.settings.get("dynamic_batch", True))
+    if dynamic_batch:
+        add_dynamic_batch(sweep_dir, rows)
+    fits = tables.runtime_fits(rows, order)
+    max_inst = int(data.settings.get("breakdown_max_instances", 10))
+    candidates = [
+        tables.objective_pivot(rows, order, "users"),
+        tables.objective_pivot(rows, order, "G"),
+        tables.summary_offloading(rows, order),
+        tables.summary_gqap(rows, order),
+        tables.breakdown(rows, order, max_inst),
+        tables.scaling_table(rows, fits),
+        tables.runtime_by_size(rows, order),
+        tables.dynamic_batch_table(rows, order) if dynamic_batch else None,
+        tables.failures_table(rows),
+    ]
+    made = [t for t in candidates if t is not None and t.rows]
+    for t in made:
+        for fmt in formats:
+            ext, render = FORMATS[fmt]
+            rep.tables.append(write_text_atomic(out / f"{t.name}.{ext}", render(t)))
+    names = {t.name for t in made}
+    if figures:
+        if "objective_vs_users" in names:
+            rep.figures.append(plots.objective_curve(rows, order, "users",
+                                                     out / "objective_vs_users.png", title))
+        if "objective_vs_gpus" in names:
+            rep.figures.append(plots.objective_curve(rows, order, "G",
+                                                     out / "objective_vs_gpus.png", title))
+        if "instance_breakdown" in names:
+            rep.figures.append(plots.breakdown(rows, order, out / "instance_breakdown.png",
+                                               title))
+        if fits:
+            rep.figures.append(plots.runtime_scaling(rows, fits, order,
+                                                     out / "runtime_scaling.png"))
+        if any(tables.ok(r) and r.get("gap_per_user") is not None for r in rows):
+            rep.figures.append(plots.gap_distribution(rows, order, out / "gap_distribution.png"))
+        if "dynamic_batch" in names:
+            rep.figures.append(plots.dynamic_batch(rows, order, out / "dynamic_batch.png"))
+    index = [f"# {title or data.name}", "",
+             f"{len(rows)} runs of {len({r['label'] for r in rows})} solvers on "
+             f"{len({r['instance_hash'] for r in rows})} instances, from "
+             f"`gqap bench report` on `{sweep_dir}`.", "", _provenance(data), ""]
+    for t in made:
+        index += [f"## {t.name}", "", tables.to_markdown(t), ""]
+    for f in rep.figures:
+        index += [f"![{f.stem}]({f.name})", ""]
+    rep.tables.append(write_text_atomic(out / "README.md", "\n".join(index)))
+    return rep

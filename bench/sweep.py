@@ -1,0 +1,220 @@
+"""Running a sweep: plan, skip what is stored, execute, re-score, store, refresh gaps.
+
+The parent re-scores every returned solution with the shared evaluator (a worker's own
+objective is never stored unchecked) and commits one row per finished run, so a sweep
+that is killed at any moment and started again ends with exactly one row per run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bench import references
+from bench.config import BenchConfig
+from bench.grid import Plan, Run, expand
+from bench.store import ResultStore, utc_from_unix, utc_now
+from gqap.errors import GQAPError
+
+FAILED = ("error",)
+
+
+@dataclass
+class SweepSummary:
+    """What a sweep did."""
+
+    out_dir: Path
+    db_path: Path
+    planned: int
+    already_stored: int
+    completed: int = 0
+    failed: int = 0
+    references_computed: int = 0
+    wall_s: float = 0.0
+    skipped_solvers: list[tuple[str, str]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    unsupported_pairs: int = 0
+
+
+def _rescore(plan: Plan, run_or_hash: Run | str, result: dict[str, Any]) -> dict[str, Any]:
+    """Objective and breakdown of a returned solution, computed here by the evaluator."""
+    from gqap.evaluation import evaluate
+    from gqap.io import solution_from_dict
+
+    h = run_or_hash if isinstance(run_or_hash, str) else run_or_hash.instance_hash
+    inst = plan.instances[h].instance
+    out: dict[str, Any] = {"status": result["status"], "objective": None, "granted": None,
+                           "mean_pai": None, "mean_latency_s": None,
+                           "error": result.get("error"), "info": dict(result.get("info") or {})}
+    if result.get("solution") is None:
+        if out["status"] in ("optimal", "feasible"):
+            out["status"] = "error"
+            out["error"] = out["error"] or "solver claimed a solution but returned none"
+        return out
+    try:
+        sol = solution_from_dict(result["solution"])
+        ev = evaluate(inst, sol)
+    except GQAPError as exc:
+        out["status"], out["error"] = "error", f"returned solution is unreadable: {exc}"
+        return out
+    out["objective"] = ev.objective
+    worker_obj = result.get("objective")
+    if worker_obj is not None and abs(worker_obj - ev.objective) > 1e-9 * max(
+            1.0, abs(ev.objective)):
+        out["info"]["worker_objective"] = worker_obj
+    if not ev.feasible:
+        out["info"]["violations"] = list(ev.violations)
+        if out["status"] != "error":
+            out["info"]["claimed_status"] = out["status"]
+            out["status"] = "error"
+            out["error"] = out["error"] or f"infeasible solution: {ev.violations[0]}"
+    if inst.family == "offloading":
+        out.update(granted=ev.b, mean_pai=float(ev.pai.mean()),
+                   mean_latency_s=float(ev.latency.mean()))
+    return out
+
+
+def build_row(plan: Plan, run: Run, result: dict[str, Any], sweep_id: int,
+              stored_refs: dict[tuple[str, str], dict[str, float]]) -> dict[str, Any]:
+    """The ``runs`` row of a finished run (solution re-scored, gaps from the references
+    known now; best-found gaps are refreshed after the sweep)."""
+    from gqap.evaluation import SENSE
+
+    rec = plan.instances[run.instance_hash]
+    scored = _rescore(plan, run, result)
+    started = result.get("started_at_unix")
+    row = {
+        "run_id": run.run_id, "solver": run.solver, "label": run.label,
+        "options": run.options, "instance": rec.name, "instance_hash": rec.hash,
+        "family": rec.family, "sense": SENSE[rec.family], "n_users_or_facilities": rec.size,
+        "gpus_or_sites": rec.secondary, "b_max": rec.b_max, "variant": run.variant,
+        "seed": run.seed, "status": scored["status"], "killed": bool(result.get("killed")),
+        "objective": scored["objective"],
+        "objective_per_user": (None if scored["objective"] is None
+                               else scored["objective"] / rec.size),
+        "bound": result.get("bound"), "wall_time_s": result.get("wall_time_s"),
+        "time_limit": run.time_limit,
+        "solver_version": result.get("solver_version") or run.solver_version,
+        "config_hash": run.config_hash, "config_name": plan.config.name, "sweep_id": sweep_id,
+        "started_at": utc_from_unix(started) if started else utc_now(),
+        "finished_at": utc_now(), "granted": scored["granted"], "mean_pai": scored["mean_pai"],
+        "mean_latency_s": scored["mean_latency_s"], "solution": result.get("solution"),
+        "info": scored["info"], "error": scored["error"], "host": socket.gethostname(),
+    }
+    return references.assign([row], stored_refs)[0]
+
+
+def _task(plan: Plan, run: Run) -> dict[str, Any]:
+    from gqap.io import instance_to_dict
+
+    return {"task_id": run.run_id, "kind": "run", "solver": run.solver, "target": run.target,
+            "families": list(run.families), "options": run.options,
+            "time_limit": run.time_limit, "seed": run.seed,
+            "instance": instance_to_dict(plan.instances[run.instance_hash].instance)}
+
+
+def plan_tasks(plan: Plan, store: ResultStore) -> tuple[list[dict[str, Any]], int]:
+    """Tasks still to do (missing references first, then runs not yet stored) and the
+    number of runs already stored."""
+    from gqap.io import instance_to_dict
+
+    attempts = store.reference_attempts()
+    tasks = []
+    for job in plan.references:
+        if (job.instance_hash, job.variant, "exact") in attempts:
+            continue
+        tasks.append({"task_id": f"ref-{job.instance_hash[:16]}-{job.variant or 'any'}",
+                      "kind": "reference", "instance_hash": job.instance_hash,
+                      "variant": job.variant, "solver": job.solver, "target": None,
+                      "families": [], "options": job.options, "seed": 0,
+                      "time_limit": plan.config.reference_time_limit,
+                      "instance": instance_to_dict(plan.instances[job.instance_hash].instance)})
+    done = store.done_keys()
+    pending = [r for r in plan.runs if r.key not in done]
+    tasks += [_task(plan, r) for r in pending]
+    return tasks, len(plan.runs) - len(pending)
+
+
+def run_sweep(config: BenchConfig, out_dir: str | Path, *, executor: str = "local",
+              workers: int | None = None, scheduler: str | None = None,
+              progress: bool = True) -> SweepSummary:
+    """Run (or resume) the sweep of ``config`` into ``out_dir``/results.sqlite."""
+    from tqdm import tqdm
+
+    from bench.executor import run_dask, run_local
+
+    t0 = time.perf_counter()
+    out = Path(out_dir)
+    plan = expand(config)
+    workers = workers or config.workers or os.cpu_count() or 1
+    store = ResultStore.in_dir(out)
+    try:
+        store.put_instances(plan.instances.values())
+        for rec in plan.instances.values():
+            if rec.best_known is not None:
+                store.put_reference(rec.hash, "", "best_known", rec.best_known,
+                                    "best-known file of the config")
+        tasks, already = plan_tasks(plan, store)
+        summary = SweepSummary(out, store.path, len(plan.runs), already,
+                               skipped_solvers=plan.skipped_solvers, notes=plan.notes,
+                               unsupported_pairs=plan.unsupported_pairs)
+        sweep_id = store.start_sweep(config.name, config.raw, executor, workers,
+                                     socket.gethostname(), len(plan.runs), already)
+        refs = store.references()
+        runs = {r.run_id: r for r in plan.runs}
+        bar = tqdm(total=len(tasks), desc=config.name, unit="run", file=sys.stderr,
+                   disable=not progress, dynamic_ncols=True, smoothing=0.05)
+        bar.set_postfix(failed=0)
+
+        def on_result(task: dict[str, Any], result: dict[str, Any]) -> None:
+            if task["kind"] == "reference":
+                _store_reference(plan, store, task, result, refs)
+                summary.references_computed += 1
+            else:
+                row = build_row(plan, runs[task["task_id"]], result, sweep_id, refs)
+                if store.insert_run(row):
+                    summary.completed += 1
+                    if row["status"] in FAILED or row["killed"]:
+                        summary.failed += 1
+                        bar.set_postfix(failed=summary.failed)
+            bar.update(1)
+
+        kw = dict(kill_grace_s=config.kill_grace_s, setup_timeout_s=config.setup_timeout_s)
+        try:
+            if not tasks:
+                pass
+            elif executor == "local":
+                run_local(tasks, on_result, workers=workers, log_dir=out / "logs", **kw)
+            elif executor == "dask":
+                run_dask(tasks, on_result, workers=workers, scheduler=scheduler, **kw)
+            else:
+                raise GQAPError(f"executor: must be local or dask, got {executor!r}")
+        finally:
+            bar.close()
+        store.refresh_gaps()
+        summary.wall_s = time.perf_counter() - t0
+        store.finish_sweep(sweep_id, summary.completed, summary.failed, summary.wall_s)
+        return summary
+    finally:
+        store.close()
+
+
+def _store_reference(plan: Plan, store: ResultStore, task: dict[str, Any],
+                     result: dict[str, Any], refs: dict[tuple[str, str], dict[str, float]]) -> None:
+    h, variant = task["instance_hash"], task["variant"]
+    scored = _rescore(plan, h, result)
+    source = (f"{task['solver']} {json.dumps(task['options'], sort_keys=True)} "
+              f"v{result.get('solver_version')}, {result.get('wall_time_s') or 0:.3g} s")
+    if scored["status"] == "optimal" and scored["objective"] is not None:
+        store.put_reference(h, variant, "exact", scored["objective"], source)
+        refs.setdefault((h, variant), {})["exact"] = scored["objective"]
+    else:
+        store.put_reference(h, variant, "exact", None,
+                            f"failed ({scored['status']}: {scored['error'] or 'no proof'}); "
+                            + source)
