@@ -123,7 +123,10 @@ class WorkerProcess:
             status, error = "error", (f"killed after {now - self.sent_at:.1f} s of setup "
                                       "(import, construction) before the solve call began")
         else:
-            code = self.proc.poll()
+            try:
+                code = self.proc.wait(timeout=2)
+            except subprocess.TimeoutExpired:
+                code = None
             status, error = "error", f"worker process died (exit code {code})"
         return {"status": status, "objective": None, "bound": None,
                 "wall_time_s": now - (self.started_at or self.sent_at), "solution": None,
@@ -280,7 +283,7 @@ def run_dask(tasks: list[dict[str, Any]], on_result: ResultHandler, *, workers: 
         client = Client(scheduler)
     else:
         cluster = LocalCluster(n_workers=max(1, workers), threads_per_worker=1,
-                               processes=True, dashboard_address=None)
+                               processes=True, dashboard_address=":0")
         client = Client(cluster)
     try:
         futures = {}

@@ -73,7 +73,7 @@ def _rescore(plan: Plan, run_or_hash: Run | str, result: dict[str, Any]) -> dict
         if out["status"] != "error":
             out["info"]["claimed_status"] = out["status"]
             out["status"] = "error"
-            out["error"] = out["error"] or f"infeasible solution: {ev.violations[0]}"
+        out["error"] = out["error"] or f"infeasible solution: {ev.violations[0]}"
     if inst.family == "offloading":
         out.update(granted=ev.b, mean_pai=float(ev.pai.mean()),
                    mean_latency_s=float(ev.latency.mean()))

@@ -95,6 +95,7 @@ def main() -> int:
         proto.write(json.dumps(obj) + "\n")
         proto.flush()
 
+    print(f"bench worker {os.getpid()} ready", file=sys.stderr, flush=True)
     send({"event": "ready", "pid": os.getpid()})
     for line in sys.stdin.buffer:
         if not line.strip():

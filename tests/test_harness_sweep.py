@@ -1,0 +1,240 @@
+"""The sweep harness end to end: rows and gaps, resume (also after SIGKILL), killed and
+crashing solvers, the Dask executor, the quick flag form."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import ROOT
+from harness_solvers import TEST_SOLVERS
+
+from bench.config import config_from_dict
+from bench.store import ResultStore
+from bench.sweep import run_sweep
+from gqap.cli import main
+from gqap.evaluation import evaluate
+from gqap.instance_sets import read_set
+from gqap.io import solution_from_dict
+from solvers import solve
+
+TINY = {inst.content_hash(): inst for inst in read_set(ROOT / "instances" / "tiny")}
+TESTS = Path(__file__).resolve().parent
+
+
+def _target(name: str, **kw) -> dict:
+    fam = ["gqap"] if name == "test-randfit" else ["offloading"]
+    return {"name": name, "target": TEST_SOLVERS[name], "families": fam, **kw}
+
+
+def _rows(out: Path) -> list[dict]:
+    with ResultStore.in_dir(out, readonly=True) as store:
+        return store.rows(latest_only=False)
+
+
+def test_sweep_3_solvers_6_instances_2_seeds_gives_36_rows_with_correct_gaps(tmp_path):
+    cfg = config_from_dict({
+        "name": "t36", "time_limit": 20, "seeds": [0, 1],
+        "solvers": [{"name": "exact"}, {"name": "baseline1"}, {"name": "baseline3"}],
+        "instances": [{"set": "tiny"}]})
+    summary = run_sweep(cfg, tmp_path, workers=2, progress=False)
+    assert (summary.planned, summary.completed, summary.failed) == (36, 36, 0)
+    assert summary.references_computed == 6
+    rows = _rows(tmp_path)
+    assert len(rows) == 36
+    assert len({(r["label"], r["instance_hash"], r["seed"]) for r in rows}) == 36
+    assert len({r["run_id"] for r in rows}) == 36
+    optimum = {h: solve("exact", inst).objective for h, inst in TINY.items()}
+    for r in rows:
+        inst = TINY[r["instance_hash"]]
+        sol = solution_from_dict(json.loads(r["solution"]))
+        value = evaluate(inst, sol).objective
+        opt = optimum[r["instance_hash"]]
+        assert r["objective"] == pytest.approx(value, rel=1e-12)
+        assert r["objective_per_user"] == pytest.approx(value / inst.n_users, rel=1e-12)
+        assert (r["reference"], r["reference_kind"]) == (pytest.approx(opt, rel=1e-12), "exact")
+        assert r["gap_abs"] == pytest.approx(opt - value, abs=1e-9)
+        assert r["gap_per_user"] == pytest.approx((opt - value) / inst.n_users, abs=1e-9)
+        assert r["gap_rel"] == pytest.approx((opt - value) / abs(opt), abs=1e-9)
+        assert r["family"] == "offloading" and r["sense"] == "max"
+        assert r["n_users_or_facilities"] == inst.n_users and r["gpus_or_sites"] == inst.G
+        assert r["wall_time_s"] > 0 and r["time_limit"] == 20
+        assert r["mean_pai"] == pytest.approx(float(evaluate(inst, sol).pai.mean()))
+        if r["solver"] == "exact":
+            assert r["status"] == "optimal" and r["gap_abs"] == pytest.approx(0, abs=1e-12)
+        else:
+            assert r["status"] == "feasible" and r["gap_abs"] >= -1e-9
+    # everyone-local is strictly worse than the optimum somewhere on this set
+    assert max(r["gap_abs"] for r in rows if r["solver"] == "baseline3") > 0.1
+    # one config hash per solver label, shared by its seeds and instances
+    assert len({(r["label"], r["config_hash"]) for r in rows}) == 3
+    again = run_sweep(cfg, tmp_path, workers=2, progress=False)
+    assert (again.completed, again.already_stored, again.references_computed) == (0, 36, 0)
+    assert len(_rows(tmp_path)) == 36
+
+
+def test_hanging_crashing_raising_and_infeasible_solvers_are_recorded(tmp_path):
+    cfg = config_from_dict({
+        "name": "bad", "time_limit": 0.3, "kill_grace_s": 0.5, "seeds": [0],
+        "solvers": [_target("test-hang"), _target("test-crash"), _target("test-raise"),
+                    _target("test-infeasible"), {"name": "exact"}],
+        "instances": [{"set": "tiny", "where": {"n_users": [6], "B_max": [3]}}]})
+    t0 = time.monotonic()
+    summary = run_sweep(cfg, tmp_path, workers=2, progress=False)
+    assert time.monotonic() - t0 < 30
+    rows = {(r["label"], r["instance"]): r for r in _rows(tmp_path)}
+    assert len(rows) == 5 and summary.failed == 4
+    for (label, _), r in rows.items():
+        if label == "test-hang":
+            assert r["status"] == "time_limit" and r["killed"] == 1
+            assert "killed after" in r["error"] and r["objective"] is None
+            assert 0.3 * 1.1 + 0.5 - 0.05 <= r["wall_time_s"] < 5
+        elif label == "test-crash":
+            assert r["status"] == "error" and "exit code 3" in r["error"]
+        elif label == "test-raise":
+            assert r["status"] == "error"
+            assert r["error"] == "RuntimeError: deliberate failure for the harness tests"
+        elif label == "test-infeasible":
+            assert r["status"] == "error" and "b <= B_max" in r["error"]
+            assert json.loads(r["info"])["claimed_status"] == "optimal"
+        else:
+            assert r["status"] == "optimal" and r["gap_abs"] == pytest.approx(0, abs=1e-12)
+
+
+def test_noisy_solver_output_does_not_break_the_protocol(tmp_path):
+    cfg = config_from_dict({
+        "name": "noisy", "time_limit": 5, "seeds": [0, 3],
+        "solvers": [_target("test-sleepy", options={"delay": 0.0})],
+        "instances": [{"set": "tiny", "where": {"n_users": [4], "B_max": [2]}}]})
+    run_sweep(cfg, tmp_path, workers=1, progress=False)
+    rows = _rows(tmp_path)
+    assert sorted(json.loads(r["info"])["seed_seen"] for r in rows) == [0, 3]
+    assert "raw noise on fd 1" in (tmp_path / "logs" / "worker-0.log").read_text()
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    stat = Path(f"/proc/{pid}/stat")
+    return not (stat.exists() and stat.read_text().split(") ")[-1].startswith("Z"))
+
+
+def test_sigkill_mid_sweep_then_resume_leaves_exactly_36_rows(tmp_path):
+    config = tmp_path / "slow.toml"
+    entries = "\n".join(
+        f'[[solvers]]\nname = "test-sleepy"\nlabel = "sleepy-{i}"\n'
+        f'target = "{TEST_SOLVERS["test-sleepy"]}"\nfamilies = ["offloading"]\n'
+        f"options = {{delay = {0.08 + 0.01 * i}}}\n" for i in range(3))
+    config.write_text(f'name = "slow"\ntime_limit = 10\nseeds = [0, 1]\n{entries}\n'
+                      '[[instances]]\nset = "tiny"\n')
+    out = tmp_path / "out"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(TESTS), str(ROOT)])}
+    cmd = [sys.executable, "-m", "gqap.cli", "bench", "run", str(config), "--out", str(out),
+           "--workers", "2", "--no-progress", "--no-report"]
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    db = out / "results.sqlite"
+    deadline = time.monotonic() + 60
+    n = 0
+    while time.monotonic() < deadline and n < 8:
+        time.sleep(0.05)
+        if db.exists():
+            try:
+                with sqlite3.connect(db) as con:
+                    n = con.execute("SELECT COUNT(*) FROM runs").fetchone()[0]
+            except sqlite3.OperationalError:
+                n = 0
+    proc.send_signal(signal.SIGKILL)
+    proc.communicate()
+    assert proc.returncode == -signal.SIGKILL
+    with sqlite3.connect(db) as con:
+        killed_at = con.execute("SELECT COUNT(*) FROM runs").fetchone()[0]
+    assert 8 <= killed_at < 36
+    # orphaned workers notice their parent is gone and exit
+    pids = [int(line.split()[2]) for log in (out / "logs").glob("*.log")
+            for line in log.read_text().splitlines() if line.startswith("bench worker")]
+    assert pids
+    time.sleep(1.5)
+    assert not [p for p in pids if _pid_alive(p)]
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert f"{36 - killed_at} new runs stored" in done.stdout
+    rows = _rows(out)
+    assert len(rows) == 36
+    assert len({(r["label"], r["instance_hash"], r["seed"], r["config_hash"])
+                for r in rows}) == 36
+    assert all(r["status"] == "feasible" for r in rows)
+
+
+def test_dask_executor_gives_the_same_rows_as_the_local_one(tmp_path):
+    pytest.importorskip("dask.distributed")
+    cfg = config_from_dict({
+        "name": "dask", "time_limit": 20, "seeds": [0],
+        "solvers": [{"name": "exact"}, {"name": "baseline2"}],
+        "instances": [{"set": "tiny", "where": {"n_users": [4, 6]}}]})
+    run_sweep(cfg, tmp_path / "local", workers=1, progress=False)
+    run_sweep(cfg, tmp_path / "dask", executor="dask", workers=1, progress=False)
+    keys = ("run_id", "label", "instance_hash", "seed", "config_hash", "status", "objective",
+            "reference", "reference_kind", "gap_abs", "gap_rel", "solution", "granted")
+
+    def table(p):
+        return sorted(tuple(r[k] for k in keys) for r in _rows(p))
+
+    local, dask = table(tmp_path / "local"), table(tmp_path / "dask")
+    assert len(local) == 8 and local == dask
+    sweeps = ResultStore.in_dir(tmp_path / "dask", readonly=True).sweeps()
+    assert sweeps[-1]["executor"] == "dask"
+
+
+def test_quick_flags_generate_seeded_instances_and_print_report_paths(tmp_path, capsys):
+    out = tmp_path / "quick"
+    code = main(["bench", "run", "--family", "offloading", "--users", "4,6", "--cases", "2",
+                 "--solvers", "exact,baseline3", "--time-limit", "5", "--seeds", "0",
+                 "--out", str(out), "--workers", "1", "--no-progress"])
+    printed = capsys.readouterr().out
+    assert code == 0
+    assert "8 new runs stored (0 failed)" in printed
+    paths = [Path(line.strip()) for line in printed.splitlines() if line.startswith("  ")]
+    assert out / "report" / "summary_offloading.tex" in paths
+    assert out / "report" / "objective_vs_users.png" in paths
+    assert all(p.exists() for p in paths)
+    with ResultStore.in_dir(out, readonly=True) as store:
+        instances = store.instance_rows()
+        assert len(instances) == 4
+        from gqap.generators import generate_offloading
+        for meta in instances:
+            seed = json.loads(meta["params"])["seed"]
+            assert meta["origin"] == f"generated offloading seed {seed}"
+            again = generate_offloading(np.random.default_rng(seed), meta["size"], 8, 18)
+            assert again.content_hash() == meta["instance_hash"]
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["bench", "run", "CFG", "--users", "4"], "give either CONFIG or the quick flags"),
+    (["bench", "run"], "give a CONFIG file"),
+    (["bench", "run", "--family", "offloading", "--solvers", "nope"], "unknown 'nope'"),
+    (["bench", "run", "--family", "offloading", "--solvers", "exact", "--opt",
+      "exact:speed=1"], "unknown option 'speed'"),
+    (["bench", "run", "BAD"], "unknown key 'seed'"),
+    (["bench", "report", "EMPTY"], "no results.sqlite here"),
+])
+def test_bench_errors_are_one_line(tmp_path, capsys, argv, message):
+    (tmp_path / "cfg.toml").write_text('solvers = ["exact"]\n[[instances]]\nset = "tiny"\n')
+    (tmp_path / "bad.toml").write_text('seed = 1\nsolvers = ["exact"]\n'
+                                       '[[instances]]\nset = "tiny"\n')
+    subs = {"CFG": str(tmp_path / "cfg.toml"), "BAD": str(tmp_path / "bad.toml"),
+            "EMPTY": str(tmp_path)}
+    code = main([subs.get(a, a) for a in argv] + (
+        ["--out", str(tmp_path / "o")] if argv[1] == "run" else []))
+    err = capsys.readouterr().err
+    assert code == 1 and message in err, err
+    assert err.count("\n") == 1
