@@ -3,9 +3,14 @@
 For batch b the objective in n is phi(n) = alpha F(n) - c n + const with
 c = L_i(1) - L_e(b, G). Its stationary points solve F(1 - F) = g, g = c / (alpha a_F);
 the one with F >= 1/2 is the local maximum, n2 = b_F + logit(F2) / a_F. On [N_hat, N]
-with F(N_hat) > 1/2 (the paper's setting) phi is strictly concave and clip(n2) is the
-optimum; when N_hat lies below b_F the convex stretch can only make N_hat better, so
-N_hat is compared as well. Everything is vectorised over users and batch sizes.
+with F(N_hat) >= 1/2 (the paper's setting) phi is strictly concave and clip(n2) is the
+optimum. When N_hat lies below b_F, phi decreases up to the local minimum, then rises to
+n2, so N_hat is compared as well. Integer split points: phi is unimodal on the integers
+right of the local minimum, so the best of {floor, ceil} of clip(n2) (and N_hat) wins.
+
+``SplitTable`` holds the per-user constants once and evaluates many batch sizes and
+user subsets without per-user Python objects; the exact solver calls it in its loop.
+``grant_gains`` goes through the evaluator's ``granted_qoe`` instead, as a cross-check.
 """
 
 from __future__ import annotations
@@ -22,6 +27,66 @@ def split_objective(inst: OffloadingInstance, n: np.ndarray, c: np.ndarray) -> n
     return inst.alpha * inst.pai(n) - c * n
 
 
+class SplitTable:
+    """Per-user constants of the inner problem of one instance, for fast repeated solves.
+
+    ``split_gain(le, users)`` returns every listed user's best split n for edge step
+    latency ``le`` and its split gain h = phi(n) - phi(N) >= 0: the QoE that granting adds
+    apart from the transmission term, i.e. the gain of granting is h - l_T(b).
+    """
+
+    def __init__(self, inst: OffloadingInstance, *, integer: bool = True) -> None:
+        self.inst = inst
+        self.integer = integer
+        self.local = inst.local_step_latency
+        self.alpha = inst.alpha
+        with np.errstate(divide="ignore"):
+            # alpha = 0 gives inf: then g = c * inf sends c > 0 to N_hat and c <= 0 to N.
+            self.inv_alpha_aF = 1.0 / (inst.alpha * inst.a_F)
+        self.alpha_F_N = inst.alpha * inst.pai(float(inst.N))
+        self.concave = inst.N_hat >= inst.b_F  # F(N_hat) >= 1/2
+
+    def split_gain(self, le: Any, users: np.ndarray | None = None,
+                   ) -> tuple[np.ndarray, np.ndarray]:
+        """(best split n, split gain h) for edge step latency ``le`` (scalar or (B, 1)).
+
+        ``users`` selects a subset (index array); results broadcast to (len(users),) or
+        (B, len(users)). Integer mode: ties between candidate splits go to the larger n.
+        """
+        inst = self.inst
+        sel = slice(None) if users is None else users
+        alpha = self.alpha[sel]
+        c = self.local[sel] - le
+        N, N_hat = float(inst.N), float(inst.N_hat)
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            # g <= 0 (edge not faster, phi non-decreasing) becomes 0, so n = inf -> N;
+            # g > 1/4 (phi decreasing) gets s = 0 and n < b_F <= N_hat, or is caught by
+            # the left-end comparison below when N_hat < b_F. No masks: np.where with
+            # mixed masks costs several times a multiplication.
+            g = np.fmax(c * self.inv_alpha_aF[sel], 0.0)
+            s1 = 1.0 + np.sqrt(np.fmax(1.0 - 4.0 * g, 0.0))
+            # logit(F2) = log(F2 / (1 - F2)) = log((1 + s)^2 / (4 g)): no cancellation as
+            # g -> 0.
+            n = inst.b_F + np.log(s1 * s1 / (4.0 * g)) / inst.a_F
+        np.clip(n, N_hat, N, out=n)
+        if self.integer:
+            lo, hi = np.floor(n), np.ceil(n)
+            f_lo, f_hi = inst.pai(lo), inst.pai(hi)
+            take_hi = alpha * f_hi - c * hi >= alpha * f_lo - c * lo
+            n = lo + take_hi * (hi - lo)
+            f = f_lo + take_hi * (f_hi - f_lo)
+        else:
+            f = inst.pai(n)
+        if not self.concave:
+            # phi is convex left of b_F: its left end can beat the interior maximum.
+            f_left = inst.pai(N_hat)
+            left = alpha * f_left - c * N_hat > alpha * f - c * n
+            n = np.where(left, N_hat, n)
+            f = np.where(left, f_left, f)
+        h = alpha * f - self.alpha_F_N[sel] + c * (N - n)
+        return n, h
+
+
 def optimal_split(inst: OffloadingInstance, b: Any, *, integer: bool = True) -> np.ndarray:
     """Best split point of every user if granted with batch size b.
 
@@ -30,43 +95,19 @@ def optimal_split(inst: OffloadingInstance, b: Any, *, integer: bool = True) -> 
     larger n; values are float64 either way.
     """
     b_arr = np.asarray(b, dtype=np.float64)
-    scalar = b_arr.ndim == 0
-    le = np.atleast_1d(inst.edge_step_latency(b_arr))[:, None]
-    c = inst.local_step_latency[None, :] - le
-    n = _real_optimum(inst, c)
-    if integer:
-        lo, hi = np.floor(n), np.ceil(n)
-        better_hi = split_objective(inst, hi, c) >= split_objective(inst, lo, c)
-        n = np.where(better_hi, hi, lo)
-    if inst.N_hat < inst.b_F:
-        # phi may be convex near N_hat: the left end can beat the interior maximum.
-        left = np.full_like(n, float(inst.N_hat))
-        n = np.where(split_objective(inst, left, c) > split_objective(inst, n, c), left, n)
-    return n[0] if scalar else n
-
-
-def _real_optimum(inst: OffloadingInstance, c: np.ndarray) -> np.ndarray:
-    """clip(n2) where a stationary maximum exists, N where phi is non-decreasing, else N_hat."""
-    alpha = np.broadcast_to(inst.alpha, c.shape)
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        g = c / (alpha * inst.a_F)
-        disc = 1.0 - 4.0 * g
-        s = np.sqrt(np.where(disc > 0, disc, 0.0))
-        # logit(F2) = log(F2 / (1 - F2)) = 2 log(1 + s) - log(4 g), stable as g -> 0.
-        logit = 2.0 * np.log1p(s) - np.log(4.0 * g)
-        n2 = inst.b_F + logit / inst.a_F
-    n = np.clip(np.where(np.isnan(n2), inst.N, n2), inst.N_hat, inst.N)
-    n = np.where(c <= 0, float(inst.N), n)  # edge not faster: phi is non-decreasing
-    n = np.where((c > 0) & (disc < 0), float(inst.N_hat), n)  # phi decreasing throughout
-    return n
+    le = inst.edge_step_latency(b_arr)
+    if b_arr.ndim:
+        le = np.asarray(le)[:, None]
+    return SplitTable(inst, integer=integer).split_gain(le)[0]
 
 
 def grant_gains(inst: OffloadingInstance, b: Any, *,
                 integer: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """(best split, gain of granting over denying) for every user at batch size(s) b.
 
-    Shapes follow ``optimal_split``. The gain never increases with b: l_T and L_e grow
-    with b and every granted user pays them.
+    Shapes follow ``optimal_split``. The gain is scored by the evaluator's ``granted_qoe``
+    and ``denied_qoe``; it never increases with b, because l_T and L_e grow with b and
+    every granted user pays them.
     """
     from gqap.evaluation import denied_qoe, granted_qoe
 
