@@ -1,0 +1,346 @@
+"""Iterated tabu search for both families (Silva, Coelho and Darvish 2021; Cordeau et al. 2006).
+
+GQAP: best-improvement tabu search over the shift (facility to another site) and swap
+(two facilities on different sites exchange sites) neighbourhoods. Every move is priced in
+O(1) from the contribution matrix of ``solvers.gqap_delta`` and the whole neighbourhood is
+one numpy expression; applying a move updates the matrix in O(n m). Tight capacities are
+crossed by strategic oscillation: the search minimises cost + lambda * overload, where
+lambda grows while the current assignment is overloaded and shrinks while it is feasible,
+so the search can cut through infeasible space and come back; only feasible assignments
+count as best. Moving facility i off site p forbids putting it back on p for a random
+tenure; a tabu move is allowed when it yields a feasible assignment better than the best
+(aspiration). After ``patience`` iterations without a better round best, the search
+restarts from the best assignment perturbed by random shifts.
+
+Offloading: the same search over grant masks. Users interact only through b, so the
+gains of granting over denying, g_i(b), are computed once for every b by the fast split
+routine (``gqap.split.grant_gains``); the value of a mask is sum(denied QoE) + sum of the
+granted users' g_i(b). Moves: grant one user (b + 1, only while b < B_max), deny one
+(b - 1), or exchange a granted and a denied user (b fixed), each priced in O(1).
+
+Without a time limit the search runs a size-based iteration budget (``max_iterations``
+overrides it); with one, it runs until the limit, the budget if given, or ``target``.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from gqap.evaluation import denied_qoe, gqap_cost
+from gqap.instances import GQAPInstance, Instance, OffloadingInstance
+from gqap.solutions import GQAPSolution, OffloadingSolution
+from gqap.split import grant_gains
+from solvers.base import Solver, SolverOutput
+from solvers.gqap_delta import GQAPDelta
+from solvers.options import SplitOptions
+from solvers.termination import Progress, Termination
+
+_INF = math.inf
+_PENALTY_STEP = 0.1  # lambda is multiplied / divided by 1 + this each iteration
+_EXACT_EVERY = 2000  # iterations between exact cost recomputations (rounding drift)
+
+
+@dataclass(frozen=True)
+class TabuOptions(SplitOptions):
+    """``target``: stop once this objective is reached; ``max_iterations``: iteration budget
+    (default: size-based without a time limit, none with one); ``patience``: iterations
+    without a better round best before a perturbation (default: size-based)."""
+
+    target: float | None = None
+    max_iterations: int | None = None
+    patience: int | None = None
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.target is not None and not math.isfinite(self.target):
+            raise ValueError(f"target must be a finite number, got {self.target}")
+        for name in ("max_iterations", "patience"):
+            value = getattr(self, name)
+            if value is not None and value < 1:
+                raise ValueError(f"{name} must be >= 1, got {value}")
+
+
+class TabuSolver(Solver):
+    """Iterated tabu search with strategic oscillation (GQAP) or over grant masks."""
+
+    name = "tabu"
+    families = ("offloading", "gqap")
+    version = "1"
+    Options = TabuOptions
+
+    def _solve(self, instance: Instance, time_limit: float | None, seed: int) -> SolverOutput:
+        rng = np.random.default_rng(seed)
+        if isinstance(instance, OffloadingInstance):
+            return _MaskSearch(instance, self.options, time_limit, rng).run()
+        return _GQAPSearch(instance, self.options, time_limit, rng).run()
+
+
+def _termination(options: TabuOptions, time_limit: float | None, default_budget: int,
+                 ) -> Termination:
+    budget = options.max_iterations
+    if budget is None and time_limit is None:
+        budget = default_budget
+    return Termination(time_limit=time_limit, max_iterations=budget, target=options.target)
+
+
+def _pick(rng: np.random.Generator, values: np.ndarray, best: float) -> int:
+    """A random flat index among the entries equal to ``best`` (ties broken by the RNG)."""
+    tol = 1e-9 * max(1.0, abs(best))
+    ties = np.flatnonzero(values <= best + tol)
+    return int(ties[0] if ties.size == 1 else ties[rng.integers(ties.size)])
+
+
+class _GQAPSearch:
+    """Tabu search with strategic oscillation on one GQAP instance."""
+
+    def __init__(self, inst: GQAPInstance, options: TabuOptions, time_limit: float | None,
+                 rng: np.random.Generator) -> None:
+        self.inst, self.rng = inst, rng
+        n, m = inst.n, inst.m
+        self.n, self.m = n, m
+        self.patience = options.patience or max(100, 10 * n)
+        self.tenure = (max(2, n // 5), max(4, n // 2 + 1))
+        self.progress = Progress(_termination(options, time_limit, 200 * n + 2000), "min")
+        self.upper = np.triu(np.ones((n, n), dtype=bool), 1)
+        self.evaluated = 0
+
+    def run(self) -> SolverOutput:
+        inst, rng, prog = self.inst, self.rng, self.progress
+        n, m = self.n, self.m
+        if m == 1:  # a single assignment exists (the instance guarantees it fits)
+            prog.record(float(gqap_cost(inst, np.zeros(n, dtype=np.int64))))
+            return SolverOutput(GQAPSolution(np.zeros(n, dtype=np.int64)), prog.status(None),
+                                info={**prog.info(None), **self._rates(0.0)})
+        D = GQAPDelta(inst, rng.integers(0, m, size=n))
+        # Overload is priced in cost per unit weight; start at the mean cost spread per weight.
+        spread = float(np.mean(D.C.max(axis=1) - D.C.min(axis=1)))
+        lam = max(spread / max(float(inst.q.mean()), 1e-12), 1e-9)
+        lam_min, lam_max = lam * 1e-6, lam * 1e6
+        tabu = np.zeros((n, m), dtype=np.int64)
+        best_x: np.ndarray | None = None
+        round_best, round_iter, perturbations = _INF, 0, 0
+        round_start, fails = 0, 0
+        rows = np.arange(n)
+        reason = prog.stop_reason()
+        search_start = time.perf_counter()
+        while reason is None:
+            it = prog.iteration
+            x = D.x
+            S, dO = D.shift_deltas()
+            dC, dOs = D.swap_deltas(S)
+            over = D.overload
+            best = prog.best
+            tol = 1e-9 * max(1.0, abs(best)) if math.isfinite(best) else 0.0
+            # Shifts.
+            fs = S + lam * dO
+            aspire = (over + dO <= 1e-9) & (D.cost + S < best - tol)
+            blocked = (tabu > it) & ~aspire
+            blocked[rows, x] = True
+            fs[blocked] = _INF
+            # Swaps: tabu when either facility would return to a forbidden site.
+            tb = tabu[:, x] > it
+            fw = dC + lam * dOs
+            aspire = (over + dOs <= 1e-9) & (D.cost + dC < best - tol)
+            invalid = ~self.upper | (x[:, None] == x[None, :])
+            fw[invalid | ((tb | tb.T) & ~aspire)] = _INF
+            n_swaps = int((n * n - np.square(np.bincount(x, minlength=m)).sum()) // 2)
+            self.evaluated += n * (m - 1) + n_swaps
+
+            b_shift, b_swap = fs.min(), fw.min()
+            if not (b_shift < _INF or b_swap < _INF):
+                self._perturb(D, best_x, tabu, fails)
+                prog.step()
+                reason = prog.stop_reason()
+                continue
+            if b_shift <= b_swap:
+                flat = _pick(rng, fs.ravel(), b_shift)
+                i, k = divmod(flat, m)
+                p = int(x[i])
+                D.shift(i, k, S[i, k])
+                tabu[i, p] = it + rng.integers(*self.tenure, endpoint=True)
+            else:
+                flat = _pick(rng, fw.ravel(), b_swap)
+                i, j = divmod(flat, n)
+                p, r = int(x[i]), int(x[j])
+                D.swap(i, j)
+                tabu[i, p] = it + rng.integers(*self.tenure, endpoint=True)
+                tabu[j, r] = it + rng.integers(*self.tenure, endpoint=True)
+            prog.step()
+            if it % _EXACT_EVERY == 0:
+                D.exact_cost()
+
+            if D.feasible:
+                lam = max(lam / (1.0 + _PENALTY_STEP), lam_min)
+                if prog.is_better(D.cost):
+                    prog.record(D.exact_cost())
+                    best_x = D.x.copy()
+                if D.cost < round_best - 1e-9 * max(1.0, abs(round_best)):
+                    round_best, round_iter = D.cost, prog.iteration
+            else:
+                lam = min(lam * (1.0 + _PENALTY_STEP), lam_max)
+            if prog.iteration - round_iter >= self.patience:
+                # Kick harder after every round that failed to improve the best.
+                fails = 0 if prog.best_iteration is not None and \
+                    prog.best_iteration > round_start else fails + 1
+                self._perturb(D, best_x, tabu, fails)
+                perturbations += 1
+                round_best, round_iter = _INF, prog.iteration
+                round_start = prog.iteration
+            reason = prog.stop_reason()
+
+        search_s = time.perf_counter() - search_start
+        info = prog.info(reason)
+        info.update(self._rates(search_s), perturbations=perturbations, final_penalty=lam)
+        solution = GQAPSolution(best_x) if best_x is not None else None
+        return SolverOutput(solution, prog.status(reason), info=info)
+
+    def _rates(self, seconds: float) -> dict[str, Any]:
+        it = self.progress.iteration
+        return {"evaluated_moves": self.evaluated, "search_s": seconds,
+                "moves_per_s": self.evaluated / seconds if seconds > 0 else None,
+                "iterations_per_s": it / seconds if seconds > 0 else None}
+
+    def _perturb(self, D: GQAPDelta, best_x: np.ndarray | None, tabu: np.ndarray,
+                 fails: int) -> None:
+        """Restart from the best assignment (the current one if none), kicked.
+
+        Half the kicks first exchange the whole contents of a used site and another site:
+        with co-located facilities cheap, good assignments form clusters that single
+        shifts and swaps cannot relocate. Then ``strength`` random facilities move to
+        random sites; the strength grows with the rounds that failed to improve the best.
+        """
+        rng, n, m = self.rng, self.n, self.m
+        x = (best_x if best_x is not None else D.x).copy()
+        if m > 1 and rng.random() < 0.5:
+            p = int(rng.choice(np.unique(x)))
+            r = int((p + rng.integers(1, m)) % m)
+            on_p, on_r = x == p, x == r
+            x[on_p], x[on_r] = r, p
+        low = max(2, n // 10)
+        strength = min(n, low + fails)
+        movers = rng.choice(n, size=int(rng.integers(low, strength, endpoint=True)),
+                            replace=False)
+        x[movers] = (x[movers] + rng.integers(1, m, size=movers.size)) % m
+        D.reset(x)
+        tabu.fill(0)
+
+
+class _MaskSearch:
+    """Tabu search over grant masks with every user's gain precomputed for every b."""
+
+    def __init__(self, inst: OffloadingInstance, options: TabuOptions,
+                 time_limit: float | None, rng: np.random.Generator) -> None:
+        self.inst, self.rng, self.options = inst, rng, options
+        n_users = inst.n_users
+        self.n = n_users
+        self.b_max = inst.max_granted
+        self.patience = options.patience or max(20, 2 * n_users)
+        self.tenure = (max(1, n_users // 6), max(2, n_users // 3 + 1))
+        self.progress = Progress(_termination(options, time_limit, 50 * n_users + 200), "max")
+        self.base = float(denied_qoe(inst).sum())
+        # gain[b, i]: gain of granting user i when b users are granted (row 0 unused).
+        self.gain = np.zeros((self.b_max + 2, n_users))
+        if self.b_max:
+            _, g = grant_gains(inst, np.arange(1, self.b_max + 1), integer=options.integer)
+            self.gain[1:self.b_max + 1] = g
+        self.evaluated = 0
+
+    def value(self, grant: np.ndarray) -> float:
+        """Objective of a grant mask with each granted user at its best split."""
+        return self.base + float(self.gain[int(grant.sum())] @ grant)
+
+    def run(self) -> SolverOutput:
+        inst, rng, prog, gain = self.inst, self.rng, self.progress, self.gain
+        n, b_max = self.n, self.b_max
+        grant = np.zeros(n, dtype=bool)
+        if b_max:
+            grant[rng.choice(n, size=int(rng.integers(0, b_max, endpoint=True)),
+                             replace=False)] = True
+        g = grant.astype(np.float64)
+        cur = self.value(grant)
+        prog.record(cur)
+        best_grant = grant.copy()
+        tabu = np.zeros(n, dtype=np.int64)
+        round_best, round_iter, perturbations = cur, 0, 0
+        reason = prog.stop_reason()
+        search_start = time.perf_counter()
+        while reason is None:
+            it = prog.iteration
+            b = int(grant.sum())
+            best = prog.best
+            free = tabu <= it
+            on, off = grant, ~grant
+            # Add user i (b + 1), drop user i (b - 1), exchange granted i for denied j (b).
+            if b < b_max:
+                add = self.base + gain[b + 1] @ g + gain[b + 1]
+                add[on | (~free & ~(add > best))] = -_INF
+            else:
+                add = np.full(n, -_INF)
+            if b > 0:
+                drop = self.base + gain[b - 1] @ g - gain[b - 1]
+                drop[off | (~free & ~(drop > best))] = -_INF
+            else:
+                drop = np.full(n, -_INF)
+            swap = (cur - gain[b])[:, None] + gain[b][None, :]
+            swap[~(on[:, None] & off[None, :])] = -_INF
+            swap[~(free[:, None] & free[None, :]) & ~(swap > best)] = -_INF
+            self.evaluated += n + b * (n - b)
+            cands = np.concatenate([add, drop, swap.ravel()])
+            top = cands.max()
+            if top == -_INF:
+                self._perturb(grant, best_grant, tabu)
+                g = grant.astype(np.float64)
+                cur = self.value(grant)
+                prog.step()
+                reason = prog.stop_reason()
+                continue
+            flat = _pick(rng, -cands, -top)
+            if flat < 2 * n:
+                users = [flat % n]
+            else:
+                users = list(divmod(flat - 2 * n, n))
+            for u in users:
+                grant[u] = ~grant[u]
+                tabu[u] = it + rng.integers(*self.tenure, endpoint=True)
+            g = grant.astype(np.float64)
+            cur = self.value(grant)
+            prog.step()
+            if prog.record(cur):
+                best_grant = grant.copy()
+            if cur > round_best + 1e-9 * max(1.0, abs(round_best)):
+                round_best, round_iter = cur, prog.iteration
+            if prog.iteration - round_iter >= self.patience:
+                self._perturb(grant, best_grant, tabu)
+                g = grant.astype(np.float64)
+                cur = self.value(grant)
+                perturbations += 1
+                round_best, round_iter = cur, prog.iteration
+            reason = prog.stop_reason()
+
+        search_s = time.perf_counter() - search_start
+        b = int(best_grant.sum())
+        split = np.full(n, float(inst.N))
+        if b:
+            n_b, _ = grant_gains(inst, b, integer=self.options.integer)
+            split = np.where(best_grant, n_b, float(inst.N))
+        info = prog.info(reason)
+        info.update(split_mode=self.options.split, b=b, perturbations=perturbations,
+                    evaluated_moves=self.evaluated, search_s=search_s,
+                    moves_per_s=self.evaluated / search_s if search_s > 0 else None)
+        return SolverOutput(OffloadingSolution(best_grant, split), prog.status(reason),
+                            info=info)
+
+    def _perturb(self, grant: np.ndarray, best_grant: np.ndarray, tabu: np.ndarray) -> None:
+        """Restart from the best mask with a few random users flipped (b stays <= B_max)."""
+        rng, n = self.rng, self.n
+        grant[:] = best_grant
+        strength = int(rng.integers(1, max(2, n // 4), endpoint=True))
+        for u in rng.choice(n, size=min(strength, n), replace=False):
+            if grant[u] or grant.sum() < self.b_max:
+                grant[u] = ~grant[u]
+        tabu.fill(0)
