@@ -180,3 +180,43 @@ def test_gains_never_increase_with_b(integer):
     inst = random_offloading(4, 30)
     _, gain = grant_gains(inst, np.arange(1, 60), integer=integer)
     assert np.all(np.diff(gain, axis=0) <= 1e-12)
+
+
+def test_fig8_command_writes_the_figure_and_its_data(tmp_path, capsys):
+    import csv
+
+    from gqap.cli import main
+    from gqap.profiles import PAPER_PROFILE
+
+    out = tmp_path / "results"
+    assert main(["figure", "fig8", "--out", str(out)]) == 0
+    assert (out / "fig8.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    with open(out / "fig8.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    curves: dict[tuple, list[tuple[float, float]]] = {}
+    for r in rows:
+        key = (r["panel"], int(r["G"]), int(r["batch_size"]), int(r["gpu_row"]))
+        curves.setdefault(key, []).append((float(r["alpha"]), float(r["offloaded_steps"])))
+    assert len(curves) == 18 and {r["split_mode"] for r in rows} == {"integer"}
+    steps = {k: np.array([s for _, s in v]) for k, v in curves.items()}
+    for key, pts in curves.items():
+        _, G, b, row = key
+        alpha = np.array([a for a, _ in pts])
+        assert np.all(np.diff(alpha) > 0) and np.all(np.diff(steps[key]) <= 0)
+        # Spot-check against the closed form for one user of that GPU row.
+        j = PAPER_PROFILE.user_rows.index(row)
+        inst = hand_instance(k_user=[PAPER_PROFILE.user_k_s[j]] * 2,
+                             h_user=[PAPER_PROFILE.user_h_s[j]] * 2, alpha=alpha[[40, 120]],
+                             k_edge=PAPER_PROFILE.edge_k_s, h_edge=PAPER_PROFILE.edge_h_s,
+                             G=G, B_max=24, N=200, N_hat=80, a_F=0.0413, b_F=71.44)
+        np.testing.assert_array_equal(200 - optimal_split(inst, b), steps[key][[40, 120]])
+    # The paper's reading of Fig. 8, point by point in alpha: a larger batch or a faster local
+    # GPU offloads fewer steps, more edge GPUs offload more.
+    assert np.all(steps["a", 8, 20, 3] <= steps["a", 8, 1, 3])
+    assert np.all(steps["a", 8, 10, 3] <= steps["a", 8, 10, 10])
+    assert np.all(steps["b", 4, 8, 6] <= steps["b", 16, 8, 6])
+    assert steps["a", 8, 1, 10].max() == 120 and steps["a", 8, 1, 10].min() == 0
+    assert "wrote" in capsys.readouterr().out
+    (tmp_path / "file").write_text("x")
+    assert main(["figure", "fig8", "--out", str(tmp_path / "file")]) == 1
+    assert "is not a folder" in capsys.readouterr().err
