@@ -1,0 +1,51 @@
+"""Speed of the exact solver and of the split-point closed form (issue 3 targets).
+
+Run with ``--benchmark-enable``; in the normal suite each benchmark runs once, unchecked.
+Targets on the project's 2-core machine: exact at 20 users <= 1 ms, at 100,000 users <= 1 s.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+import numpy as np
+import pytest
+
+from gqap.generators import generate_offloading
+from gqap.instances import OffloadingInstance
+from gqap.split import optimal_split
+from solvers import make_solver
+
+TARGET_S = {20: 1e-3, 100_000: 1.0}
+
+
+@cache
+def instance(n_users: int) -> OffloadingInstance:
+    """The paper's scenario; B_max = 18 at 20 users (the authors' value), |I| above."""
+    b_max = 18 if n_users == 20 else n_users
+    return generate_offloading(np.random.default_rng(0), n_users, B_max=b_max, seed=0)
+
+
+def check_target(benchmark, n_users: int) -> None:
+    target = TARGET_S.get(n_users)
+    benchmark.extra_info["target_s"] = target
+    if target is not None and not benchmark.disabled:
+        assert benchmark.stats.stats.median <= target
+
+
+@pytest.mark.parametrize("n_users", [20, 1_000, 10_000, 100_000])
+def test_bench_exact(benchmark, n_users):
+    inst = instance(n_users)
+    solver = make_solver("exact")
+    result = benchmark(solver.solve, inst)
+    assert result.status == "optimal" and result.solution.b == result.info["b"]
+    benchmark.extra_info.update(b=result.info["b"], b_examined=result.info["b_examined"],
+                                gain_evaluations=result.info["gain_evaluations"])
+    check_target(benchmark, n_users)
+
+
+@pytest.mark.parametrize("n_users", [20, 100_000])
+def test_bench_optimal_split(benchmark, n_users):
+    inst = instance(n_users)
+    n = benchmark(optimal_split, inst, 10)
+    assert n.shape == (n_users,) and np.all((n >= inst.N_hat) & (n <= inst.N))
