@@ -1,0 +1,198 @@
+"""Iterated tabu search: incremental move evaluation, optimality on small instances against
+the exact solver and brute force, feasibility on tight capacities, determinism, limits."""
+
+from __future__ import annotations
+
+import itertools
+import json
+
+import numpy as np
+import pytest
+from conftest import ROOT, random_offloading
+
+from gqap.cli import main
+from gqap.evaluation import evaluate, gqap_cost, gqap_cost_batch, site_loads, site_loads_batch
+from gqap.generators import generate_gqap
+from gqap.instances import GQAPInstance
+from gqap.io import read_cordeau
+from gqap.solutions import GQAPSolution
+from solvers import solve
+from solvers.gqap_delta import GQAPDelta
+
+TINY_GQAP = ROOT / "instances" / "tiny-gqap" / "8-4-50.json"
+
+
+def small_offloading(k: int):
+    """Case k of 50: 4..20 users, random G, B_max from 0 up to a little above |I|."""
+    rng = np.random.default_rng(7000 + k)
+    n = int(rng.integers(4, 21))
+    return random_offloading(700 + k, n, G=int(rng.integers(1, 17)),
+                             B_max=int(rng.integers(0, n + 3)),
+                             convention=("paper", "authors-scripts")[k % 2])
+
+
+def brute_force_gqap(inst: GQAPInstance) -> float:
+    X = np.array(list(itertools.product(range(inst.m), repeat=inst.n)))
+    fits = np.all(site_loads_batch(inst, X) <= inst.Q + 1e-9, axis=1)
+    return float(gqap_cost_batch(inst, X[fits]).min())
+
+
+def general_gqap(seed: int, n: int, m: int) -> GQAPInstance:
+    """Asymmetric traffic, non-zero diagonals and a real unit cost: every delta term counts."""
+    rng = np.random.default_rng(seed)
+    base = generate_gqap(rng, n, m, 0.8)
+    return GQAPInstance(q=base.q, Q=base.Q, a=base.a, t=rng.uniform(0, 9, (n, n)),
+                        d=rng.uniform(0, 9, (m, m)), v=1.7)
+
+
+def test_move_deltas_match_recomputed_costs():
+    inst = general_gqap(3, 9, 4)
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, inst.m, inst.n)
+    D = GQAPDelta(inst, x)
+
+    def overload(y):
+        return np.maximum(site_loads(inst, y) - inst.Q, 0).sum()
+
+    S, dO = D.shift_deltas()
+    dC, dOs = D.swap_deltas(S)
+    for i in range(inst.n):
+        for k in range(inst.m):
+            y = x.copy()
+            y[i] = k
+            assert S[i, k] == pytest.approx(gqap_cost(inst, y) - gqap_cost(inst, x), abs=1e-8)
+            assert dO[i, k] == pytest.approx(overload(y) - overload(x), abs=1e-9)
+        for j in range(inst.n):
+            if x[i] != x[j]:
+                y = x.copy()
+                y[i], y[j] = x[j], x[i]
+                assert dC[i, j] == pytest.approx(gqap_cost(inst, y) - gqap_cost(inst, x),
+                                                 abs=1e-8)
+                assert dOs[i, j] == pytest.approx(overload(y) - overload(x), abs=1e-9)
+
+
+def test_applied_moves_keep_matrix_and_cost_exact():
+    inst = general_gqap(4, 10, 5)
+    rng = np.random.default_rng(1)
+    D = GQAPDelta(inst, rng.integers(0, inst.m, inst.n))
+    for _ in range(300):
+        if rng.random() < 0.5:
+            D.shift(int(rng.integers(inst.n)), int(rng.integers(inst.m)))
+        else:
+            D.swap(int(rng.integers(inst.n)), int(rng.integers(inst.n)))
+    fresh = GQAPDelta(inst, D.x)
+    np.testing.assert_allclose(D.C, fresh.C, atol=1e-8)
+    np.testing.assert_allclose(D.loads, site_loads(inst, D.x))
+    assert D.cost == pytest.approx(gqap_cost(inst, D.x), rel=1e-12)
+
+
+def test_reaches_exact_optimum_on_50_small_offloading_instances():
+    misses, below = [], 0
+    for k in range(50):
+        inst = small_offloading(k)
+        below += inst.B_max < inst.n_users
+        exact = solve("exact", inst)
+        r = solve("tabu", inst, seed=k)
+        assert r.status == "feasible", (k, r.status, r.info)
+        assert r.solution.b <= inst.B_max
+        if r.objective < exact.objective - 1e-9 * max(1.0, abs(exact.objective)):
+            misses.append((k, inst.n_users, r.objective, exact.objective))
+    assert below >= 20  # the capacity binds on many cases
+    assert misses == []
+
+
+def test_real_split_mode_matches_exact():
+    inst = random_offloading(31, 15, G=4, B_max=9)
+    exact = solve("exact", inst, split="real")
+    r = solve("tabu", inst, seed=0, split="real")
+    assert r.info["split_mode"] == "real"
+    assert r.objective == pytest.approx(exact.objective, rel=1e-12)
+
+
+@pytest.mark.parametrize("seed,ratio", [(11, 0.8), (12, 0.95)])
+def test_reaches_brute_force_optimum_on_8x4_gqap(seed, ratio):
+    inst = generate_gqap(np.random.default_rng(seed), 8, 4, ratio)
+    r = solve("tabu", inst, seed=0)
+    assert r.status == "feasible"
+    assert r.objective == pytest.approx(brute_force_gqap(inst), rel=1e-12)
+
+
+def test_general_costs_brute_force():
+    inst = general_gqap(5, 7, 3)
+    r = solve("tabu", inst, seed=2)
+    assert r.objective == pytest.approx(brute_force_gqap(inst), rel=1e-12)
+
+
+def test_stops_at_target_with_its_bookkeeping():
+    inst = generate_gqap(np.random.default_rng(11), 8, 4, 0.8)
+    opt = brute_force_gqap(inst)
+    r = solve("tabu", inst, seed=0, target=opt)
+    assert r.info["stop_reason"] == "target" and r.status == "feasible"
+    assert r.objective == pytest.approx(opt)
+    assert r.info["iterations"] < 3600  # ended before the default budget (200 n + 2000)
+    assert r.info["best_objective"] == pytest.approx(r.objective)
+    assert 0 <= r.info["time_to_best_s"] <= r.wall_time_s
+    assert r.info["evaluated_moves"] > 0 and r.info["moves_per_s"] > 0
+    curve = [v for _, _, v in r.info["history"]]
+    assert curve == sorted(curve, reverse=True) and curve[-1] == r.info["best_objective"]
+
+
+def test_same_seed_same_solution_both_families():
+    gq = generate_gqap(np.random.default_rng(2), 15, 5, 0.9)
+    off = random_offloading(3, 18, G=4, B_max=7)
+    for inst, opts in ((gq, {"max_iterations": 400}), (off, {})):
+        a = solve("tabu", inst, seed=5, **opts)
+        b = solve("tabu", inst, seed=5, **opts)
+        assert a.solution.to_dict() == b.solution.to_dict()
+        assert a.info["history"][-1][::2] == b.info["history"][-1][::2]
+        assert a.info["iterations"] == b.info["iterations"]
+
+
+def test_time_limit_honoured_and_reported():
+    inst = generate_gqap(np.random.default_rng(9), 30, 20, 0.55)
+    r = solve("tabu", inst, seed=0, time_limit=0.4)
+    assert r.status == "time_limit" and r.info["stop_reason"] == "time_limit"
+    assert r.wall_time_s < 0.4 + 0.3
+    assert evaluate(inst, r.solution).feasible
+    off = random_offloading(4, 20)
+    r = solve("tabu", off, seed=0, time_limit=0.2)
+    assert r.status == "time_limit" and r.wall_time_s < 0.2 + 0.3
+
+
+def test_tight_capacities_stay_feasible():
+    inst = generate_gqap(np.random.default_rng(21), 25, 6, 0.97)
+    for seed in range(3):
+        r = solve("tabu", inst, seed=seed, max_iterations=1500)
+        assert r.status == "feasible", r.info.get("violations")
+        loads = site_loads(inst, r.solution.assignment)
+        assert np.all(loads <= inst.Q)
+
+
+def test_literature_tight_instance_feasible(cordeau_dir):
+    inst = read_cordeau(cordeau_dir / "30-06-95.txt")
+    r = solve("tabu", inst, seed=0, time_limit=1.0)
+    assert r.status in ("feasible", "time_limit")
+    assert evaluate(inst, r.solution).feasible
+
+
+def test_single_site_and_unknown_options():
+    inst = GQAPInstance(q=[1, 2], Q=[5], a=[[1], [2]], t=[[0, 1], [1, 0]], d=[[3]])
+    r = solve("tabu", inst, seed=0)
+    assert r.status == "feasible" and r.objective == pytest.approx(3 + 6)
+    assert isinstance(r.solution, GQAPSolution)
+    from gqap.errors import GQAPError
+    with pytest.raises(GQAPError, match="unknown option"):
+        solve("tabu", inst, tenure=3)
+    with pytest.raises(GQAPError, match="patience"):
+        solve("tabu", inst, patience=0)
+
+
+def test_cli_target_option(capsys):
+    code = main(["solve", str(TINY_GQAP), "--solver", "tabu", "--seed", "1", "--json",
+                 "--opt", "target=1e12"])
+    out = json.loads(capsys.readouterr().out)
+    assert code == 0 and out["status"] == "feasible"
+    # Any feasible cost meets this target: the run ends long before its default budget.
+    assert out["info"]["stop_reason"] == "target" and out["info"]["iterations"] < 3600
+    code = main(["solve", str(TINY_GQAP), "--solver", "tabu", "--opt", "target=abc"])
+    assert code == 1 and "target" in capsys.readouterr().err
