@@ -49,3 +49,26 @@ def test_bench_optimal_split(benchmark, n_users):
     inst = instance(n_users)
     n = benchmark(optimal_split, inst, 10)
     assert n.shape == (n_users,) and np.all((n >= inst.N_hat) & (n <= inst.N))
+
+
+def growth_exponent(json_path: str) -> tuple[dict[int, float], float]:
+    """Medians (s) of ``test_bench_exact`` per user count from a ``--benchmark-json`` file
+    and the least-squares slope of log(median) against log(users) over 1,000 .. 100,000."""
+    import json
+
+    with open(json_path) as f:
+        benches = json.load(f)["benchmarks"]
+    medians = {int(b["params"]["n_users"]): b["stats"]["median"] for b in benches
+               if b["name"].startswith("test_bench_exact[")}
+    large = sorted(n for n in medians if n >= 1000)
+    slope = np.polyfit(np.log(large), np.log([medians[n] for n in large]), 1)[0]
+    return medians, float(slope)
+
+
+if __name__ == "__main__":  # python tests/benchmarks/test_bench_exact.py BENCH.json
+    import sys
+
+    med, k = growth_exponent(sys.argv[1])
+    for users, m in sorted(med.items()):
+        print(f"exact, {users:>7,} users: median {m * 1e3:9.3f} ms")
+    print(f"fitted growth exponent (1,000 .. 100,000 users): {k:.2f}")
