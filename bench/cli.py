@@ -85,7 +85,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if args.executor != "dask" and args.scheduler:
         raise GQAPError("bench run: --scheduler needs --executor dask")
     summary = run_sweep(config, out, executor=args.executor, workers=args.workers,
-                        scheduler=args.scheduler, progress=not args.no_progress)
+                        scheduler=args.scheduler, progress=not args.no_progress,
+                        retry_failed=args.retry_failed)
     for label, why in summary.skipped_solvers:
         print(f"skipped solver {label}: {why}", file=sys.stderr)
     for note in summary.notes:
@@ -169,6 +170,8 @@ def register(subparsers: Any) -> None:
     r.add_argument("--scheduler", help="Dask scheduler address (default: a LocalCluster)")
     r.add_argument("--no-progress", action="store_true", help="no progress bar")
     r.add_argument("--no-report", action="store_true", help="do not write DIR/report")
+    r.add_argument("--retry-failed", action="store_true",
+                   help="run stored error rows again (killed runs stay)")
     q = r.add_argument_group("quick sweep (instead of CONFIG)")
     q.add_argument("--family", choices=["offloading", "gqap"], help="instance family")
     q.add_argument("--solvers", type=_names, help="comma-separated solver names")

@@ -165,6 +165,18 @@ class ResultStore:
         self.db.commit()
         return cur.rowcount == 1
 
+    def delete_failed(self, keys: Iterable[tuple[str, str, int, str]]) -> int:
+        """Delete the error rows (not the killed ones) among ``keys`` and the failed
+        reference attempts, so that a rerun tries them again; returns the rows deleted."""
+        n = 0
+        for key in keys:
+            n += self.db.execute(
+                "DELETE FROM runs WHERE label = ? AND instance_hash = ? AND seed = ? AND "
+                "config_hash = ? AND status = 'error' AND killed = 0", key).rowcount
+        self.db.execute("DELETE FROM reference_values WHERE value IS NULL")
+        self.db.commit()
+        return n
+
     def rows(self, latest_only: bool = True) -> list[dict[str, Any]]:
         """Stored runs as dicts; by default only the newest row per (label, instance, seed)
         (an older row was made under another config hash)."""

@@ -40,6 +40,7 @@ class SweepSummary:
     skipped_solvers: list[tuple[str, str]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     unsupported_pairs: int = 0
+    retried: int = 0
 
 
 def _rescore(plan: Plan, run_or_hash: Run | str, result: dict[str, Any]) -> dict[str, Any]:
@@ -143,8 +144,9 @@ def plan_tasks(plan: Plan, store: ResultStore) -> tuple[list[dict[str, Any]], in
 
 def run_sweep(config: BenchConfig, out_dir: str | Path, *, executor: str = "local",
               workers: int | None = None, scheduler: str | None = None,
-              progress: bool = True) -> SweepSummary:
-    """Run (or resume) the sweep of ``config`` into ``out_dir``/results.sqlite."""
+              progress: bool = True, retry_failed: bool = False) -> SweepSummary:
+    """Run (or resume) the sweep of ``config`` into ``out_dir``/results.sqlite; with
+    ``retry_failed`` stored error rows of this sweep are run again."""
     from tqdm import tqdm
 
     from bench.executor import run_dask, run_local
@@ -160,8 +162,9 @@ def run_sweep(config: BenchConfig, out_dir: str | Path, *, executor: str = "loca
             if rec.best_known is not None:
                 store.put_reference(rec.hash, "", "best_known", rec.best_known,
                                     "best-known file of the config")
+        retried = store.delete_failed(r.key for r in plan.runs) if retry_failed else 0
         tasks, already = plan_tasks(plan, store)
-        summary = SweepSummary(out, store.path, len(plan.runs), already,
+        summary = SweepSummary(out, store.path, len(plan.runs), already, retried=retried,
                                skipped_solvers=plan.skipped_solvers, notes=plan.notes,
                                unsupported_pairs=plan.unsupported_pairs)
         sweep_id = store.start_sweep(config.name, config.raw, executor, workers,
