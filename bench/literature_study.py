@@ -1,0 +1,171 @@
+"""Literature GQAP study: one solver on every instance file of a folder against best-known costs.
+
+    python -m bench.literature_study --solver tabu --time-limit 60 --seed 0 \\
+        --out results/literature [--data ../shared/data/gqap/cordeau] [--opt KEY=VALUE]
+
+Every ``*.txt`` file in ``--data`` (Cordeau text format) is solved once with the time limit,
+pinned to one CPU core; best-known costs come from ``bks.csv`` in the same folder
+(instances missing there get no gap). Writes ``<solver>-seed<seed>.csv`` (the table:
+instance, best-known, best found, gap, time to best, ...), ``.md`` (the same as a
+Markdown table) and ``.json`` (with settings and every run's best-so-far curve) to ``--out``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import os
+import platform
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from gqap.errors import GQAPError
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_DATA = ROOT.parent / "shared" / "data" / "gqap" / "cordeau"
+COLUMNS = ("instance", "n", "m", "best_known", "best_found", "gap_pct", "reached_bks",
+           "time_to_best_s", "status", "stop_reason", "iterations", "moves_per_s",
+           "wall_time_s")
+
+
+def pin_one_core() -> list[int] | None:
+    """Restrict this process to one CPU core (the first it may use); None where unsupported."""
+    if not hasattr(os, "sched_setaffinity"):
+        return None
+    cpu = min(os.sched_getaffinity(0))
+    os.sched_setaffinity(0, {cpu})
+    return sorted(os.sched_getaffinity(0))
+
+
+def study_rows(solver: str, data: Path, time_limit: float, seed: int,
+               options: dict[str, str], names: Sequence[str] | None = None,
+               ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Solve every instance file in ``data``; (table rows, full results with curves)."""
+    from tqdm import tqdm
+
+    from bench.grid import read_best_known
+    from bench.references import gaps
+    from gqap.io import read_cordeau
+    from solvers import make_solver
+
+    if not data.is_dir():
+        raise GQAPError(f"literature data: folder {data} not found (pass --data)")
+    files = sorted(data.glob("*.txt"))
+    if names:
+        wanted = set(names)
+        missing = wanted - {f.stem for f in files}
+        if missing:
+            raise GQAPError(f"literature data: no instance file for {', '.join(sorted(missing))} "
+                            f"in {data}")
+        files = [f for f in files if f.stem in wanted]
+    if not files:
+        raise GQAPError(f"literature data: no *.txt instance files in {data}")
+    bks_file = data / "bks.csv"
+    bks = read_best_known(bks_file) if bks_file.is_file() else {}
+    instance_solver = make_solver(solver, **options)
+    rows, full = [], []
+    for path in tqdm(files, desc=f"{solver} literature", unit="instance", file=sys.stderr):
+        inst = read_cordeau(path)
+        result = instance_solver.solve(inst, time_limit=time_limit, seed=seed)
+        ref = bks.get(inst.name)
+        gap_abs, _, gap_rel = gaps("min", result.objective, ref, inst.n)
+        info = result.info
+        rows.append({
+            "instance": inst.name, "n": inst.n, "m": inst.m, "best_known": ref,
+            "best_found": result.objective,
+            "gap_pct": None if gap_rel is None else 100.0 * gap_rel,
+            "reached_bks": None if gap_abs is None else bool(gap_abs <= 1e-9 * abs(ref)),
+            "time_to_best_s": info.get("time_to_best_s"), "status": str(result.status),
+            "stop_reason": info.get("stop_reason"),
+            "iterations": info.get("iterations", info.get("generations")),
+            "moves_per_s": info.get("moves_per_s"), "wall_time_s": result.wall_time_s,
+        })
+        full.append(result.to_dict())
+    return rows, full
+
+
+def _fmt(value: Any, digits: int = 3) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        whole = value.is_integer() and abs(value) >= 1000
+        return f"{value:.0f}" if whole else f"{value:.{digits}g}"
+    return str(value)
+
+
+def table_csv(rows: list[dict[str, Any]]) -> str:
+    """The rows as CSV (full precision)."""
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: "" if row[k] is None else row[k] for k in COLUMNS})
+    return buf.getvalue()
+
+
+def table_markdown(rows: list[dict[str, Any]], title: str) -> str:
+    """The study's headline table: instance, best-known, best found, gap, time to best."""
+    from tabulate import tabulate
+
+    body = [[r["instance"], _fmt(r["best_known"]), _fmt(r["best_found"]),
+             "" if r["gap_pct"] is None else f"{r['gap_pct']:.3f}%",
+             "" if r["time_to_best_s"] is None else f"{r['time_to_best_s']:.2f}",
+             r["status"], _fmt(r["moves_per_s"])] for r in rows]
+    head = ["instance", "best-known", "best found", "gap", "time to best (s)", "status",
+            "moves/s"]
+    return f"# {title}\n\n{tabulate(body, head, tablefmt='github')}\n"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the study and write its table; errors print one line and exit 1."""
+    from gqap.cli import parse_key_values, positive_float
+
+    parser = argparse.ArgumentParser(prog="python -m bench.literature_study",
+                                     description=__doc__.split("\n\n")[0])
+    parser.add_argument("--solver", default="tabu", help="registered solver (default tabu)")
+    parser.add_argument("--time-limit", type=positive_float, default=60.0,
+                        help="seconds per instance (default 60)")
+    parser.add_argument("--seed", type=int, default=0, help="RNG seed (default 0)")
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA,
+                        help="folder of Cordeau *.txt files with bks.csv")
+    parser.add_argument("--instances", nargs="*", help="only these instance names")
+    parser.add_argument("--opt", action="append", metavar="KEY=VALUE",
+                        help="solver option, repeatable")
+    parser.add_argument("--out", type=Path, default=ROOT / "results" / "literature",
+                        help="output folder (default results/literature)")
+    parser.add_argument("--all-cores", action="store_true",
+                        help="do not pin the process to one CPU core")
+    args = parser.parse_args(argv)
+    try:
+        from gqap.io import dumps, write_text_atomic
+
+        options = parse_key_values(args.opt)
+        cpus = None if args.all_cores else pin_one_core()
+        rows, full = study_rows(args.solver, args.data, args.time_limit, args.seed, options,
+                                args.instances)
+        stem = f"{args.solver}-seed{args.seed}"
+        args.out.mkdir(parents=True, exist_ok=True)
+        title = (f"{args.solver} on the literature GQAP instances: {args.time_limit:g} s each, "
+                 f"seed {args.seed}, {'one core' if cpus else 'unpinned'}")
+        write_text_atomic(args.out / f"{stem}.csv", table_csv(rows))
+        write_text_atomic(args.out / f"{stem}.md", table_markdown(rows, title))
+        meta = {"solver": args.solver, "options": options, "time_limit_s": args.time_limit,
+                "seed": args.seed, "cpu_affinity": cpus, "data": args.data.name,
+                "python": platform.python_version(), "machine": platform.machine(),
+                "command": "python -m bench.literature_study " + " ".join(
+                    argv if argv is not None else sys.argv[1:])}
+        write_text_atomic(args.out / f"{stem}.json",
+                          dumps({"settings": meta, "table": rows, "results": full}))
+        sys.stdout.write(table_markdown(rows, title))
+        print(f"wrote {args.out / stem}.csv, .md, .json", file=sys.stderr)
+    except GQAPError as exc:
+        print(f"literature_study: error: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
