@@ -13,11 +13,12 @@ U_b = D + max_{b' >= b} [top_{b'}(h(b)) - t(b')] cannot beat the incumbent. U_b 
 above the issue's bound D + sum_i max(g_i(b), 0), usually well below, so the scan stops
 a step or two after the optimum instead of near twice it.
 
-Large instances (more than ``_DENSE_MAX_USERS`` users) never evaluate every user at every
-b: a user whose last computed h (an upper bound on its current h) is at most tau_b, a
-lower bound on the b-th largest h(b) obtained from the previous row's leaders, cannot
-enter the top b; when the bound is due, users at most t(b+1) - t(b) cannot raise it.
-The top b is found by partial selection (argpartition), not a sort.
+Small instances (up to ``_DENSE_MAX_USERS`` users) evaluate blocks of b at once and get
+value(b) and U_b from each sorted row. Large ones evaluate every user only at b = 1: a user
+whose last computed h (an upper bound on its current h) is at most tau_b, a lower bound on
+the b-th largest h(b) from the previous row's leaders, cannot enter the top b, and when
+U_b is due (once value(b) stopped rising) users with h at most t(b+1) - t(b) cannot raise
+it. The top b is found by partial selection (argpartition), not a sort.
 
 ``info`` holds the value of every b examined and the bound that excludes the rest: a
 certificate that ``verify_certificate`` re-checks with the evaluator.
@@ -233,6 +234,7 @@ class ExactSolver(Solver):
 
     name = "exact"
     families = ("offloading",)
+    version = "2"  # refined stop bound, candidate filtering; same optima as version 1
     Options = SplitOptions
 
     def _solve(self, instance: OffloadingInstance, time_limit: float | None,
