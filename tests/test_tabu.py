@@ -155,8 +155,12 @@ def test_time_limit_honoured_and_reported():
     assert r.wall_time_s < 0.4 + 0.3
     assert evaluate(inst, r.solution).feasible
     off = random_offloading(4, 20)
-    r = solve("tabu", off, seed=0, time_limit=0.2)
+    r = solve("tabu", off, seed=0, time_limit=0.2, stop_after=10**9)
     assert r.status == "time_limit" and r.wall_time_s < 0.2 + 0.3
+    # Offloading ends by itself after stop_after iterations without a new best.
+    r = solve("tabu", off, seed=0, time_limit=30, stop_after=50)
+    assert r.status == "feasible" and r.info["stop_reason"] == "stagnation"
+    assert r.info["iterations"] == r.info["best_iteration"] + 50
 
 
 def test_tight_capacities_stay_feasible():
