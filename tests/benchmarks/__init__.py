@@ -1,0 +1,1 @@
+"""Speed benchmarks (pytest-benchmark); a package so its conftest does not shadow tests/conftest."""
