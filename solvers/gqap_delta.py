@@ -23,7 +23,10 @@ from gqap.instances import GQAPInstance
 
 
 class GQAPDelta:
-    """An assignment with its contribution matrix, loads and cost, updated move by move."""
+    """An assignment with its contribution matrix, loads and cost, updated move by move.
+
+    ``n_swaps`` is the number of swap moves (pairs on different sites) of the assignment.
+    """
 
     def __init__(self, inst: GQAPInstance, x: np.ndarray) -> None:
         self.inst = inst
@@ -43,6 +46,9 @@ class GQAPDelta:
         self._E = inst.d + inst.d.T - dd[:, None] - dd[None, :]
         self._base = inst.a + self.v * np.outer(np.diag(inst.t), dd)
         self._rows = np.arange(self.n)
+        self._dq = inst.q[None, :] - inst.q[:, None]  # q_j - q_i
+        self._lower = np.tril(np.ones((self.n, self.n), dtype=bool))
+        self._Q_tol = inst.Q + 1e-9 * np.maximum(1.0, inst.Q)
         self.reset(x)
 
     # ---- state -------------------------------------------------------------------------
@@ -52,6 +58,14 @@ class GQAPDelta:
         self.C = self._base + self._vt @ self._dT[self.x] + self._vtT @ self._d[self.x]
         self.loads = site_loads(self.inst, self.x)
         self.cost = gqap_cost(self.inst, self.x)
+        x = self.x
+        # Kept up to date by shift(): the i-j interaction term of every swap, and a mask
+        # (0 or inf) of the pairs that are no swap (j <= i, or both on one site).
+        self.pair_cost = self._vtsym * self._E[x[:, None], x[None, :]]
+        self.pair_invalid = np.where(self._lower | (x[:, None] == x[None, :]), np.inf, 0.0)
+        counts = np.bincount(x, minlength=self.m)
+        self.counts = counts
+        self.n_swaps = int((self.n * self.n - np.square(counts).sum()) // 2)
 
     @property
     def overload(self) -> float:
@@ -61,7 +75,7 @@ class GQAPDelta:
     @property
     def feasible(self) -> bool:
         """True when no site is over capacity (tolerance 1e-9 relative)."""
-        return bool(np.all(self.loads <= self.Q + 1e-9 * np.maximum(1.0, self.Q)))
+        return bool((self.loads <= self._Q_tol).all())
 
     # ---- neighbourhoods ----------------------------------------------------------------
     def shift_deltas(self) -> tuple[np.ndarray, np.ndarray]:
@@ -79,15 +93,19 @@ class GQAPDelta:
     def swap_deltas(self, S: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(cost change, overload change) of every swap i <-> j, n x n, from shift deltas S.
 
-        Entries with x_i == x_j (and the diagonal) are meaningless; callers mask them.
+        Only entries with i < j and x_i != x_j are swaps; ``pair_invalid`` (inf elsewhere,
+        0 there) masks the rest.
         """
-        x, q = self.x, self.q
+        x = self.x
         A = S[:, x]  # A[i, j] = S[i, x_j]
-        dC = A + A.T + self._vtsym * self._E[x[:, None], x[None, :]]
+        dC = A + A.T
+        dC += self.pair_cost
         slack = self.loads - self.Q
         excess = np.maximum(slack, 0.0)
         # Facility i leaves site x_i and j arrives: load of x_i changes by q_j - q_i.
-        T1 = np.maximum(slack[x][:, None] + (q[None, :] - q[:, None]), 0.0) - excess[x][:, None]
+        T1 = slack[x][:, None] + self._dq
+        np.maximum(T1, 0.0, out=T1)
+        T1 -= excess[x][:, None]
         return dC, T1 + T1.T
 
     # ---- applying moves ----------------------------------------------------------------
@@ -103,6 +121,17 @@ class GQAPDelta:
         self.loads[p] -= self.q[i]
         self.loads[k] += self.q[i]
         self.x[i] = k
+        # Pairs sharing a site are no swap: i leaves counts[p] - 1 partners, meets counts[k].
+        self.n_swaps += int(self.counts[p]) - 1 - int(self.counts[k])
+        self.counts[p] -= 1
+        self.counts[k] += 1
+        x = self.x
+        row = self._vtsym[i] * self._E[k, x]
+        self.pair_cost[i, :] = row
+        self.pair_cost[:, i] = row  # E and vtsym are symmetric
+        same = np.where(x == k, np.inf, 0.0)
+        self.pair_invalid[i, :] = np.where(self._lower[i], np.inf, same)
+        self.pair_invalid[:, i] = np.where(self._lower[:, i], np.inf, same)
 
     def swap(self, i: int, j: int) -> None:
         """Exchange the sites of facilities i and j (two shifts; the cost stays exact)."""

@@ -141,38 +141,44 @@ class _GQAPSearch:
             x = D.x
             S, dO = D.shift_deltas()
             dC, dOs = D.swap_deltas(S)
-            over = D.overload
+            over, cost = D.overload, D.cost
             best = prog.best
-            tol = 1e-9 * max(1.0, abs(best)) if math.isfinite(best) else 0.0
-            # Shifts.
+            limit = best - 1e-9 * max(1.0, abs(best)) if math.isfinite(best) else _INF
+            # Shifts; tabu ones only where aspiration (a feasible new best) fails.
             fs = S + lam * dO
-            aspire = (over + dO <= 1e-9) & (D.cost + S < best - tol)
-            blocked = (tabu > it) & ~aspire
-            blocked[rows, x] = True
-            fs[blocked] = _INF
+            fs[rows, x] = _INF
+            flat_s = fs.ravel()
+            held = np.flatnonzero(tabu > it)
+            if held.size:
+                aspire = (over + dO.ravel()[held] <= 1e-9) & (cost + S.ravel()[held] < limit)
+                flat_s[held[~aspire]] = _INF
             # Swaps: tabu when either facility would return to a forbidden site.
+            pen = dOs * lam
+            dC += pen
+            dC += D.pair_invalid
+            flat_w = dC.ravel()
             tb = tabu[:, x] > it
-            fw = dC + lam * dOs
-            aspire = (over + dOs <= 1e-9) & (D.cost + dC < best - tol)
-            invalid = ~self.upper | (x[:, None] == x[None, :])
-            fw[invalid | ((tb | tb.T) & ~aspire)] = _INF
-            n_swaps = int((n * n - np.square(np.bincount(x, minlength=m)).sum()) // 2)
-            self.evaluated += n * (m - 1) + n_swaps
+            held = np.flatnonzero(tb | tb.T)
+            if held.size:
+                dcost = flat_w[held] - pen.ravel()[held]  # cost change alone
+                aspire = (over + dOs.ravel()[held] <= 1e-9) & (cost + dcost < limit)
+                flat_w[held[~aspire]] = _INF
+            self.evaluated += n * (m - 1) + D.n_swaps
 
-            b_shift, b_swap = fs.min(), fw.min()
+            b_shift, b_swap = flat_s.min(), flat_w.min()
             if not (b_shift < _INF or b_swap < _INF):
                 self._perturb(D, best_x, tabu, fails)
                 prog.step()
                 reason = prog.stop_reason()
                 continue
             if b_shift <= b_swap:
-                flat = _pick(rng, fs.ravel(), b_shift)
+                flat = _pick(rng, flat_s, b_shift)
                 i, k = divmod(flat, m)
                 p = int(x[i])
                 D.shift(i, k, S[i, k])
                 tabu[i, p] = it + rng.integers(*self.tenure, endpoint=True)
             else:
-                flat = _pick(rng, fw.ravel(), b_swap)
+                flat = _pick(rng, flat_w, b_swap)
                 i, j = divmod(flat, n)
                 p, r = int(x[i]), int(x[j])
                 D.swap(i, j)

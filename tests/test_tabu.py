@@ -82,6 +82,8 @@ def test_applied_moves_keep_matrix_and_cost_exact():
             D.swap(int(rng.integers(inst.n)), int(rng.integers(inst.n)))
     fresh = GQAPDelta(inst, D.x)
     np.testing.assert_allclose(D.C, fresh.C, atol=1e-8)
+    np.testing.assert_allclose(D.pair_cost, fresh.pair_cost, atol=1e-9)
+    np.testing.assert_array_equal(D.pair_invalid, fresh.pair_invalid)
     np.testing.assert_allclose(D.loads, site_loads(inst, D.x))
     assert D.cost == pytest.approx(gqap_cost(inst, D.x), rel=1e-12)
 
