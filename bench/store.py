@@ -188,6 +188,11 @@ class ResultStore:
             latest[(r["label"], r["instance_hash"], r["seed"])] = r
         return list(latest.values())
 
+    def working_solvers(self) -> set[tuple[str, str]]:
+        """(label, config_hash) pairs with at least one stored run that did not fail."""
+        return {(r[0], r[1]) for r in self.db.execute(
+            "SELECT DISTINCT label, config_hash FROM runs WHERE status != 'error'")}
+
     def count(self) -> int:
         """Number of stored runs."""
         return int(self.db.execute("SELECT COUNT(*) FROM runs").fetchone()[0])

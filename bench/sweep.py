@@ -120,33 +120,47 @@ def _task(plan: Plan, run: Run) -> dict[str, Any]:
             "instance": instance_to_dict(plan.instances[run.instance_hash].instance)}
 
 
-def plan_tasks(plan: Plan, store: ResultStore) -> tuple[list[dict[str, Any]], int]:
-    """Tasks still to do (missing references first, then runs not yet stored) and the
-    number of runs already stored."""
+def plan_tasks(plan: Plan, store: ResultStore) -> tuple[list[dict[str, Any]],
+                                                     list[dict[str, Any]], list[dict[str, Any]],
+                                                     int]:
+    """(missing references, probe runs, other runs not yet stored, runs already stored).
+
+    A probe is the first pending run of an optional solver that has no successful stored
+    run yet: if it fails, the solver is skipped rather than failing on every instance.
+    """
     from gqap.io import instance_to_dict
 
     attempts = store.reference_attempts()
-    tasks = []
+    refs = []
     for job in plan.references:
         if (job.instance_hash, job.variant, "exact") in attempts:
             continue
-        tasks.append({"task_id": f"ref-{job.instance_hash[:16]}-{job.variant or 'any'}",
-                      "kind": "reference", "instance_hash": job.instance_hash,
-                      "variant": job.variant, "solver": job.solver, "target": None,
-                      "families": [], "options": job.options, "seed": 0,
-                      "time_limit": plan.config.reference_time_limit,
-                      "instance": instance_to_dict(plan.instances[job.instance_hash].instance)})
+        refs.append({"task_id": f"ref-{job.instance_hash[:16]}-{job.variant or 'any'}",
+                     "kind": "reference", "instance_hash": job.instance_hash,
+                     "variant": job.variant, "solver": job.solver, "target": None,
+                     "families": [], "options": job.options, "seed": 0,
+                     "time_limit": plan.config.reference_time_limit,
+                     "instance": instance_to_dict(plan.instances[job.instance_hash].instance)})
     done = store.done_keys()
+    working = store.working_solvers()
+    optional = {e.label for e in plan.config.solvers if e.optional}
     pending = [r for r in plan.runs if r.key not in done]
-    tasks += [_task(plan, r) for r in pending]
-    return tasks, len(plan.runs) - len(pending)
+    probes, rest = [], []
+    for r in pending:
+        if (r.label in optional and (r.label, r.config_hash) not in working
+                and r.label not in {p["label"] for p in probes}):
+            probes.append({**_task(plan, r), "probe": True, "label": r.label})
+        else:
+            rest.append(_task(plan, r))
+    return refs, probes, rest, len(plan.runs) - len(pending)
 
 
 def run_sweep(config: BenchConfig, out_dir: str | Path, *, executor: str = "local",
               workers: int | None = None, scheduler: str | None = None,
               progress: bool = True, retry_failed: bool = False) -> SweepSummary:
     """Run (or resume) the sweep of ``config`` into ``out_dir``/results.sqlite; with
-    ``retry_failed`` stored error rows of this sweep are run again."""
+    ``retry_failed`` stored error rows of this sweep are run again. An optional solver
+    whose first run fails is skipped (with the error as the reason)."""
     from tqdm import tqdm
 
     from bench.executor import run_dask, run_local
@@ -163,17 +177,19 @@ def run_sweep(config: BenchConfig, out_dir: str | Path, *, executor: str = "loca
                 store.put_reference(rec.hash, "", "best_known", rec.best_known,
                                     "best-known file of the config")
         retried = store.delete_failed(r.key for r in plan.runs) if retry_failed else 0
-        tasks, already = plan_tasks(plan, store)
+        refs_tasks, probes, rest, already = plan_tasks(plan, store)
         summary = SweepSummary(out, store.path, len(plan.runs), already, retried=retried,
-                               skipped_solvers=plan.skipped_solvers, notes=plan.notes,
+                               skipped_solvers=list(plan.skipped_solvers), notes=plan.notes,
                                unsupported_pairs=plan.unsupported_pairs)
         sweep_id = store.start_sweep(config.name, config.raw, executor, workers,
                                      socket.gethostname(), len(plan.runs), already)
         refs = store.references()
         runs = {r.run_id: r for r in plan.runs}
-        bar = tqdm(total=len(tasks), desc=config.name, unit="run", file=sys.stderr,
-                   disable=not progress, dynamic_ncols=True, smoothing=0.05)
+        bar = tqdm(total=len(refs_tasks) + len(probes) + len(rest), desc=config.name,
+                   unit="run", file=sys.stderr, disable=not progress, dynamic_ncols=True,
+                   smoothing=0.05, mininterval=0.5)
         bar.set_postfix(failed=0)
+        dropped: set[str] = set()
 
         def on_result(task: dict[str, Any], result: dict[str, Any]) -> None:
             if task["kind"] == "reference":
@@ -181,7 +197,11 @@ def run_sweep(config: BenchConfig, out_dir: str | Path, *, executor: str = "loca
                 summary.references_computed += 1
             else:
                 row = build_row(plan, runs[task["task_id"]], result, sweep_id, refs)
-                if store.insert_run(row):
+                if task.get("probe") and row["status"] == "error":
+                    dropped.add(task["label"])
+                    summary.skipped_solvers.append(
+                        (task["label"], f"its first run failed: {row['error']}"))
+                elif store.insert_run(row):
                     summary.completed += 1
                     if row["status"] in FAILED or row["killed"]:
                         summary.failed += 1
@@ -189,15 +209,26 @@ def run_sweep(config: BenchConfig, out_dir: str | Path, *, executor: str = "loca
             bar.update(1)
 
         kw = dict(kill_grace_s=config.kill_grace_s, setup_timeout_s=config.setup_timeout_s)
-        try:
+
+        def execute(tasks: list[dict[str, Any]]) -> None:
             if not tasks:
-                pass
-            elif executor == "local":
+                return
+            if executor == "local":
                 run_local(tasks, on_result, workers=workers, log_dir=out / "logs", **kw)
             elif executor == "dask":
                 run_dask(tasks, on_result, workers=workers, scheduler=scheduler, **kw)
             else:
                 raise GQAPError(f"executor: must be local or dask, got {executor!r}")
+
+        try:
+            if probes:
+                execute(refs_tasks + probes)
+                refs_tasks = []
+                kept = [t for t in rest if runs[t["task_id"]].label not in dropped]
+                bar.total -= len(rest) - len(kept)
+                bar.refresh()
+                rest = kept
+            execute(refs_tasks + rest)
         finally:
             bar.close()
         store.refresh_gaps()

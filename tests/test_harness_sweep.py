@@ -238,3 +238,16 @@ def test_bench_errors_are_one_line(tmp_path, capsys, argv, message):
     err = capsys.readouterr().err
     assert code == 1 and message in err, err
     assert err.count("\n") == 1
+
+
+def test_an_optional_solver_whose_first_run_fails_is_skipped(tmp_path):
+    cfg = config_from_dict({
+        "name": "probe", "time_limit": 5, "seeds": [0, 1],
+        "solvers": [_target("test-raise", optional=True), {"name": "baseline3"}],
+        "instances": [{"set": "tiny"}]})
+    summary = run_sweep(cfg, tmp_path, workers=2, progress=False)
+    assert summary.completed == 12 and summary.failed == 0
+    assert summary.skipped_solvers == [
+        ("test-raise", "its first run failed: RuntimeError: deliberate failure for the "
+                       "harness tests")]
+    assert {r["label"] for r in _rows(tmp_path)} == {"baseline3"}
