@@ -57,7 +57,7 @@ def objective_curve(rows: list[dict[str, Any]], order: list[str], by: str, path:
         x_of, xlabel, note = (lambda r: r["gpus_or_sites"]), "GPUs at the edge G", f"{fixed} users"
     labels = label_order(rows, order)
     colors = _colors(labels)
-    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    fig, ax = plt.subplots(figsize=(8.0, 4.2))
     xs_all = sorted({x_of(r) for r in rows})
     for lab in labels:
         xs, ys, es = [], [], []
@@ -77,7 +77,7 @@ def objective_curve(rows: list[dict[str, Any]], order: list[str], by: str, path:
     ax.set_ylabel("mean objective per user")
     ax.set_title(title or f"Mean objective per user vs {xlabel} ({note})", fontsize=10)
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.02, 1.0))
     return _save(fig, path)
 
 
@@ -87,7 +87,7 @@ def runtime_scaling(rows: list[dict[str, Any]], fits: list[Fit], order: list[str
     plt = _plt()
     labels = label_order(rows, order)
     colors = _colors(labels)
-    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    fig, ax = plt.subplots(figsize=(8.4, 4.2))
     for f in fits:
         c = colors[f.label]
         ax.loglog(f.sizes, f.mean_times, "o", ms=4, color=c)
@@ -99,7 +99,7 @@ def runtime_scaling(rows: list[dict[str, Any]], fits: list[Fit], order: list[str
     ax.set_title(title or "Runtime scaling: time ~ size^k (fit over finished runs)",
                  fontsize=10)
     ax.grid(alpha=0.3, which="both")
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.02, 1.0))
     return _save(fig, path)
 
 

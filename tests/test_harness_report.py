@@ -87,6 +87,10 @@ def test_runtime_fit_recovers_a_known_exponent():
     assert [f.label for f in fits] == ["quad"]
     assert fits[0].exponent == pytest.approx(2.0) and fits[0].r2 == pytest.approx(1.0)
     assert fits[0].tail_exponent == pytest.approx(2.0) and fits[0].tail_from == 40
+    expo = [{**rows[0], "label": "exp", "n_users_or_facilities": n,
+             "wall_time_s": 1e-3 * 2 ** (0.5 * n)} for n in (4, 6, 10, 20)]
+    (fit,) = tables.runtime_fits(expo, [])
+    assert fit.doubling == pytest.approx(0.5) and fit.doubling_r2 == pytest.approx(1.0)
 
 
 # ---------------------------------------------------------------------------------------
