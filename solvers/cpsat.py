@@ -1,0 +1,364 @@
+"""OR-Tools CP-SAT solver for both families.
+
+**GQAP.** Booleans x[i, k] (exactly one site per facility, linear capacities) and, for every
+unordered pair p = (i, j) with a non-zero cost (``solvers.formulations``), booleans
+y[p, k, h] tied to x by the RLT channelling equalities sum_k y[p, k, h] = x_jh and
+sum_h y[p, k, h] = x_ik. With Boolean x these force y[p, k, h] = x_ik x_jh exactly, and they
+give CP-SAT's linear relaxation the RLT level-1 strength; ``rlt_capacity=true`` adds the
+capacity x variable products as well.
+
+**Offloading.** ``model=full`` (default): the b-disaggregated model of
+``solvers.formulations`` (exact, integer or real splits); ``model=fixed-split``: the
+paper's variant, the 2-site GQAP of gqap.reduction.offloading_to_gqap with the GQAP model
+above. As in ``milp``, a fixed-split result is ``feasible`` for the instance;
+``info["model_status"]`` says whether the restriction was proven optimal.
+
+**Integer costs.** CP-SAT needs integer objective coefficients. Integral costs are used as
+they are (``info["cost_scale"] = 1``); otherwise every coefficient is multiplied by a
+power of ten (``scale`` option, or automatically so that the largest is near 1e12) and
+rounded. ``info["rounding_error_bound"]`` bounds how far any solution's scaled objective
+can be from its true one (E); the reported bound is widened by E, and the status is
+``optimal`` only when CP-SAT proved the scaled model optimal and 2E, the most by which
+the returned solution can miss the true optimum, is at most 1e-9 of the objective.
+Weights and capacities must be integers (or decimals that a power of ten up to 1e6 makes
+integral); otherwise the solver raises a one-line error.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from gqap.errors import GQAPError
+from gqap.evaluation import evaluate
+from gqap.instances import GQAPInstance, Instance, OffloadingInstance
+from gqap.reduction import assignment_to_offloading, grant_to_assignment, offloading_to_gqap
+from gqap.solutions import GQAPSolution, OffloadingSolution, Solution
+from solvers.base import Deadline, Solver, SolverOutput, Status
+from solvers.formulations import (
+    MODELS,
+    BatchModelData,
+    GQAPModelData,
+    batch_model_data,
+    check_start_option,
+    gqap_model_data,
+    relative_gap,
+    warm_start,
+)
+from solvers.options import SPLIT_MODES
+
+_AUTO_SCALE_TARGET = 1e12  # largest scaled |coefficient| when costs are not integers
+_PROOF_TOL = 1e-9  # 2E must stay below this fraction of the objective for "optimal"
+
+
+@dataclass(frozen=True)
+class CPSATOptions:
+    """Options of ``cpsat``.
+
+    model: offloading only, 'full' (default) or 'fixed-split'; split: 'integer' or 'real'
+    split points in the full model; threads: CP-SAT workers (1 is deterministic for a seed);
+    scale: multiply costs by this before rounding (default: 1 for integral costs, else a
+    power of ten); rlt_capacity: add the capacity x variable products (GQAP); start: 'none',
+    'greedy' or a solution file used as a hint; msg: show CP-SAT's search log.
+    """
+
+    model: str = "full"
+    split: str = "integer"
+    threads: int = 1
+    scale: float | None = None
+    rlt_capacity: bool = False
+    start: str = "none"
+    msg: bool = False
+
+    def __post_init__(self) -> None:
+        for name, allowed in (("model", MODELS), ("split", SPLIT_MODES)):
+            if getattr(self, name) not in allowed:
+                raise ValueError(f"{name} must be one of {', '.join(allowed)}, "
+                                 f"got {getattr(self, name)!r}")
+        if self.threads < 1:
+            raise ValueError(f"threads must be >= 1, got {self.threads}")
+        if self.scale is not None and not (self.scale > 0 and math.isfinite(self.scale)):
+            raise ValueError(f"scale must be a positive number, got {self.scale}")
+        check_start_option(self.start)
+
+
+def cost_scale(coefs: np.ndarray, scale: float | None = None) -> float:
+    """1 for integral costs, else the power of ten putting max |coef| near 1e12 (or ``scale``)."""
+    if scale is not None:
+        return float(scale)
+    c = np.asarray(coefs, dtype=np.float64)
+    big = float(np.abs(c).max()) if c.size else 0.0
+    if big == 0.0 or (np.all(c == np.round(c)) and big < 2.0 ** 53):
+        return 1.0
+    return 10.0 ** math.floor(math.log10(_AUTO_SCALE_TARGET / big))
+
+
+def integer_weights(q: np.ndarray, Q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Integer weights and capacities with the same feasible assignments (floor of scaled Q)."""
+    for power in range(7):
+        s = 10.0 ** power
+        qs = q * s
+        if np.all(np.abs(qs - np.round(qs)) <= 1e-9 * np.maximum(1.0, np.abs(qs))):
+            return np.round(qs).astype(np.int64), np.floor(Q * s + 1e-9).astype(np.int64)
+    raise GQAPError("solver cpsat: facility weights must be integers (or decimals with at "
+                    "most 6 places)")
+
+
+@dataclass
+class CPModel:
+    """A CP-SAT minimisation model; family objective = sign * (offset + scaled value / scale)."""
+
+    model: Any
+    sign: float
+    offset: float
+    scale: float
+    integral: bool
+    rounding_error: float
+    decode: Any  # callable: CpSolver -> Solution
+    start_solution: Solution | None = None
+
+    def family_value(self, v: float | None) -> float | None:
+        """Scaled model value -> objective in the instance family's sense."""
+        return None if v is None else self.sign * (self.offset + v / self.scale)
+
+
+def build_gqap_cpsat(data: GQAPModelData, scale: float | None, rlt_capacity: bool,
+                     start: np.ndarray | None) -> tuple[Any, dict, float, bool, float]:
+    """CP-SAT model of a GQAP: (model, x, scale, costs integral, rounding error bound)."""
+    from ortools.sat.python import cp_model
+
+    n, m = data.n, data.m
+    costly = data.costly_pairs()
+    coefs = np.concatenate([data.lin[data.allowed],
+                            data.pair_cost[costly][data.pair_allowed[costly]]])
+    s = cost_scale(coefs, scale)
+    lin_s = np.round(data.lin * s)
+    pair_s = np.round(data.pair_cost * s)
+    integral = bool(np.all(lin_s == data.lin * s) and np.all(pair_s == data.pair_cost * s))
+    # Per facility one linear term and per costly pair one product term are active.
+    lin_err = np.where(data.allowed, np.abs(lin_s - data.lin * s), 0.0).max(axis=1).sum()
+    pair_err = np.where(data.pair_allowed, np.abs(pair_s - data.pair_cost * s), 0.0)
+    err = (lin_err + (pair_err[costly].max(axis=(1, 2)).sum() if costly.size else 0.0)) / s
+
+    model = cp_model.CpModel()
+    x = {(i, k): model.NewBoolVar(f"x_{i}_{k}") for i in range(n) for k in range(m)
+         if data.allowed[i, k]}
+    for i in range(n):
+        model.AddExactlyOne([x[i, k] for k in range(m) if (i, k) in x])
+    qi, Qi = integer_weights(data.q, data.Q)
+    for k in range(m):
+        model.Add(sum(int(qi[i]) * x[i, k] for i in range(n) if (i, k) in x) <= int(Qi[k]))
+    y = {}
+    for p in costly:
+        i, j = (int(v) for v in data.pairs[p])
+        for k, h in zip(*np.nonzero(data.pair_allowed[p]), strict=True):
+            y[int(p), int(k), int(h)] = model.NewBoolVar(f"y_{p}_{k}_{h}")
+        for h in range(m):
+            if (j, h) in x:
+                model.Add(sum(y[p, k, h] for k in range(m) if (p, k, h) in y) == x[j, h])
+        for k in range(m):
+            if (i, k) in x:
+                model.Add(sum(y[p, k, h] for h in range(m) if (p, k, h) in y) == x[i, k])
+    if rlt_capacity:
+        _add_capacity_products(model, data, qi, Qi, x, y)
+    terms = [(v, int(lin_s[i, k])) for (i, k), v in x.items() if lin_s[i, k] != 0]
+    terms += [(v, int(pair_s[p, k, h])) for (p, k, h), v in y.items() if pair_s[p, k, h] != 0]
+    model.Minimize(cp_model.LinearExpr.WeightedSum([t[0] for t in terms],
+                                                   [t[1] for t in terms]))
+    if start is not None:
+        for (i, k), v in x.items():
+            model.AddHint(v, int(start[i] == k))
+        for (p, k, h), v in y.items():
+            i, j = data.pairs[p]
+            model.AddHint(v, int(start[i] == k and start[j] == h))
+    return model, x, s, integral, float(err)
+
+
+def _add_capacity_products(model: Any, data: GQAPModelData, qi: np.ndarray, Qi: np.ndarray,
+                           x: dict, y: dict) -> None:
+    """sum_{i != j} q_i x_ik x_jh <= (Q_k - q_j [k = h]) x_jh where every pair has a y."""
+    n, m = data.n, data.m
+    index = {(int(i), int(j)): p for p, (i, j) in enumerate(data.pairs)}
+    for j in range(n):
+        for h in range(m):
+            if (j, h) not in x:
+                continue
+            for k in range(m):
+                rhs = int(Qi[k]) - (int(qi[j]) if k == h else 0)
+                row, complete = [], True
+                for i in range(n):
+                    if i == j:
+                        continue
+                    key = (index[i, j], k, h) if i < j else (index[j, i], h, k)
+                    if key in y:
+                        row.append(int(qi[i]) * y[key])
+                    elif data.pair_allowed[key]:
+                        complete = False  # zero-cost pair without product variables
+                        break
+                if complete and row:
+                    model.Add(sum(row) <= rhs * x[j, h])
+
+
+def build_batch_cpsat(data: BatchModelData, scale: float | None,
+                      start: np.ndarray | None) -> tuple[Any, dict, float, bool, float]:
+    """CP-SAT model of the b-disaggregated offloading problem, minimising minus the gains."""
+    from ortools.sat.python import cp_model
+
+    B, n_users = data.max_granted, data.n_users
+    s = cost_scale(data.gain, scale)
+    gain_s = np.round(data.gain * s)
+    integral = bool(np.all(gain_s == data.gain * s))
+    err = float(np.abs(gain_s - data.gain * s).sum(axis=1).max() / s) if B else 0.0
+    model = cp_model.CpModel()
+    z = [model.NewBoolVar(f"z_{b}") for b in range(B + 1)]
+    w = {(i, b): model.NewBoolVar(f"w_{i}_{b}") for b in range(1, B + 1)
+         for i in range(n_users)}
+    model.AddExactlyOne(z)
+    for b in range(1, B + 1):
+        model.Add(sum(w[i, b] for i in range(n_users)) == b * z[b])
+        for i in range(n_users):
+            model.AddImplication(w[i, b], z[b])
+    keys = list(w)
+    model.Minimize(cp_model.LinearExpr.WeightedSum(
+        [w[k] for k in keys], [-int(gain_s[b - 1, i]) for i, b in keys]))
+    if start is not None:
+        b0 = int(start.sum())
+        for b in range(B + 1):
+            model.AddHint(z[b], int(b == b0))
+        for (i, b), v in w.items():
+            model.AddHint(v, int(b == b0 and start[i]))
+    return model, w, s, integral, err
+
+
+def build_cp_model(inst: Instance, opts: CPSATOptions) -> CPModel:
+    """The CP-SAT model the options select for ``inst``."""
+    start = warm_start(inst, opts.start, opts.model == "fixed-split", opts.split == "integer")
+    if isinstance(inst, OffloadingInstance) and opts.model == "full":
+        data = batch_model_data(inst, integer=opts.split == "integer")
+        model, w, s, integral, err = build_batch_cpsat(
+            data, opts.scale, None if start is None else start.grant)
+
+        def decode(solver: Any) -> Solution:
+            grant = np.zeros(data.n_users, dtype=bool)
+            for (i, _b), v in w.items():
+                if solver.BooleanValue(v):
+                    grant[i] = True
+            return data.solution(grant)
+
+        return CPModel(model, -1.0, -data.base, s, integral, err, decode,
+                       None if start is None else data.solution(start.grant))
+
+    gq = offloading_to_gqap(inst) if isinstance(inst, OffloadingInstance) else inst
+    data = gqap_model_data(gq)
+    assignment = None
+    if start is not None:
+        assignment = (grant_to_assignment(start.grant).assignment
+                      if isinstance(start, OffloadingSolution) else start.assignment)
+    model, x, s, integral, err = build_gqap_cpsat(data, opts.scale, opts.rlt_capacity,
+                                                  assignment)
+
+    def to_solution(a: np.ndarray) -> Solution:
+        sol = GQAPSolution(a)
+        return assignment_to_offloading(inst, sol) if isinstance(inst, OffloadingInstance) \
+            else sol
+
+    def decode_gqap(solver: Any) -> Solution:
+        a = np.zeros(data.n, dtype=np.int64)
+        for (i, k), v in x.items():
+            if solver.BooleanValue(v):
+                a[i] = k
+        return to_solution(a)
+
+    sign = -1.0 if isinstance(inst, OffloadingInstance) else 1.0
+    return CPModel(model, sign, 0.0, s, integral, err, decode_gqap,
+                   None if assignment is None else to_solution(assignment))
+
+
+class CPSATSolver(Solver):
+    """CP-SAT with RLT channelling (GQAP) or the b-disaggregated model (offloading)."""
+
+    name = "cpsat"
+    families = ("offloading", "gqap")
+    Options = CPSATOptions
+
+    def _solve(self, instance: Instance, time_limit: float | None, seed: int) -> SolverOutput:
+        deadline = Deadline(time_limit)
+        from ortools.sat.python import cp_model
+
+        opts: CPSATOptions = self.options
+        if isinstance(instance, GQAPInstance) and opts.model != "full":
+            raise GQAPError(f"solver cpsat: model={opts.model} applies to offloading "
+                            "instances only")
+        fixed = isinstance(instance, OffloadingInstance) and opts.model == "fixed-split"
+        full_off = isinstance(instance, OffloadingInstance) and not fixed
+        cm = build_cp_model(instance, opts)
+        proto = cm.model.Proto()
+        info: dict[str, Any] = {
+            "backend": "cp-sat",
+            "model": "batch-disaggregated" if full_off else ("fixed-split" if fixed else "gqap"),
+            "split_mode": opts.split if full_off else ("fixed-N_hat" if fixed else None),
+            "threads": opts.threads, "start": opts.start,
+            "cost_scale": cm.scale, "costs_integral": cm.integral,
+            "rounding_error_bound": cm.rounding_error,
+            "build_time_s": deadline.elapsed(),
+            "n_variables": len(proto.variables), "n_constraints": len(proto.constraints),
+        }
+        if cm.start_solution is not None:
+            info["start_objective"] = evaluate(instance, cm.start_solution).objective
+        left = deadline.remaining()
+        if left < 0.05:
+            info["backend_status"] = "not started: no time left after the build"
+            return SolverOutput(cm.start_solution, Status.TIME_LIMIT, info=info)
+        solver = cp_model.CpSolver()
+        solver.parameters.num_workers = opts.threads
+        solver.parameters.random_seed = int(seed)
+        solver.parameters.log_search_progress = opts.msg
+        if math.isfinite(left):
+            solver.parameters.max_time_in_seconds = max(left - 0.1, 0.01)
+        t0 = time.perf_counter()
+        code = solver.Solve(cm.model)
+        info["solve_time_s"] = time.perf_counter() - t0
+        name = solver.StatusName(code)
+        info["backend_status"] = name
+        has_solution = code in (cp_model.OPTIMAL, cp_model.FEASIBLE)
+        solution = cm.decode(solver) if has_solution else None
+        incumbent = cm.family_value(solver.ObjectiveValue()) if has_solution else None
+        bound = None
+        if has_solution or code == cp_model.UNKNOWN:
+            raw = solver.BestObjectiveBound()
+            if math.isfinite(raw):
+                # Widen by the rounding error so the bound holds for the true costs.
+                bound = cm.family_value(raw) - cm.sign * cm.rounding_error
+        info.update(incumbent=incumbent, best_bound=bound,
+                    mip_gap=relative_gap(incumbent, bound))
+        if code == cp_model.OPTIMAL:
+            true_obj = evaluate(instance, solution).objective
+            slack = 2.0 * cm.rounding_error
+            if slack <= _PROOF_TOL * max(1.0, abs(true_obj)):
+                status = Status.OPTIMAL
+            else:
+                status = Status.FEASIBLE
+                info["not_proven"] = (f"scaled costs proven optimal, but rounding can hide up "
+                                      f"to {slack:.3g}; raise scale")
+        elif code == cp_model.FEASIBLE:
+            status = Status.TIME_LIMIT if time_limit is not None else Status.FEASIBLE
+        elif code == cp_model.INFEASIBLE:
+            status = Status.INFEASIBLE
+        elif code == cp_model.UNKNOWN and time_limit is not None:
+            status = Status.TIME_LIMIT
+            solution = cm.start_solution
+            info["solution_from"] = "start" if solution is not None else None
+        else:  # MODEL_INVALID, or UNKNOWN without a limit
+            status = Status.ERROR
+            info["model_error"] = cm.model.Validate() or None
+        if fixed:
+            info["model_status"] = str(status)
+            info["model_bound"] = bound
+            bound = None
+            if status == Status.OPTIMAL:
+                status = Status.FEASIBLE
+        return SolverOutput(solution, status, bound=bound, info=info)

@@ -1,0 +1,220 @@
+"""Solver-independent model data shared by the MILP (PuLP) and CP-SAT solvers; plain numpy.
+
+**GQAP as a 0-1 quadratic program.** x[i, k] = 1 when facility i sits on site k. Every
+ordered pair (i, j) of MODEL.md section 1 is folded into one unordered pair p = (i, j),
+i < j, so that
+
+    cost(x) = sum_{i,k} lin[i, k] x_ik + sum_p sum_{k,h} pair_cost[p, k, h] x_ik x_jh,
+    lin[i, k] = a[i, k] + v t[i, i] d[k, k],
+    pair_cost[p, k, h] = v (t[i, j] d[k, h] + t[j, i] d[h, k]).
+
+``allowed[i, k]`` is False where q_i > Q_k and ``pair_allowed[p, k, h]`` is False where a
+product can never be 1 (an endpoint not allowed, or both on site k with q_i + q_j > Q_k);
+the solvers create no variable for those.
+
+**Offloading with integer split points, disaggregated on b** (``BatchModelData``). Users
+interact only through b, the number of granted users. With z_b = 1 when exactly b users
+are granted and w_ib = 1 when user i is granted under that choice,
+
+    max  base + sum_{b>=1} sum_i gain[b, i] w_ib
+    s.t. sum_{b=0..B} z_b = 1;  sum_i w_ib = b z_b;  w_ib <= z_b;  z, w binary,
+
+where base = sum_i denied QoE, B = min(|I|, B_max), and gain[b, i] is user i's gain of
+granting over denying at batch b with its best split for that b (gqap.split.grant_gains),
+so every choice of (b, grant set) is scored exactly as the evaluator scores it. The LP
+relaxation is already tight: for fixed z the best w takes the z_b-weighted b largest
+gains, so the LP optimum is max_b V(b), the exact optimum.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from gqap.errors import GQAPError
+from gqap.evaluation import denied_qoe, evaluate
+from gqap.generators import first_fit_decreasing
+from gqap.instances import GQAPInstance, Instance, OffloadingInstance
+from gqap.io import read_solution
+from gqap.solutions import GQAPSolution, OffloadingSolution, Solution
+from gqap.split import grant_gains, optimal_split
+
+LINEARIZATIONS = ("rlt", "standard")
+MODELS = ("full", "fixed-split")  # offloading: integer splits (b-disaggregated) or N_hat
+
+
+@dataclass(frozen=True)
+class GQAPModelData:
+    """Cost and feasibility data of a GQAP as a 0-1 quadratic program (see module doc)."""
+
+    q: np.ndarray
+    Q: np.ndarray
+    lin: np.ndarray
+    allowed: np.ndarray
+    pairs: np.ndarray
+    pair_cost: np.ndarray
+    pair_allowed: np.ndarray
+
+    @property
+    def n(self) -> int:
+        """Number of facilities."""
+        return int(self.q.size)
+
+    @property
+    def m(self) -> int:
+        """Number of sites."""
+        return int(self.Q.size)
+
+    def cost(self, assignment: np.ndarray) -> float:
+        """Model cost of an assignment (equals gqap_cost; used to check the folding)."""
+        x = np.asarray(assignment, dtype=np.int64)
+        i, j = self.pairs[:, 0], self.pairs[:, 1]
+        return float(self.lin[np.arange(self.n), x].sum()
+                     + self.pair_cost[np.arange(len(self.pairs)), x[i], x[j]].sum())
+
+    def costly_pairs(self) -> np.ndarray:
+        """Indices of pairs with at least one non-zero product cost."""
+        return np.flatnonzero(np.any(self.pair_cost != 0.0, axis=(1, 2)))
+
+
+def gqap_model_data(inst: GQAPInstance) -> GQAPModelData:
+    """Fold the instance's ordered-pair costs into unordered pairs (module doc)."""
+    n, m = inst.n, inst.m
+    lin = inst.a + inst.v * np.diag(inst.t)[:, None] * np.diag(inst.d)[None, :]
+    i, j = np.triu_indices(n, 1)
+    pair_cost = inst.v * (inst.t[i, j][:, None, None] * inst.d[None, :, :]
+                          + inst.t[j, i][:, None, None] * inst.d.T[None, :, :])
+    allowed = inst.q[:, None] <= inst.Q[None, :]
+    pair_allowed = allowed[i][:, :, None] & allowed[j][:, None, :]
+    same = (inst.q[i] + inst.q[j])[:, None] > inst.Q[None, :]
+    k = np.arange(m)
+    pair_allowed[:, k, k] &= ~same
+    return GQAPModelData(q=inst.q, Q=inst.Q, lin=lin, allowed=allowed,
+                         pairs=np.stack([i, j], axis=1), pair_cost=pair_cost,
+                         pair_allowed=pair_allowed)
+
+
+def gqap_start(inst: GQAPInstance) -> GQAPSolution | None:
+    """A capacity-feasible start by first-fit-decreasing (None when FFD fails)."""
+    x = first_fit_decreasing(inst.q, inst.Q)
+    return None if x is None else GQAPSolution(x)
+
+
+@dataclass(frozen=True)
+class BatchModelData:
+    """The b-disaggregated offloading model (module doc); row r of gain/split is b = r + 1."""
+
+    base: float
+    gain: np.ndarray
+    split: np.ndarray
+    N: int
+
+    @property
+    def max_granted(self) -> int:
+        """B = min(|I|, B_max), the largest b with a z_b variable."""
+        return int(self.gain.shape[0])
+
+    @property
+    def n_users(self) -> int:
+        """Number of users."""
+        return int(self.gain.shape[1])
+
+    def solution(self, grant: np.ndarray) -> OffloadingSolution:
+        """Grant mask -> decision with each granted user's best split for b = mask size."""
+        grant = np.asarray(grant, dtype=bool)
+        b = int(grant.sum())
+        split = np.full(self.n_users, float(self.N))
+        if b:
+            split[grant] = self.split[b - 1, grant]
+        return OffloadingSolution(grant, split)
+
+    def value(self, grant: np.ndarray) -> float:
+        """Model objective of a grant mask: base plus the gains at b = mask size."""
+        grant = np.asarray(grant, dtype=bool)
+        b = int(grant.sum())
+        return self.base + (float(self.gain[b - 1, grant].sum()) if b else 0.0)
+
+
+def batch_model_data(inst: OffloadingInstance, integer: bool = True) -> BatchModelData:
+    """Gains and best splits of every user for b = 1..min(|I|, B_max)."""
+    bs = np.arange(1, inst.max_granted + 1)
+    if bs.size:
+        split, gain = grant_gains(inst, bs, integer=integer)
+    else:
+        split = gain = np.zeros((0, inst.n_users))
+    return BatchModelData(base=float(denied_qoe(inst).sum()), gain=np.asarray(gain),
+                          split=np.asarray(split), N=inst.N)
+
+
+def greedy_grant(inst: OffloadingInstance, fixed_split: bool, integer: bool = True) -> np.ndarray:
+    """Warm-start grant mask: users by single-user gain, the best prefix under the evaluator.
+
+    With ``fixed_split`` every granted split sits at N_hat, else at its best for the prefix
+    size. Prefix lengths run over 0..min(|I|, B_max), so the mask is always feasible.
+    """
+    _, gain1 = grant_gains(inst, 1, integer=integer)
+    order = np.argsort(-gain1, kind="stable")
+    best_mask, best_value = np.zeros(inst.n_users, dtype=bool), -np.inf
+    for b in range(inst.max_granted + 1):
+        mask = np.zeros(inst.n_users, dtype=bool)
+        mask[order[:b]] = True
+        if fixed_split:
+            split = np.where(mask, float(inst.N_hat), float(inst.N))
+        else:
+            n = optimal_split(inst, max(b, 1), integer=integer)
+            split = np.where(mask, n, float(inst.N))
+        value = evaluate(inst, OffloadingSolution(mask, split)).objective
+        if value > best_value:
+            best_mask, best_value = mask, value
+    return best_mask
+
+
+def check_start_option(start: str) -> None:
+    """Raise ValueError unless ``start`` is 'none', 'greedy' or an existing file."""
+    if start not in ("none", "greedy") and not Path(start).is_file():
+        raise ValueError(f"start must be 'none', 'greedy' or a solution file; "
+                         f"{start!r} is not a file")
+
+
+def warm_start(inst: Instance, start: str, fixed_split: bool,
+               integer: bool = True) -> Solution | None:
+    """The start a solver option asks for: None, a greedy decision, or a checked file.
+
+    Offloading starts are read as grant masks (the model decides the splits).
+    """
+    if start == "none":
+        return None
+    if start == "greedy":
+        if isinstance(inst, OffloadingInstance):
+            grant = greedy_grant(inst, fixed_split, integer)
+            return OffloadingSolution(grant, np.where(grant, float(inst.N_hat), float(inst.N)))
+        return gqap_start(inst)
+    sol = read_solution(start)
+    kind = OffloadingSolution if isinstance(inst, OffloadingInstance) else GQAPSolution
+    if not isinstance(sol, kind):
+        raise GQAPError(f"start: {start} is not a {inst.family} solution")
+    if isinstance(inst, OffloadingInstance):
+        if sol.grant.size != inst.n_users:
+            raise GQAPError(f"start: {start} has {sol.grant.size} users, the instance "
+                            f"{inst.n_users}")
+        if sol.b > inst.B_max:
+            raise GQAPError(f"start: {start} grants {sol.b} users, more than B_max = "
+                            f"{inst.B_max}")
+        return sol
+    if sol.assignment.size != inst.n or np.any(sol.assignment < 0) or \
+            np.any(sol.assignment >= inst.m):
+        raise GQAPError(f"start: {start} is not an assignment of {inst.n} facilities to "
+                        f"{inst.m} sites")
+    ev = evaluate(inst, sol)
+    if not ev.feasible:
+        raise GQAPError(f"start: {start} is infeasible ({ev.violations[0]})")
+    return sol
+
+
+def relative_gap(incumbent: float | None, bound: float | None) -> float | None:
+    """|incumbent - bound| / |incumbent| (None when either is missing)."""
+    if incumbent is None or bound is None:
+        return None
+    return abs(incumbent - bound) / max(abs(incumbent), 1e-10)

@@ -1,0 +1,593 @@
+"""MILP solver (PuLP; CBC or HiGHS) for both families.
+
+**GQAP.** The 0-1 quadratic program of ``solvers.formulations`` (costs folded onto
+unordered pairs p = (i, j), i < j) is linearised with continuous product variables
+y[p, k, h] = x_ik x_jh, created once per unordered pair (product symmetry), for every site
+combination that capacities allow:
+
+- ``linearization=rlt`` (default; Adams-Sherali level 1 as used for the GQAP by Pessoa,
+  Hahn, Guignard and Zhu 2010): each assignment constraint multiplied by each x,
+  sum_k y[p, k, h] = x_jh and sum_h y[p, k, h] = x_ik, and, with ``rlt_capacity`` (default
+  on), each capacity constraint multiplied by each x_jh,
+  sum_{i != j} q_i y[(i,k),(j,h)] <= (Q_k - q_j [k = h]) x_jh (left out where it cannot
+  cut, i.e. when every other facility fits anyway). With binary x these equalities force
+  y = x_ik x_jh, so y needs no integrality.
+- ``linearization=standard`` (Glover-Woolsey): y only for products with a non-zero cost,
+  y >= x_ik + x_jh - 1 for positive costs, y <= x_ik and y <= x_jh for negative ones (the
+  sides that cannot bind under minimisation are left out; the LP bound is unchanged).
+  The RLT equalities imply all three Glover-Woolsey inequalities, so the RLT LP bound is
+  never weaker; ``lp_bound=true`` reports the LP-relaxation bound of the chosen model in
+  ``info["lp_bound"]`` so the harness can compare them.
+
+**Offloading.** ``model=full`` (default): the b-disaggregated model of
+``solvers.formulations`` (z_b one-hot over the number of granted users, w_ib = user i
+granted when b is chosen, each w weighted by the user's gain at its best split for that b,
+from gqap.split.grant_gains); its optimum is the exact optimum with integer (or, with
+``split=real``, real) split points. ``model=fixed-split``: the paper's Branch & Bound,
+splits fixed at N_hat, i.e. the 2-site GQAP of gqap.reduction.offloading_to_gqap
+(Proposition 1) solved with the GQAP model above. Its solution is only optimal for that
+restriction, so the status is ``feasible`` (``info["model_status"]`` says whether the
+restricted model was proven optimal, ``info["model_bound"]`` gives its bound).
+
+Status is ``optimal`` only when the backend proved it (every backend status is mapped
+explicitly; PuLP's own status, which calls a time-limited run "Optimal", is not used).
+The time limit is wall clock from the start of the call, model build included
+(``info["build_time_s"]``); CBC runs as a child process that is interrupted at the limit.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import signal
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from gqap.errors import GQAPError
+from gqap.instances import GQAPInstance, Instance, OffloadingInstance
+from gqap.reduction import assignment_to_offloading, grant_to_assignment, offloading_to_gqap
+from gqap.solutions import GQAPSolution, OffloadingSolution, Solution
+from solvers.base import Deadline, Solver, SolverOutput, Status
+from solvers.formulations import (
+    LINEARIZATIONS,
+    MODELS,
+    BatchModelData,
+    GQAPModelData,
+    batch_model_data,
+    check_start_option,
+    gqap_model_data,
+    relative_gap,
+    warm_start,
+)
+from solvers.options import SPLIT_MODES
+
+BACKENDS = ("cbc", "highs")
+_CBC_GRACE_S = 0.5  # past the limit CBC gets this long, then SIGINT and as long again, then KILL
+_SOLVE_FLOOR_S = 0.05  # below this much time left, the backend is not started
+
+
+@dataclass(frozen=True)
+class MILPOptions:
+    """Options of ``milp``.
+
+    model: offloading only, 'full' (integer splits, default) or 'fixed-split' (N_hat);
+    split: 'integer' or 'real' split points in the full model; linearization: 'rlt' or
+    'standard' (GQAP and fixed-split); rlt_capacity: add capacity x variable products;
+    backend: 'cbc' or 'highs'; threads: backend threads; gap: relative MIP gap at which the
+    backend may stop and claim optimality; start: 'none', 'greedy' or a solution file to
+    warm-start from; lp_bound: also solve the LP relaxation and report its bound; msg:
+    show the backend's log.
+    """
+
+    model: str = "full"
+    split: str = "integer"
+    linearization: str = "rlt"
+    rlt_capacity: bool = True
+    backend: str = "cbc"
+    threads: int = 1
+    gap: float = 1e-9
+    start: str = "none"
+    lp_bound: bool = False
+    msg: bool = False
+
+    def __post_init__(self) -> None:
+        for name, allowed in (("model", MODELS), ("split", SPLIT_MODES),
+                              ("linearization", LINEARIZATIONS), ("backend", BACKENDS)):
+            if getattr(self, name) not in allowed:
+                raise ValueError(f"{name} must be one of {', '.join(allowed)}, "
+                                 f"got {getattr(self, name)!r}")
+        if self.threads < 1:
+            raise ValueError(f"threads must be >= 1, got {self.threads}")
+        if not 0.0 <= self.gap < 1.0:
+            raise ValueError(f"gap must lie in [0, 1), got {self.gap}")
+        check_start_option(self.start)
+
+
+# ---------------------------------------------------------------------------------------
+# Model building
+# ---------------------------------------------------------------------------------------
+@dataclass
+class BuiltModel:
+    """A PuLP minimisation model with what is needed to read its answer back.
+
+    The family objective of a model value v is ``sign * (offset + v)``.
+    """
+
+    prob: Any
+    sign: float
+    offset: float
+    decode: Any  # callable: {variable name: value} -> Solution
+    start: dict[str, float] | None = None
+    start_solution: Solution | None = None
+    sizes: dict[str, int] = field(default_factory=dict)
+
+    def family_value(self, v: float | None) -> float | None:
+        """Model value -> objective in the instance family's sense."""
+        return None if v is None else self.sign * (self.offset + v)
+
+
+def _lin(pairs: list[tuple[Any, float]]) -> Any:
+    import pulp
+
+    return pulp.LpAffineExpression(pairs)
+
+
+def build_gqap_milp(data: GQAPModelData, linearization: str = "rlt", rlt_capacity: bool = True,
+                    name: str = "gqap") -> tuple[Any, dict, dict]:
+    """PuLP model of a GQAP: (problem, x[(i, k)], y[(p, k, h)]); see the module doc."""
+    import pulp
+
+    prob = pulp.LpProblem(re.sub(r"\W", "_", name) or "gqap", pulp.LpMinimize)
+    n, m = data.n, data.m
+    x = {(i, k): pulp.LpVariable(f"x_{i}_{k}", 0, 1, pulp.LpBinary)
+         for i in range(n) for k in range(m) if data.allowed[i, k]}
+    y: dict[tuple[int, int, int], Any] = {}
+    if linearization == "rlt":
+        for p in range(len(data.pairs)):
+            for k, h in zip(*np.nonzero(data.pair_allowed[p]), strict=True):
+                y[p, int(k), int(h)] = pulp.LpVariable(f"y_{p}_{k}_{h}", 0)
+    else:
+        costly = (data.pair_cost != 0.0) & data.pair_allowed
+        for p, k, h in zip(*np.nonzero(costly), strict=True):
+            y[int(p), int(k), int(h)] = pulp.LpVariable(f"y_{p}_{k}_{h}", 0)
+
+    terms = [(v, float(data.lin[i, k])) for (i, k), v in x.items() if data.lin[i, k] != 0.0]
+    terms += [(v, float(data.pair_cost[p, k, h])) for (p, k, h), v in y.items()
+              if data.pair_cost[p, k, h] != 0.0]
+    prob.setObjective(_lin(terms))
+
+    for i in range(n):
+        prob.addConstraint(_lin([(x[i, k], 1.0) for k in range(m) if (i, k) in x]) == 1,
+                           f"assign_{i}")
+    for k in range(m):
+        prob.addConstraint(_lin([(x[i, k], float(data.q[i])) for i in range(n) if (i, k) in x])
+                           <= float(data.Q[k]), f"cap_{k}")
+
+    if linearization == "rlt":
+        _add_rlt(prob, data, x, y, rlt_capacity)
+    else:
+        for (p, k, h), v in y.items():
+            i, j = data.pairs[p]
+            if data.pair_cost[p, k, h] > 0:
+                prob.addConstraint(_lin([(v, 1.0), (x[i, k], -1.0), (x[j, h], -1.0)]) >= -1,
+                                   f"gw_{p}_{k}_{h}")
+            else:
+                prob.addConstraint(_lin([(v, 1.0), (x[i, k], -1.0)]) <= 0, f"gwi_{p}_{k}_{h}")
+                prob.addConstraint(_lin([(v, 1.0), (x[j, h], -1.0)]) <= 0, f"gwj_{p}_{k}_{h}")
+    return prob, x, y
+
+
+def _add_rlt(prob: Any, data: GQAPModelData, x: dict, y: dict, rlt_capacity: bool) -> None:
+    n, m = data.n, data.m
+    for p, (i, j) in enumerate(data.pairs):
+        for h in range(m):  # assignment of i times x_jh
+            if (j, h) in x:
+                row = [(y[p, k, h], 1.0) for k in range(m) if (p, k, h) in y]
+                prob.addConstraint(_lin(row + [(x[j, h], -1.0)]) == 0, f"ra_{p}_{h}")
+        for k in range(m):  # assignment of j times x_ik
+            if (i, k) in x:
+                row = [(y[p, k, h], 1.0) for h in range(m) if (p, k, h) in y]
+                prob.addConstraint(_lin(row + [(x[i, k], -1.0)]) == 0, f"rb_{p}_{k}")
+    if not rlt_capacity:
+        return
+    pair_index = {(int(i), int(j)): p for p, (i, j) in enumerate(data.pairs)}
+    for j in range(n):
+        others = sum(float(data.q[i]) for i in range(n) if i != j)
+        for h in range(m):
+            if (j, h) not in x:
+                continue
+            for k in range(m):
+                rhs = float(data.Q[k]) - (float(data.q[j]) if k == h else 0.0)
+                if others <= rhs:
+                    continue  # every other facility fits: the product row cannot cut
+                row = []
+                for i in range(n):
+                    if i == j:
+                        continue
+                    if i < j:
+                        key = (pair_index[i, j], k, h)
+                    else:
+                        key = (pair_index[j, i], h, k)
+                    if key in y:
+                        row.append((y[key], float(data.q[i])))
+                prob.addConstraint(_lin(row + [(x[j, h], -rhs)]) <= 0, f"rc_{j}_{h}_{k}")
+
+
+def build_batch_milp(data: BatchModelData, name: str = "offloading") -> tuple[Any, dict, dict]:
+    """PuLP model of the b-disaggregated offloading problem: (problem, z[b], w[(i, b)]).
+
+    Minimises minus the gains, so the offloading objective is base - value.
+    """
+    import pulp
+
+    prob = pulp.LpProblem(re.sub(r"\W", "_", name) or "offloading", pulp.LpMinimize)
+    B, n_users = data.max_granted, data.n_users
+    z = {b: pulp.LpVariable(f"z_{b}", 0, 1, pulp.LpBinary) for b in range(B + 1)}
+    w = {(i, b): pulp.LpVariable(f"w_{i}_{b}", 0, 1, pulp.LpBinary)
+         for b in range(1, B + 1) for i in range(n_users)}
+    prob.setObjective(_lin([(v, -float(data.gain[b - 1, i])) for (i, b), v in w.items()]))
+    prob.addConstraint(_lin([(v, 1.0) for v in z.values()]) == 1, "one_b")
+    for b in range(1, B + 1):
+        row = [(w[i, b], 1.0) for i in range(n_users)]
+        prob.addConstraint(_lin(row + [(z[b], -float(b))]) == 0, f"count_{b}")
+        for i in range(n_users):
+            prob.addConstraint(_lin([(w[i, b], 1.0), (z[b], -1.0)]) <= 0, f"link_{i}_{b}")
+    return prob, z, w
+
+
+def _gqap_start_values(data: GQAPModelData, assignment: np.ndarray, y_keys: Any) -> dict:
+    a = np.asarray(assignment)
+    vals = {f"x_{i}_{k}": float(a[i] == k) for i in range(data.n) for k in range(data.m)}
+    for p, k, h in y_keys:
+        i, j = data.pairs[p]
+        vals[f"y_{p}_{k}_{h}"] = float(a[i] == k and a[j] == h)
+    return vals
+
+
+def build_model(inst: Instance, opts: MILPOptions) -> BuiltModel:
+    """The PuLP model the options select for ``inst``, with its warm start if asked for."""
+    start = warm_start(inst, opts.start, opts.model == "fixed-split", opts.split == "integer")
+    if isinstance(inst, OffloadingInstance) and opts.model == "full":
+        data = batch_model_data(inst, integer=opts.split == "integer")
+        prob, z, w = build_batch_milp(data, inst.name)
+
+        def decode(values: dict[str, float]) -> Solution:
+            grant = np.array([any(values.get(f"w_{i}_{b}", 0.0) > 0.5
+                                  for b in range(1, data.max_granted + 1))
+                              for i in range(data.n_users)])
+            return data.solution(grant)
+
+        built = BuiltModel(prob, -1.0, -data.base, decode,
+                           sizes={"z": len(z), "w": len(w)})
+        if start is not None:
+            grant = start.grant
+            b = int(grant.sum())
+            vals = {f"z_{bb}": float(bb == b) for bb in z}
+            vals.update({f"w_{i}_{bb}": float(bb == b and grant[i]) for (i, bb) in w})
+            built.start, built.start_solution = vals, data.solution(grant)
+        return built
+
+    gq = offloading_to_gqap(inst) if isinstance(inst, OffloadingInstance) else inst
+    data = gqap_model_data(gq)
+    prob, x, y = build_gqap_milp(data, opts.linearization, opts.rlt_capacity, gq.name)
+
+    def decode_gqap(values: dict[str, float]) -> Solution:
+        score = np.full((data.n, data.m), -1.0)
+        for i, k in x:
+            score[i, k] = values.get(f"x_{i}_{k}", 0.0)
+        sol = GQAPSolution(score.argmax(axis=1))
+        return assignment_to_offloading(inst, sol) if isinstance(inst, OffloadingInstance) \
+            else sol
+
+    sign = -1.0 if isinstance(inst, OffloadingInstance) else 1.0
+    built = BuiltModel(prob, sign, 0.0, decode_gqap, sizes={"x": len(x), "y": len(y)})
+    if start is not None:
+        assignment = (grant_to_assignment(start.grant).assignment
+                      if isinstance(start, OffloadingSolution) else start.assignment)
+        built.start = _gqap_start_values(data, assignment, y.keys())
+        built.start_solution = decode_gqap(built.start)
+    return built
+
+
+# ---------------------------------------------------------------------------------------
+# Backends
+# ---------------------------------------------------------------------------------------
+@dataclass
+class BackendResult:
+    """A backend's answer in backend-neutral terms (model values, minimisation)."""
+
+    outcome: str  # optimal | time_limit | infeasible | feasible | error
+    raw_status: str
+    values: dict[str, float] | None = None
+    objective: float | None = None
+    bound: float | None = None
+    solve_time_s: float = 0.0
+
+
+_CBC_RESULTS = {  # CBC's "Result - ..." line -> outcome
+    "optimal solution found": "optimal",
+    "stopped on time limit": "time_limit",
+    "stopped on ctrl-c": "time_limit",  # only we send SIGINT, and only at the limit
+    "problem proven infeasible": "infeasible",
+    "linear relaxation infeasible": "infeasible",
+    "linear relaxation unbounded": "error",
+    "stopped on iterations or time": "time_limit",
+    "stopped on iteration limit": "feasible",
+    "stopped on node limit": "feasible",
+    "stopped on solution limit": "feasible",
+    "stopped on difficulties": "feasible",
+    "stopped on event handler": "feasible",
+}
+
+
+def _parse_cbc_log(text: str, mip: bool) -> tuple[str, str, float | None, float | None]:
+    """(outcome, raw status, objective, lower bound) from a CBC log."""
+    def number(label: str) -> float | None:
+        hit = re.search(rf"^{label}:\s*(\S+)", text, re.M)
+        try:
+            return float(hit.group(1)) if hit else None
+        except ValueError:
+            return None
+
+    if not mip:  # LP: Clp prints e.g. "Optimal - objective value 12.5"
+        hit = re.search(r"^(Optimal|Primal infeasible|Dual infeasible|Stopped[^-]*?)"
+                        r"\s*-\s*objective value\s*(\S+)", text, re.M | re.I)
+        if not hit:
+            return "error", "no LP status in CBC log", None, None
+        raw = hit.group(1).strip()
+        value = float(hit.group(2))
+        outcome = {"optimal": "optimal", "primal infeasible": "infeasible"}.get(
+            raw.lower(), "time_limit" if raw.lower().startswith("stopped") else "error")
+        return outcome, raw, value, value if outcome == "optimal" else None
+    hit = re.search(r"^Result - (.*)$", text, re.M)
+    if not hit:
+        return "error", "no result line in CBC log", None, None
+    raw = hit.group(1).strip()
+    key = re.sub(r"\s*\(.*\)$", "", raw).lower()
+    outcome = _CBC_RESULTS.get(key, "error")
+    obj = number("Objective value")
+    bound = number("Lower bound")
+    if outcome == "optimal":
+        bound = obj
+    return outcome, raw, obj, bound
+
+
+def solve_cbc(prob: Any, deadline: Deadline, *, threads: int, gap: float, mip: bool,
+              start: dict[str, float] | None, msg: bool) -> BackendResult:
+    """Run PuLP's bundled CBC on ``prob`` as a child process, interrupted at the deadline."""
+    import pulp
+
+    cbc = pulp.PULP_CBC_CMD(msg=False)
+    with tempfile.TemporaryDirectory(prefix="gqap-cbc-") as tmp:
+        mps, sol, mst, log = (os.path.join(tmp, f) for f in
+                              ("model.mps", "model.sol", "start.mst", "cbc.log"))
+        vs, var_names, con_names, _ = prob.writeMPS(mps, rename=1)
+        args = [cbc.path, mps]
+        if start and mip:
+            for v in vs:
+                v.varValue = start.get(v.name, 0.0)
+            cbc.writesol(mst, prob, vs, var_names, con_names)
+            args += ["-mips", mst]
+        remaining = deadline.remaining()
+        if remaining < _SOLVE_FLOOR_S:
+            return BackendResult("time_limit", "no time left for CBC")
+        if math.isfinite(remaining):
+            args += ["-sec", f"{max(remaining - 0.2, 0.01):.3f}", "-timeMode", "elapsed"]
+        args += ["-threads", str(threads), "-ratio", repr(gap)]
+        args += ["-solve" if mip else "-initialSolve", "-printingOptions", "all",
+                 "-solution", sol]
+        t0 = time.perf_counter()
+        with open(log, "w") as out:
+            proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT,
+                                    stdin=subprocess.DEVNULL)
+            interrupted = _wait_or_interrupt(proc, deadline)
+        elapsed = time.perf_counter() - t0
+        text = Path(log).read_text(errors="replace")
+        if msg:
+            print(text)
+        outcome, raw, obj, bound = _parse_cbc_log(text, mip)
+        if interrupted and outcome in ("error", "feasible"):
+            outcome, raw = "time_limit", f"interrupted at the time limit ({raw})"
+        values = None
+        if os.path.exists(sol) and outcome not in ("infeasible", "error"):
+            _, named, *_rest, sol_status = cbc.readsol_MPS(sol, prob, vs, var_names, con_names)
+            if sol_status in (pulp.LpSolutionOptimal, pulp.LpSolutionIntegerFeasible):
+                values = {str(k): float(v) for k, v in named.items()}
+        if values is None and outcome in ("optimal", "feasible"):
+            outcome = "error"
+        if values is not None:
+            obj = model_value(prob, values)
+            bound = obj if outcome == "optimal" else bound
+        return BackendResult(outcome, raw, values, obj if values else None, bound, elapsed)
+
+
+def model_value(prob: Any, values: dict[str, float]) -> float:
+    """The objective of ``prob`` at ``values`` (exact, unlike a solver log's rounded print)."""
+    return float(sum(coef * values.get(v.name, 0.0) for v, coef in prob.objective.items())
+                 + prob.objective.constant)
+
+
+def _wait_or_interrupt(proc: subprocess.Popen, deadline: Deadline) -> bool:
+    """Wait for CBC; past the deadline ask it to stop (SIGINT), then kill it. True if asked.
+
+    CBC checks ``-sec`` only between its phases: during a long root LP it ignores both the
+    limit and SIGINT (measured on Cordeau 20-15-35), so the kill is what keeps the promise.
+    """
+    try:
+        proc.wait(timeout=None if math.isinf(deadline.remaining())
+                  else max(deadline.remaining(), 0.0) + _CBC_GRACE_S)
+        return False
+    except subprocess.TimeoutExpired:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=_CBC_GRACE_S)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        return True
+
+
+_HIGHS_OUTCOMES = {  # HighsModelStatus name -> outcome
+    "kOptimal": "optimal",
+    "kInfeasible": "infeasible",
+    "kUnboundedOrInfeasible": "error",
+    "kUnbounded": "error",
+    "kTimeLimit": "time_limit",
+    "kIterationLimit": "feasible",
+    "kSolutionLimit": "feasible",
+    "kObjectiveBound": "feasible",
+    "kObjectiveTarget": "feasible",
+    "kInterrupt": "feasible",
+    "kHighsInterrupt": "feasible",
+    "kMemoryLimit": "feasible",
+    "kNotset": "error",
+    "kLoadError": "error",
+    "kModelError": "error",
+    "kPresolveError": "error",
+    "kSolveError": "error",
+    "kPostsolveError": "error",
+    "kModelEmpty": "error",
+    "kUnknown": "error",
+}
+
+
+def solve_highs(prob: Any, deadline: Deadline, *, threads: int, gap: float, mip: bool,
+                start: dict[str, float] | None, msg: bool) -> BackendResult:
+    """Solve ``prob`` with HiGHS through PuLP's HiGHS API; the status is read from HiGHS."""
+    import highspy
+    import pulp
+
+    class _Highs(pulp.HiGHS):
+        """PuLP's HiGHS adapter with a late time limit, a MIP start and safe status reading."""
+
+        def callSolver(self, lp: Any) -> None:  # noqa: N802 (PuLP's name)
+            hs = lp.solverModel
+            left = deadline.remaining()
+            if math.isfinite(left):
+                hs.setOptionValue("time_limit", max(left - 0.1, 0.01))
+            if start and mip:
+                cols = lp.variables()
+                idx = np.array([v.index for v in cols], dtype=np.int32)
+                val = np.array([start.get(v.name, 0.0) for v in cols], dtype=np.float64)
+                hs.setSolution(len(cols), idx, val)
+            self._t0 = time.perf_counter()
+            hs.run()
+            self._elapsed = time.perf_counter() - self._t0
+
+        def findSolutionValues(self, lp: Any) -> tuple[int, int]:  # noqa: N802
+            try:
+                return super().findSolutionValues(lp)
+            except KeyError:  # a HighsModelStatus PuLP's table does not list
+                return pulp.LpStatusNotSolved, pulp.LpSolutionNoSolutionFound
+
+    if deadline.remaining() < _SOLVE_FLOOR_S:
+        return BackendResult("time_limit", "no time left for HiGHS")
+    solver = _Highs(mip=mip, msg=msg, gapRel=gap, threads=threads, mip_abs_gap=0.0)
+    solver._elapsed = 0.0
+    prob.solve(solver)
+    hs = prob.solverModel
+    status = hs.getModelStatus()
+    raw = hs.modelStatusToString(status)
+    name = next((k for k, v in highspy.HighsModelStatus.__members__.items() if v == status),
+                str(status))
+    outcome = _HIGHS_OUTCOMES.get(name, "error")
+    info = hs.getInfo()
+    has_solution = info.primal_solution_status == 2  # kSolutionStatusFeasible
+    values = ({v.name: float(v.varValue) for v in prob.variables()}
+              if has_solution and outcome != "infeasible" else None)
+    obj = model_value(prob, values) if values else None
+    bound = None
+    if mip:
+        bound = float(info.mip_dual_bound)
+        bound = bound if math.isfinite(bound) else None
+    if outcome == "optimal" and obj is not None:
+        # Proven within the gap tolerance: keep the dual bound, but never past the incumbent.
+        bound = obj if bound is None else min(bound, obj)
+    if values is None and outcome in ("optimal", "feasible"):
+        outcome = "error"
+    return BackendResult(outcome, raw, values, obj, bound, solver._elapsed)
+
+
+def run_backend(backend: str, prob: Any, deadline: Deadline, **kw: Any) -> BackendResult:
+    """Solve ``prob`` (MIP or, with mip=False, its LP relaxation) with the named backend."""
+    return (solve_cbc if backend == "cbc" else solve_highs)(prob, deadline, **kw)
+
+
+# ---------------------------------------------------------------------------------------
+# The solver
+# ---------------------------------------------------------------------------------------
+class MILPSolver(Solver):
+    """RLT- (or standard-) linearised MILP through PuLP with CBC or HiGHS."""
+
+    name = "milp"
+    families = ("offloading", "gqap")
+    Options = MILPOptions
+
+    def _solve(self, instance: Instance, time_limit: float | None, seed: int) -> SolverOutput:
+        opts: MILPOptions = self.options
+        deadline = Deadline(time_limit)
+        if isinstance(instance, GQAPInstance) and opts.model != "full":
+            raise GQAPError(f"solver milp: model={opts.model} applies to offloading instances "
+                            "only")
+        fixed = isinstance(instance, OffloadingInstance) and opts.model == "fixed-split"
+        full_off = isinstance(instance, OffloadingInstance) and not fixed
+        built = build_model(instance, opts)
+        build_time = deadline.elapsed()
+        info: dict[str, Any] = {
+            "backend": opts.backend,
+            "model": "batch-disaggregated" if full_off else ("fixed-split" if fixed else "gqap"),
+            "linearization": None if full_off else opts.linearization,
+            "rlt_capacity": opts.rlt_capacity if not full_off and opts.linearization == "rlt"
+            else None,
+            "split_mode": opts.split if full_off else ("fixed-N_hat" if fixed else None),
+            "threads": opts.threads, "gap_tolerance": opts.gap, "start": opts.start,
+            "build_time_s": build_time, "n_variables": len(built.prob.variables()),
+            "n_constraints": len(built.prob.constraints),
+        }
+        if built.start_solution is not None:
+            from gqap.evaluation import evaluate
+            info["start_objective"] = evaluate(instance, built.start_solution).objective
+        kw = dict(threads=opts.threads, gap=opts.gap, msg=opts.msg)
+        lp_bound = None
+        if opts.lp_bound:
+            t0 = time.perf_counter()
+            lp = run_backend(opts.backend, built.prob, deadline, mip=False, start=None, **kw)
+            info["lp_time_s"] = time.perf_counter() - t0
+            info["lp_status"] = lp.raw_status
+            if lp.outcome == "optimal":
+                lp_bound = built.family_value(lp.objective)
+            info["lp_bound"] = lp_bound
+        res = run_backend(opts.backend, built.prob, deadline, mip=True, start=built.start, **kw)
+        info["backend_status"] = res.raw_status
+        info["solve_time_s"] = res.solve_time_s
+        incumbent = built.family_value(res.objective)
+        bound = built.family_value(res.bound)
+        if bound is None and lp_bound is not None:
+            bound = lp_bound
+        info["incumbent"] = incumbent
+        info["best_bound"] = bound
+        info["mip_gap"] = relative_gap(incumbent, bound)
+
+        solution = built.decode(res.values) if res.values is not None else None
+        outcome = res.outcome
+        if solution is None and outcome == "time_limit":
+            solution = built.start_solution
+            info["solution_from"] = "start" if solution is not None else None
+        status = {"optimal": Status.OPTIMAL, "time_limit": Status.TIME_LIMIT,
+                  "infeasible": Status.INFEASIBLE, "feasible": Status.FEASIBLE,
+                  "error": Status.ERROR}[outcome]
+        if fixed:
+            # Optimal for the restriction to n_i = N_hat only: not a bound on the instance.
+            info["model_status"] = str(status)
+            info["model_bound"] = bound
+            bound = None
+            if status == Status.OPTIMAL:
+                status = Status.FEASIBLE
+        return SolverOutput(solution, status, bound=bound, info=info)
