@@ -1,0 +1,160 @@
+"""Checkpoint files: a torch state dict (``NAME.pt``, read with ``weights_only=True``) and a
+JSON sidecar (``NAME.json``) with the architecture, feature scales, scope, full training
+config, seed, episodes, wall time, git commit and the SHA-256 of the ``.pt``.
+
+Loading refuses a ``.pt`` whose hash differs from its sidecar, a state dict that does not
+fit the declared architecture, and a network of the wrong kind for the caller.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from gqap.errors import GQAPError
+from gqap.io import dumps, write_text_atomic
+from solvers.dqn.config import SCOPES, FeatureScales
+from solvers.dqn.network import build_network
+
+FORMAT = "gqap-bench/dqn-checkpoint"
+VERSION = 1
+CHECKPOINT_DIR = Path(__file__).resolve().parent / "checkpoints"
+
+
+@dataclass
+class Checkpoint:
+    """A loaded, verified checkpoint: the network (eval mode) and its sidecar."""
+
+    network: nn.Module
+    meta: dict[str, Any]
+    path: Path
+
+    @property
+    def kind(self) -> str:
+        """'mlp' (paper) or 'set'."""
+        return self.meta["network"]["kind"]
+
+    @property
+    def max_users(self) -> int | None:
+        """Padding size of an MLP network; None for a set network."""
+        return self.meta["network"].get("max_users")
+
+    @property
+    def scales(self) -> FeatureScales:
+        """The feature scales the network was trained with."""
+        return FeatureScales(**self.meta["features"])
+
+    @property
+    def name(self) -> str:
+        """The checkpoint's name (file stem)."""
+        return self.path.stem
+
+
+def file_sha256(path: str | Path) -> str:
+    """Hex SHA-256 of a file's bytes."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def git_commit(cwd: str | Path | None = None) -> str | None:
+    """The current git commit of the project, or None outside a work tree."""
+    try:
+        out = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True,
+                             cwd=cwd or CHECKPOINT_DIR.parent, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() or None if out.returncode == 0 else None
+
+
+def shipped_checkpoints() -> list[str]:
+    """Names of the checkpoints shipped in the package."""
+    return sorted(p.stem for p in CHECKPOINT_DIR.glob("*.pt") if p.with_suffix(".json").exists())
+
+
+def save_checkpoint(path: str | Path, network: nn.Module, meta: dict[str, Any]) -> Path:
+    """Write ``path`` (.pt) and its sidecar (.json); returns the sidecar's path."""
+    path = Path(path).with_suffix(".pt")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".pt.tmp")
+    torch.save({k: v.detach().clone() for k, v in network.state_dict().items()}, tmp)
+    tmp.replace(path)
+    side = {"format": FORMAT, "version": VERSION, "file": path.name, **meta,
+            "sha256": file_sha256(path)}
+    return write_text_atomic(path.with_suffix(".json"), dumps(side))
+
+
+def resolve_checkpoint(ref: str | Path) -> Path:
+    """A shipped name (e.g. 'general') or a path to a .pt / .json file -> the .pt path."""
+    ref_s = str(ref)
+    shipped = CHECKPOINT_DIR / f"{ref_s}.pt"
+    if "/" not in ref_s and not ref_s.endswith((".pt", ".json")):
+        if shipped.exists():
+            return shipped
+        raise GQAPError(f"checkpoint: no shipped checkpoint named {ref_s!r}; shipped: "
+                        f"{', '.join(shipped_checkpoints()) or 'none'} (or give a file path)")
+    p = Path(ref_s).with_suffix(".pt")
+    if not p.exists():
+        raise GQAPError(f"checkpoint: no such file {p}")
+    return p
+
+
+def load_checkpoint(ref: str | Path, kind: str | None = None) -> Checkpoint:
+    """Load and verify a checkpoint; ``kind`` ('mlp' or 'set') is what the caller needs."""
+    pt = resolve_checkpoint(ref)
+    side_path = pt.with_suffix(".json")
+    where = f"checkpoint {pt.name}"
+    try:
+        meta = json.loads(side_path.read_text())
+    except FileNotFoundError:
+        raise GQAPError(f"{where}: sidecar {side_path.name} is missing") from None
+    except (OSError, json.JSONDecodeError) as exc:
+        raise GQAPError(f"{where}: sidecar {side_path.name} is unreadable ({exc})") from None
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT or meta.get("version") != VERSION:
+        raise GQAPError(f"{where}: sidecar is not a version-{VERSION} {FORMAT} file")
+    digest = file_sha256(pt)
+    if digest != meta.get("sha256"):
+        raise GQAPError(f"{where}: SHA-256 {digest[:12]}... differs from the sidecar's "
+                        f"{str(meta.get('sha256'))[:12]}...; the file was changed or tampered with")
+    spec = meta.get("network")
+    if not isinstance(spec, dict):
+        raise GQAPError(f"{where}: sidecar has no network description")
+    if kind is not None and spec.get("kind") != kind:
+        raise GQAPError(f"{where}: holds a {spec.get('kind')!r} network, this solver needs "
+                        f"{kind!r}")
+    _check_scope(meta.get("scope"), where)
+    try:
+        FeatureScales(**meta["features"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise GQAPError(f"{where}: sidecar feature scales are malformed ({exc})") from None
+    try:
+        net = build_network(spec)
+    except ValueError as exc:
+        raise GQAPError(f"{where}: {exc}") from None
+    try:
+        state = torch.load(pt, map_location="cpu", weights_only=True)
+        net.load_state_dict(state, strict=True)
+    except (RuntimeError, ValueError, TypeError, OSError, EOFError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise GQAPError(f"{where}: weights do not match the declared {spec.get('kind')} "
+                        f"architecture ({first})") from None
+    net.eval()
+    return Checkpoint(net, meta, pt)
+
+
+def _check_scope(scope: Any, where: str) -> None:
+    if not isinstance(scope, dict) or scope.get("kind") not in SCOPES:
+        raise GQAPError(f"{where}: sidecar scope must name one of {', '.join(SCOPES)}")
+    if scope["kind"] == "gpu" and not isinstance(scope.get("gpu_G"), int):
+        raise GQAPError(f"{where}: a gpu-scope sidecar must record gpu_G")
+    if scope["kind"] == "specific" and not isinstance(scope.get("instance_hash"), str):
+        raise GQAPError(f"{where}: a specific-scope sidecar must record instance_hash")

@@ -1,0 +1,66 @@
+"""``gqap train``: PER-DQN training from a TOML config (plugin of gqap.cli).
+
+Only argparse is imported here; torch loads when the command runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+from pathlib import Path
+
+from gqap.errors import GQAPError
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``train`` sub-command."""
+    p = subparsers.add_parser(
+        "train", help="train the paper's PER-DQN policy (or the set variant)",
+        description="Train a DQN grant/deny policy (paper Section V-C) from a TOML config. "
+        "Writes config.json, train_log.csv, eval_log.csv, learning_curve.png, final.pt/.json "
+        "and best.pt/.json (lowest validation gap) to --out; resumable with --resume.")
+    p.add_argument("--config", required=True, help="TOML config (see solvers/dqn/configs)")
+    p.add_argument("--out", required=True, help="output folder")
+    p.add_argument("--scope", choices=["general", "gpu", "specific"],
+                   help="override the config's scope.kind")
+    p.add_argument("--resume", action="store_true",
+                   help="continue the run in --out from its last snapshot")
+    p.add_argument("--episodes", type=int, help="override run.episodes")
+    p.add_argument("--seed", type=int, help="override run.seed")
+    p.add_argument("--gpus", type=int, help="override scope.gpu_G (gpu scope)")
+    p.add_argument("--instance", help="override scope.instance (specific scope)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(func=_cmd_train)
+
+
+def _cmd_train(args: argparse.Namespace) -> int:
+    from solvers.dqn.config import load_config
+    from solvers.dqn.trainer import Trainer
+
+    cfg = load_config(args.config)
+    scope, run = {}, {}
+    if args.scope:
+        scope["kind"] = args.scope
+    if args.gpus is not None:
+        scope["gpu_G"] = args.gpus
+    if args.instance:
+        scope["instance"] = args.instance
+    if args.episodes is not None:
+        run["episodes"] = args.episodes
+    if args.seed is not None:
+        run["seed"] = args.seed
+    try:
+        cfg = cfg.replace(scope=scope, run=run)
+    except GQAPError as exc:
+        raise GQAPError(f"train: {exc}") from None
+    command = "gqap train " + " ".join(shlex.quote(a) for a in sys.argv[2:]) \
+        if len(sys.argv) > 1 and sys.argv[1] == "train" else ""
+    trainer = Trainer(cfg, args.out, base_dir=Path(args.config).resolve().parent,
+                      command=command)
+    res = trainer.train(resume=args.resume, progress=not args.no_progress)
+    best = f"{100 * res.best_gap:.2f}% at episode {res.best_episode}" \
+        if res.best_gap is not None else "n/a"
+    print(f"trained {res.episodes} episodes ({res.steps} steps) in {res.wall_time_s:.0f} s; "
+          f"best validation gap {best}; files in {res.out_dir}")
+    return 0

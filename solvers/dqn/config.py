@@ -1,0 +1,323 @@
+"""Training configurations: TOML files (tomllib) read into frozen, validated dataclasses.
+
+Every table and key is checked: unknown keys and out-of-range values raise a one-line
+GQAPError naming the key. Defaults are the paper's hyper-parameters (Section VI-B2), so a
+config file only needs to state what it changes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from gqap.errors import GQAPError
+
+SCOPES = ("general", "gpu", "specific")
+NETWORKS = ("mlp", "set")
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """Length, seed and bookkeeping of one training run."""
+
+    seed: int = 0
+    episodes: int = 1000
+    threads: int = 1
+    eval_every: int = 500
+    eval_instances: int = 100
+    snapshot_every: int = 2000
+
+    def __post_init__(self) -> None:
+        _positive(self, "episodes", "threads", "eval_every", "snapshot_every")
+        _nonnegative(self, "seed", "eval_instances")
+
+
+@dataclass(frozen=True)
+class ScopeConfig:
+    """Where episodes come from: ``general`` (random G, users, instance), ``gpu`` (fixed G)
+    or ``specific`` (one instance file)."""
+
+    kind: str = "general"
+    users: tuple[int, int] = (4, 20)
+    G: tuple[int, int] = (2, 16)
+    gpu_G: int = 8
+    B_max: tuple[int, int] = (18, 18)
+    instance: str = ""
+
+    def __post_init__(self) -> None:
+        if self.kind not in SCOPES:
+            raise ValueError(f"scope.kind: must be one of {', '.join(SCOPES)}, got {self.kind!r}")
+        for name in ("users", "G", "B_max"):
+            lo, hi = getattr(self, name)
+            low = 0 if name == "B_max" else 1
+            if not (low <= lo <= hi):
+                raise ValueError(f"scope.{name}: need {low} <= low <= high, got [{lo}, {hi}]")
+        if self.gpu_G < 1:
+            raise ValueError(f"scope.gpu_G: must be >= 1, got {self.gpu_G}")
+        if self.kind == "specific" and not self.instance:
+            raise ValueError("scope.instance: the specific scope needs an instance file")
+
+    def describe(self) -> dict[str, Any]:
+        """The keys that matter for this kind, as plain data (checkpoint sidecars)."""
+        if self.kind == "specific":
+            return {"kind": self.kind, "instance": self.instance}
+        out: dict[str, Any] = {"kind": self.kind, "users": list(self.users),
+                               "B_max": list(self.B_max)}
+        if self.kind == "general":
+            out["G"] = list(self.G)
+        else:
+            out["gpu_G"] = self.gpu_G
+        return out
+
+
+@dataclass(frozen=True)
+class FeatureScales:
+    """Fixed divisors that bring every state feature to order one (see env.py)."""
+
+    alpha: float = 50.0
+    step_s: float = 0.1
+    edge_s: float = 0.01
+    count: float = 20.0
+
+    def __post_init__(self) -> None:
+        for name in ("alpha", "step_s", "edge_s", "count"):
+            if not getattr(self, name) > 0:
+                raise ValueError(f"features.{name}: must be > 0, got {getattr(self, name)}")
+
+
+@dataclass(frozen=True)
+class EnvConfig:
+    """MDP settings: padding, reward scale (paper: 0.1) and split-point mode."""
+
+    max_users: int = 20
+    reward_scale: float = 0.1
+    split: str = "integer"
+
+    def __post_init__(self) -> None:
+        _positive(self, "max_users", "reward_scale")
+        if self.split not in ("integer", "real"):
+            raise ValueError(f"env.split: must be 'integer' or 'real', got {self.split!r}")
+
+
+@dataclass(frozen=True)
+class NetworkConfig:
+    """``mlp``: the paper's flat network (embedding, hidden layers, two outputs);
+    ``set``: shared per-user encoder with comparison pooling (any user count).
+    ``dueling`` (not in the paper): the last layer gives V and two advantages."""
+
+    kind: str = "mlp"
+    embed_dim: int = 3
+    hidden: tuple[int, ...] = (256, 256, 256)
+    encoder: tuple[int, ...] = (64, 64)
+    channels: int = 8
+    dueling: bool = False
+
+    def __post_init__(self) -> None:
+        if self.kind not in NETWORKS:
+            raise ValueError(f"network.kind: must be one of {', '.join(NETWORKS)}, "
+                             f"got {self.kind!r}")
+        _positive(self, "embed_dim", "channels")
+        if not self.hidden or min(self.hidden) < 1:
+            raise ValueError(f"network.hidden: need at least one positive width, "
+                             f"got {list(self.hidden)}")
+        if not self.encoder or min(self.encoder) < 1:
+            raise ValueError(f"network.encoder: need at least one positive width, "
+                             f"got {list(self.encoder)}")
+
+
+@dataclass(frozen=True)
+class DQNConfig:
+    """Q-learning settings (paper: gamma 1, lr 1e-4, batch 128, target every 2000 steps,
+    memory 400,000, terminal : non-terminal samples 1 : 7)."""
+
+    gamma: float = 1.0
+    lr: float = 1e-4
+    batch_size: int = 128
+    target_update: int = 2000
+    capacity: int = 400_000
+    terminal_fraction: float = 0.125
+    grad_clip: float = 10.0
+    learning_starts: int = 1000
+    train_every: int = 1
+    double: bool = False
+
+    def __post_init__(self) -> None:
+        _positive(self, "lr", "batch_size", "target_update", "capacity", "grad_clip",
+                  "train_every")
+        _nonnegative(self, "learning_starts")
+        if not 0.0 <= self.gamma <= 1.0:
+            raise ValueError(f"dqn.gamma: must lie in [0, 1], got {self.gamma}")
+        if not 0.0 < self.terminal_fraction < 1.0:
+            raise ValueError(f"dqn.terminal_fraction: must lie in (0, 1), "
+                             f"got {self.terminal_fraction}")
+
+    @property
+    def terminal_batch(self) -> int:
+        """Terminal transitions per mini-batch (16 of 128 for the paper's 1 : 7)."""
+        return max(1, round(self.batch_size * self.terminal_fraction))
+
+
+@dataclass(frozen=True)
+class PERConfig:
+    """Prioritised replay (paper: priority exponent 0.7, IS weight 0.3, offset 2e-5)."""
+
+    alpha: float = 0.7
+    beta_start: float = 0.3
+    beta_end: float = 1.0
+    offset: float = 2e-5
+
+    def __post_init__(self) -> None:
+        _nonnegative(self, "alpha", "beta_start", "beta_end")
+        _positive(self, "offset")
+
+
+@dataclass(frozen=True)
+class ExploreConfig:
+    """Hybrid epsilon-greedy (0.5 -> 0.001) and Boltzmann (5 -> 0.01) exploration, both
+    decayed linearly over the first ``decay_fraction`` of the episodes."""
+
+    eps_start: float = 0.5
+    eps_end: float = 0.001
+    temp_start: float = 5.0
+    temp_end: float = 0.01
+    decay_fraction: float = 0.8
+
+    def __post_init__(self) -> None:
+        for name in ("eps_start", "eps_end"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise ValueError(f"explore.{name}: must lie in [0, 1]")
+        _positive(self, "temp_start", "temp_end", "decay_fraction")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """A whole training run."""
+
+    run: RunConfig = field(default_factory=RunConfig)
+    scope: ScopeConfig = field(default_factory=ScopeConfig)
+    env: EnvConfig = field(default_factory=EnvConfig)
+    features: FeatureScales = field(default_factory=FeatureScales)
+    network: NetworkConfig = field(default_factory=NetworkConfig)
+    dqn: DQNConfig = field(default_factory=DQNConfig)
+    per: PERConfig = field(default_factory=PERConfig)
+    explore: ExploreConfig = field(default_factory=ExploreConfig)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain nested dictionary (tuples as lists); ``from_dict`` inverts it."""
+        return _plain(dataclasses.asdict(self))
+
+    def replace(self, **tables: dict[str, Any]) -> TrainConfig:
+        """A validated copy with some keys of some tables changed."""
+        data = self.to_dict()
+        for table, changes in tables.items():
+            data[table].update(changes)
+        return config_from_dict(data)
+
+
+_CLASSES: dict[str, type] = {"run": RunConfig, "scope": ScopeConfig, "env": EnvConfig,
+                             "features": FeatureScales, "network": NetworkConfig,
+                             "dqn": DQNConfig, "per": PERConfig, "explore": ExploreConfig}
+
+
+def config_from_dict(data: dict[str, Any], where: str = "config") -> TrainConfig:
+    """Build a TrainConfig from nested tables; unknown tables or keys are errors."""
+    if not isinstance(data, dict):
+        raise GQAPError(f"{where}: expected a table of tables")
+    unknown = set(data) - set(_CLASSES)
+    if unknown:
+        raise GQAPError(f"{where}: unknown table(s) {', '.join(sorted(unknown))} "
+                        f"(known: {', '.join(_CLASSES)})")
+    parts = {}
+    for table, cls in _CLASSES.items():
+        values = data.get(table, {})
+        if not isinstance(values, dict):
+            raise GQAPError(f"{where}: [{table}] must be a table")
+        parts[table] = _build(cls, values, f"{where}: [{table}]")
+    return TrainConfig(**parts)
+
+
+def load_config(path: str | Path) -> TrainConfig:
+    """Read and validate a TOML training config."""
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text())
+    except FileNotFoundError:
+        raise GQAPError(f"config: no such file {path}") from None
+    except OSError as exc:
+        raise GQAPError(f"config: cannot read {path} ({exc.strerror})") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise GQAPError(f"config: {path} is not valid TOML ({exc})") from None
+    return config_from_dict(data, str(path))
+
+
+def _build(cls: type, values: dict[str, Any], where: str) -> Any:
+    names = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = set(values) - set(names)
+    if unknown:
+        raise GQAPError(f"{where}: unknown key(s) {', '.join(sorted(unknown))} "
+                        f"(known: {', '.join(names)})")
+    kwargs = {}
+    for key, value in values.items():
+        default = names[key].default
+        if default is dataclasses.MISSING:
+            default = names[key].default_factory()  # type: ignore[misc]
+        kwargs[key] = _convert(key, value, default, where)
+    try:
+        return cls(**kwargs)
+    except ValueError as exc:
+        raise GQAPError(f"{where}: {exc}") from None
+
+
+def _convert(key: str, value: Any, default: Any, where: str) -> Any:
+    bad = GQAPError(f"{where}: {key} = {value!r} has the wrong type "
+                    f"(expected {type(default).__name__} like {default!r})")
+    if isinstance(default, bool):
+        if not isinstance(value, bool):
+            raise bad
+        return value
+    if isinstance(default, int):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise bad
+        return value
+    if isinstance(default, float):
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise bad
+        return float(value)
+    if isinstance(default, str):
+        if not isinstance(value, str):
+            raise bad
+        return value
+    if isinstance(default, tuple):
+        if isinstance(value, int) and not isinstance(value, bool) and len(default) == 2 \
+                and key in ("users", "G", "B_max"):
+            return (value, value)  # a single number means a fixed value
+        if not isinstance(value, list) or not all(
+                isinstance(v, int) and not isinstance(v, bool) for v in value):
+            raise bad
+        if key in ("users", "G", "B_max") and len(value) != 2:
+            raise GQAPError(f"{where}: {key} must be [low, high] or one integer, got {value!r}")
+        return tuple(value)
+    raise bad
+
+
+def _plain(x: Any) -> Any:
+    if isinstance(x, dict):
+        return {k: _plain(v) for k, v in x.items()}
+    if isinstance(x, list | tuple):
+        return [_plain(v) for v in x]
+    return x
+
+
+def _positive(obj: Any, *names: str) -> None:
+    for name in names:
+        if not getattr(obj, name) > 0:
+            raise ValueError(f"{name}: must be > 0, got {getattr(obj, name)!r}")
+
+
+def _nonnegative(obj: Any, *names: str) -> None:
+    for name in names:
+        if not getattr(obj, name) >= 0:
+            raise ValueError(f"{name}: must be >= 0, got {getattr(obj, name)!r}")

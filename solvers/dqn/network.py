@@ -1,0 +1,142 @@
+"""Q-networks over the MDP's observation (local, indicator, global, valid), two outputs
+[Q(deny), Q(grant)].
+
+``MLPQNet`` is the paper's (Section VI-B2): the indicator of every user slot is embedded
+(vocabulary 4, dimension 3) and concatenated with its static features, the padded user
+slots and the global sub-state are flattened into three hidden layers of 256 and a
+2-node output. It is tied to the padding size.
+
+``SetQNet`` goes beyond the paper: one encoder shared by all users, so any user count
+works. Each user j is encoded from [its features, embedded indicator, static global
+features];
+the current user c is compared with the others through k learned scores s, and the head
+sees c's code, the mean codes of the pending and of the granted users, the soft counts
+sum_j sigmoid(s_j - s_c) over pending and over granted users (how many would beat c on
+each score) and the global sub-state with its counts on a log scale. Soft counts and
+logarithms keep the inputs in range when the user count grows past the training range.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import nn
+
+from solvers.dqn.env import CURRENT, GRANTED, N_GLOBAL, N_LOCAL, PENDING
+
+
+def _dueling(out: torch.Tensor, dueling: bool) -> torch.Tensor:
+    """Q = V + A - mean(A) from [V, A_deny, A_grant] (Wang et al. 2016), else ``out``."""
+    if not dueling:
+        return out
+    adv = out[:, 1:]
+    return out[:, :1] + adv - adv.mean(dim=1, keepdim=True)
+
+
+def _mlp(sizes: list[int], final_activation: bool) -> nn.Sequential:
+    layers: list[nn.Module] = []
+    for i in range(len(sizes) - 1):
+        layers.append(nn.Linear(sizes[i], sizes[i + 1]))
+        if i < len(sizes) - 2 or final_activation:
+            layers.append(nn.ReLU())
+    return nn.Sequential(*layers)
+
+
+class MLPQNet(nn.Module):
+    """The paper's Q-network for at most ``max_users`` users."""
+
+    def __init__(self, max_users: int, embed_dim: int = 3,
+                 hidden: tuple[int, ...] = (256, 256, 256), dueling: bool = False) -> None:
+        super().__init__()
+        self.max_users = max_users
+        self.dueling = dueling
+        self.embed = nn.Embedding(4, embed_dim)
+        width = max_users * (N_LOCAL + embed_dim) + N_GLOBAL
+        self.body = _mlp([width, *hidden, 3 if dueling else 2], final_activation=False)
+
+    def forward(self, local: torch.Tensor, indicator: torch.Tensor, glob: torch.Tensor,
+                valid: torch.Tensor) -> torch.Tensor:
+        """(B, U, 3), (B, U) long, (B, 6), (B, U) bool -> (B, 2) Q-values."""
+        x = torch.cat([local, self.embed(indicator)], dim=2).flatten(1)
+        return _dueling(self.body(torch.cat([x, glob], dim=1)), self.dueling)
+
+
+class SetQNet(nn.Module):
+    """Permutation-invariant Q-network for any user count (see the module docstring)."""
+
+    def __init__(self, embed_dim: int = 3, encoder: tuple[int, ...] = (64, 64),
+                 hidden: tuple[int, ...] = (128, 128), channels: int = 8,
+                 count_scale: float = 20.0, dueling: bool = False) -> None:
+        super().__init__()
+        self.count_scale = count_scale
+        self.dueling = dueling
+        self.embed = nn.Embedding(4, embed_dim)
+        d = encoder[-1]
+        self.encoder = _mlp([N_LOCAL + embed_dim + 3, *encoder], final_activation=True)
+        self.score = nn.Linear(d, channels)
+        head_in = 3 * d + 4 * channels + N_GLOBAL + 3
+        self.head = _mlp([head_in, *hidden, 3 if dueling else 2], final_activation=False)
+
+    def forward(self, local: torch.Tensor, indicator: torch.Tensor, glob: torch.Tensor,
+                valid: torch.Tensor) -> torch.Tensor:
+        """(B, U, 3), (B, U) long, (B, 6), (B, U) bool -> (B, 2) Q-values."""
+        B, U = indicator.shape
+        # Only static global features enter the encoder, so a user's code changes only with
+        # its own indicator (an incremental roll-out can reuse it).
+        x = torch.cat([local, self.embed(indicator), glob[:, None, :3].expand(B, U, 3)], dim=2)
+        h = self.encoder(x)  # (B, U, d)
+        cur = ((indicator == CURRENT) & valid).to(h.dtype)
+        pend = ((indicator == PENDING) & valid).to(h.dtype)
+        gran = ((indicator == GRANTED) & valid).to(h.dtype)
+        h_c = (h * cur[..., None]).sum(1)
+        s = self.score(h)  # (B, U, k)
+        s_c = (s * cur[..., None]).sum(1)
+        beats = torch.sigmoid(s - s_c[:, None, :])
+        cnt_p = (beats * pend[..., None]).sum(1)
+        cnt_g = (beats * gran[..., None]).sum(1)
+        n_p = pend.sum(1, keepdim=True)
+        n_g = gran.sum(1, keepdim=True)
+        m_p = (h * pend[..., None]).sum(1) / n_p.clamp(min=1.0)
+        m_g = (h * gran[..., None]).sum(1) / n_g.clamp(min=1.0)
+        counts = glob[:, 3:] * self.count_scale  # pending, granted, denied
+        z = torch.cat([h_c, m_p, m_g, torch.log1p(cnt_p), torch.log1p(cnt_g),
+                       cnt_p.clamp(max=self.count_scale) / self.count_scale,
+                       cnt_g.clamp(max=self.count_scale) / self.count_scale,
+                       glob[:, :3], counts.clamp(max=self.count_scale) / self.count_scale,
+                       torch.log1p(counts)], dim=1)
+        return _dueling(self.head(z), self.dueling)
+
+
+def network_spec(net_cfg: Any, max_users: int, count_scale: float) -> dict[str, Any]:
+    """Architecture metadata (stored in checkpoint sidecars) from a NetworkConfig."""
+    if net_cfg.kind == "mlp":
+        return {"kind": "mlp", "max_users": int(max_users), "embed_dim": net_cfg.embed_dim,
+                "hidden": list(net_cfg.hidden), "dueling": net_cfg.dueling}
+    return {"kind": "set", "max_users": None, "embed_dim": net_cfg.embed_dim,
+            "encoder": list(net_cfg.encoder), "hidden": list(net_cfg.hidden),
+            "channels": net_cfg.channels, "count_scale": float(count_scale),
+            "dueling": net_cfg.dueling}
+
+
+def build_network(spec: dict[str, Any]) -> nn.Module:
+    """A freshly initialised network for an architecture spec (``network_spec``)."""
+    try:
+        if spec["kind"] == "mlp":
+            return MLPQNet(int(spec["max_users"]), int(spec["embed_dim"]),
+                           tuple(int(h) for h in spec["hidden"]), bool(spec.get("dueling")))
+        if spec["kind"] == "set":
+            return SetQNet(int(spec["embed_dim"]), tuple(int(h) for h in spec["encoder"]),
+                           tuple(int(h) for h in spec["hidden"]), int(spec["channels"]),
+                           float(spec["count_scale"]), bool(spec.get("dueling")))
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ValueError(f"network spec is incomplete or malformed ({exc})") from exc
+    raise ValueError(f"network kind must be 'mlp' or 'set', got {spec.get('kind')!r}")
+
+
+def to_tensors(obs: dict[str, Any]) -> tuple[torch.Tensor, ...]:
+    """Batched observation arrays (``env.observe``) -> the forward() arguments."""
+    return (torch.as_tensor(obs["local"], dtype=torch.float32),
+            torch.as_tensor(obs["indicator"], dtype=torch.long),
+            torch.as_tensor(obs["global"], dtype=torch.float32),
+            torch.as_tensor(obs["valid"], dtype=torch.bool))

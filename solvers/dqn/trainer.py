@@ -1,0 +1,469 @@
+"""PER-DQN training of the paper's policy (Section V-C2, hyper-parameters of Section VI-B2).
+
+Per environment step: hybrid exploration (with probability epsilon a uniform random
+allowed action, otherwise a draw from softmax(Q / temperature)), store the transition in
+the terminal or the non-terminal memory, then one gradient step on a mini-batch drawn
+1 : 7 from the two prioritised memories: loss = mean(w * (y - Q(s, a))^2) with
+y = r + gamma * max_a' Q_target(s', a') (0 after a terminal step), gradient-norm clipping,
+Adam. The target network is copied every ``target_update`` steps.
+
+Reproducible: every random stream (episodes, exploration, replay sampling, weight
+initialisation, validation instances) is spawned from the run's seed, torch uses a fixed
+thread count and its global RNG is only touched inside ``fork_rng``. A run is resumable
+from its last snapshot (``OUT/resume``) and then continues exactly as if uninterrupted.
+
+Outputs in OUT: ``config.json``, ``train_log.csv`` (one row per episode), ``eval_log.csv``
+(greedy validation gap to the exact optimum), ``learning_curve.png`` (paper Fig. 9),
+``final.pt/.json`` and ``best.pt/.json`` (the lowest validation gap).
+"""
+
+from __future__ import annotations
+
+import copy
+import csv
+import dataclasses
+import json
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from gqap.errors import GQAPError
+from gqap.io import dumps, write_text_atomic
+from solvers.dqn.checkpoints import git_commit, save_checkpoint
+from solvers.dqn.config import TrainConfig, config_from_dict
+from solvers.dqn.env import EpisodeSampler, OffloadingEnv, final_solution, observe
+from solvers.dqn.network import build_network, network_spec, to_tensors
+from solvers.dqn.policy import greedy_grants
+from solvers.dqn.replay import DualReplay
+
+LOG_FIELDS = ("episode", "steps", "users", "G", "reward", "objective", "optimum", "gap",
+              "mean_pai", "mean_latency", "loss", "epsilon", "temperature")
+EVAL_FIELDS = ("episode", "steps", "wall_s", "sum_gap", "mean_gap", "user_gap",
+               "mean_objective")
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    """Where a finished run left its files, and its headline numbers."""
+
+    out_dir: Path
+    episodes: int
+    steps: int
+    wall_time_s: float
+    best_gap: float | None
+    best_episode: int | None
+
+
+def optimum(instance: Any) -> float:
+    """The exact optimum (project's exact solver) used as the reference of every gap."""
+    from solvers.registry import make_solver
+
+    return float(make_solver("exact").solve(instance).objective)
+
+
+def relative_gap(opt: float, value: float) -> float:
+    """(opt - value) / |opt| (offloading objectives are maximised and negative)."""
+    return (opt - value) / abs(opt) if opt != 0 else float(opt != value)
+
+
+class Trainer:
+    """One training run writing into ``out_dir`` (see the module docstring)."""
+
+    def __init__(self, cfg: TrainConfig, out_dir: str | Path, *, base_dir: str | Path | None = None,
+                 command: str = "") -> None:
+        self.cfg = cfg
+        self.out = Path(out_dir)
+        self.command = command
+        torch.set_num_threads(cfg.run.threads)
+        streams = np.random.SeedSequence(cfg.run.seed).spawn(5)
+        self.sampler = EpisodeSampler(cfg.scope, base_dir)
+        if self.sampler.max_users > cfg.env.max_users:
+            raise GQAPError(f"config: the scope draws up to {self.sampler.max_users} users but "
+                            f"env.max_users is {cfg.env.max_users}")
+        self.U = cfg.env.max_users
+        self.env = OffloadingEnv(self.sampler, max_users=self.U,
+                                 reward_scale=cfg.env.reward_scale, split=cfg.env.split,
+                                 scales=cfg.features)
+        self.env.np_random = np.random.default_rng(streams[0])
+        self.rng_explore = np.random.default_rng(streams[1])
+        self.rng_replay = np.random.default_rng(streams[2])
+        self.spec = network_spec(cfg.network, self.U, cfg.features.count)
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(int(streams[3].generate_state(1)[0]))
+            self.online = build_network(self.spec)
+        self.target = copy.deepcopy(self.online)
+        self.target.requires_grad_(False)
+        self.opt = torch.optim.Adam(self.online.parameters(), lr=cfg.dqn.lr, foreach=True)
+        U = self.U
+        fields = {"users": ((U, 3), np.float32), "n_users": ((), np.int16),
+                  "glob": ((3,), np.float32), "b_max": ((), np.int16),
+                  "ind": ((U,), np.int8), "cur": ((), np.int16), "action": ((), np.int8),
+                  "reward": ((), np.float32), "next_ind": ((U,), np.int8),
+                  "next_cur": ((), np.int16), "done": ((), np.bool_)}
+        self.replay = DualReplay(cfg.dqn.capacity, fields, cfg.dqn.terminal_fraction,
+                                 cfg.per.alpha, cfg.per.offset)
+        eval_rng = np.random.default_rng(streams[4])
+        n_eval = 1 if cfg.scope.kind == "specific" else cfg.run.eval_instances
+        self.eval_set = [self.sampler.sample(eval_rng) for _ in range(n_eval)]
+        self.eval_opt = [optimum(x) for x in self.eval_set]
+        self._opt_cache: dict[str, float] = {}
+        self.episode = self.steps = self.updates = 0
+        self.wall = 0.0
+        self.best_gap: float | None = None
+        self.best_episode: int | None = None
+        self.best_state: dict[str, torch.Tensor] | None = None
+
+    # -- schedules ---------------------------------------------------------------------------
+    def _decay(self) -> float:
+        span = self.cfg.explore.decay_fraction * self.cfg.run.episodes
+        return min(1.0, self.episode / span)
+
+    def epsilon(self) -> float:
+        """Current epsilon of the epsilon-greedy part."""
+        e = self.cfg.explore
+        return e.eps_start + self._decay() * (e.eps_end - e.eps_start)
+
+    def temperature(self) -> float:
+        """Current Boltzmann temperature."""
+        e = self.cfg.explore
+        return e.temp_start + self._decay() * (e.temp_end - e.temp_start)
+
+    def beta(self) -> float:
+        """Current importance-sampling exponent (annealed to beta_end over the run)."""
+        p = self.cfg.per
+        return p.beta_start + min(1.0, self.episode / self.cfg.run.episodes) * (
+            p.beta_end - p.beta_start)
+
+    # -- acting and learning -----------------------------------------------------------------
+    def act(self, obs: dict[str, np.ndarray], mask: np.ndarray) -> int:
+        """Hybrid epsilon-greedy / Boltzmann choice among the allowed actions."""
+        allowed = np.flatnonzero(mask)
+        if self.rng_explore.random() < self.epsilon():
+            return int(allowed[self.rng_explore.integers(allowed.size)])
+        with torch.no_grad():
+            q = self.online(*to_tensors(obs))[0].numpy().astype(np.float64)
+        z = np.where(mask, q / self.temperature(), -np.inf)
+        p = np.exp(z - z.max())
+        p /= p.sum()
+        return int(self.rng_explore.choice(2, p=p))
+
+    def learn(self) -> float:
+        """One gradient step on a prioritised mini-batch; returns the loss."""
+        d = self.cfg.dqn
+        parts, f, w = self.replay.sample(d.batch_size, d.terminal_batch, self.beta(),
+                                         self.rng_replay)
+        if self.spec["kind"] == "set":  # permutation-invariant: trim padding to the batch
+            u = int(f["n_users"].max())
+            for k in ("users", "ind", "next_ind"):
+                f[k] = f[k][:, :u]
+        cs = self.cfg.features.count
+        s = to_tensors(observe(f["users"], f["n_users"], f["glob"], f["ind"], f["cur"], cs))
+        s2 = to_tensors(observe(f["users"], f["n_users"], f["glob"], f["next_ind"],
+                                f["next_cur"], cs))
+        a = torch.as_tensor(f["action"], dtype=torch.long)
+        r = torch.as_tensor(f["reward"], dtype=torch.float32)
+        done = torch.as_tensor(f["done"], dtype=torch.float32)
+        grant_ok = torch.as_tensor((f["next_ind"] == 2).sum(1) < f["b_max"])
+        with torch.no_grad():
+            q_next = self.target(*s2)
+            if d.double:
+                q_sel = self.online(*s2)
+                q_sel[:, 1] = torch.where(grant_ok, q_sel[:, 1], -torch.inf)
+                v_next = q_next.gather(1, q_sel.argmax(1, keepdim=True))[:, 0]
+            else:
+                v_next = torch.maximum(q_next[:, 0],
+                                       torch.where(grant_ok, q_next[:, 1], -torch.inf))
+            y = r + d.gamma * (1.0 - done) * torch.where(done > 0, 0.0, v_next)
+        q = self.online(*s).gather(1, a[:, None])[:, 0]
+        td = y - q
+        loss = (torch.as_tensor(w) * td.pow(2)).mean()
+        self.opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(self.online.parameters(), d.grad_clip, foreach=True)
+        self.opt.step()
+        self.replay.update_priorities(parts, td.detach().abs().numpy())
+        self.updates += 1
+        return float(loss.detach())
+
+    def run_episode(self) -> dict[str, Any]:
+        """Play and learn from one episode; returns its log row."""
+        env, d = self.env, self.cfg.dqn
+        env.reset()
+        inst = env.instance
+        state = env.compact_state()
+        total, losses = 0.0, []
+        while True:
+            a = self.act(env.state.observation(), env.action_masks())
+            _, r, term, _, info = env.step(a)
+            nxt = env.compact_state()
+            self.replay.add({"users": state["users"], "n_users": state["n_users"],
+                             "glob": state["glob"], "b_max": inst.B_max, "ind": state["ind"],
+                             "cur": state["cur"], "action": a, "reward": r,
+                             "next_ind": nxt["ind"], "next_cur": nxt["cur"], "done": term},
+                            term)
+            state = nxt
+            total += r
+            self.steps += 1
+            if self.steps >= d.learning_starts and self.steps % d.train_every == 0:
+                losses.append(self.learn())
+            if self.steps % d.target_update == 0:
+                self.target.load_state_dict(self.online.state_dict())
+            if term:
+                break
+        key = inst.content_hash()
+        if key not in self._opt_cache:
+            if len(self._opt_cache) > 10_000:
+                self._opt_cache.clear()
+            self._opt_cache[key] = optimum(inst)
+        opt = self._opt_cache[key]
+        row = {"episode": self.episode + 1, "steps": self.steps, "users": inst.n_users,
+               "G": inst.G, "reward": total, "objective": info["objective"], "optimum": opt,
+               "gap": relative_gap(opt, info["objective"]), "mean_pai": info["mean_pai"],
+               "mean_latency": info["mean_latency"],
+               "loss": float(np.mean(losses)) if losses else float("nan"),
+               "epsilon": self.epsilon(), "temperature": self.temperature()}
+        self.episode += 1
+        return row
+
+    def evaluate(self) -> tuple[float, float, float, float]:
+        """Greedy policy on the validation set: (sum gap, mean relative gap, mean gap per
+        user, mean objective). The sum gap sum(opt - value) / sum|opt| selects the best
+        network: optima near zero make single relative gaps explode."""
+        grants, _ = greedy_grants(self.online, self.eval_set,
+                                  self.U if self.spec["kind"] == "mlp" else None,
+                                  self.cfg.features)
+        from gqap.evaluation import evaluate
+
+        integer = self.cfg.env.split == "integer"
+        vals = [evaluate(x, final_solution(x, g, integer)).objective
+                for x, g in zip(self.eval_set, grants, strict=True)]
+        opt, vals = np.array(self.eval_opt), np.array(vals)
+        users = np.array([x.n_users for x in self.eval_set])
+        gaps = [relative_gap(o, v) for o, v in zip(opt, vals, strict=True)]
+        return (float((opt - vals).sum() / np.abs(opt).sum()), float(np.mean(gaps)),
+                float(np.mean((opt - vals) / users)), float(vals.mean()))
+
+    # -- the run -----------------------------------------------------------------------------
+    def train(self, *, resume: bool = False, progress: bool = True,
+              stop_after: int | None = None) -> TrainResult:
+        """Train to ``run.episodes`` (or only ``stop_after`` more episodes, for tests)."""
+        self._prepare(resume)
+        cfg = self.cfg.run
+        target = cfg.episodes if stop_after is None else min(cfg.episodes,
+                                                             self.episode + stop_after)
+        bar = None
+        if progress:
+            from tqdm import tqdm
+            bar = tqdm(total=cfg.episodes, initial=self.episode, unit="ep", desc="train",
+                       dynamic_ncols=True)
+        t0 = time.perf_counter()
+        with open(self.out / "train_log.csv", "a", newline="") as log_fh, \
+                open(self.out / "eval_log.csv", "a", newline="") as eval_fh:
+            log = csv.DictWriter(log_fh, LOG_FIELDS)
+            ev = csv.DictWriter(eval_fh, EVAL_FIELDS)
+            recent: list[float] = []
+            while self.episode < target:
+                row = self.run_episode()
+                log.writerow({k: _fmt(v) for k, v in row.items()})
+                recent = (recent + [row["gap"]])[-200:]
+                if self.episode % cfg.eval_every == 0 or self.episode == cfg.episodes:
+                    self.wall += time.perf_counter() - t0
+                    t0 = time.perf_counter()
+                    scores = self.evaluate()
+                    ev.writerow({k: _fmt(v) for k, v in zip(
+                        EVAL_FIELDS, (self.episode, self.steps, self.wall, *scores),
+                        strict=True)})
+                    eval_fh.flush()
+                    if self.best_gap is None or scores[0] < self.best_gap:
+                        self.best_gap, self.best_episode = scores[0], self.episode
+                        self.best_state = copy.deepcopy(self.online.state_dict())
+                if bar is not None:
+                    bar.update(1)
+                    if self.episode % 50 == 0:
+                        bar.set_postfix(gap=f"{np.mean(recent):.3f}", eps=f"{self.epsilon():.3f}",
+                                        val=f"{self.best_gap:.4f}" if self.best_gap is not None
+                                        else "-")
+                if self.episode % cfg.snapshot_every == 0 or self.episode == target:
+                    log_fh.flush()
+                    self.wall += time.perf_counter() - t0
+                    t0 = time.perf_counter()
+                    self._snapshot()
+        if bar is not None:
+            bar.close()
+        if self.episode >= cfg.episodes:
+            self._finish()
+        return TrainResult(self.out, self.episode, self.steps, self.wall, self.best_gap,
+                           self.best_episode)
+
+    # -- files ---------------------------------------------------------------------------------
+    def _prepare(self, resume: bool) -> None:
+        self.out.mkdir(parents=True, exist_ok=True)
+        cfg_path = self.out / "config.json"
+        if resume:
+            if not cfg_path.exists():
+                raise GQAPError(f"--resume: {self.out} holds no training run (config.json "
+                                "missing)")
+            saved = config_from_dict(json.loads(cfg_path.read_text()), str(cfg_path))
+            if saved != self.cfg:
+                raise GQAPError(f"--resume: the config differs from the one the run in "
+                                f"{self.out} started with ({cfg_path})")
+            if (self.out / "resume" / "state.pt").exists():
+                self._restore()
+            self._truncate_logs()
+            return
+        if cfg_path.exists() or (self.out / "train_log.csv").exists():
+            raise GQAPError(f"--out: {self.out} already holds a training run; pass --resume "
+                            "to continue it or choose another folder")
+        write_text_atomic(cfg_path, dumps(self.cfg.to_dict()))
+        for name, fields in (("train_log.csv", LOG_FIELDS), ("eval_log.csv", EVAL_FIELDS)):
+            with open(self.out / name, "w", newline="") as fh:
+                csv.DictWriter(fh, fields).writeheader()
+
+    def _truncate_logs(self) -> None:
+        """Drop log rows written after the snapshot the run resumes from."""
+        for name in ("train_log.csv", "eval_log.csv"):
+            path = self.out / name
+            if not path.exists():
+                continue
+            lines = path.read_text().splitlines(keepends=True)
+            keep = lines[:1] + [ln for ln in lines[1:] if int(ln.split(",", 1)[0]) <=
+                                self.episode]
+            write_text_atomic(path, "".join(keep))
+
+    def _snapshot(self) -> None:
+        d = self.out / "resume"
+        d.mkdir(exist_ok=True)
+        meta = {"episode": self.episode, "steps": self.steps, "updates": self.updates,
+                "wall": self.wall, "best_gap": self.best_gap, "best_episode": self.best_episode,
+                "rng": {"env": self.env.np_random.bit_generator.state,
+                        "explore": self.rng_explore.bit_generator.state,
+                        "replay": self.rng_replay.bit_generator.state}}
+        state = {"online": self.online.state_dict(), "target": self.target.state_dict(),
+                 "opt": self.opt.state_dict(), "best": self.best_state or {},
+                 "meta": json.dumps(meta)}
+        torch.save(state, d / "state.pt.tmp")
+        with open(d / "replay.npz.tmp", "wb") as fh:
+            np.savez(fh, **self.replay.state_dict())
+        (d / "replay.npz.tmp").replace(d / "replay.npz")
+        (d / "state.pt.tmp").replace(d / "state.pt")
+
+    def _restore(self) -> None:
+        d = self.out / "resume"
+        state = torch.load(d / "state.pt", map_location="cpu", weights_only=True)
+        meta = json.loads(state["meta"])
+        self.online.load_state_dict(state["online"])
+        self.target.load_state_dict(state["target"])
+        self.opt.load_state_dict(state["opt"])
+        self.best_state = state["best"] or None
+        with np.load(d / "replay.npz") as z:
+            self.replay.load_state_dict({k: z[k] for k in z.files})
+        if meta["episode"] == 0:
+            return
+        self.episode, self.steps, self.updates = meta["episode"], meta["steps"], meta["updates"]
+        self.wall, self.best_gap, self.best_episode = (meta["wall"], meta["best_gap"],
+                                                       meta["best_episode"])
+        self.env.np_random.bit_generator.state = meta["rng"]["env"]
+        self.rng_explore.bit_generator.state = meta["rng"]["explore"]
+        self.rng_replay.bit_generator.state = meta["rng"]["replay"]
+
+    def checkpoint_meta(self, which: str) -> dict[str, Any]:
+        """Sidecar content for a checkpoint of this run."""
+        scope = self.cfg.scope.describe()
+        if self.sampler.instance is not None:
+            scope["instance_hash"] = self.sampler.instance.content_hash()
+            scope["instance_name"] = self.sampler.instance.name
+        return {"solver": "dqn" if self.spec["kind"] == "mlp" else "dqn-set",
+                "which": which, "network": self.spec,
+                "features": dataclasses.asdict(self.cfg.features),
+                "env": dataclasses.asdict(self.cfg.env), "scope": scope,
+                "config": self.cfg.to_dict(), "seed": self.cfg.run.seed,
+                "episodes": self.episode if which == "final" else self.best_episode,
+                "steps": self.steps, "train_wall_time_s": round(self.wall, 1),
+                "validation": {"instances": len(self.eval_set), "sum_gap": self.best_gap,
+                               "episode": self.best_episode},
+                "git_commit": git_commit(), "torch": torch.__version__,
+                "command": self.command}
+
+    def _finish(self) -> None:
+        save_checkpoint(self.out / "final.pt", self.online, self.checkpoint_meta("final"))
+        if self.best_state is not None:
+            best = build_network(self.spec)
+            best.load_state_dict(self.best_state)
+            save_checkpoint(self.out / "best.pt", best, self.checkpoint_meta("best"))
+        plot_learning_curve(self.out, title=f"{self.cfg.scope.kind} scope")
+
+
+def _fmt(v: Any) -> str:
+    if isinstance(v, float):
+        return "" if math.isnan(v) else f"{v:.6g}"
+    return str(v)
+
+
+def read_log(path: str | Path) -> dict[str, np.ndarray]:
+    """Columns of a training or evaluation CSV as float arrays (blank cells are NaN)."""
+    with open(path, newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    if not rows:
+        return {}
+    return {k: np.array([float(r[k]) if r[k] != "" else np.nan for r in rows])
+            for k in rows[0]}
+
+
+def smooth(y: np.ndarray, window: int) -> np.ndarray:
+    """Trailing moving average (shorter windows at the start)."""
+    if y.size == 0:
+        return y
+    c = np.cumsum(np.insert(np.nan_to_num(y), 0, 0.0))
+    idx = np.arange(1, y.size + 1)
+    lo = np.maximum(0, idx - window)
+    return (c[idx] - c[lo]) / (idx - lo)
+
+
+def plot_learning_curve(run_dirs: str | Path | list, out: str | Path | None = None,
+                        title: str = "", labels: list[str] | None = None,
+                        progress_cb: Callable[[str], None] | None = None) -> Path:
+    """Paper Fig. 9: smoothed episode return per run (one panel each) with the validation gap.
+
+    ``run_dirs``: one training folder or a list; ``out`` defaults to the first folder's
+    ``learning_curve.png``.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    dirs = [Path(run_dirs)] if isinstance(run_dirs, str | Path) else [Path(p) for p in run_dirs]
+    out = Path(out) if out else dirs[0] / "learning_curve.png"
+    fig, axes = plt.subplots(1, len(dirs), figsize=(5.2 * len(dirs), 3.8), squeeze=False)
+    for k, (ax, d) in enumerate(zip(axes[0], dirs, strict=True)):
+        log = read_log(d / "train_log.csv")
+        ev = read_log(d / "eval_log.csv") if (d / "eval_log.csv").exists() else {}
+        if log:
+            ep, rew = log["episode"], log["reward"]
+            w = max(1, min(1000, ep.size // 50))
+            ax.plot(ep, rew, color="0.85", lw=0.5, label="episode return")
+            ax.plot(ep, smooth(rew, w), color="C0", lw=1.5, label=f"smoothed ({w} episodes)")
+        ax.set_xlabel("episode")
+        ax.set_ylabel("return (0.1 x objective)")
+        name = labels[k] if labels else (title or d.name)
+        ax.set_title(name)
+        if ev:
+            ax2 = ax.twinx()
+            ax2.plot(ev["episode"], 100 * ev["sum_gap"], color="C3", marker=".", lw=1,
+                     label="validation gap")
+            ax2.set_ylabel("greedy validation gap (%), sum(opt-v)/sum|opt|", color="C3")
+            ax2.set_ylim(bottom=0)
+        ax.legend(loc="lower right", fontsize=7)
+        if progress_cb:
+            progress_cb(str(d))
+    fig.tight_layout()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out, dpi=120)
+    plt.close(fig)
+    return out
