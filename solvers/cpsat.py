@@ -328,7 +328,7 @@ class CPSATSolver(Solver):
         solution = cm.decode(solver) if has_solution else None
         incumbent = cm.family_value(solver.ObjectiveValue()) if has_solution else None
         bound = None
-        if has_solution or code == cp_model.UNKNOWN:
+        if has_solution:  # without a solution CP-SAT reports 0, which need not be a bound
             raw = solver.BestObjectiveBound()
             if math.isfinite(raw):
                 # Widen by the rounding error so the bound holds for the true costs.

@@ -133,6 +133,16 @@ class BuiltModel:
         return None if v is None else self.sign * (self.offset + v)
 
 
+def _var(prob: Any, name: str, low: float, up: float | None = None,
+         cat: str = "Continuous") -> Any:
+    """A model variable: ``prob.add_variable`` (PuLP >= 3.3) or ``LpVariable`` before it."""
+    import pulp
+
+    if hasattr(prob, "add_variable"):
+        return prob.add_variable(name, low, up, cat)
+    return pulp.LpVariable(name, low, up, cat)
+
+
 def _lin(pairs: list[tuple[Any, float]]) -> Any:
     import pulp
 
@@ -146,17 +156,17 @@ def build_gqap_milp(data: GQAPModelData, linearization: str = "rlt", rlt_capacit
 
     prob = pulp.LpProblem(re.sub(r"\W", "_", name) or "gqap", pulp.LpMinimize)
     n, m = data.n, data.m
-    x = {(i, k): pulp.LpVariable(f"x_{i}_{k}", 0, 1, pulp.LpBinary)
+    x = {(i, k): _var(prob, f"x_{i}_{k}", 0, 1, pulp.LpBinary)
          for i in range(n) for k in range(m) if data.allowed[i, k]}
     y: dict[tuple[int, int, int], Any] = {}
     if linearization == "rlt":
         for p in range(len(data.pairs)):
             for k, h in zip(*np.nonzero(data.pair_allowed[p]), strict=True):
-                y[p, int(k), int(h)] = pulp.LpVariable(f"y_{p}_{k}_{h}", 0)
+                y[p, int(k), int(h)] = _var(prob, f"y_{p}_{k}_{h}", 0)
     else:
         costly = (data.pair_cost != 0.0) & data.pair_allowed
         for p, k, h in zip(*np.nonzero(costly), strict=True):
-            y[int(p), int(k), int(h)] = pulp.LpVariable(f"y_{p}_{k}_{h}", 0)
+            y[int(p), int(k), int(h)] = _var(prob, f"y_{p}_{k}_{h}", 0)
 
     terms = [(v, float(data.lin[i, k])) for (i, k), v in x.items() if data.lin[i, k] != 0.0]
     terms += [(v, float(data.pair_cost[p, k, h])) for (p, k, h), v in y.items()
@@ -229,8 +239,8 @@ def build_batch_milp(data: BatchModelData, name: str = "offloading") -> tuple[An
 
     prob = pulp.LpProblem(re.sub(r"\W", "_", name) or "offloading", pulp.LpMinimize)
     B, n_users = data.max_granted, data.n_users
-    z = {b: pulp.LpVariable(f"z_{b}", 0, 1, pulp.LpBinary) for b in range(B + 1)}
-    w = {(i, b): pulp.LpVariable(f"w_{i}_{b}", 0, 1, pulp.LpBinary)
+    z = {b: _var(prob, f"z_{b}", 0, 1, pulp.LpBinary) for b in range(B + 1)}
+    w = {(i, b): _var(prob, f"w_{i}_{b}", 0, 1, pulp.LpBinary)
          for b in range(1, B + 1) for i in range(n_users)}
     prob.setObjective(_lin([(v, -float(data.gain[b - 1, i])) for (i, b), v in w.items()]))
     prob.addConstraint(_lin([(v, 1.0) for v in z.values()]) == 1, "one_b")
@@ -359,12 +369,27 @@ def _parse_cbc_log(text: str, mip: bool) -> tuple[str, str, float | None, float 
     return outcome, raw, obj, bound
 
 
+def cbc_command() -> Any:
+    """PuLP's CBC adapter on the CBC binary bundled with PuLP, else on ``cbc`` from PATH."""
+    import pulp
+    from pulp.apis import coin_api
+
+    bundled = os.path.abspath(getattr(coin_api, "pulp_cbc_path", ""))
+    if os.path.isfile(bundled) and os.access(bundled, os.X_OK):
+        return pulp.COIN_CMD(path=bundled, msg=False)
+    cbc = pulp.COIN_CMD(msg=False)
+    if not cbc.available():
+        raise GQAPError("solver milp: no CBC binary found (PuLP's bundled one is missing and "
+                        "there is no cbc on PATH); use backend=highs")
+    return cbc
+
+
 def solve_cbc(prob: Any, deadline: Deadline, *, threads: int, gap: float, mip: bool,
               start: dict[str, float] | None, msg: bool) -> BackendResult:
     """Run PuLP's bundled CBC on ``prob`` as a child process, interrupted at the deadline."""
     import pulp
 
-    cbc = pulp.PULP_CBC_CMD(msg=False)
+    cbc = cbc_command()
     with tempfile.TemporaryDirectory(prefix="gqap-cbc-") as tmp:
         mps, sol, mst, log = (os.path.join(tmp, f) for f in
                               ("model.mps", "model.sol", "start.mst", "cbc.log"))
@@ -549,7 +574,7 @@ class MILPSolver(Solver):
             "split_mode": opts.split if full_off else ("fixed-N_hat" if fixed else None),
             "threads": opts.threads, "gap_tolerance": opts.gap, "start": opts.start,
             "build_time_s": build_time, "n_variables": len(built.prob.variables()),
-            "n_constraints": len(built.prob.constraints),
+            "n_constraints": built.prob.numConstraints(),
         }
         if built.start_solution is not None:
             from gqap.evaluation import evaluate

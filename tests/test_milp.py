@@ -1,0 +1,197 @@
+"""The MILP solver against the exact solver, mask enumeration and GQAP brute force."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+from conftest import random_offloading
+
+from gqap.errors import GQAPError
+from gqap.evaluation import evaluate, gqap_cost, gqap_cost_batch, site_loads_batch
+from gqap.generators import generate_gqap
+from gqap.io import write_solution
+from gqap.reduction import offloading_to_gqap
+from gqap.solutions import GQAPSolution, OffloadingSolution
+from solvers import solve
+from solvers.formulations import gqap_model_data
+from solvers.milp import _parse_cbc_log
+
+
+def offloading_case(seed: int):
+    """Seeded instances with 4..10 users, B_max often binding, both latency conventions."""
+    n_users = 4 + seed % 7
+    return random_offloading(seed, n_users, G=1 + seed % 8,
+                             B_max=(2 + seed % 5) if seed % 3 else 18,
+                             convention=("paper", "authors-scripts")[seed % 2])
+
+
+def fixed_split_optimum(inst) -> float:
+    """Best objective over all grant masks with every granted split at N_hat."""
+    best = -np.inf
+    for mask in itertools.product([False, True], repeat=inst.n_users):
+        grant = np.array(mask)
+        if grant.sum() > inst.B_max:
+            continue
+        sol = OffloadingSolution(grant, np.where(grant, float(inst.N_hat), float(inst.N)))
+        best = max(best, evaluate(inst, sol).objective)
+    return best
+
+
+def gqap_brute_force(inst) -> float:
+    """Minimum cost over all m^n assignments that respect the capacities."""
+    X = np.array(list(itertools.product(range(inst.m), repeat=inst.n)))
+    feasible = np.all(site_loads_batch(inst, X) <= inst.Q + 1e-9, axis=1)
+    return float(gqap_cost_batch(inst, X[feasible]).min())
+
+
+def gqap_8x4(seed: int = 5):
+    return generate_gqap(np.random.default_rng(seed), 8, 4, 0.7)
+
+
+def test_model_data_folds_costs_exactly():
+    for inst in (gqap_8x4(), generate_gqap(np.random.default_rng(2), 12, 5, 0.5)):
+        data = gqap_model_data(inst)
+        rng = np.random.default_rng(0)
+        for _ in range(50):
+            x = rng.integers(0, inst.m, inst.n)
+            assert data.cost(x) == pytest.approx(gqap_cost(inst, x), rel=1e-12)
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_full_model_equals_exact(seed):
+    inst = offloading_case(seed)
+    ref = solve("exact", inst)
+    r = solve("milp", inst)
+    assert r.status == "optimal", r.info
+    assert r.objective == pytest.approx(ref.objective, rel=1e-6)
+    assert r.bound >= r.objective - 1e-6 * abs(r.objective)
+    assert r.info["model"] == "batch-disaggregated" and r.info["backend"] == "cbc"
+    assert r.solution.integer_splits
+
+
+@pytest.mark.parametrize("seed", [0, 7, 13, 22])
+def test_full_model_with_highs_and_real_splits(seed):
+    inst = offloading_case(seed)
+    for split in ("integer", "real"):
+        ref = solve("exact", inst, split=split)
+        r = solve("milp", inst, backend="highs", split=split)
+        assert r.status == "optimal", r.info
+        assert r.objective == pytest.approx(ref.objective, rel=1e-6)
+
+
+@pytest.mark.parametrize("seed", range(0, 30, 3))
+def test_fixed_split_equals_mask_enumeration(seed):
+    inst = offloading_case(seed)
+    ref = fixed_split_optimum(inst)
+    backend = ("cbc", "highs")[seed % 2]
+    for lin in ("rlt", "standard"):
+        r = solve("milp", inst, model="fixed-split", linearization=lin, backend=backend)
+        # Optimal for the restriction only: the instance's status stays "feasible".
+        assert r.status == "feasible" and r.info["model_status"] == "optimal", r.info
+        assert r.bound is None and r.info["model_bound"] >= r.objective - 1e-6
+        assert r.objective == pytest.approx(ref, rel=1e-6)
+        granted = r.solution.grant
+        assert np.all(r.solution.split[granted] == inst.N_hat)
+
+
+@pytest.mark.parametrize("backend,lin,cap", [("cbc", "rlt", True), ("highs", "rlt", True),
+                                             ("cbc", "standard", True), ("highs", "rlt", False)])
+def test_gqap_8x4_equals_brute_force(backend, lin, cap):
+    inst = gqap_8x4()
+    ref = gqap_brute_force(inst)
+    r = solve("milp", inst, backend=backend, linearization=lin, rlt_capacity=cap)
+    assert r.status == "optimal", r.info
+    assert r.objective == pytest.approx(ref, rel=1e-9)
+    assert r.bound == pytest.approx(ref, rel=1e-6)
+    assert r.info["mip_gap"] <= 1e-6
+
+
+def _lp_bound(inst, **opts):
+    return solve("milp", inst, lp_bound=True, **opts).info["lp_bound"]
+
+
+@pytest.mark.parametrize("case", range(6))
+def test_rlt_lp_bound_is_at_least_as_strong_as_standard(case):
+    # Both are minimisation GQAPs, so a larger LP bound is a stronger one.
+    if case < 4:
+        inst = generate_gqap(np.random.default_rng(40 + case), 6 + case % 3, 3 + case % 2,
+                             0.5 + 0.1 * case)
+    else:
+        inst = offloading_to_gqap(offloading_case(case))
+    opt = gqap_brute_force(inst)
+    rlt = _lp_bound(inst, linearization="rlt")
+    rlt_nocap = _lp_bound(inst, linearization="rlt", rlt_capacity=False)
+    std = _lp_bound(inst, linearization="standard")
+    tol = 1e-7 * max(1.0, abs(opt))
+    assert rlt >= rlt_nocap - tol >= std - 2 * tol
+    assert rlt <= opt + tol and std <= opt + tol
+    if std < opt - tol:  # where Glover-Woolsey leaves a gap, RLT closes part of it
+        assert rlt > std + tol
+
+
+def test_lp_bound_of_full_offloading_model_is_tight():
+    inst = offloading_case(3)
+    r = solve("milp", inst, lp_bound=True)
+    assert r.info["lp_bound"] == pytest.approx(r.objective, rel=1e-7)
+
+
+@pytest.mark.parametrize("backend", ["cbc", "highs"])
+def test_time_limit_is_honoured_including_build(backend):
+    inst = generate_gqap(np.random.default_rng(20), 20, 15, 0.35)
+    limit = 4.0
+    r = solve("milp", inst, backend=backend, time_limit=limit, start="greedy")
+    assert r.wall_time_s <= 1.1 * limit + 2.0
+    assert r.status == "time_limit", r.info
+    assert r.solution is not None  # the backend's incumbent or the greedy start
+    assert r.info["build_time_s"] < r.wall_time_s
+    if r.bound is not None:
+        assert r.bound <= r.objective + 1e-6
+
+
+def test_warm_start_from_file(tmp_path):
+    inst = gqap_8x4()
+    best = solve("milp", inst, backend="highs")
+    path = write_solution(best.solution, tmp_path / "start.json", inst)
+    for backend in ("cbc", "highs"):
+        r = solve("milp", inst, backend=backend, start=str(path))
+        assert r.info["start_objective"] == pytest.approx(best.objective)
+        assert r.status == "optimal" and r.objective == pytest.approx(best.objective)
+
+
+def test_bad_options_and_starts_are_one_line_errors(tmp_path):
+    inst = gqap_8x4()
+    with pytest.raises(GQAPError, match="backend must be one of"):
+        solve("milp", inst, backend="gurobi")
+    with pytest.raises(GQAPError, match="unknown option"):
+        solve("milp", inst, threds=2)
+    with pytest.raises(GQAPError, match="is not a file"):
+        solve("milp", inst, start=str(tmp_path / "missing.json"))
+    with pytest.raises(GQAPError, match="offloading instances only"):
+        solve("milp", inst, model="fixed-split")
+    off = offloading_case(1)
+    path = write_solution(GQAPSolution(np.zeros(inst.n, dtype=int)), tmp_path / "s.json", inst)
+    with pytest.raises(GQAPError, match="not a offloading solution"):
+        solve("milp", off, start=str(path))
+    over = np.zeros(inst.n, dtype=int)  # everything on site 0 overloads it
+    path = write_solution(GQAPSolution(over), tmp_path / "over.json", inst)
+    with pytest.raises(GQAPError, match="infeasible"):
+        solve("milp", inst, start=str(path))
+
+
+@pytest.mark.parametrize("line,outcome", [
+    ("Result - Optimal solution found", "optimal"),
+    ("Result - Optimal solution found (within gap tolerance)", "optimal"),
+    ("Result - Stopped on time limit", "time_limit"),
+    ("Result - Stopped on ctrl-c", "time_limit"),
+    ("Result - Problem proven infeasible", "infeasible"),
+    ("Result - Stopped on node limit", "feasible"),
+    ("Result - Something new", "error"),
+])
+def test_cbc_results_are_mapped_explicitly(line, outcome):
+    log = f"{line}\n\nObjective value:   12.5\nLower bound:   10.0\nGap:  0.2\n"
+    got, raw, obj, bound = _parse_cbc_log(log, mip=True)
+    assert got == outcome and raw == line[len("Result - "):]
+    assert obj == 12.5
+    assert bound == (12.5 if outcome == "optimal" else 10.0)
