@@ -163,11 +163,13 @@ def summary_offloading(rows: list[dict[str, Any]], order: list[str]) -> Table:
     rows = [r for r in rows if r["family"] == "offloading"]
     rank = {lab: i for i, lab in enumerate(order)}
     t = Table("summary_offloading",
-              "Offloading: per solver and size, mean objective per user, gap to the reference "
-              "per user and relative (in %, positive = worse), and solve wall time; "
-              "CI = 95% confidence interval of the mean.",
+              "Offloading: per solver and size, runs with a solution (solved) and failed or "
+              "killed runs, mean objective per user, gap to the reference per user and "
+              "relative (in %, positive = worse), and solve wall time; CI = 95% confidence "
+              "interval of the mean.",
               [Column("solver"), Column("users", numeric=True), Column("G", numeric=True),
-               Column("runs", numeric=True), Column("failed", numeric=True),
+               Column("runs", numeric=True), Column("solved", numeric=True),
+               Column("failed", numeric=True),
                Column("obj/user", fmt_num(4), True), Column("gap/user", fmt_num(4), True),
                Column("gap/user CI", fmt_interval(fmt_num(4))),
                Column("gap % mean", fmt_pct(2), True), Column("gap % median", fmt_pct(2), True),
@@ -181,7 +183,8 @@ def summary_offloading(rows: list[dict[str, Any]], order: list[str]) -> Table:
         gu = stats(r["gap_per_user"] for r in good)
         gr = stats(r["gap_rel"] for r in good)
         tm = stats(r["wall_time_s"] for r in good)
-        t.rows.append([label, users, g, len(rs), sum(failed(r) for r in rs), obj.mean, gu.mean,
+        t.rows.append([label, users, g, len(rs), len(good), sum(failed(r) for r in rs), obj.mean,
+                       gu.mean,
                        (gu.lo, gu.hi), gr.mean, gr.median, tm.mean, tm.median, (tm.lo, tm.hi),
                        _kinds(good)])
     return t
@@ -192,12 +195,14 @@ def summary_gqap(rows: list[dict[str, Any]], order: list[str]) -> Table:
     rows = [r for r in rows if r["family"] == "gqap"]
     rank = {lab: i for i, lab in enumerate(order)}
     t = Table("summary_gqap",
-              "GQAP: per instance and solver, mean and best cost, reference value, relative gap "
-              "to the reference (in %, positive = worse) and solve wall time; CI = 95% "
-              "confidence interval of the mean.",
+              "GQAP: per instance and solver, runs with a solution (solved) and failed or "
+              "killed runs, mean and best cost, reference value, relative gap to the reference "
+              "(in %, positive = worse) and solve wall time; CI = 95% confidence interval of "
+              "the mean.",
               [Column("instance"), Column("solver"), Column("n", numeric=True),
                Column("m", numeric=True), Column("runs", numeric=True),
-               Column("failed", numeric=True), Column("cost mean", fmt_num(1), True),
+               Column("solved", numeric=True), Column("failed", numeric=True),
+               Column("cost mean", fmt_num(1), True),
                Column("cost best", fmt_num(1), True), Column("reference", fmt_num(1), True),
                Column("kind"), Column("gap % mean", fmt_pct(3), True),
                Column("gap % CI", fmt_interval(fmt_pct(3))),
@@ -211,7 +216,8 @@ def summary_gqap(rows: list[dict[str, Any]], order: list[str]) -> Table:
         best = min((r["objective"] for r in good), default=None)
         ref = next((r["reference"] for r in rs if r.get("reference") is not None), None)
         t.rows.append([inst, label, rs[0]["n_users_or_facilities"], rs[0]["gpus_or_sites"],
-                       len(rs), sum(failed(r) for r in rs), cost.mean, best, ref, _kinds(rs),
+                       len(rs), len(good), sum(failed(r) for r in rs), cost.mean, best, ref,
+                       _kinds(rs),
                        gr.mean, (gr.lo, gr.hi), tm.mean, tm.median])
     return t
 
