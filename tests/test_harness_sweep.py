@@ -134,7 +134,7 @@ def test_sigkill_mid_sweep_then_resume_leaves_exactly_36_rows(tmp_path):
     entries = "\n".join(
         f'[[solvers]]\nname = "test-sleepy"\nlabel = "sleepy-{i}"\n'
         f'target = "{TEST_SOLVERS["test-sleepy"]}"\nfamilies = ["offloading"]\n'
-        f"options = {{delay = {0.08 + 0.01 * i}}}\n" for i in range(3))
+        f"options = {{delay = {0.15 + 0.01 * i}}}\n" for i in range(3))
     config.write_text(f'name = "slow"\ntime_limit = 10\nseeds = [0, 1]\n{entries}\n'
                       '[[instances]]\nset = "tiny"\n')
     out = tmp_path / "out"
