@@ -27,6 +27,7 @@ integral); otherwise the solver raises a one-line error.
 from __future__ import annotations
 
 import math
+import sys
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -86,6 +87,19 @@ class CPSATOptions:
         check_start_option(self.start)
 
 
+def import_cp_model() -> Any:
+    """OR-Tools' cp_model, or a one-line error when highspy already took libhighs.so.1."""
+    try:
+        from ortools.sat.python import cp_model
+    except ImportError as exc:
+        if "highspy" in sys.modules:
+            raise GQAPError("solver cpsat: OR-Tools cannot load in a process that already "
+                            "imported highspy (google/or-tools#5246); run cpsat in a fresh "
+                            "process") from exc
+        raise
+    return cp_model
+
+
 def cost_scale(coefs: np.ndarray, scale: float | None = None) -> float:
     """1 for integral costs, else the power of ten putting max |coef| near 1e12 (or ``scale``)."""
     if scale is not None:
@@ -129,8 +143,7 @@ class CPModel:
 def build_gqap_cpsat(data: GQAPModelData, scale: float | None, rlt_capacity: bool,
                      start: np.ndarray | None) -> tuple[Any, dict, float, bool, float]:
     """CP-SAT model of a GQAP: (model, x, scale, costs integral, rounding error bound)."""
-    from ortools.sat.python import cp_model
-
+    cp_model = import_cp_model()
     n, m = data.n, data.m
     costly = data.costly_pairs()
     coefs = np.concatenate([data.lin[data.allowed],
@@ -206,8 +219,7 @@ def _add_capacity_products(model: Any, data: GQAPModelData, qi: np.ndarray, Qi: 
 def build_batch_cpsat(data: BatchModelData, scale: float | None,
                       start: np.ndarray | None) -> tuple[Any, dict, float, bool, float]:
     """CP-SAT model of the b-disaggregated offloading problem, minimising minus the gains."""
-    from ortools.sat.python import cp_model
-
+    cp_model = import_cp_model()
     B, n_users = data.max_granted, data.n_users
     s = cost_scale(data.gain, scale)
     gain_s = np.round(data.gain * s)
@@ -287,7 +299,7 @@ class CPSATSolver(Solver):
 
     def _solve(self, instance: Instance, time_limit: float | None, seed: int) -> SolverOutput:
         deadline = Deadline(time_limit)
-        from ortools.sat.python import cp_model
+        cp_model = import_cp_model()
 
         opts: CPSATOptions = self.options
         if isinstance(instance, GQAPInstance) and opts.model != "full":

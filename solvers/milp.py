@@ -32,7 +32,11 @@ restricted model was proven optimal, ``info["model_bound"]`` gives its bound).
 Status is ``optimal`` only when the backend proved it (every backend status is mapped
 explicitly; PuLP's own status, which calls a time-limited run "Optimal", is not used).
 The time limit is wall clock from the start of the call, model build included
-(``info["build_time_s"]``); CBC runs as a child process that is interrupted at the limit.
+(``info["build_time_s"]``). Both backends run in a child process on the MPS file PuLP
+writes, and are stopped at the limit: CBC (PuLP's bundled binary) as a command, HiGHS
+through highspy. HiGHS cannot run in-process because highspy and OR-Tools ship
+incompatible copies of libhighs.so.1 and one Python process cannot load both
+(google/or-tools#5246), which would break ``cpsat`` wherever ``milp`` ran before it.
 """
 
 from __future__ import annotations
@@ -42,6 +46,7 @@ import os
 import re
 import signal
 import subprocess
+import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -133,10 +138,28 @@ class BuiltModel:
         return None if v is None else self.sign * (self.offset + v)
 
 
+def import_pulp() -> Any:
+    """``import pulp`` without letting PuLP load highspy.
+
+    PuLP imports highspy for its in-process HiGHS API; highspy's libhighs.so.1 then keeps
+    OR-Tools from loading in this process (google/or-tools#5246). This module runs HiGHS
+    in a child process instead, so PuLP's HiGHS API is not needed.
+    """
+    if "pulp" not in sys.modules and "highspy" not in sys.modules:
+        sys.modules["highspy"] = None  # makes "import highspy" fail inside PuLP
+        try:
+            import pulp
+        finally:
+            del sys.modules["highspy"]
+    import pulp
+
+    return pulp
+
+
 def _var(prob: Any, name: str, low: float, up: float | None = None,
          cat: str = "Continuous") -> Any:
     """A model variable: ``prob.add_variable`` (PuLP >= 3.3) or ``LpVariable`` before it."""
-    import pulp
+    pulp = import_pulp()
 
     if hasattr(prob, "add_variable"):
         return prob.add_variable(name, low, up, cat)
@@ -144,7 +167,7 @@ def _var(prob: Any, name: str, low: float, up: float | None = None,
 
 
 def _lin(pairs: list[tuple[Any, float]]) -> Any:
-    import pulp
+    pulp = import_pulp()
 
     return pulp.LpAffineExpression(pairs)
 
@@ -152,7 +175,7 @@ def _lin(pairs: list[tuple[Any, float]]) -> Any:
 def build_gqap_milp(data: GQAPModelData, linearization: str = "rlt", rlt_capacity: bool = True,
                     name: str = "gqap") -> tuple[Any, dict, dict]:
     """PuLP model of a GQAP: (problem, x[(i, k)], y[(p, k, h)]); see the module doc."""
-    import pulp
+    pulp = import_pulp()
 
     prob = pulp.LpProblem(re.sub(r"\W", "_", name) or "gqap", pulp.LpMinimize)
     n, m = data.n, data.m
@@ -235,7 +258,7 @@ def build_batch_milp(data: BatchModelData, name: str = "offloading") -> tuple[An
 
     Minimises minus the gains, so the offloading objective is base - value.
     """
-    import pulp
+    pulp = import_pulp()
 
     prob = pulp.LpProblem(re.sub(r"\W", "_", name) or "offloading", pulp.LpMinimize)
     B, n_users = data.max_granted, data.n_users
@@ -371,7 +394,7 @@ def _parse_cbc_log(text: str, mip: bool) -> tuple[str, str, float | None, float 
 
 def cbc_command() -> Any:
     """PuLP's CBC adapter on the CBC binary bundled with PuLP, else on ``cbc`` from PATH."""
-    import pulp
+    pulp = import_pulp()
     from pulp.apis import coin_api
 
     bundled = os.path.abspath(getattr(coin_api, "pulp_cbc_path", ""))
@@ -387,7 +410,7 @@ def cbc_command() -> Any:
 def solve_cbc(prob: Any, deadline: Deadline, *, threads: int, gap: float, mip: bool,
               start: dict[str, float] | None, msg: bool) -> BackendResult:
     """Run PuLP's bundled CBC on ``prob`` as a child process, interrupted at the deadline."""
-    import pulp
+    pulp = import_pulp()
 
     cbc = cbc_command()
     with tempfile.TemporaryDirectory(prefix="gqap-cbc-") as tmp:
@@ -483,66 +506,129 @@ _HIGHS_OUTCOMES = {  # HighsModelStatus name -> outcome
 }
 
 
+# HiGHS runs in a child process: highspy and OR-Tools each ship a libhighs.so.1 of a
+# different version, and whichever loads first breaks the other in the same process
+# (google/or-tools#5246). The child reads the MPS file PuLP writes and answers in JSON.
+_HIGHS_CHILD = r"""
+import json, sys, time
+import highspy
+cfg = json.load(open(sys.argv[1]))
+h = highspy.Highs()
+h.setOptionValue("output_flag", bool(cfg["msg"]))
+h.readModel(cfg["mps"])
+for key, value in cfg["options"].items():
+    h.setOptionValue(key, value)
+if cfg["deadline"] is not None:
+    h.setOptionValue("time_limit", max(cfg["deadline"] - time.time(), 0.01))
+names = list(h.getLp().col_names_)
+if cfg["start"]:
+    sol = highspy.HighsSolution()
+    sol.col_value = [cfg["start"].get(n, 0.0) for n in names]
+    sol.value_valid = True
+    h.setSolution(sol)
+t0 = time.perf_counter()
+h.run()
+elapsed = time.perf_counter() - t0
+status = h.getModelStatus()
+info = h.getInfo()
+feasible = int(info.primal_solution_status) == 2  # kSolutionStatusFeasible
+values = list(h.getSolution().col_value) if feasible else None
+out = {"status": status.name, "status_text": h.modelStatusToString(status),
+       "dual_bound": info.mip_dual_bound if cfg["options"].get("solve_relaxation") is not True
+       else None, "solve_time_s": elapsed,
+       "values": None if values is None else {n: v for n, v in zip(names, values) if v}}
+with open(cfg["out"], "w") as f:
+    json.dump(out, f)
+"""
+
+
 def solve_highs(prob: Any, deadline: Deadline, *, threads: int, gap: float, mip: bool,
                 start: dict[str, float] | None, msg: bool) -> BackendResult:
-    """Solve ``prob`` with HiGHS through PuLP's HiGHS API; the status is read from HiGHS."""
-    import highspy
-    import pulp
+    """Solve ``prob`` with HiGHS (highspy) in a child process stopped at the deadline."""
+    import json
 
-    class _Highs(pulp.HiGHS):
-        """PuLP's HiGHS adapter with a late time limit, a MIP start and safe status reading."""
-
-        def callSolver(self, lp: Any) -> None:  # noqa: N802 (PuLP's name)
-            hs = lp.solverModel
-            left = deadline.remaining()
-            if math.isfinite(left):
-                hs.setOptionValue("time_limit", max(left - 0.1, 0.01))
-            if start and mip:
-                cols = lp.variables()
-                idx = np.array([v.index for v in cols], dtype=np.int32)
-                val = np.array([start.get(v.name, 0.0) for v in cols], dtype=np.float64)
-                hs.setSolution(len(cols), idx, val)
-            self._t0 = time.perf_counter()
-            hs.run()
-            self._elapsed = time.perf_counter() - self._t0
-
-        def findSolutionValues(self, lp: Any) -> tuple[int, int]:  # noqa: N802
-            try:
-                return super().findSolutionValues(lp)
-            except KeyError:  # a HighsModelStatus PuLP's table does not list
-                return pulp.LpStatusNotSolved, pulp.LpSolutionNoSolutionFound
-
-    if deadline.remaining() < _SOLVE_FLOOR_S:
-        return BackendResult("time_limit", "no time left for HiGHS")
-    solver = _Highs(mip=mip, msg=msg, gapRel=gap, threads=threads, mip_abs_gap=0.0)
-    solver._elapsed = 0.0
-    prob.solve(solver)
-    hs = prob.solverModel
-    status = hs.getModelStatus()
-    raw = hs.modelStatusToString(status)
-    name = next((k for k, v in highspy.HighsModelStatus.__members__.items() if v == status),
-                str(status))
-    outcome = _HIGHS_OUTCOMES.get(name, "error")
-    info = hs.getInfo()
-    has_solution = info.primal_solution_status == 2  # kSolutionStatusFeasible
-    values = ({v.name: float(v.varValue) for v in prob.variables()}
-              if has_solution and outcome != "infeasible" else None)
-    obj = model_value(prob, values) if values else None
-    bound = None
-    if mip:
-        bound = float(info.mip_dual_bound)
-        bound = bound if math.isfinite(bound) else None
+    with tempfile.TemporaryDirectory(prefix="gqap-highs-") as tmp:
+        mps, cfg_path, out_path = (os.path.join(tmp, f) for f in
+                                   ("model.mps", "config.json", "answer.json"))
+        vs, var_names, _, _ = prob.writeMPS(mps, rename=1)
+        original = {new: old for old, new in var_names.items()}
+        remaining = deadline.remaining()
+        if remaining < _SOLVE_FLOOR_S:
+            return BackendResult("time_limit", "no time left for HiGHS")
+        options: dict[str, Any] = {"threads": threads, "mip_rel_gap": gap,
+                                   "mip_abs_gap": 0.0}
+        if not mip:
+            options["solve_relaxation"] = True
+        cfg = {"mps": mps, "out": out_path, "msg": msg, "options": options,
+               "deadline": None if math.isinf(remaining) else time.time() + remaining - 0.1,
+               "start": ({var_names[v.name]: start.get(v.name, 0.0) for v in vs}
+                         if start and mip else None)}
+        Path(cfg_path).write_text(json.dumps(cfg))
+        t0 = time.perf_counter()
+        proc = subprocess.Popen([sys.executable, "-c", _HIGHS_CHILD, cfg_path],
+                                stdin=subprocess.DEVNULL,
+                                stdout=None if msg else subprocess.DEVNULL,
+                                stderr=subprocess.PIPE)
+        interrupted = _wait_or_interrupt(proc, deadline)
+        elapsed = time.perf_counter() - t0
+        err = proc.stderr.read().decode(errors="replace").strip() if proc.stderr else ""
+        if proc.stderr:
+            proc.stderr.close()
+        if not os.path.exists(out_path):
+            if interrupted:
+                return BackendResult("time_limit", "killed at the time limit", solve_time_s=elapsed)
+            last = err.splitlines()[-1] if err else f"exit code {proc.returncode}"
+            return BackendResult("error", f"HiGHS child failed: {last}", solve_time_s=elapsed)
+        answer = json.loads(Path(out_path).read_text())
+    outcome = _HIGHS_OUTCOMES.get(answer["status"], "error")
+    values = None
+    if answer["values"] is not None and outcome not in ("infeasible", "error"):
+        values = {v.name: 0.0 for v in vs}
+        values.update({original[k]: float(x) for k, x in answer["values"].items()})
+    obj = model_value(prob, values) if values is not None else None
+    bound = answer["dual_bound"] if mip else None
+    bound = float(bound) if bound is not None and math.isfinite(bound) else None
     if outcome == "optimal" and obj is not None:
         # Proven within the gap tolerance: keep the dual bound, but never past the incumbent.
         bound = obj if bound is None else min(bound, obj)
     if values is None and outcome in ("optimal", "feasible"):
         outcome = "error"
-    return BackendResult(outcome, raw, values, obj, bound, solver._elapsed)
+    return BackendResult(outcome, answer["status_text"], values, obj, bound,
+                         answer["solve_time_s"])
 
 
 def run_backend(backend: str, prob: Any, deadline: Deadline, **kw: Any) -> BackendResult:
     """Solve ``prob`` (MIP or, with mip=False, its LP relaxation) with the named backend."""
     return (solve_cbc if backend == "cbc" else solve_highs)(prob, deadline, **kw)
+
+
+def relaxation_bound(built: BuiltModel, opts: MILPOptions, deadline: Deadline) -> dict[str, Any]:
+    """Solve the LP relaxation of ``built``: {lp_bound (family sense, None if not solved),
+    lp_status, lp_time_s}."""
+    t0 = time.perf_counter()
+    lp = run_backend(opts.backend, built.prob, deadline, mip=False, start=None,
+                     threads=opts.threads, gap=opts.gap, msg=opts.msg)
+    bound = built.family_value(lp.objective) if lp.outcome == "optimal" else None
+    return {"lp_bound": bound, "lp_status": lp.raw_status,
+            "lp_time_s": time.perf_counter() - t0}
+
+
+def lp_relaxation(instance: Instance, time_limit: float | None = None,
+                  **options: Any) -> dict[str, Any]:
+    """LP-relaxation bound of the model that ``milp`` with ``options`` would solve.
+
+    For the harness's strength comparisons; returns the ``relaxation_bound`` fields plus
+    build time and model size. Options are those of ``milp`` (``lp_bound`` is implied).
+    """
+    from solvers.base import parse_options
+
+    opts = parse_options(MILPOptions, "milp", options)
+    deadline = Deadline(time_limit)
+    built = build_model(instance, opts)
+    out = {"build_time_s": deadline.elapsed(), "n_variables": len(built.prob.variables()),
+           "n_constraints": built.prob.numConstraints()}
+    out.update(relaxation_bound(built, opts, deadline))
+    return out
 
 
 # ---------------------------------------------------------------------------------------
@@ -582,13 +668,9 @@ class MILPSolver(Solver):
         kw = dict(threads=opts.threads, gap=opts.gap, msg=opts.msg)
         lp_bound = None
         if opts.lp_bound:
-            t0 = time.perf_counter()
-            lp = run_backend(opts.backend, built.prob, deadline, mip=False, start=None, **kw)
-            info["lp_time_s"] = time.perf_counter() - t0
-            info["lp_status"] = lp.raw_status
-            if lp.outcome == "optimal":
-                lp_bound = built.family_value(lp.objective)
-            info["lp_bound"] = lp_bound
+            lp_info = relaxation_bound(built, opts, deadline)
+            info.update(lp_info)
+            lp_bound = lp_info["lp_bound"]
         res = run_backend(opts.backend, built.prob, deadline, mip=True, start=built.start, **kw)
         info["backend_status"] = res.raw_status
         info["solve_time_s"] = res.solve_time_s

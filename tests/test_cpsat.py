@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import numpy as np
 import pytest
+from conftest import ROOT
 from test_milp import fixed_split_optimum, gqap_8x4, gqap_brute_force, offloading_case
 
 from gqap.errors import GQAPError
@@ -99,3 +103,17 @@ def test_bad_options_are_one_line_errors():
         solve("cpsat", gqap_8x4(), model="fixed-split")
     with pytest.raises(GQAPError, match="model must be one of"):
         solve("cpsat", offloading_case(2), model="relaxed")
+
+
+def test_cpsat_and_milp_share_one_process():
+    # highspy and OR-Tools ship clashing libhighs.so.1 (google/or-tools#5246): milp keeps
+    # highspy out of the process, so both orders must work in one interpreter.
+    code = ("import numpy as np; from gqap.generators import generate_gqap; "
+            "from solvers import solve; g = generate_gqap(np.random.default_rng(5), 8, 4, 0.7); "
+            "a = solve('milp', g, backend='highs').objective; b = solve('cpsat', g).objective; "
+            "c = solve('milp', g).objective; print(a == b == c, 'highspy' in __import__('sys')"
+            ".modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         cwd=ROOT, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.split() == ["True", "False"]
