@@ -360,10 +360,11 @@ def expand(config: BenchConfig) -> Plan:
     for entry in config.solvers:
         try:
             families, version = resolve_solver(entry)
-        except GQAPError as exc:
+        except Exception as exc:  # noqa: BLE001 - a half-built optional solver is skipped
             if not entry.optional:
                 raise
-            skipped.append((entry.label, str(exc)))
+            why = str(exc) if isinstance(exc, GQAPError) else f"{type(exc).__name__}: {exc}"
+            skipped.append((entry.label, why))
             continue
         entries.append((entry, families, version))
     runs = []

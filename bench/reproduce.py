@@ -33,17 +33,24 @@ def reproduce(only: list[str] | None = None, runs_dir: Path = Path("runs"),
         raise GQAPError(f"reproduce: unknown config {unknown[0]!r} (configs: "
                         f"{', '.join(CONFIGS)})")
     times = {}
+    failed = []
     for name in names:
         t0 = time.perf_counter()
-        config = load_config(CONFIG_DIR / f"{name}.toml")
-        sweep_dir = runs_dir / config.name
-        summary = run_sweep(config, sweep_dir, workers=workers, progress=progress,
-                            retry_failed=True)
-        out = results_dir / config.name
-        old = {p for p in out.glob("*") if p.suffix in REPORT_SUFFIXES} if out.exists() else set()
-        report = write_report(sweep_dir, out)
-        for stale in old - set(report.tables) - set(report.figures):
-            stale.unlink()
+        try:
+            config = load_config(CONFIG_DIR / f"{name}.toml")
+            sweep_dir = runs_dir / config.name
+            summary = run_sweep(config, sweep_dir, workers=workers, progress=progress,
+                                retry_failed=True)
+            out = results_dir / config.name
+            old = ({p for p in out.glob("*") if p.suffix in REPORT_SUFFIXES}
+                   if out.exists() else set())
+            report = write_report(sweep_dir, out)
+            for stale in old - set(report.tables) - set(report.figures):
+                stale.unlink()
+        except Exception as exc:  # noqa: BLE001 - one broken config must not stop the rest
+            print(f"{name}: FAILED: {type(exc).__name__}: {exc}", file=sys.stderr)
+            failed.append(name)
+            continue
         times[name] = time.perf_counter() - t0
         skipped = ", ".join(label for label, _ in summary.skipped_solvers) or "none"
         print(f"{name}: {summary.planned} runs ({summary.completed} new, {summary.failed} "
@@ -52,4 +59,7 @@ def reproduce(only: list[str] | None = None, runs_dir: Path = Path("runs"),
         for note in summary.notes + report.notes:
             print(f"  note: {note}", file=sys.stderr)
     print(f"total {sum(times.values()):.0f} s")
+    if failed:
+        raise GQAPError(f"reproduce: {', '.join(failed)} failed (see above); the others "
+                        "were written")
     return times
