@@ -241,3 +241,29 @@ def test_gqap_sweep_uses_best_known_then_best_found_references(tmp_path):
                    for p in rep.tables)
     text = (tmp_path / "g" / "report" / "summary_gqap.tex").read_text()
     assert "tiny-gqap-6-3-60" in text and "best\\_known" in text
+
+
+def test_reproduce_writes_results_and_removes_stale_files(tmp_path, monkeypatch, capsys):
+    from bench import reproduce
+
+    (tmp_path / "cfg").mkdir()
+    (tmp_path / "cfg" / "mini.toml").write_text(
+        'name = "mini"\n[[solvers]]\nname = "exact"\n[[solvers]]\nname = "baseline3"\n'
+        '[[solvers]]\nname = "no-such-solver-yet"\noptional = true\n'
+        '[[instances]]\nset = "tiny"\nwhere = { G = [8] }\n')
+    monkeypatch.setattr(reproduce, "CONFIG_DIR", tmp_path / "cfg")
+    monkeypatch.setattr(reproduce, "CONFIGS", ("mini",))
+    stale = tmp_path / "results" / "mini" / "objective_vs_gpus.png"
+    stale.parent.mkdir(parents=True)
+    stale.write_bytes(b"old")
+    times = reproduce.reproduce(runs_dir=tmp_path / "runs", results_dir=tmp_path / "results",
+                                workers=2, progress=False)
+    out = capsys.readouterr().out
+    assert set(times) == {"mini"} and "solvers skipped: no-such-solver-yet" in out
+    files = {p.name for p in (tmp_path / "results" / "mini").iterdir()}
+    assert {"README.md", "objective_vs_users.md", "objective_vs_users.png"} <= files
+    assert not stale.exists()  # the data has a single G now: the old G curve is gone
+    # a second run resumes: nothing new to solve
+    reproduce.reproduce(runs_dir=tmp_path / "runs", results_dir=tmp_path / "results",
+                        workers=2, progress=False)
+    assert "mini: 6 runs (0 new" in capsys.readouterr().out
