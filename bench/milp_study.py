@@ -1,7 +1,7 @@
 """Where exact MILP / CP-SAT stop scaling: time to a proven optimum of milp (CBC, HiGHS) and
 cpsat on offloading instances and on a literature GQAP.
 
-    python -m bench.milp_study --out results/milp [--time-limit 600] [--cases 3]
+    python -m bench.milp_study --out results/milp [--time-limit 600] [--cases 5]
         [--sizes 4,8,12,16,20] [--threads 1] [--no-cordeau] [--no-lp-bounds]
 
 Offloading: the first ``--cases`` instances of each size of the shipped fig11a set (G = 8,
@@ -11,10 +11,11 @@ restricted model, ``info["model_status"]``). GQAP: Cordeau 20-15-35 from the sha
 folder with its best-known cost from bks.csv; the incumbent and the proven bound at the
 limit are reported. With LP bounds on (default), the LP relaxation of the RLT
 linearisation (with and without the capacity products) and of the standard one is solved
-with HiGHS for the Cordeau instance and the fixed-split models, so their strength can be
-compared. Every solve goes through the solver interface (objective re-scored by the
-evaluator). Writes ``runs.csv`` (one row per solve), ``lp_bounds.csv``, ``summary.md``
-(the tables) and ``study.json`` (settings and every result) to ``--out``.
+(``--lp-backend``, CBC's Clp by default) for the Cordeau instance and the fixed-split
+models, so their strength can be compared. Every solve goes through the solver
+interface (objective re-scored by the evaluator). Writes ``runs.csv`` (one row per
+solve), ``lp_bounds.csv``, ``summary.md`` (the tables) and ``study.json`` (settings and
+every result) to ``--out``.
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ RUN_COLUMNS = ("family", "instance", "size", "model", "solver", "status", "prove
                "time_to_proof_s", "wall_time_s", "build_time_s", "objective", "bound",
                "gap_to_bound", "reference", "reference_kind", "matches_reference",
                "backend_status", "n_variables", "n_constraints", "time_limit_s")
-LP_COLUMNS = ("instance", "size", "linearization", "rlt_capacity", "lp_bound", "optimum",
+LP_COLUMNS = ("instance", "size", "backend", "linearization", "rlt_capacity", "lp_bound", "optimum",
               "optimum_kind", "gap_closed_pct", "lp_time_s", "n_variables", "n_constraints",
               "lp_status")
 LP_VARIANTS = (("rlt", True), ("rlt", False), ("standard", True))
@@ -109,13 +110,13 @@ def run_row(result: Any, *, family: str, size: int, model: str, label: str,
 
 
 def fixed_split_reference(inst: Any) -> float | None:
-    """Brute-force optimum of the fixed-split model for up to 16 users (None above)."""
+    """Brute-force optimum of the fixed-split model (all grant masks) for up to 20 users."""
     import numpy as np
 
     from gqap.evaluation import gqap_cost_batch, site_loads_batch
     from gqap.reduction import offloading_to_gqap
 
-    if inst.n_users > 16:
+    if inst.n_users > 20:
         return None
     gq = offloading_to_gqap(inst)
     masks = (np.arange(2 ** gq.n)[:, None] >> np.arange(gq.n)[None, :]) & 1
@@ -176,9 +177,9 @@ def run_cordeau(path: Path, time_limit: float, threads: int,
     return rows, full
 
 
-def run_lp_bounds(gqaps: Sequence[tuple[Any, int, float | None, str]],
-                  time_limit: float) -> list[dict[str, Any]]:
-    """LP bounds of the three linearisations (HiGHS) for (instance, size, optimum, kind)."""
+def run_lp_bounds(gqaps: Sequence[tuple[Any, int, float | None, str]], time_limit: float,
+                  backend: str = "cbc") -> list[dict[str, Any]]:
+    """LP bounds of the three linearisations for (instance, size, optimum, kind)."""
     from solvers.milp import lp_relaxation
 
     rows = []
@@ -186,9 +187,10 @@ def run_lp_bounds(gqaps: Sequence[tuple[Any, int, float | None, str]],
         for lin, cap in LP_VARIANTS:
             print(f"LP bound {inst.name}: {lin}{'' if cap else ' (no capacity products)'}",
                   file=sys.stderr, flush=True)
-            out = lp_relaxation(inst, time_limit=time_limit, backend="highs",
+            out = lp_relaxation(inst, time_limit=time_limit, backend=backend,
                                 linearization=lin, rlt_capacity=cap)
-            rows.append({"instance": inst.name, "size": size, "linearization": lin,
+            rows.append({"instance": inst.name, "size": size, "backend": backend,
+                         "linearization": lin,
                          "rlt_capacity": cap, "lp_bound": out["lp_bound"], "optimum": opt,
                          "optimum_kind": kind, "gap_closed_pct": None,
                          "lp_time_s": out["lp_time_s"], "n_variables": out["n_variables"],
@@ -229,7 +231,7 @@ def summary_markdown(rows: Sequence[dict[str, Any]], lp_rows: Sequence[dict[str,
     """The study's tables: offloading time to proof by size, the GQAP run, the LP bounds."""
     from tabulate import tabulate
 
-    out = [f"# Time to a proven optimum: milp (CBC, HiGHS) and cpsat\n",
+    out = ["# Time to a proven optimum: milp (CBC, HiGHS) and cpsat\n",
            f"Command: `{settings['command']}`  ",
            f"Time limit {settings['time_limit_s']:g} s per solve, {settings['threads']} "
            f"thread(s) per solver, seed {settings['seed']}; {settings['machine']}. Measured "
@@ -240,8 +242,8 @@ def summary_markdown(rows: Sequence[dict[str, Any]], lp_rows: Sequence[dict[str,
         out.append("## Offloading (fig11a, G = 8, B_max = 18)\n")
         out.append("`full`: integer split points, b-disaggregated model, reference = exact "
                    "solver. `fixed-split`: the paper's B&B (splits at N_hat, 2-site GQAP with "
-                   "the RLT linearisation), reference = enumeration of grant masks (up to 16 "
-                   "users). Time = wall time of the solve call, model build included.\n")
+                   "the RLT linearisation), reference = enumeration of all grant masks. "
+                   "Time = wall time of the solve call, model build included.\n")
         body = []
         for size in sorted({r["size"] for r in off}):
             for model in MODELS:
@@ -277,7 +279,7 @@ def summary_markdown(rows: Sequence[dict[str, Any]], lp_rows: Sequence[dict[str,
                                    "build (s)", "backend status"], tablefmt="github"))
         out.append("")
     if lp_rows:
-        out.append("## LP-relaxation bounds of the linearisations (HiGHS)\n")
+        out.append(f"## LP-relaxation bounds of the linearisations ({settings['lp_backend']})\n")
         out.append("Gap closed = share of the standard (Glover-Woolsey) LP gap to the optimum "
                    "(or best-known) that the bound closes.\n")
         body = [[r["instance"], r["linearization"] + ("" if r["linearization"] == "standard"
@@ -327,8 +329,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="seconds per solve (default 600)")
     parser.add_argument("--sizes", type=_int_list, default=[4, 8, 12, 16, 20],
                         help="offloading user counts (default 4,8,12,16,20)")
-    parser.add_argument("--cases", type=_positive_int, default=3,
-                        help="offloading instances per size (default 3)")
+    parser.add_argument("--cases", type=_positive_int, default=5,
+                        help="offloading instances per size (default 5)")
     parser.add_argument("--set", type=Path, default=DEFAULT_SET,
                         help="offloading instance-set folder (default instances/fig11a)")
     parser.add_argument("--cordeau", type=Path, default=DEFAULT_CORDEAU,
@@ -336,6 +338,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--no-cordeau", action="store_true", help="skip the GQAP instance")
     parser.add_argument("--no-lp-bounds", action="store_true",
                         help="skip the LP-relaxation bound comparison")
+    parser.add_argument("--lp-backend", choices=("cbc", "highs"), default="cbc",
+                        help="backend for the LP bounds (default cbc: Clp's dual simplex was "
+                        "faster than HiGHS on the Cordeau RLT relaxation)")
     parser.add_argument("--threads", type=_positive_int, default=1,
                         help="threads per solver (default 1)")
     parser.add_argument("--seed", type=int, default=0, help="solver seed (default 0)")
@@ -349,6 +354,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = {"command": command.strip(), "time_limit_s": args.time_limit,
                     "threads": args.threads, "seed": args.seed, "sizes": args.sizes,
                     "cases": args.cases, "set": str(args.set.name),
+                    "lp_backend": None if args.no_lp_bounds else args.lp_backend,
                     "cordeau": None if args.no_cordeau else args.cordeau.name,
                     "machine": f"{platform.machine()}, Python {platform.python_version()}",
                     "started": time.strftime("%Y-%m-%d %H:%M:%S")}
@@ -375,7 +381,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 bks = read_bks(args.cordeau)
                 lp_targets.append((read_cordeau(args.cordeau), gq_rows[0]["size"], bks,
                                    "best-known" if bks is not None else ""))
-        lp_rows = run_lp_bounds(lp_targets, args.time_limit) if lp_targets else []
+        lp_rows = (run_lp_bounds(lp_targets, args.time_limit, args.lp_backend)
+                   if lp_targets else [])
         settings["finished"] = time.strftime("%Y-%m-%d %H:%M:%S")
         write_text_atomic(args.out / "runs.csv", to_csv(rows, RUN_COLUMNS))
         write_text_atomic(args.out / "lp_bounds.csv", to_csv(lp_rows, LP_COLUMNS))

@@ -342,6 +342,7 @@ class BackendResult:
     objective: float | None = None
     bound: float | None = None
     solve_time_s: float = 0.0
+    start_value: float | None = None  # model value of a warm start the backend accepted
 
 
 _CBC_RESULTS = {  # CBC's "Result - ..." line -> outcome
@@ -453,7 +454,9 @@ def solve_cbc(prob: Any, deadline: Deadline, *, threads: int, gap: float, mip: b
         if values is not None:
             obj = model_value(prob, values)
             bound = obj if outcome == "optimal" else bound
-        return BackendResult(outcome, raw, values, obj if values else None, bound, elapsed)
+        hit = re.search(r"MIPStart provided solution with cost (\S+)", text)
+        return BackendResult(outcome, raw, values, obj if values else None, bound, elapsed,
+                             float(hit.group(1)) if hit else None)
 
 
 def model_value(prob: Any, values: dict[str, float]) -> float:
@@ -673,6 +676,8 @@ class MILPSolver(Solver):
             lp_bound = lp_info["lp_bound"]
         res = run_backend(opts.backend, built.prob, deadline, mip=True, start=built.start, **kw)
         info["backend_status"] = res.raw_status
+        if built.start is not None and opts.backend == "cbc":
+            info["start_accepted"] = res.start_value is not None  # from CBC's log
         info["solve_time_s"] = res.solve_time_s
         incumbent = built.family_value(res.objective)
         bound = built.family_value(res.bound)

@@ -157,6 +157,8 @@ def test_warm_start_from_file(tmp_path):
     for backend in ("cbc", "highs"):
         r = solve("milp", inst, backend=backend, start=str(path))
         assert r.info["start_objective"] == pytest.approx(best.objective)
+        if backend == "cbc":
+            assert r.info["start_accepted"] is True
         assert r.status == "optimal" and r.objective == pytest.approx(best.objective)
 
 
