@@ -49,13 +49,14 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from gqap.errors import GQAPError
+from gqap.evaluation import SENSE, evaluate
 from gqap.instances import GQAPInstance, Instance, OffloadingInstance
 from gqap.reduction import assignment_to_offloading, grant_to_assignment, offloading_to_gqap
 from gqap.solutions import GQAPSolution, OffloadingSolution, Solution
@@ -131,7 +132,6 @@ class BuiltModel:
     decode: Any  # callable: {variable name: value} -> Solution
     start: dict[str, float] | None = None
     start_solution: Solution | None = None
-    sizes: dict[str, int] = field(default_factory=dict)
 
     def family_value(self, v: float | None) -> float | None:
         """Model value -> objective in the instance family's sense."""
@@ -297,8 +297,7 @@ def build_model(inst: Instance, opts: MILPOptions) -> BuiltModel:
                               for i in range(data.n_users)])
             return data.solution(grant)
 
-        built = BuiltModel(prob, -1.0, -data.base, decode,
-                           sizes={"z": len(z), "w": len(w)})
+        built = BuiltModel(prob, -1.0, -data.base, decode)
         if start is not None:
             grant = start.grant
             b = int(grant.sum())
@@ -320,7 +319,7 @@ def build_model(inst: Instance, opts: MILPOptions) -> BuiltModel:
             else sol
 
     sign = -1.0 if isinstance(inst, OffloadingInstance) else 1.0
-    built = BuiltModel(prob, sign, 0.0, decode_gqap, sizes={"x": len(x), "y": len(y)})
+    built = BuiltModel(prob, sign, 0.0, decode_gqap)
     if start is not None:
         assignment = (grant_to_assignment(start.grant).assignment
                       if isinstance(start, OffloadingSolution) else start.assignment)
@@ -666,7 +665,6 @@ class MILPSolver(Solver):
             "n_constraints": built.prob.numConstraints(),
         }
         if built.start_solution is not None:
-            from gqap.evaluation import evaluate
             info["start_objective"] = evaluate(instance, built.start_solution).objective
         kw = dict(threads=opts.threads, gap=opts.gap, msg=opts.msg)
         lp_bound = None
@@ -681,8 +679,9 @@ class MILPSolver(Solver):
         info["solve_time_s"] = res.solve_time_s
         incumbent = built.family_value(res.objective)
         bound = built.family_value(res.bound)
-        if bound is None and lp_bound is not None:
-            bound = lp_bound
+        if lp_bound is not None:  # keep the stronger of the MIP and LP bounds
+            tighter = min if SENSE[instance.family] == "max" else max
+            bound = lp_bound if bound is None else tighter(bound, lp_bound)
         info["incumbent"] = incumbent
         info["best_bound"] = bound
         info["mip_gap"] = relative_gap(incumbent, bound)

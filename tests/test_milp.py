@@ -197,3 +197,14 @@ def test_cbc_results_are_mapped_explicitly(line, outcome):
     assert got == outcome and raw == line[len("Result - "):]
     assert obj == 12.5
     assert bound == (12.5 if outcome == "optimal" else 10.0)
+
+
+@pytest.mark.parametrize("solver", ["milp", "cpsat"])
+def test_greedy_warm_start_on_the_offloading_models(solver):
+    inst = offloading_case(9)
+    for model in ("full", "fixed-split"):
+        r = solve(solver, inst, model=model, start="greedy")
+        assert r.info["start_objective"] <= r.objective + 1e-9
+        if solver == "milp":
+            assert r.info["start_accepted"] is True
+    assert r.objective == pytest.approx(fixed_split_optimum(inst), rel=1e-6)
