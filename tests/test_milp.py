@@ -208,3 +208,22 @@ def test_greedy_warm_start_on_the_offloading_models(solver):
         if solver == "milp":
             assert r.info["start_accepted"] is True
     assert r.objective == pytest.approx(fixed_split_optimum(inst), rel=1e-6)
+
+
+def test_milp_study_writes_its_tables(tmp_path, capsys):
+    import csv
+
+    from bench.milp_study import main
+
+    rc = main(["--out", str(tmp_path), "--sizes", "4", "--cases", "1", "--no-cordeau",
+               "--time-limit", "60"])
+    assert rc == 0
+    rows = list(csv.DictReader((tmp_path / "runs.csv").open()))
+    assert len(rows) == 6  # 2 models x 3 solvers
+    assert all(r["proven"] == "True" and r["matches_reference"] == "True" for r in rows)
+    lp = list(csv.DictReader((tmp_path / "lp_bounds.csv").open()))
+    assert [r["linearization"] for r in lp] == ["rlt", "rlt", "standard"]
+    summary = (tmp_path / "summary.md").read_text()
+    assert "## Offloading" in summary and "| fixed-split | cpsat" in summary
+    assert main(["--out", str(tmp_path), "--set", str(tmp_path / "none")]) == 1
+    assert "has no manifest.json" in capsys.readouterr().err
