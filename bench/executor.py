@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import selectors
+import signal
 import subprocess
 import sys
 import tempfile
@@ -135,9 +136,13 @@ class WorkerProcess:
                 "started_at_unix": self.started_wall or time.time()}
 
     def kill(self) -> None:
-        """SIGKILL the worker and reap it."""
+        """SIGKILL the worker with its process group (a MILP backend it started, say) and
+        reap it."""
         if self.proc.poll() is None:
-            self.proc.kill()
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except (AttributeError, OSError):  # no process groups, or already gone
+                self.proc.kill()
         self.proc.wait()
         for stream in (self.proc.stdin, self.proc.stdout):
             try:

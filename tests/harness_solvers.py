@@ -106,6 +106,31 @@ class RandomFitGQAP(Solver):
         return SolverOutput(GQAPSolution(x), Status.FEASIBLE)
 
 
+@dataclass(frozen=True)
+class SpawnOptions:
+    """``pidfile``: where to write the pid of the child process."""
+
+    pidfile: str = ""
+
+
+class SpawningSolver(Solver):
+    """Starts a long-running child process (like a MILP backend binary), then hangs."""
+
+    name = "test-spawn"
+    families = OFF
+    Options = SpawnOptions
+
+    def _solve(self, instance, time_limit, seed):
+        import subprocess
+        import sys
+
+        child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(300)"])
+        with open(self.options.pidfile, "w") as fh:
+            fh.write(str(child.pid))
+        time.sleep(3600)
+        raise AssertionError("unreachable")
+
+
 TEST_SOLVERS = {
     "test-hang": "harness_solvers:HangingSolver",
     "test-crash": "harness_solvers:CrashingSolver",
@@ -113,6 +138,7 @@ TEST_SOLVERS = {
     "test-infeasible": "harness_solvers:InfeasibleSolver",
     "test-sleepy": "harness_solvers:SleepySolver",
     "test-randfit": "harness_solvers:RandomFitGQAP",
+    "test-spawn": "harness_solvers:SpawningSolver",
 }
 GQAP_TEST_SOLVERS = {"test-randfit"}
 

@@ -109,6 +109,22 @@ def test_hanging_crashing_raising_and_infeasible_solvers_are_recorded(tmp_path):
             assert r["status"] == "optimal" and r["gap_abs"] == pytest.approx(0, abs=1e-12)
 
 
+def test_killing_a_run_also_kills_the_processes_its_solver_started(tmp_path):
+    pidfile = tmp_path / "child.pid"
+    cfg = config_from_dict({
+        "name": "spawn", "time_limit": 0.2, "kill_grace_s": 0.3, "seeds": [0],
+        "solvers": [_target("test-spawn", options={"pidfile": str(pidfile)})],
+        "instances": [{"set": "tiny", "where": {"n_users": [4], "B_max": [2]}}]})
+    run_sweep(cfg, tmp_path / "out", workers=1, progress=False)
+    (row,) = _rows(tmp_path / "out")
+    assert row["status"] == "time_limit" and row["killed"] == 1
+    child = int(pidfile.read_text())
+    deadline = time.monotonic() + 5
+    while _pid_alive(child) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _pid_alive(child)
+
+
 def test_noisy_solver_output_does_not_break_the_protocol(tmp_path):
     cfg = config_from_dict({
         "name": "noisy", "time_limit": 5, "seeds": [0, 3],
