@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import argparse
 import shlex
-import sys
 from pathlib import Path
 
 from gqap.errors import GQAPError
@@ -34,6 +33,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=_cmd_train)
 
 
+def _command(args: argparse.Namespace) -> str:
+    """The command line that reproduces this run (recorded in checkpoint sidecars)."""
+    parts = ["gqap", "train", "--config", args.config, "--out", args.out]
+    for flag, value in (("--scope", args.scope), ("--episodes", args.episodes),
+                        ("--seed", args.seed), ("--gpus", args.gpus),
+                        ("--instance", args.instance)):
+        if value is not None:
+            parts += [flag, str(value)]
+    return " ".join(shlex.quote(p) for p in parts)
+
+
 def _cmd_train(args: argparse.Namespace) -> int:
     from solvers.dqn.config import load_config
     from solvers.dqn.trainer import Trainer
@@ -54,8 +64,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
         cfg = cfg.replace(scope=scope, run=run)
     except GQAPError as exc:
         raise GQAPError(f"train: {exc}") from None
-    command = "gqap train " + " ".join(shlex.quote(a) for a in sys.argv[2:]) \
-        if len(sys.argv) > 1 and sys.argv[1] == "train" else ""
+    command = _command(args)
     trainer = Trainer(cfg, args.out, base_dir=Path(args.config).resolve().parent,
                       command=command)
     res = trainer.train(resume=args.resume, progress=not args.no_progress)

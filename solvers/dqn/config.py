@@ -131,7 +131,8 @@ class NetworkConfig:
 @dataclass(frozen=True)
 class DQNConfig:
     """Q-learning settings (paper: gamma 1, lr 1e-4, batch 128, target every 2000 steps,
-    memory 400,000, terminal : non-terminal samples 1 : 7)."""
+    memory 400,000, terminal : non-terminal samples 1 : 7, one-step targets). ``double``
+    and ``n_step`` > 1 go beyond the paper."""
 
     gamma: float = 1.0
     lr: float = 1e-4
@@ -143,10 +144,11 @@ class DQNConfig:
     learning_starts: int = 1000
     train_every: int = 1
     double: bool = False
+    n_step: int = 1
 
     def __post_init__(self) -> None:
         _positive(self, "lr", "batch_size", "target_update", "capacity", "grad_clip",
-                  "train_every")
+                  "train_every", "n_step")
         _nonnegative(self, "learning_starts")
         if not 0.0 <= self.gamma <= 1.0:
             raise ValueError(f"dqn.gamma: must lie in [0, 1], got {self.gamma}")

@@ -3,7 +3,7 @@ instances (the solver runs a batch of one; evaluation runs hundreds at once)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import torch
@@ -16,16 +16,21 @@ from solvers.dqn.network import to_tensors
 
 
 def greedy_grants(net: nn.Module, instances: Sequence[OffloadingInstance],
-                  max_users: int | None, scales: FeatureScales,
-                  batch_size: int = 512) -> tuple[list[np.ndarray], int]:
-    """Grant masks chosen by argmax Q (ties deny) and the number of forward passes.
+                  max_users: int | None, scales: FeatureScales, batch_size: int = 512,
+                  expired: Callable[[], bool] | None = None,
+                  ) -> tuple[list[np.ndarray], int, bool]:
+    """Grant masks chosen by argmax Q (ties deny), the number of forward passes, and
+    whether ``expired`` cut the roll-out short.
 
     ``max_users``: the network's padding (MLP), or None for a set network, which is fed
     each batch padded to its largest user count (instances are batched by size).
+    ``expired``: checked before every step; once it returns True the users not yet
+    decided are denied (still feasible) and the roll-out stops.
     """
     order = np.argsort([inst.n_users for inst in instances], kind="stable")
     out: list[np.ndarray | None] = [None] * len(instances)
     passes = 0
+    cut = False
     was_training = net.training
     net.eval()
     try:
@@ -35,6 +40,9 @@ def greedy_grants(net: nn.Module, instances: Sequence[OffloadingInstance],
             pad = max_users if max_users is not None else max(x.n_users for x in chunk)
             state = DecisionBatch(chunk, pad, scales)
             while not state.done.all():
+                if expired is not None and expired():
+                    cut = True
+                    break
                 rows = np.flatnonzero(~state.done)
                 with torch.no_grad():
                     q = net(*to_tensors(state.observation(rows))).numpy()
@@ -45,4 +53,4 @@ def greedy_grants(net: nn.Module, instances: Sequence[OffloadingInstance],
                 out[i] = state.grants(r)
     finally:
         net.train(was_training)
-    return out, passes  # type: ignore[return-value]
+    return out, passes, cut  # type: ignore[return-value]

@@ -6,7 +6,8 @@ One pass over the users in request order: each step is one forward pass of the Q
 for the final b (gqap.split), exactly as in the training environment. Refused with a
 one-line error: more users than an MLP's padding, a checkpoint whose file does not match
 its sidecar hash or architecture, and (unless ``strict_scope=false``) a gpu-scope
-checkpoint on another G or a specific-scope checkpoint on another instance.
+checkpoint on another G or a specific-scope checkpoint on another instance. When the time
+limit runs out mid-pass, the users not yet decided are denied (status time_limit).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any
 
 from gqap.errors import GQAPError
 from gqap.instances import OffloadingInstance
-from solvers.base import Solver, SolverOutput, Status
+from solvers.base import Deadline, Solver, SolverOutput, Status
 from solvers.options import SPLIT_MODES
 
 _CACHE: dict[tuple[str, int, int, str], Any] = {}
@@ -103,7 +104,9 @@ class DQNSolver(Solver):
             raise GQAPError(f"solver {self.name}: checkpoint {ck.name!r} is "
                             f"{ck.meta['scope']['kind']}-scope: {problems[0]} "
                             "(pass strict_scope=false to use it anyway)")
-        (grant,), passes = greedy_grants(ck.network, [instance], ck.max_users, ck.scales)
+        deadline = Deadline(time_limit)
+        (grant,), passes, timed_out = greedy_grants(ck.network, [instance], ck.max_users,
+                                                    ck.scales, expired=deadline.expired)
         sol = final_solution(instance, grant, integer=self.options.split == "integer")
         info: dict[str, Any] = {
             "split_mode": self.options.split, "checkpoint": ck.name,
@@ -115,7 +118,9 @@ class DQNSolver(Solver):
             odd += problems
         if odd:
             info["out_of_distribution"] = odd
-        return SolverOutput(sol, Status.FEASIBLE, info=info)
+        if timed_out:
+            info["undecided_denied"] = True
+        return SolverOutput(sol, Status.TIME_LIMIT if timed_out else Status.FEASIBLE, info=info)
 
 
 class DQNSetSolver(DQNSolver):

@@ -5,7 +5,9 @@ allowed action, otherwise a draw from softmax(Q / temperature)), store the trans
 the terminal or the non-terminal memory, then one gradient step on a mini-batch drawn
 1 : 7 from the two prioritised memories: loss = mean(w * (y - Q(s, a))^2) with
 y = r + gamma * max_a' Q_target(s', a') (0 after a terminal step), gradient-norm clipping,
-Adam. The target network is copied every ``target_update`` steps.
+Adam. The target network is copied every ``target_update`` steps. Options beyond the paper
+(off by default): ``n_step`` returns (r is then the sum of n rewards and s' the state n
+steps later) and ``double`` DQN targets (a' chosen by the online network).
 
 Reproducible: every random stream (episodes, exploration, replay sampling, weight
 initialisation, validation instances) is spawned from the run's seed, torch uses a fixed
@@ -104,7 +106,8 @@ class Trainer:
         fields = {"users": ((U, 3), np.float32), "n_users": ((), np.int16),
                   "glob": ((3,), np.float32), "b_max": ((), np.int16),
                   "ind": ((U,), np.int8), "cur": ((), np.int16), "action": ((), np.int8),
-                  "reward": ((), np.float32), "next_ind": ((U,), np.int8),
+                  "reward": ((), np.float32), "discount": ((), np.float32),
+                  "next_ind": ((U,), np.int8),
                   "next_cur": ((), np.int16), "done": ((), np.bool_)}
         self.replay = DualReplay(cfg.dqn.capacity, fields, cfg.dqn.terminal_fraction,
                                  cfg.per.alpha, cfg.per.offset)
@@ -169,6 +172,7 @@ class Trainer:
         a = torch.as_tensor(f["action"], dtype=torch.long)
         r = torch.as_tensor(f["reward"], dtype=torch.float32)
         done = torch.as_tensor(f["done"], dtype=torch.float32)
+        discount = torch.as_tensor(f["discount"], dtype=torch.float32)
         grant_ok = torch.as_tensor((f["next_ind"] == 2).sum(1) < f["b_max"])
         with torch.no_grad():
             q_next = self.target(*s2)
@@ -179,7 +183,7 @@ class Trainer:
             else:
                 v_next = torch.maximum(q_next[:, 0],
                                        torch.where(grant_ok, q_next[:, 1], -torch.inf))
-            y = r + d.gamma * (1.0 - done) * torch.where(done > 0, 0.0, v_next)
+            y = r + discount * (1.0 - done) * v_next
         q = self.online(*s).gather(1, a[:, None])[:, 0]
         td = y - q
         loss = (torch.as_tensor(w) * td.pow(2)).mean()
@@ -198,15 +202,25 @@ class Trainer:
         inst = env.instance
         state = env.compact_state()
         total, losses = 0.0, []
+        n, gamma = d.n_step, d.gamma
+        window: list[tuple[dict[str, Any], int, float]] = []  # (state, action, reward)
         while True:
             a = self.act(env.state.observation(), env.action_masks())
             _, r, term, _, info = env.step(a)
             nxt = env.compact_state()
-            self.replay.add({"users": state["users"], "n_users": state["n_users"],
-                             "glob": state["glob"], "b_max": inst.B_max, "ind": state["ind"],
-                             "cur": state["cur"], "action": a, "reward": r,
-                             "next_ind": nxt["ind"], "next_cur": nxt["cur"], "done": term},
-                            term)
+            window.append((state, a, r))
+            # transition j is complete once it has n rewards or the episode ended; with
+            # n_step = 1 this is the paper's one-step transition
+            while window and (len(window) == n or term):
+                s0, a0, _ = window[0]
+                ret = sum(gamma ** i * w[2] for i, w in enumerate(window))
+                self.replay.add({"users": s0["users"], "n_users": s0["n_users"],
+                                 "glob": s0["glob"], "b_max": inst.B_max, "ind": s0["ind"],
+                                 "cur": s0["cur"], "action": a0, "reward": ret,
+                                 "discount": gamma ** len(window), "next_ind": nxt["ind"],
+                                 "next_cur": nxt["cur"], "done": term},
+                                term and len(window) == 1)
+                window.pop(0)
             state = nxt
             total += r
             self.steps += 1
@@ -235,7 +249,7 @@ class Trainer:
         """Greedy policy on the validation set: (sum gap, mean relative gap, mean gap per
         user, mean objective). The sum gap sum(opt - value) / sum|opt| selects the best
         network: optima near zero make single relative gaps explode."""
-        grants, _ = greedy_grants(self.online, self.eval_set,
+        grants, _, _ = greedy_grants(self.online, self.eval_set,
                                   self.U if self.spec["kind"] == "mlp" else None,
                                   self.cfg.features)
         from gqap.evaluation import evaluate

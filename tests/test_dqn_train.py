@@ -1,0 +1,132 @@
+"""Training: configs, reproducibility, resuming, the ``gqap train`` command and a short
+seeded run that must beat the random policy on a fixed instance."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import numpy as np
+import pytest
+import torch
+from conftest import ROOT
+
+from gqap.cli import main
+from gqap.errors import GQAPError
+from gqap.evaluation import evaluate
+from gqap.io import read_instance
+from solvers.dqn.config import TrainConfig, load_config
+from solvers.dqn.env import OffloadingEnv, final_solution
+from solvers.dqn.trainer import LOG_FIELDS, Trainer, optimum
+
+CONFIGS = ROOT / "solvers" / "dqn" / "configs"
+TINY = ROOT / "instances" / "tiny" / "u8-g08-b18.json"
+
+
+def tiny_config(**run) -> TrainConfig:
+    cfg = load_config(CONFIGS / "smoke.toml")
+    return cfg.replace(run={"episodes": 40, "eval_every": 20, "snapshot_every": 20, **run},
+                       scope={"instance": str(TINY)})
+
+
+def weights(trainer: Trainer) -> list[torch.Tensor]:
+    return [p.detach().clone() for p in trainer.online.state_dict().values()]
+
+
+def test_config_errors_name_the_key(tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[dqn]\nlearning_rate = 0.1\n")
+    with pytest.raises(GQAPError, match="unknown key.*learning_rate"):
+        load_config(bad)
+    bad.write_text("[dqn]\nlr = 'fast'\n")
+    with pytest.raises(GQAPError, match="lr = 'fast' has the wrong type"):
+        load_config(bad)
+    bad.write_text("[scope]\nkind = 'everything'\n")
+    with pytest.raises(GQAPError, match="scope.kind"):
+        load_config(bad)
+    with pytest.raises(GQAPError, match="no such file"):
+        load_config(tmp_path / "missing.toml")
+
+
+def test_shipped_configs_are_valid_and_keep_the_paper_defaults():
+    for path in CONFIGS.glob("*.toml"):
+        cfg = load_config(path)
+        assert cfg.dqn.gamma == 1.0 and cfg.env.reward_scale == 0.1, path.name
+        assert cfg.per.alpha == 0.7 and cfg.per.beta_start == 0.3 and cfg.per.offset == 2e-5
+        assert cfg.explore.eps_start == 0.5 and cfg.explore.temp_end == 0.01
+    shipped = load_config(CONFIGS / "general.toml")
+    assert shipped.network.hidden == (256, 256, 256) and shipped.network.embed_dim == 3
+    assert shipped.dqn.batch_size == 128 and shipped.dqn.capacity == 400_000
+    assert shipped.dqn.terminal_batch == 16
+    paper = TrainConfig()  # the defaults are the paper's Section VI-B2 values
+    assert (paper.dqn.lr, paper.dqn.target_update, paper.dqn.n_step, paper.dqn.double) == \
+        (1e-4, 2000, 1, False)
+
+
+def test_same_seed_same_run_and_resume_continues_exactly(tmp_path):
+    cfg = tiny_config()
+    a = Trainer(cfg, tmp_path / "a")
+    a.train(progress=False)
+    b = Trainer(cfg, tmp_path / "b")
+    b.train(progress=False, stop_after=20)  # interrupted after a snapshot ...
+    b2 = Trainer(cfg, tmp_path / "b")
+    b2.train(resume=True, progress=False)  # ... and resumed in a new process-like object
+    for x, y in zip(weights(a), weights(b2), strict=True):
+        torch.testing.assert_close(x, y, rtol=0, atol=0)
+    log_a = (tmp_path / "a" / "train_log.csv").read_text()
+    log_b = (tmp_path / "b" / "train_log.csv").read_text()
+    assert log_a == log_b and log_a.count("\n") == 41
+    other = Trainer(cfg.replace(run={"seed": 99}), tmp_path / "c")
+    other.train(progress=False)
+    assert any(not torch.equal(x, y) for x, y in zip(weights(a), weights(other), strict=True))
+
+
+def test_train_command_writes_logs_figure_and_checkpoints(tmp_path, capsys):
+    cfg = tmp_path / "c.toml"
+    cfg.write_text((CONFIGS / "smoke.toml").read_text().replace("episodes = 60",
+                                                                 "episodes = 20"))
+    out = tmp_path / "run"
+    argv = ["train", "--config", str(cfg), "--out", str(out), "--instance", str(TINY),
+            "--no-progress"]
+    assert main(argv) == 0
+    for name in ("config.json", "train_log.csv", "eval_log.csv", "learning_curve.png",
+                 "final.pt", "final.json", "best.pt", "best.json"):
+        assert (out / name).stat().st_size > 0, name
+    with open(out / "train_log.csv") as fh:
+        rows = list(csv.DictReader(fh))
+    assert tuple(rows[0]) == LOG_FIELDS and len(rows) == 20
+    assert float(rows[0]["epsilon"]) == 0.5
+    side = json.loads((out / "final.json").read_text())
+    assert side["episodes"] == 20 and side["scope"]["kind"] == "specific"
+    assert side["command"].startswith("gqap train --config")
+    # a second run into the same folder is refused; --resume of a finished run is a no-op
+    assert main(argv) == 1
+    assert "already holds a training run" in capsys.readouterr().err
+    assert main([*argv, "--resume"]) == 0
+    assert main([*argv, "--resume", "--seed", "5"]) == 1
+    assert "config differs" in capsys.readouterr().err
+
+
+def test_short_training_beats_the_random_policy(tmp_path):
+    """A seeded run of 250 short episodes (about 15 s) on one 8-user instance (the specific
+    scope, smoke.toml) must beat 90 % of random grant/deny episodes."""
+    cfg = tiny_config(episodes=250, eval_every=250, snapshot_every=250)
+    trainer = Trainer(cfg, tmp_path / "run")
+    trainer.train(progress=False)
+    inst = read_instance(TINY)
+    env = OffloadingEnv(inst, max_users=8)
+    rng = np.random.default_rng(0)
+    random_values = []
+    for k in range(1000):
+        env.reset(seed=k)
+        done = False
+        while not done:
+            _, _, done, _, info = env.step(int(rng.integers(2)))
+        random_values.append(info["objective"])
+    from solvers.dqn.policy import greedy_grants
+
+    (grant,), _, _ = greedy_grants(trainer.online, [inst], 8, cfg.features)
+    value = evaluate(inst, final_solution(inst, grant)).objective
+    opt = optimum(inst)
+    assert value > np.percentile(random_values, 90) > np.mean(random_values)
+    assert opt - value <= 0.1 * abs(opt)
