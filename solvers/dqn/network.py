@@ -100,11 +100,24 @@ class SetQNet(nn.Module):
         m_p = (h * pend[..., None]).sum(1) / n_p.clamp(min=1.0)
         m_g = (h * gran[..., None]).sum(1) / n_g.clamp(min=1.0)
         counts = glob[:, 3:] * self.count_scale  # pending, granted, denied
+        return self.head_q(h_c, m_p, m_g, cnt_p, cnt_g, glob[:, :3], counts)
+
+    def encode(self, local: torch.Tensor, indicator: torch.Tensor,
+               glob_static: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Codes h (N, d) and scores s (N, k) of N users: features (N, 3), indicators (N,),
+        static global features (N, 3)."""
+        h = self.encoder(torch.cat([local, self.embed(indicator), glob_static], dim=1))
+        return h, self.score(h)
+
+    def head_q(self, h_c: torch.Tensor, m_p: torch.Tensor, m_g: torch.Tensor,
+               cnt_p: torch.Tensor, cnt_g: torch.Tensor, glob_static: torch.Tensor,
+               counts: torch.Tensor) -> torch.Tensor:
+        """Q-values (B, 2) from the pooled parts (``forward`` and ``set_rollout`` share it);
+        counts (B, 3) = pending (current included), granted, denied."""
+        cs = self.count_scale
         z = torch.cat([h_c, m_p, m_g, torch.log1p(cnt_p), torch.log1p(cnt_g),
-                       cnt_p.clamp(max=self.count_scale) / self.count_scale,
-                       cnt_g.clamp(max=self.count_scale) / self.count_scale,
-                       glob[:, :3], counts.clamp(max=self.count_scale) / self.count_scale,
-                       torch.log1p(counts)], dim=1)
+                       cnt_p.clamp(max=cs) / cs, cnt_g.clamp(max=cs) / cs, glob_static,
+                       counts.clamp(max=cs) / cs, torch.log1p(counts)], dim=1)
         return _dueling(self.head(z), self.dueling)
 
 

@@ -2,7 +2,8 @@
 default) and ``dqn-set`` (the set network, ``set-general``).
 
 One pass over the users in request order: each step is one forward pass of the Q-network
-(O(I) passes); grant when Q(grant) > Q(deny). Granted users then get their optimal split
+(O(I) passes; the set network reuses per-user codes across steps, policy.set_rollout);
+grant when Q(grant) > Q(deny). Granted users then get their optimal split
 for the final b (gqap.split), exactly as in the training environment. Refused with a
 one-line error: more users than an MLP's padding, a checkpoint whose file does not match
 its sidecar hash or architecture, and (unless ``strict_scope=false``) a gpu-scope
@@ -92,7 +93,7 @@ class DQNSolver(Solver):
     def _solve(self, instance: OffloadingInstance, time_limit: float | None,
                seed: int) -> SolverOutput:
         from solvers.dqn.env import final_solution
-        from solvers.dqn.policy import greedy_grants
+        from solvers.dqn.policy import greedy_grants, set_rollout
 
         ck = load_cached(self.options.checkpoint, self.network_kind)
         if ck.max_users is not None and instance.n_users > ck.max_users:
@@ -105,8 +106,12 @@ class DQNSolver(Solver):
                             f"{ck.meta['scope']['kind']}-scope: {problems[0]} "
                             "(pass strict_scope=false to use it anyway)")
         deadline = Deadline(time_limit)
-        (grant,), passes, timed_out = greedy_grants(ck.network, [instance], ck.max_users,
-                                                    ck.scales, expired=deadline.expired)
+        if ck.kind == "set":
+            grant, passes, timed_out = set_rollout(ck.network, instance, ck.scales,
+                                                   expired=deadline.expired)
+        else:
+            (grant,), passes, timed_out = greedy_grants(ck.network, [instance], ck.max_users,
+                                                        ck.scales, expired=deadline.expired)
         sol = final_solution(instance, grant, integer=self.options.split == "integer")
         info: dict[str, Any] = {
             "split_mode": self.options.split, "checkpoint": ck.name,
