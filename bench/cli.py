@@ -91,8 +91,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
         print(f"skipped solver {label}: {why}", file=sys.stderr)
     for note in summary.notes:
         print(f"note: {note}", file=sys.stderr)
+    dropped = (f", {summary.dropped} not run (skipped solvers)" if summary.dropped else "")
     print(f"{summary.completed} new runs stored ({summary.failed} failed), "
-          f"{summary.already_stored} of {summary.planned} already stored, "
+          f"{summary.already_stored} of {summary.planned} already stored{dropped}, "
           f"{summary.references_computed} references computed, in {summary.wall_s:.1f} s")
     print(f"results: {summary.db_path}")
     if not args.no_report:

@@ -53,9 +53,9 @@ def reproduce(only: list[str] | None = None, runs_dir: Path = Path("runs"),
             continue
         times[name] = time.perf_counter() - t0
         skipped = ", ".join(label for label, _ in summary.skipped_solvers) or "none"
-        print(f"{name}: {summary.planned} runs ({summary.completed} new, {summary.failed} "
-              f"failed), solvers skipped: {skipped}; {len(report.tables)} tables and "
-              f"{len(report.figures)} figures in {out} ({times[name]:.0f} s)")
+        print(f"{name}: {summary.planned - summary.dropped} runs ({summary.completed} new, "
+              f"{summary.failed} failed), solvers skipped: {skipped}; {len(report.tables)} "
+              f"tables and {len(report.figures)} figures in {out} ({times[name]:.0f} s)")
         for note in summary.notes + report.notes:
             print(f"  note: {note}", file=sys.stderr)
     print(f"total {sum(times.values()):.0f} s")

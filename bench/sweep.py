@@ -41,6 +41,7 @@ class SweepSummary:
     notes: list[str] = field(default_factory=list)
     unsupported_pairs: int = 0
     retried: int = 0
+    dropped: int = 0
 
 
 def _rescore(plan: Plan, run_or_hash: Run | str, result: dict[str, Any]) -> dict[str, Any]:
@@ -225,6 +226,7 @@ def run_sweep(config: BenchConfig, out_dir: str | Path, *, executor: str = "loca
                 execute(refs_tasks + probes)
                 refs_tasks = []
                 kept = [t for t in rest if runs[t["task_id"]].label not in dropped]
+                summary.dropped = len(rest) - len(kept) + len(dropped)
                 bar.total -= len(rest) - len(kept)
                 bar.refresh()
                 rest = kept
