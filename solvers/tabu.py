@@ -111,7 +111,7 @@ class _GQAPSearch:
         self.inst, self.rng = inst, rng
         n, m = inst.n, inst.m
         self.n, self.m = n, m
-        self.patience = options.patience or max(100, 10 * n)
+        self.patience = options.patience or max(100, 2 * n)
         self.tenure = (max(2, n // 5), max(4, n // 2 + 1))
         self.progress = Progress(_termination(options, time_limit, 200 * n + 2000), "min")
         self.upper = np.triu(np.ones((n, n), dtype=bool), 1)
@@ -167,7 +167,7 @@ class _GQAPSearch:
 
             b_shift, b_swap = flat_s.min(), flat_w.min()
             if not (b_shift < _INF or b_swap < _INF):
-                self._perturb(D, best_x, tabu, fails)
+                self._perturb(D, D.x if best_x is None else best_x, tabu, fails)
                 prog.step()
                 reason = prog.stop_reason()
                 continue
@@ -193,7 +193,7 @@ class _GQAPSearch:
                 if prog.is_better(D.cost):
                     prog.record(D.exact_cost())
                     best_x = D.x.copy()
-                if D.cost < round_best - 1e-9 * max(1.0, abs(round_best)):
+                if round_best == _INF or D.cost < round_best - 1e-9 * abs(round_best):
                     round_best, round_iter = D.cost, prog.iteration
             else:
                 lam = min(lam * (1.0 + _PENALTY_STEP), lam_max)
@@ -201,7 +201,7 @@ class _GQAPSearch:
                 # Kick harder after every round that failed to improve the best.
                 fails = 0 if prog.best_iteration is not None and \
                     prog.best_iteration > round_start else fails + 1
-                self._perturb(D, best_x, tabu, fails)
+                self._perturb(D, D.x if best_x is None else best_x, tabu, fails)
                 perturbations += 1
                 round_best, round_iter = _INF, prog.iteration
                 round_start = prog.iteration
@@ -219,9 +219,9 @@ class _GQAPSearch:
                 "moves_per_s": self.evaluated / seconds if seconds > 0 else None,
                 "iterations_per_s": it / seconds if seconds > 0 else None}
 
-    def _perturb(self, D: GQAPDelta, best_x: np.ndarray | None, tabu: np.ndarray,
+    def _perturb(self, D: GQAPDelta, base_x: np.ndarray, tabu: np.ndarray,
                  fails: int) -> None:
-        """Restart from the best assignment (the current one if none), kicked.
+        """Restart from ``base_x`` (the best assignment so far), kicked.
 
         Half the kicks first exchange the whole contents of a used site and another site:
         with co-located facilities cheap, good assignments form clusters that single
@@ -229,7 +229,7 @@ class _GQAPSearch:
         random sites; the strength grows with the rounds that failed to improve the best.
         """
         rng, n, m = self.rng, self.n, self.m
-        x = (best_x if best_x is not None else D.x).copy()
+        x = base_x.copy()
         if m > 1 and rng.random() < 0.5:
             p = int(rng.choice(np.unique(x)))
             r = int((p + rng.integers(1, m)) % m)
