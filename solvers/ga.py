@@ -54,7 +54,7 @@ from gqap.split import grant_gains
 from solvers.base import Solver, SolverOutput
 from solvers.gqap_delta import GQAPDelta
 from solvers.options import SplitOptions
-from solvers.termination import Progress, Termination
+from solvers.termination import ITERATIONS, Progress, Termination
 
 _TOL = 1e-9
 
@@ -325,13 +325,13 @@ def _evolve(problem: _Problem, options: GAOptions, time_limit: float | None,
             if prog.record(float(obj[k])):
                 best_genes = X[k].copy()
 
+    search_start = time.perf_counter()
     pop = [_Individual(row) for row in problem.random_population(rng, options.population)]
     X, obj = _assign(pop, problem)
     evaluations += len(pop)
     offer(X, obj)
-    reason = None if options.generations else "iterations"
+    reason = None if options.generations else ITERATIONS
     reason = reason or prog.stop_reason()
-    search_start = time.perf_counter()
     while reason is None:
         with deap_random(py_rng):
             elite = tools.selBest(pop, options.elite) if options.elite else []
@@ -350,6 +350,7 @@ def _evolve(problem: _Problem, options: GAOptions, time_limit: float | None,
     gens = prog.iteration
     info.update(generations=gens, evaluations=evaluations, search_s=search_s,
                 generations_per_s=gens / search_s if search_s > 0 else None,
+                evaluations_per_s=evaluations / search_s if search_s > 0 else None,
                 population=options.population, repairs=problem.repairs)
     if isinstance(problem, _OffloadingProblem):
         info["split_mode"] = options.split

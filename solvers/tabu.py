@@ -10,7 +10,10 @@ so the search can cut through infeasible space and come back; only feasible assi
 count as best. Moving facility i off site p forbids putting it back on p for a random
 tenure; a tabu move is allowed when it yields a feasible assignment better than the best
 (aspiration). After ``patience`` iterations without a better round best, the search
-restarts from the best assignment perturbed by random shifts.
+restarts from the best assignment, kicked: half the time the contents of two sites are
+exchanged (good assignments cluster facilities on few sites, and no single shift or swap
+relocates a cluster), then random facilities move to random sites, more of them after
+every round that failed to improve the best.
 
 Offloading: the same search over grant masks. Users interact only through b, so the
 gains of granting over denying, g_i(b), are computed once for every b by the fast split
