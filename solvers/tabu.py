@@ -16,10 +16,12 @@ relocates a cluster), then random facilities move to random sites, more of them 
 every round that failed to improve the best.
 
 Offloading: the same search over grant masks. Users interact only through b, so the
-gains of granting over denying, g_i(b), are computed once for every b by the fast split
-routine (``gqap.split.grant_gains``); the value of a mask is sum(denied QoE) + sum of the
-granted users' g_i(b). Moves: grant one user (b + 1, only while b < B_max), deny one
-(b - 1), or exchange a granted and a denied user (b fixed), each priced in O(1).
+gains of granting over denying, g_i(b), come from the fast split routine
+(``gqap.split.grant_gains``, vectorised over users) once per b the search visits; the
+value of a mask is sum(denied QoE) + sum of the granted users' g_i(b). Moves: grant one
+user (b + 1, only while b < B_max), deny one (b - 1), or exchange a granted and a denied
+user (b fixed), each priced in O(1); exchanges are separable (cur - g_i + g_j), so the
+best of all b (|I| - b) is found by two O(|I|) scans.
 
 When it ends. Always at ``target``, at ``max_iterations`` if given, and at the time limit.
 Besides, GQAP without a time limit runs 200 n + 2000 iterations (with one, the whole
@@ -248,7 +250,8 @@ class _GQAPSearch:
 
 
 class _MaskSearch:
-    """Tabu search over grant masks with every user's gain precomputed for every b."""
+    """Tabu search over grant masks; every user's gain at batch size b is computed once per b
+    the search visits (``grant_gains``, vectorised over users) and cached."""
 
     def __init__(self, inst: OffloadingInstance, options: TabuOptions,
                  time_limit: float | None, rng: np.random.Generator) -> None:
@@ -261,25 +264,34 @@ class _MaskSearch:
         stop_after = options.stop_after or 20 * n_users + 200
         self.progress = Progress(_termination(options, time_limit, None, stop_after), "max")
         self.base = float(denied_qoe(inst).sum())
-        # gain[b, i]: gain of granting user i when b users are granted (row 0 unused).
-        self.gain = np.zeros((self.b_max + 2, n_users))
-        if self.b_max:
-            _, g = grant_gains(inst, np.arange(1, self.b_max + 1), integer=options.integer)
-            self.gain[1:self.b_max + 1] = g
+        self.rows: dict[int, np.ndarray] = {0: np.zeros(n_users)}
         self.evaluated = 0
+
+    def row(self, b: int) -> np.ndarray:
+        """gain[i] of granting user i when b users are granted (zeros for b = 0)."""
+        if b not in self.rows:
+            self.rows[b] = grant_gains(self.inst, b, integer=self.options.integer)[1]
+        return self.rows[b]
 
     def value(self, grant: np.ndarray) -> float:
         """Objective of a grant mask with each granted user at its best split."""
-        return self.base + float(self.gain[int(grant.sum())] @ grant)
+        return self.base + float(self.row(int(grant.sum()))[grant].sum())
+
+    def _best(self, values: np.ndarray, allowed: np.ndarray) -> tuple[float, int]:
+        """Largest value among ``allowed`` entries and its index (ties broken by the RNG)."""
+        vals = np.where(allowed, values, -_INF)
+        top = float(vals.max())
+        if top == -_INF:
+            return top, -1
+        return top, _pick(self.rng, -vals, -top)
 
     def run(self) -> SolverOutput:
-        inst, rng, prog, gain = self.inst, self.rng, self.progress, self.gain
+        inst, rng, prog = self.inst, self.rng, self.progress
         n, b_max = self.n, self.b_max
         grant = np.zeros(n, dtype=bool)
         if b_max:
             grant[rng.choice(n, size=int(rng.integers(0, b_max, endpoint=True)),
                              replace=False)] = True
-        g = grant.astype(np.float64)
         cur = self.value(grant)
         prog.record(cur)
         best_grant = grant.copy()
@@ -292,42 +304,42 @@ class _MaskSearch:
             b = int(grant.sum())
             best = prog.best
             free = tabu <= it
-            on, off = grant, ~grant
-            # Add user i (b + 1), drop user i (b - 1), exchange granted i for denied j (b).
+            off = ~grant
+            moves: list[tuple[float, list[int]]] = []
+            # Grant user i (b + 1) or deny granted user i (b - 1); a tabu user may move only
+            # when the move beats the best (aspiration).
             if b < b_max:
-                add = self.base + gain[b + 1] @ g + gain[b + 1]
-                add[on | (~free & ~(add > best))] = -_INF
-            else:
-                add = np.full(n, -_INF)
+                row = self.row(b + 1)
+                add = self.base + row[grant].sum() + row
+                v, i = self._best(add, off & (free | (add > best)))
+                moves.append((v, [i]))
             if b > 0:
-                drop = self.base + gain[b - 1] @ g - gain[b - 1]
-                drop[off | (~free & ~(drop > best))] = -_INF
-            else:
-                drop = np.full(n, -_INF)
-            # Exchanges only pair a granted user with a denied one: b (n - b) values.
-            ins, outs = np.flatnonzero(on), np.flatnonzero(off)
-            swap = (cur - gain[b][ins])[:, None] + gain[b][outs][None, :]
-            swap[~(free[ins][:, None] & free[outs][None, :]) & ~(swap > best)] = -_INF
-            self.evaluated += n + swap.size
-            cands = np.concatenate([add, drop, swap.ravel()])
-            top = cands.max()
+                row = self.row(b - 1)
+                drop = self.base + row[grant].sum() - row
+                v, i = self._best(drop, grant & (free | (drop > best)))
+                moves.append((v, [i]))
+            # Exchange granted i for denied j at the same b: cur - g_i + g_j is separable,
+            # so the best of all b (n - b) exchanges takes two O(n) scans.
+            if 0 < b < n:
+                row = self.row(b)
+                lo, i = self._best(-row, grant)
+                hi, j = self._best(row, off)
+                if not cur + lo + hi > best:  # no exchange aspires: only free users move
+                    lo, i = self._best(-row, grant & free)
+                    hi, j = self._best(row, off & free)
+                moves.append((cur + lo + hi, [i, j]))
+            self.evaluated += n + b * (n - b)
+            values = np.array([v for v, _ in moves]) if moves else np.array([-_INF])
+            top = float(values.max())
             if top == -_INF:
                 self._perturb(grant, best_grant, tabu)
-                g = grant.astype(np.float64)
                 cur = self.value(grant)
                 prog.step()
                 reason = prog.stop_reason()
                 continue
-            flat = _pick(rng, -cands, -top)
-            if flat < 2 * n:
-                users = [flat % n]
-            else:
-                r, c = divmod(flat - 2 * n, outs.size)
-                users = [int(ins[r]), int(outs[c])]
-            for u in users:
+            for u in moves[_pick(rng, -values, -top)][1]:
                 grant[u] = ~grant[u]
                 tabu[u] = it + rng.integers(*self.tenure, endpoint=True)
-            g = grant.astype(np.float64)
             cur = self.value(grant)
             prog.step()
             if prog.record(cur):
@@ -336,7 +348,6 @@ class _MaskSearch:
                 round_best, round_iter = cur, prog.iteration
             if prog.iteration - round_iter >= self.patience:
                 self._perturb(grant, best_grant, tabu)
-                g = grant.astype(np.float64)
                 cur = self.value(grant)
                 perturbations += 1
                 round_best, round_iter = cur, prog.iteration
@@ -350,7 +361,8 @@ class _MaskSearch:
             split = np.where(best_grant, n_b, float(inst.N))
         info = prog.info(reason)
         info.update(split_mode=self.options.split, b=b, perturbations=perturbations,
-                    evaluated_moves=self.evaluated, search_s=search_s,
+                    batch_sizes_priced=len(self.rows) - 1, evaluated_moves=self.evaluated,
+                    search_s=search_s,
                     moves_per_s=self.evaluated / search_s if search_s > 0 else None)
         return SolverOutput(OffloadingSolution(best_grant, split), prog.status(reason),
                             info=info)
