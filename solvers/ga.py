@@ -57,6 +57,7 @@ from solvers.options import SplitOptions
 from solvers.termination import ITERATIONS, Progress, Termination
 
 _TOL = 1e-9
+_GAIN_CACHE_ROWS = 512  # batch sizes whose gains are kept (each row: one float per user)
 
 
 @dataclass(frozen=True)
@@ -245,6 +246,9 @@ class _OffloadingProblem(_Problem):
     def table(self, bs: np.ndarray) -> None:
         """Best splits and gains for every b in ``bs`` not seen yet (one vectorised call)."""
         new = [int(b) for b in np.unique(bs) if b > 0 and int(b) not in self.gains]
+        if new and len(self.gains) + len(new) > _GAIN_CACHE_ROWS:
+            self.gains.clear()  # bounds memory on huge instances; rows are cheap to redo
+            new = [int(b) for b in np.unique(bs) if b > 0]
         if new:
             split, gain = grant_gains(self.inst, np.array(new), integer=self.integer)
             for row, b in enumerate(new):
