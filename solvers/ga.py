@@ -48,6 +48,7 @@ import numpy as np
 from deap import algorithms, base, tools
 
 from gqap.evaluation import denied_qoe, gqap_cost_batch, site_loads_batch
+from gqap.generators import first_fit_decreasing
 from gqap.instances import GQAPInstance, Instance, OffloadingInstance
 from gqap.solutions import GQAPSolution, OffloadingSolution
 from gqap.split import grant_gains
@@ -360,5 +361,12 @@ def _evolve(problem: _Problem, options: GAOptions, time_limit: float | None,
         info["split_mode"] = options.split
     if isinstance(problem, _GQAPProblem):
         info["failed_repairs"] = problem.failed_repairs
+    if best_genes is None and isinstance(problem, _GQAPProblem):
+        # No child was ever repaired into a fitting assignment: fall back to packing.
+        packed = first_fit_decreasing(problem.inst.q, problem.inst.Q)
+        if packed is not None:
+            prog.record(float(gqap_cost_batch(problem.inst, packed[None, :])[0]))
+            best_genes = packed
+            info.update(prog.info(reason), fallback="first_fit_decreasing")
     solution = problem.solution(best_genes) if best_genes is not None else None
     return SolverOutput(solution, prog.status(reason), info=info)

@@ -41,6 +41,7 @@ from typing import Any
 import numpy as np
 
 from gqap.evaluation import denied_qoe, gqap_cost
+from gqap.generators import first_fit_decreasing
 from gqap.instances import GQAPInstance, Instance, OffloadingInstance
 from gqap.solutions import GQAPSolution, OffloadingSolution
 from gqap.split import grant_gains
@@ -213,7 +214,15 @@ class _GQAPSearch:
             reason = prog.stop_reason()
 
         search_s = time.perf_counter() - search_start
+        fallback = None
+        if best_x is None:  # the search never reached a fitting assignment: try packing
+            packed = first_fit_decreasing(inst.q, inst.Q)
+            if packed is not None:
+                prog.record(gqap_cost(inst, packed))
+                best_x, fallback = packed, "first_fit_decreasing"
         info = prog.info(reason)
+        if fallback:
+            info["fallback"] = fallback
         info.update(self._rates(search_s), perturbations=perturbations, final_penalty=lam)
         solution = GQAPSolution(best_x) if best_x is not None else None
         return SolverOutput(solution, prog.status(reason), info=info)

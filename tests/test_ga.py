@@ -135,3 +135,14 @@ def test_info_curve_and_target():
 def test_bad_options_rejected(opts, match):
     with pytest.raises(GQAPError, match=match):
         solve("ga", random_offloading(1, 4), **opts)
+
+
+def test_falls_back_to_packing_when_no_child_fits(monkeypatch):
+    import solvers.ga as ga
+
+    monkeypatch.setattr(ga._GQAPProblem, "_repair", lambda self, x: x)  # repair disabled
+    inst = generate_gqap(np.random.default_rng(21), 25, 6, 0.97)
+    r = solve("ga", inst, seed=0, generations=2, population=4)
+    assert r.status == "feasible" and r.info["fallback"] == "first_fit_decreasing"
+    assert evaluate(inst, r.solution).feasible
+    assert r.info["best_objective"] == pytest.approx(r.objective)

@@ -202,3 +202,10 @@ def test_cli_target_option(capsys):
     assert out["info"]["stop_reason"] == "target" and out["info"]["iterations"] < 3600
     code = main(["solve", str(TINY_GQAP), "--solver", "tabu", "--opt", "target=abc"])
     assert code == 1 and "target" in capsys.readouterr().err
+
+
+def test_falls_back_to_packing_when_the_search_finds_nothing_feasible():
+    inst = generate_gqap(np.random.default_rng(21), 25, 6, 0.97)
+    r = solve("tabu", inst, seed=0, max_iterations=1)  # one move cannot fix a random start
+    assert r.status == "feasible" and r.info["fallback"] == "first_fit_decreasing"
+    assert evaluate(inst, r.solution).feasible
