@@ -4,6 +4,7 @@
     python -m bench.dqn_eval scaling [--out results/dqn]          # dqn-set up to 200 users
     python -m bench.dqn_eval fig9 --run general=DIR ... [--out results/dqn/fig9.png]
     python -m bench.dqn_eval fig10 [--out results/dqn/fig10.png]  # three scopes, one case
+    python -m bench.dqn_eval checkpoints                          # training times, episodes
 
 Gaps are relative to the exact optimum (``solvers.solve("exact", inst)``): per instance
 (opt - value) / |opt|, averaged (the mean relative gap), next to sum(opt - value) / sum|opt|
@@ -159,11 +160,23 @@ def cmd_scaling(args: argparse.Namespace) -> int:
 
 def cmd_fig9(args: argparse.Namespace) -> int:
     """Paper Fig. 9 from training folders (``name=DIR``)."""
-    from solvers.dqn.trainer import plot_learning_curve
+    from solvers.dqn.trainer import plot_learning_curve, read_log, smooth
 
     pairs = [r.split("=", 1) for r in args.run]
     path = plot_learning_curve([d for _, d in pairs], args.out, labels=[n for n, _ in pairs])
-    print(f"wrote {path}")
+    # the curves as data: smoothed return every 10th episode and the validation gaps
+    rows = ["run,kind,episode,value\n"]
+    for name, d in pairs:
+        log = read_log(Path(d) / "train_log.csv")
+        w = max(1, min(1000, log["episode"].size // 50))
+        sm = smooth(log["reward"], w)
+        rows += [f"{name},return_smoothed_{w},{int(e)},{v:.6g}\n"
+                 for e, v in zip(log["episode"][9::10], sm[9::10], strict=True)]
+        ev = read_log(Path(d) / "eval_log.csv")
+        rows += [f"{name},validation_sum_gap,{int(e)},{v:.6g}\n"
+                 for e, v in zip(ev["episode"], ev["sum_gap"], strict=True)]
+    write_text_atomic(Path(args.out).with_suffix(".csv"), "".join(rows))
+    print(f"wrote {path} and {Path(args.out).with_suffix('.csv')}")
     return 0
 
 
@@ -207,6 +220,39 @@ def cmd_fig10(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_checkpoints(args: argparse.Namespace) -> int:
+    """Table of the shipped checkpoints from their sidecars (training time, episodes...)."""
+    from solvers.dqn.checkpoints import load_checkpoint, shipped_checkpoints
+
+    lines = ["# Shipped DQN checkpoints\n\nProduced by `python -m bench.dqn_eval checkpoints` "
+             "from the sidecars in solvers/dqn/checkpoints/ (training on CPU, one torch "
+             "thread, `nice -n 10`, while other jobs shared the two cores).\n\n"
+             "| checkpoint | network | scope | episodes (best / run) | env steps | "
+             "training wall time | validation sum gap | size | command |\n|"
+             + "---|" * 9 + "\n"]
+    for name in shipped_checkpoints():
+        ck = load_checkpoint(name)
+        m = ck.meta
+        scope = m["scope"]
+        where = {"general": f"general, users {scope.get('users')}, G {scope.get('G')}",
+                 "gpu": f"gpu, G = {scope.get('gpu_G')}, users {scope.get('users')}",
+                 "specific": f"specific, {scope.get('instance_name')}"}[scope["kind"]]
+        size = ck.path.stat().st_size
+        gap = m["validation"].get("sum_gap")
+        lines.append(
+            f"| {name} | {m['network']['kind']} | {where} | {m['episodes']} / "
+            f"{m['config']['run']['episodes']} | {m['steps']} | "
+            f"{m['train_wall_time_s'] / 60:.1f} min | "
+            f"{'-' if gap is None else f'{100 * gap:.2f}%'} | {size / 1e6:.2f} MB | "
+            f"`{m['command']}` |\n")
+    text = "".join(lines)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    write_text_atomic(out / "checkpoints.md", text)
+    print(text)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Arguments of ``python -m bench.dqn_eval``."""
     p = argparse.ArgumentParser(prog="python -m bench.dqn_eval", description=__doc__,
@@ -233,6 +279,9 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--specific", default="specific-u20-c000")
     t.add_argument("--out", default="results/dqn/fig10.png")
     t.set_defaults(func=cmd_fig10)
+    c = sub.add_parser("checkpoints", help="table of the shipped checkpoints")
+    c.add_argument("--out", default="results/dqn")
+    c.set_defaults(func=cmd_checkpoints)
     return p
 
 

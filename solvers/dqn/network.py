@@ -12,8 +12,8 @@ features];
 the current user c is compared with the others through k learned scores s, and the head
 sees c's code, the mean codes of the pending and of the granted users, the soft counts
 sum_j sigmoid(s_j - s_c) over pending and over granted users (how many would beat c on
-each score) and the global sub-state with its counts on a log scale. Soft counts and
-logarithms keep the inputs in range when the user count grows past the training range.
+each score) and the global sub-state, counts linear and on a log scale, all saturating at
+``count_scale`` (20, above B_max): inputs stay in the trained range for any user count.
 """
 
 from __future__ import annotations
@@ -115,9 +115,11 @@ class SetQNet(nn.Module):
         """Q-values (B, 2) from the pooled parts (``forward`` and ``set_rollout`` share it);
         counts (B, 3) = pending (current included), granted, denied."""
         cs = self.count_scale
-        z = torch.cat([h_c, m_p, m_g, torch.log1p(cnt_p), torch.log1p(cnt_g),
-                       cnt_p.clamp(max=cs) / cs, cnt_g.clamp(max=cs) / cs, glob_static,
-                       counts.clamp(max=cs) / cs, torch.log1p(counts)], dim=1)
+        # Counts saturate at count_scale: beyond it the decision no longer depends on the
+        # exact number (B_max is below it), and inputs stay in the trained range.
+        cnt_p, cnt_g, counts = cnt_p.clamp(max=cs), cnt_g.clamp(max=cs), counts.clamp(max=cs)
+        z = torch.cat([h_c, m_p, m_g, torch.log1p(cnt_p), torch.log1p(cnt_g), cnt_p / cs,
+                       cnt_g / cs, glob_static, counts / cs, torch.log1p(counts)], dim=1)
         return _dueling(self.head(z), self.dueling)
 
 

@@ -285,6 +285,8 @@ class Trainer:
             while self.episode < target:
                 row = self.run_episode()
                 log.writerow({k: _fmt(v) for k, v in row.items()})
+                if self.episode % 100 == 0:
+                    log_fh.flush()
                 recent = (recent + [row["gap"]])[-200:]
                 if self.episode % cfg.eval_every == 0 or self.episode == cfg.episodes:
                     self.wall += time.perf_counter() - t0
