@@ -44,6 +44,7 @@ from __future__ import annotations
 import math
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -379,17 +380,42 @@ def _parse_cbc_log(text: str, mip: bool) -> tuple[str, str, float | None, float 
         outcome = {"optimal": "optimal", "primal infeasible": "infeasible"}.get(
             raw.lower(), "time_limit" if raw.lower().startswith("stopped") else "error")
         return outcome, raw, value, value if outcome == "optimal" else None
+    progress = cbc_log_bound(text)
     hit = re.search(r"^Result - (.*)$", text, re.M)
     if not hit:
-        return "error", "no result line in CBC log", None, None
+        return "error", "no result line in CBC log", None, progress
     raw = hit.group(1).strip()
     key = re.sub(r"\s*\(.*\)$", "", raw).lower()
     outcome = _CBC_RESULTS.get(key, "error")
     obj = number("Objective value")
-    bound = number("Lower bound")
+    hit = re.search(r"^Lower bound:\s*(\S+)", text, re.M)
+    bounds = [b for b in (progress, _printed_floor(hit.group(1)) if hit else None)
+              if b is not None]
+    bound = max(bounds) if bounds else None
     if outcome == "optimal":
         bound = obj
     return outcome, raw, obj, bound
+
+
+def _printed_floor(token: str) -> float | None:
+    """A number as printed, minus half a unit of its last printed digit: never above the
+    value CBC rounded (CBC prints bounds with as few as 5 significant digits)."""
+    try:
+        x = float(token)
+    except ValueError:
+        return None
+    mantissa, _, exponent = token.lower().partition("e")
+    decimals = len(mantissa.partition(".")[2])
+    return x - 0.5 * 10.0 ** (int(exponent or 0) - decimals)
+
+
+def cbc_log_bound(text: str) -> float | None:
+    """The best lower bound a (possibly unfinished) CBC log proves: its root LP value
+    ("Continuous objective value is ...") and every "best possible ..." it printed."""
+    tokens = re.findall(r"Continuous objective value is ([-+0-9.eE]+)", text)
+    tokens += re.findall(r"best possible ([-+0-9.eE]+)", text)
+    values = [v for v in map(_printed_floor, tokens) if v is not None]
+    return max(values) if values else None
 
 
 def cbc_command() -> Any:
@@ -417,7 +443,8 @@ def solve_cbc(prob: Any, deadline: Deadline, *, threads: int, gap: float, mip: b
         mps, sol, mst, log = (os.path.join(tmp, f) for f in
                               ("model.mps", "model.sol", "start.mst", "cbc.log"))
         vs, var_names, con_names, _ = prob.writeMPS(mps, rename=1)
-        args = [cbc.path, mps]
+        # Line-buffered output, so that a CBC killed at the limit still leaves its progress.
+        args = (["stdbuf", "-oL"] if shutil.which("stdbuf") else []) + [cbc.path, mps]
         if start and mip:
             for v in vs:
                 v.varValue = start.get(v.name, 0.0)
@@ -452,7 +479,7 @@ def solve_cbc(prob: Any, deadline: Deadline, *, threads: int, gap: float, mip: b
             outcome = "error"
         if values is not None:
             obj = model_value(prob, values)
-            bound = obj if outcome == "optimal" else bound
+            bound = obj if outcome == "optimal" or bound is None else min(bound, obj)
         hit = re.search(r"MIPStart provided solution with cost (\S+)", text)
         return BackendResult(outcome, raw, values, obj if values else None, bound, elapsed,
                              float(hit.group(1)) if hit else None)

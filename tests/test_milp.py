@@ -16,7 +16,7 @@ from gqap.reduction import offloading_to_gqap
 from gqap.solutions import GQAPSolution, OffloadingSolution
 from solvers import solve
 from solvers.formulations import gqap_model_data
-from solvers.milp import _parse_cbc_log
+from solvers.milp import _parse_cbc_log, cbc_log_bound
 
 
 def offloading_case(seed: int):
@@ -196,7 +196,7 @@ def test_cbc_results_are_mapped_explicitly(line, outcome):
     got, raw, obj, bound = _parse_cbc_log(log, mip=True)
     assert got == outcome and raw == line[len("Result - "):]
     assert obj == 12.5
-    assert bound == (12.5 if outcome == "optimal" else 10.0)
+    assert bound == (12.5 if outcome == "optimal" else 9.95)  # 10.0 rounded down by 0.05
 
 
 @pytest.mark.parametrize("solver", ["milp", "cpsat"])
@@ -227,3 +227,14 @@ def test_milp_study_writes_its_tables(tmp_path, capsys):
     assert "## Offloading" in summary and "| fixed-split | cpsat" in summary
     assert main(["--out", str(tmp_path), "--set", str(tmp_path / "none")]) == 1
     assert "has no manifest.json" in capsys.readouterr().err
+
+
+def test_bound_from_an_unfinished_cbc_log_is_rounded_down():
+    log = ("Continuous objective value is 1.3444e+06 - 38.81 seconds\n"
+           "Cbc0010I After 0 nodes, 1 on tree, 1e+50 best solution, best possible 1344403 "
+           "(120.5 seconds)\n")
+    assert cbc_log_bound(log) == 1344403 - 0.5
+    assert cbc_log_bound("Continuous objective value is 1.3445e+06 - 1 seconds") == 1344450
+    outcome, _, obj, bound = _parse_cbc_log(log, mip=True)  # killed: no result line
+    assert (outcome, obj, bound) == ("error", None, 1344402.5)
+    assert cbc_log_bound("no progress yet") is None
