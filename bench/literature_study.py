@@ -42,8 +42,10 @@ def pin_one_core() -> list[int] | None:
 
 def study_rows(solver: str, data: Path, time_limit: float, seed: int,
                options: dict[str, str], names: Sequence[str] | None = None,
-               ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """Solve every instance file in ``data``; (table rows, full results with curves)."""
+               pin: bool = True) -> tuple[list[dict[str, Any]], list[dict[str, Any]],
+                                          list[int] | None]:
+    """Solve every instance file in ``data`` (pinned to one core once the inputs are known
+    to be good, unless ``pin`` is False); (table rows, full results, CPUs used)."""
     from tqdm import tqdm
 
     from bench.grid import read_best_known
@@ -66,6 +68,7 @@ def study_rows(solver: str, data: Path, time_limit: float, seed: int,
     bks_file = data / "bks.csv"
     bks = read_best_known(bks_file) if bks_file.is_file() else {}
     instance_solver = make_solver(solver, **options)
+    cpus = pin_one_core() if pin else None
     rows, full = [], []
     for path in tqdm(files, desc=f"{solver} literature", unit="instance", file=sys.stderr):
         inst = read_cordeau(path)
@@ -84,7 +87,7 @@ def study_rows(solver: str, data: Path, time_limit: float, seed: int,
             "moves_per_s": info.get("moves_per_s"), "wall_time_s": result.wall_time_s,
         })
         full.append(result.to_dict())
-    return rows, full
+    return rows, full, cpus
 
 
 def _fmt(value: Any, digits: int = 3) -> str:
@@ -143,9 +146,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         from gqap.io import dumps, write_text_atomic
 
         options = parse_key_values(args.opt)
-        cpus = None if args.all_cores else pin_one_core()
-        rows, full = study_rows(args.solver, args.data, args.time_limit, args.seed, options,
-                                args.instances)
+        rows, full, cpus = study_rows(args.solver, args.data, args.time_limit, args.seed,
+                                      options, args.instances, pin=not args.all_cores)
         stem = f"{args.solver}-seed{args.seed}"
         args.out.mkdir(parents=True, exist_ok=True)
         title = (f"{args.solver} on the literature GQAP instances: {args.time_limit:g} s each, "
