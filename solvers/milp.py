@@ -460,8 +460,7 @@ def solve_cbc(prob: Any, deadline: Deadline, *, threads: int, gap: float, mip: b
                  "-solution", sol]
         t0 = time.perf_counter()
         with open(log, "w") as out:
-            proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT,
-                                    stdin=subprocess.DEVNULL)
+            proc = _spawn(args, stdout=out, stderr=subprocess.STDOUT)
             interrupted = _wait_or_interrupt(proc, deadline)
         elapsed = time.perf_counter() - t0
         text = Path(log).read_text(errors="replace")
@@ -489,6 +488,24 @@ def model_value(prob: Any, values: dict[str, float]) -> float:
     """The objective of ``prob`` at ``values`` (exact, unlike a solver log's rounded print)."""
     return float(sum(coef * values.get(v.name, 0.0) for v, coef in prob.objective.items())
                  + prob.objective.constant)
+
+
+def _die_with_parent() -> None:
+    """In the child (Linux): get SIGKILL when the parent dies, so that a harness that kills
+    an overrunning worker leaves no orphaned solver behind."""
+    import ctypes
+
+    try:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
+def _spawn(args: list[str], **kw: Any) -> subprocess.Popen:
+    """Start a backend child process (tied to this process's life on Linux)."""
+    if sys.platform.startswith("linux"):
+        kw["preexec_fn"] = _die_with_parent
+    return subprocess.Popen(args, stdin=subprocess.DEVNULL, **kw)
 
 
 def _wait_or_interrupt(proc: subprocess.Popen, deadline: Deadline) -> bool:
@@ -594,10 +611,8 @@ def solve_highs(prob: Any, deadline: Deadline, *, threads: int, gap: float, mip:
                          if start and mip else None)}
         Path(cfg_path).write_text(json.dumps(cfg))
         t0 = time.perf_counter()
-        proc = subprocess.Popen([sys.executable, "-c", _HIGHS_CHILD, cfg_path],
-                                stdin=subprocess.DEVNULL,
-                                stdout=None if msg else subprocess.DEVNULL,
-                                stderr=subprocess.PIPE)
+        proc = _spawn([sys.executable, "-c", _HIGHS_CHILD, cfg_path],
+                      stdout=None if msg else subprocess.DEVNULL, stderr=subprocess.PIPE)
         interrupted = _wait_or_interrupt(proc, deadline)
         elapsed = time.perf_counter() - t0
         err = proc.stderr.read().decode(errors="replace").strip() if proc.stderr else ""
