@@ -93,6 +93,23 @@ def save_checkpoint(path: str | Path, network: nn.Module, meta: dict[str, Any]) 
     return write_text_atomic(path.with_suffix(".json"), dumps(side))
 
 
+def install_checkpoint(src: str | Path, name: str, dest_dir: str | Path | None = None) -> Path:
+    """Copy a verified checkpoint into the package as ``name`` (the shipped files); the
+    sidecar keeps every field and records where it came from."""
+    import shutil
+
+    ck = load_checkpoint(src)
+    if not name or "/" in name or name.endswith((".pt", ".json")):
+        raise GQAPError(f"checkpoint name: expected a bare name like 'general', got {name!r}")
+    dest = Path(dest_dir or CHECKPOINT_DIR) / f"{name}.pt"
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(ck.path, dest)
+    meta = dict(ck.meta, file=dest.name, installed_from=str(ck.path))
+    write_text_atomic(dest.with_suffix(".json"), dumps(meta))
+    load_checkpoint(dest)  # the copy verifies like the original
+    return dest
+
+
 def resolve_checkpoint(ref: str | Path) -> Path:
     """A shipped name (e.g. 'general') or a path to a .pt / .json file -> the .pt path."""
     ref_s = str(ref)

@@ -29,6 +29,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, help="override run.seed")
     p.add_argument("--gpus", type=int, help="override scope.gpu_G (gpu scope)")
     p.add_argument("--instance", help="override scope.instance (specific scope)")
+    p.add_argument("--install", metavar="NAME",
+                   help="when the run is complete, copy best.pt/.json into the package as "
+                   "checkpoint NAME (solvers/dqn/checkpoints/NAME.pt)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_train)
 
@@ -72,4 +75,10 @@ def _cmd_train(args: argparse.Namespace) -> int:
         if res.best_gap is not None else "n/a"
     print(f"trained {res.episodes} episodes ({res.steps} steps) in {res.wall_time_s:.0f} s; "
           f"best validation gap {best}; files in {res.out_dir}")
+    if args.install:
+        from solvers.dqn.checkpoints import install_checkpoint
+
+        if res.episodes < cfg.run.episodes or not (res.out_dir / "best.pt").exists():
+            raise GQAPError(f"--install: the run in {res.out_dir} is not complete")
+        print(f"installed {install_checkpoint(res.out_dir / 'best.pt', args.install)}")
     return 0
