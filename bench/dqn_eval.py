@@ -114,9 +114,11 @@ def cmd_gaps(args: argparse.Namespace) -> int:
     if args.ga:
         labels.append("ga")
     out = Path(args.out)
+    flags = (" --ga" if args.ga else "") + (f" --limit {args.limit}" if args.limit else "")
+    stem = "gaps" + ("-ga" if args.ga else "") + (f"-limit{args.limit}" if args.limit else "")
     text = ["# DQN policies against the exact optimum\n\n"
-            "Produced by `python -m bench.dqn_eval gaps"
-            + (" --ga" if args.ga else "") + "` (relative gap (opt - value) / |opt|; "
+            f"Produced by `python -m bench.dqn_eval gaps{flags}` (relative gap "
+            "(opt - value) / |opt|; "
             "sum gap = sum(opt - value) / sum |opt|; gap/user in objective units; "
             "'optimal' = share of instances solved to the optimum).\n\n"]
     data = {}
@@ -131,8 +133,8 @@ def cmd_gaps(args: argparse.Namespace) -> int:
         data[name] = {"per_instance": res, "summary": rows}
         text.append(markdown(rows, group, f"{name} ({len(insts)} instances)"))
     out.mkdir(parents=True, exist_ok=True)
-    write_text_atomic(out / "gaps.json", dumps(data))
-    write_text_atomic(out / "gaps.md", "".join(text))
+    write_text_atomic(out / f"{stem}.json", dumps(data))
+    write_text_atomic(out / f"{stem}.md", "".join(text))
     print("".join(text))
     return 0
 
@@ -260,7 +262,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="cmd", required=True)
     g = sub.add_parser("gaps", help="gaps on the fig11a and fig11b sets")
     g.add_argument("--ga", action="store_true", help="include the genetic algorithm (slow)")
-    g.add_argument("--limit", type=int, default=0, help="about this many instances per set")
+    g.add_argument("--limit", type=int, default=0,
+                   help="every k-th instance so that about this many per set remain")
     g.add_argument("--out", default="results/dqn")
     g.add_argument("--quiet", action="store_true")
     g.set_defaults(func=cmd_gaps)

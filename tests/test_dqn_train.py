@@ -130,3 +130,24 @@ def test_short_training_beats_the_random_policy(tmp_path):
     opt = optimum(inst)
     assert value > np.percentile(random_values, 90) > np.mean(random_values)
     assert opt - value <= 0.1 * abs(opt)
+
+
+def test_init_from_a_checkpoint_and_decaying_learning_rate(tmp_path):
+    first = Trainer(tiny_config(episodes=20, eval_every=20, snapshot_every=20), tmp_path / "a")
+    first.train(progress=False)
+    cfg = tiny_config(episodes=20, eval_every=20, snapshot_every=20,
+                      init=str(tmp_path / "a" / "final.pt")).replace(
+        dqn={"lr": 1e-3, "lr_end": 1e-5})
+    second = Trainer(cfg, tmp_path / "b")
+    for x, y in zip(weights(first), weights(second), strict=True):
+        torch.testing.assert_close(x, y, rtol=0, atol=0)
+    second.train(progress=False)
+    # linear in the episode: the last update happens during episode 20 of 20
+    assert second.opt.param_groups[0]["lr"] == pytest.approx(1e-3 + 19 / 20 * (1e-5 - 1e-3))
+    side = json.loads((tmp_path / "b" / "final.json").read_text())
+    assert side["init"]["sha256"] == json.loads(
+        (tmp_path / "a" / "final.json").read_text())["sha256"]
+    assert side["train_wall_time_total_s"] >= side["train_wall_time_s"]
+    bad = cfg.replace(network={"hidden": [32, 32]})
+    with pytest.raises(GQAPError, match="run.init"):
+        Trainer(bad, tmp_path / "c")

@@ -21,7 +21,8 @@ NETWORKS = ("mlp", "set")
 
 @dataclass(frozen=True)
 class RunConfig:
-    """Length, seed and bookkeeping of one training run."""
+    """Length, seed and bookkeeping of one training run; ``init`` optionally names a
+    checkpoint (.pt with its sidecar) whose weights start the run (fine-tuning)."""
 
     seed: int = 0
     episodes: int = 1000
@@ -29,6 +30,7 @@ class RunConfig:
     eval_every: int = 500
     eval_instances: int = 100
     snapshot_every: int = 2000
+    init: str = ""
 
     def __post_init__(self) -> None:
         _positive(self, "episodes", "threads", "eval_every", "snapshot_every")
@@ -131,11 +133,13 @@ class NetworkConfig:
 @dataclass(frozen=True)
 class DQNConfig:
     """Q-learning settings (paper: gamma 1, lr 1e-4, batch 128, target every 2000 steps,
-    memory 400,000, terminal : non-terminal samples 1 : 7, one-step targets). ``double``
-    and ``n_step`` > 1 go beyond the paper."""
+    memory 400,000, terminal : non-terminal samples 1 : 7, one-step targets). ``double``,
+    ``n_step`` > 1 and ``lr_end`` > 0 (learning rate decayed linearly from ``lr`` to it over
+    the run; 0 keeps it constant) go beyond the paper."""
 
     gamma: float = 1.0
     lr: float = 1e-4
+    lr_end: float = 0.0
     batch_size: int = 128
     target_update: int = 2000
     capacity: int = 400_000
@@ -149,7 +153,7 @@ class DQNConfig:
     def __post_init__(self) -> None:
         _positive(self, "lr", "batch_size", "target_update", "capacity", "grad_clip",
                   "train_every", "n_step")
-        _nonnegative(self, "learning_starts")
+        _nonnegative(self, "learning_starts", "lr_end")
         if not 0.0 <= self.gamma <= 1.0:
             raise ValueError(f"dqn.gamma: must lie in [0, 1], got {self.gamma}")
         if not 0.0 < self.terminal_fraction < 1.0:

@@ -99,6 +99,18 @@ class Trainer:
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(int(streams[3].generate_state(1)[0]))
             self.online = build_network(self.spec)
+        self.init_meta: dict[str, Any] | None = None
+        if cfg.run.init:
+            from solvers.dqn.checkpoints import load_checkpoint
+
+            init = load_checkpoint(_near(cfg.run.init, base_dir), self.spec["kind"])
+            if init.meta["network"] != self.spec:
+                raise GQAPError(f"run.init: {cfg.run.init} has architecture "
+                                f"{init.meta['network']}, the config asks for {self.spec}")
+            self.online.load_state_dict(init.network.state_dict())
+            self.init_meta = {k: init.meta.get(k) for k in (
+                "file", "sha256", "episodes", "steps", "train_wall_time_s",
+                "train_wall_time_total_s", "command", "seed")}
         self.target = copy.deepcopy(self.online)
         self.target.requires_grad_(False)
         self.opt = torch.optim.Adam(self.online.parameters(), lr=cfg.dqn.lr, foreach=True)
@@ -136,6 +148,13 @@ class Trainer:
         """Current Boltzmann temperature."""
         e = self.cfg.explore
         return e.temp_start + self._decay() * (e.temp_end - e.temp_start)
+
+    def learning_rate(self) -> float:
+        """Current learning rate (constant unless ``dqn.lr_end`` > 0)."""
+        d = self.cfg.dqn
+        if d.lr_end <= 0:
+            return d.lr
+        return d.lr + min(1.0, self.episode / self.cfg.run.episodes) * (d.lr_end - d.lr)
 
     def beta(self) -> float:
         """Current importance-sampling exponent (annealed to beta_end over the run)."""
@@ -189,6 +208,9 @@ class Trainer:
         loss = (torch.as_tensor(w) * td.pow(2)).mean()
         self.opt.zero_grad(set_to_none=True)
         loss.backward()
+        if d.lr_end > 0:
+            for group in self.opt.param_groups:
+                group["lr"] = self.learning_rate()
         torch.nn.utils.clip_grad_norm_(self.online.parameters(), d.grad_clip, foreach=True)
         self.opt.step()
         self.replay.update_priorities(parts, td.detach().abs().numpy())
@@ -401,6 +423,10 @@ class Trainer:
                 "config": self.cfg.to_dict(), "seed": self.cfg.run.seed,
                 "episodes": self.episode if which == "final" else self.best_episode,
                 "steps": self.steps, "train_wall_time_s": round(self.wall, 1),
+                "train_wall_time_total_s": round(self.wall + (
+                    (self.init_meta or {}).get("train_wall_time_total_s")
+                    or (self.init_meta or {}).get("train_wall_time_s") or 0.0), 1),
+                "init": self.init_meta,
                 "validation": {"instances": len(self.eval_set), "sum_gap": self.best_gap,
                                "episode": self.best_episode},
                 "git_commit": git_commit(), "torch": torch.__version__,
@@ -413,6 +439,13 @@ class Trainer:
             best.load_state_dict(self.best_state)
             save_checkpoint(self.out / "best.pt", best, self.checkpoint_meta("best"))
         plot_learning_curve(self.out, title=f"{self.cfg.scope.kind} scope")
+
+
+def _near(path: str, base_dir: str | Path | None) -> str:
+    """``path`` as given if it exists, else relative to ``base_dir`` (the config's folder)."""
+    if Path(path).exists() or base_dir is None or not (Path(base_dir) / path).exists():
+        return path
+    return str(Path(base_dir) / path)
 
 
 def _fmt(v: Any) -> str:
