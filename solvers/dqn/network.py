@@ -8,12 +8,15 @@ slots and the global sub-state are flattened into three hidden layers of 256 and
 
 ``SetQNet`` goes beyond the paper: one encoder shared by all users, so any user count
 works. Each user j is encoded from [its features, embedded indicator, static global
-features];
-the current user c is compared with the others through k learned scores s, and the head
-sees c's code, the mean codes of the pending and of the granted users, the soft counts
+features]; the current user c is compared with the others through k learned scores s.
+Q = V + A - mean(A). The advantage A, which alone decides the greedy action, sees c's code,
+the mean codes of the pending, granted and denied users, the soft counts
 sum_j sigmoid(s_j - s_c) over pending and over granted users (how many would beat c on
 each score) and the global sub-state, counts linear and on a log scale, all saturating at
-``count_scale`` (20, above B_max): inputs stay in the trained range for any user count.
+``count_scale`` (20, above B_max): its inputs stay in the trained range for any user count.
+The value V also sees the sums of the codes and the raw counts, because the return still
+to come includes the latency of every user already decided (eq. 21 pays only PAI before
+the end), which a mean cannot express.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from solvers.dqn.env import CURRENT, GRANTED, N_GLOBAL, N_LOCAL, PENDING
+from solvers.dqn.env import CURRENT, DENIED, GRANTED, N_GLOBAL, N_LOCAL, PENDING
 
 
 def _dueling(out: torch.Tensor, dueling: bool) -> torch.Tensor:
@@ -67,16 +70,15 @@ class SetQNet(nn.Module):
 
     def __init__(self, embed_dim: int = 3, encoder: tuple[int, ...] = (64, 64),
                  hidden: tuple[int, ...] = (128, 128), channels: int = 8,
-                 count_scale: float = 20.0, dueling: bool = False) -> None:
+                 count_scale: float = 20.0) -> None:
         super().__init__()
         self.count_scale = count_scale
-        self.dueling = dueling
         self.embed = nn.Embedding(4, embed_dim)
         d = encoder[-1]
         self.encoder = _mlp([N_LOCAL + embed_dim + 3, *encoder], final_activation=True)
         self.score = nn.Linear(d, channels)
-        head_in = 3 * d + 4 * channels + N_GLOBAL + 3
-        self.head = _mlp([head_in, *hidden, 3 if dueling else 2], final_activation=False)
+        self.advantage = _mlp([4 * d + 4 * channels + 9, *hidden, 2], final_activation=False)
+        self.value = _mlp([7 * d + 2 * channels + 6, *hidden, 1], final_activation=False)
 
     def forward(self, local: torch.Tensor, indicator: torch.Tensor, glob: torch.Tensor,
                 valid: torch.Tensor) -> torch.Tensor:
@@ -86,21 +88,17 @@ class SetQNet(nn.Module):
         # its own indicator (an incremental roll-out can reuse it).
         x = torch.cat([local, self.embed(indicator), glob[:, None, :3].expand(B, U, 3)], dim=2)
         h = self.encoder(x)  # (B, U, d)
-        cur = ((indicator == CURRENT) & valid).to(h.dtype)
-        pend = ((indicator == PENDING) & valid).to(h.dtype)
-        gran = ((indicator == GRANTED) & valid).to(h.dtype)
-        h_c = (h * cur[..., None]).sum(1)
+        masks = [((indicator == o) & valid).to(h.dtype)
+                 for o in (CURRENT, PENDING, GRANTED, DENIED)]
+        h_c = (h * masks[0][..., None]).sum(1)
         s = self.score(h)  # (B, U, k)
-        s_c = (s * cur[..., None]).sum(1)
+        s_c = (s * masks[0][..., None]).sum(1)
         beats = torch.sigmoid(s - s_c[:, None, :])
-        cnt_p = (beats * pend[..., None]).sum(1)
-        cnt_g = (beats * gran[..., None]).sum(1)
-        n_p = pend.sum(1, keepdim=True)
-        n_g = gran.sum(1, keepdim=True)
-        m_p = (h * pend[..., None]).sum(1) / n_p.clamp(min=1.0)
-        m_g = (h * gran[..., None]).sum(1) / n_g.clamp(min=1.0)
-        counts = glob[:, 3:] * self.count_scale  # pending, granted, denied
-        return self.head_q(h_c, m_p, m_g, cnt_p, cnt_g, glob[:, :3], counts)
+        cnt_p = (beats * masks[1][..., None]).sum(1)
+        cnt_g = (beats * masks[2][..., None]).sum(1)
+        sums = [(h * m[..., None]).sum(1) for m in masks[1:]]  # pending, granted, denied
+        counts = glob[:, 3:] * self.count_scale  # pending (current included), granted, denied
+        return self.q_values(h_c, sums, cnt_p, cnt_g, glob[:, :3], counts)
 
     def encode(self, local: torch.Tensor, indicator: torch.Tensor,
                glob_static: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -109,18 +107,34 @@ class SetQNet(nn.Module):
         h = self.encoder(torch.cat([local, self.embed(indicator), glob_static], dim=1))
         return h, self.score(h)
 
-    def head_q(self, h_c: torch.Tensor, m_p: torch.Tensor, m_g: torch.Tensor,
-               cnt_p: torch.Tensor, cnt_g: torch.Tensor, glob_static: torch.Tensor,
-               counts: torch.Tensor) -> torch.Tensor:
-        """Q-values (B, 2) from the pooled parts (``forward`` and ``set_rollout`` share it);
-        counts (B, 3) = pending (current included), granted, denied."""
+    def advantages(self, h_c: torch.Tensor, sums: list[torch.Tensor], cnt_p: torch.Tensor,
+                   cnt_g: torch.Tensor, glob_static: torch.Tensor,
+                   counts: torch.Tensor) -> torch.Tensor:
+        """A(s, .) (B, 2) from saturating inputs only: the current user's code, the mean codes
+        of the pending / granted / denied users, soft counts and counts capped at
+        count_scale (linear and log). It alone decides the greedy action."""
         cs = self.count_scale
-        # Counts saturate at count_scale: beyond it the decision no longer depends on the
-        # exact number (B_max is below it), and inputs stay in the trained range.
-        cnt_p, cnt_g, counts = cnt_p.clamp(max=cs), cnt_g.clamp(max=cs), counts.clamp(max=cs)
-        z = torch.cat([h_c, m_p, m_g, torch.log1p(cnt_p), torch.log1p(cnt_g), cnt_p / cs,
-                       cnt_g / cs, glob_static, counts / cs, torch.log1p(counts)], dim=1)
-        return _dueling(self.head(z), self.dueling)
+        n_p = counts[:, :1] - 1.0  # pending users other than the current one
+        means = [sm / n.clamp(min=1.0) for sm, n in zip(
+            sums, (n_p, counts[:, 1:2], counts[:, 2:3]), strict=True)]
+        cp, cg, cn = cnt_p.clamp(max=cs), cnt_g.clamp(max=cs), counts.clamp(max=cs)
+        z = torch.cat([h_c, *means, torch.log1p(cp), torch.log1p(cg), cp / cs, cg / cs,
+                       glob_static, cn / cs, torch.log1p(cn)], dim=1)
+        return self.advantage(z)
+
+    def q_values(self, h_c: torch.Tensor, sums: list[torch.Tensor], cnt_p: torch.Tensor,
+                 cnt_g: torch.Tensor, glob_static: torch.Tensor,
+                 counts: torch.Tensor) -> torch.Tensor:
+        """Q = V + A - mean(A). V also sees unsaturated sums and counts: the return still to
+        come includes costs of every decided user, which a mean cannot express."""
+        cs = self.count_scale
+        adv = self.advantages(h_c, sums, cnt_p, cnt_g, glob_static, counts)
+        n_p = counts[:, :1] - 1.0
+        means = [sm / n.clamp(min=1.0) for sm, n in zip(
+            sums, (n_p, counts[:, 1:2], counts[:, 2:3]), strict=True)]
+        v = self.value(torch.cat([h_c, *means, *(sm / cs for sm in sums), cnt_p / cs,
+                                  cnt_g / cs, glob_static, counts / cs], dim=1))
+        return v + adv - adv.mean(dim=1, keepdim=True)
 
 
 def network_spec(net_cfg: Any, max_users: int, count_scale: float) -> dict[str, Any]:
@@ -131,7 +145,7 @@ def network_spec(net_cfg: Any, max_users: int, count_scale: float) -> dict[str, 
     return {"kind": "set", "max_users": None, "embed_dim": net_cfg.embed_dim,
             "encoder": list(net_cfg.encoder), "hidden": list(net_cfg.hidden),
             "channels": net_cfg.channels, "count_scale": float(count_scale),
-            "dueling": net_cfg.dueling}
+            "value_advantage": True}
 
 
 def build_network(spec: dict[str, Any]) -> nn.Module:
@@ -143,7 +157,7 @@ def build_network(spec: dict[str, Any]) -> nn.Module:
         if spec["kind"] == "set":
             return SetQNet(int(spec["embed_dim"]), tuple(int(h) for h in spec["encoder"]),
                            tuple(int(h) for h in spec["hidden"]), int(spec["channels"]),
-                           float(spec["count_scale"]), bool(spec.get("dueling")))
+                           float(spec["count_scale"]))
     except (KeyError, TypeError, ValueError) as exc:
         raise ValueError(f"network spec is incomplete or malformed ({exc})") from exc
     raise ValueError(f"network kind must be 'mlp' or 'set', got {spec.get('kind')!r}")

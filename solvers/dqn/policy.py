@@ -13,7 +13,14 @@ from torch import nn
 
 from gqap.instances import OffloadingInstance
 from solvers.dqn.config import FeatureScales
-from solvers.dqn.env import CURRENT, GRANTED, PENDING, DecisionBatch, static_features
+from solvers.dqn.env import (
+    CURRENT,
+    DENIED,
+    GRANTED,
+    PENDING,
+    DecisionBatch,
+    static_features,
+)
 from solvers.dqn.network import SetQNet, to_tensors
 
 
@@ -61,11 +68,12 @@ def greedy_grants(net: nn.Module, instances: Sequence[OffloadingInstance],
 def set_rollout(net: SetQNet, inst: OffloadingInstance, scales: FeatureScales,
                 expired: Callable[[], bool] | None = None,
                 block_elements: int = 1 << 22) -> tuple[np.ndarray, int, bool]:
-    """The greedy roll-out of ``greedy_grants`` for one instance and a set network, with the
-    same Q-values up to float rounding but O(I) work per step instead of a full forward
-    pass: every user's codes for 'pending', 'current' and 'granted' are computed once; the
-    pending users at step t are always users t+1.., so their mean code is a suffix sum and
-    their soft counts are computed in blocks of steps. Returns (grant, steps, cut short).
+    """The greedy roll-out of ``greedy_grants`` for one instance and a set network, with
+    O(I) work per step instead of a full forward pass: every user's codes for 'pending',
+    'current', 'granted' and 'denied' are computed once; the pending users at step t are
+    always users t+1.., so their code sum is a suffix sum and their soft counts are
+    computed in blocks of steps. Only the advantage is evaluated (V does not change the
+    argmax). Returns (grant, steps, cut short).
     """
     n = inst.n_users
     users, g3 = static_features(inst, scales)
@@ -76,14 +84,14 @@ def set_rollout(net: SetQNet, inst: OffloadingInstance, scales: FeatureScales,
     net.eval()
     try:
         with torch.no_grad():
-            codes = {}
-            for o in (PENDING, CURRENT, GRANTED):
-                codes[o] = net.encode(x, torch.full((n,), o, dtype=torch.long), gs)
-            (hp, sp), (hc, sc), (hg, sg) = codes[PENDING], codes[CURRENT], codes[GRANTED]
+            codes = {o: net.encode(x, torch.full((n,), o, dtype=torch.long), gs)
+                     for o in (PENDING, CURRENT, GRANTED, DENIED)}
+            (hp, sp), (hc, sc) = codes[PENDING], codes[CURRENT]
+            (hg, sg), (hd, _) = codes[GRANTED], codes[DENIED]
             d, k = hp.shape[1], sp.shape[1]
             suffix = torch.cat([hp.flip(0).cumsum(0).flip(0), torch.zeros(1, d)])  # sum j>=t
             block = max(1, block_elements // max(1, n * k))
-            g_sum = torch.zeros(d)
+            g_sum, d_sum = torch.zeros(1, d), torch.zeros(1, d)
             granted: list[int] = []
             cnt_p_block = torch.zeros(0, k)
             b_max, cut, steps = inst.B_max, False, 0
@@ -98,21 +106,20 @@ def set_rollout(net: SetQNet, inst: OffloadingInstance, scales: FeatureScales,
                     later = torch.arange(n)[None, :] > torch.arange(t, t1)[:, None]
                     cnt_p_block = (diff * later[..., None]).sum(1)
                 ng = len(granted)
-                n_p = n - t - 1
-                m_p = suffix[t + 1] / max(n_p, 1)
-                m_g = g_sum / max(ng, 1)
-                cnt_g = (torch.sigmoid(sg[granted] - sc[t]).sum(0) if granted
-                         else torch.zeros(k))
+                cnt_g = (torch.sigmoid(sg[granted] - sc[t]).sum(0, keepdim=True) if granted
+                         else torch.zeros(1, k))
                 counts = torch.tensor([[n - t, ng, t - ng]], dtype=torch.float32)
-                q = net.head_q(hc[t:t + 1], m_p[None], m_g[None],
-                               cnt_p_block[t % block][None], cnt_g[None], gs1, counts)[0]
+                adv = net.advantages(hc[t:t + 1], [suffix[t + 1:t + 2], g_sum, d_sum],
+                                     cnt_p_block[t % block][None], cnt_g, gs1, counts)[0]
                 steps += 1
-                if ng < b_max and bool(q[1] > q[0]):
+                if ng < b_max and bool(adv[1] > adv[0]):
                     grant[t] = True
                     granted.append(t)
-                    g_sum += hg[t]
+                    g_sum = g_sum + hg[t]
                     if len(granted) >= b_max:
                         break
+                else:
+                    d_sum = d_sum + hd[t]
     finally:
         net.train(was_training)
     return grant, steps, cut
