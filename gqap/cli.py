@@ -175,7 +175,10 @@ def _cmd_solve(args: argparse.Namespace) -> int:
     from solvers import make_solver
 
     inst = read_instance(args.file)
-    solver = make_solver(args.solver, **parse_key_values(args.opt))
+    options = parse_key_values(args.opt)
+    if args.threads is not None:
+        options["threads"] = args.threads
+    solver = make_solver(args.solver, **options)
     result = solver.solve(inst, time_limit=args.time_limit, seed=args.seed)
     if args.out and result.solution is not None:
         write_solution(result.solution, args.out, inst, solver=result.solver,
@@ -310,6 +313,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--seed", type=int, default=0, help="RNG seed (default 0)")
     s.add_argument("--opt", action="append", metavar="KEY=VALUE",
                    help="solver option, repeatable (e.g. --opt split=real)")
+    s.add_argument("--threads", type=int, default=None,
+                   help="worker threads, for solvers with a 'threads' option (milp, cpsat)")
     s.add_argument("--json", action="store_true", help="print one JSON object")
     s.add_argument("--out", help="also write the solution to this file")
     s.set_defaults(func=_cmd_solve)

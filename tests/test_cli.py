@@ -83,6 +83,7 @@ def test_evaluate_exits_one_on_infeasible_solution(tmp_path, capsys):
         (["solve", TINY_GQAP, "--solver", "exact"], "does not support the gqap family"),
         (["solve", TINY, "--solver", "exact", "--opt", "split=half"], "split must be one of"),
         (["solve", TINY, "--solver", "exact", "--opt", "speed=3"], "unknown option 'speed'"),
+        (["solve", TINY, "--solver", "exact", "--threads", "2"], "unknown option 'threads'"),
         (["generate", "offloading", "--users", "0"], "users: must be a positive integer"),
         (["generate", "gqap", "--facilities", "4", "--sites", "2", "--capacity-ratio", "2"],
          "capacity ratio: must lie in (0, 1]"),
@@ -120,3 +121,10 @@ def test_console_script_help_and_exit_code():
         proc = subprocess.run([sys.executable, "-m", "gqap.cli", *cmd], capture_output=True,
                               text=True)
         assert proc.returncode == 0 and "usage: gqap" in proc.stdout
+
+
+def test_threads_flag_reaches_the_solver(capsys):
+    code, out, _ = run(capsys, "solve", TINY, "--solver", "cpsat", "--threads", 2, "--json")
+    res = json.loads(out)
+    assert code == 0 and res["status"] == "optimal"
+    assert res["info"].get("threads") == 2
