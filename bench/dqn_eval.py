@@ -230,7 +230,7 @@ def cmd_checkpoints(args: argparse.Namespace) -> int:
              "from the sidecars in solvers/dqn/checkpoints/ (training on CPU, one torch "
              "thread, `nice -n 10`, while other jobs shared the two cores).\n\n"
              "| checkpoint | network | scope | episodes (best / run) | env steps | "
-             "training wall time | validation sum gap | size | command |\n|"
+             "training wall time (all phases) | validation sum gap | size | command |\n|"
              + "---|" * 9 + "\n"]
     for name in shipped_checkpoints():
         ck = load_checkpoint(name)
@@ -244,7 +244,7 @@ def cmd_checkpoints(args: argparse.Namespace) -> int:
         lines.append(
             f"| {name} | {m['network']['kind']} | {where} | {m['episodes']} / "
             f"{m['config']['run']['episodes']} | {m['steps']} | "
-            f"{m['train_wall_time_s'] / 60:.1f} min | "
+            f"{(m.get('train_wall_time_total_s') or m['train_wall_time_s']) / 60:.1f} min | "
             f"{'-' if gap is None else f'{100 * gap:.2f}%'} | {size / 1e6:.2f} MB | "
             f"`{m['command']}` |\n")
     text = "".join(lines)
