@@ -53,7 +53,9 @@ def test_shipped_configs_are_valid_and_keep_the_paper_defaults():
         cfg = load_config(path)
         assert cfg.dqn.gamma == 1.0 and cfg.env.reward_scale == 0.1, path.name
         assert cfg.per.alpha == 0.7 and cfg.per.beta_start == 0.3 and cfg.per.offset == 2e-5
-        assert cfg.explore.eps_start == 0.5 and cfg.explore.temp_end == 0.01
+        assert cfg.explore.eps_end == 0.001 and cfg.explore.temp_end == 0.01
+        if not cfg.run.init:  # second phases start from a trained network, exploring less
+            assert cfg.explore.eps_start == 0.5 and cfg.explore.temp_start == 5.0
     shipped = load_config(CONFIGS / "general.toml")
     assert shipped.network.hidden == (256, 256, 256) and shipped.network.embed_dim == 3
     assert shipped.dqn.batch_size == 128 and shipped.dqn.capacity == 400_000
