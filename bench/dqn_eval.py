@@ -241,9 +241,11 @@ def cmd_checkpoints(args: argparse.Namespace) -> int:
                  "specific": f"specific, {scope.get('instance_name')}"}[scope["kind"]]
         size = ck.path.stat().st_size
         gap = m["validation"].get("sum_gap")
+        init = m.get("init") or {}
+        first = f"phase 1: {init['episodes']} (best), then " if init else ""
         lines.append(
-            f"| {name} | {m['network']['kind']} | {where} | {m['episodes']} / "
-            f"{m['config']['run']['episodes']} | {m['steps']} | "
+            f"| {name} | {m['network']['kind']} | {where} | {first}{m['episodes']} / "
+            f"{m['config']['run']['episodes']} | {(init.get('steps') or 0) + m['steps']} | "
             f"{(m.get('train_wall_time_total_s') or m['train_wall_time_s']) / 60:.1f} min | "
             f"{'-' if gap is None else f'{100 * gap:.2f}%'} | {size / 1e6:.2f} MB | "
             f"`{m['command']}` |\n")

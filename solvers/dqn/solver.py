@@ -64,7 +64,8 @@ def load_cached(ref: str, kind: str) -> Any:
     side_mtime = side.stat().st_mtime_ns if side.exists() else 0
     key = (str(path.resolve()), st.st_mtime_ns, st.st_size, f"{kind}:{side_mtime}")
     if key not in _CACHE:
-        _CACHE.clear()
+        for old in [k for k in _CACHE if k[0] == key[0]] or list(_CACHE)[:-7]:
+            del _CACHE[old]  # a changed file replaces its entry; at most 8 entries kept
         _CACHE[key] = load_checkpoint(path, kind)
     return _CACHE[key]
 

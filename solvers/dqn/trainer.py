@@ -489,8 +489,12 @@ def plot_learning_curve(run_dirs: str | Path | list, out: str | Path | None = No
 
     dirs = [Path(run_dirs)] if isinstance(run_dirs, str | Path) else [Path(p) for p in run_dirs]
     out = Path(out) if out else dirs[0] / "learning_curve.png"
-    fig, axes = plt.subplots(1, len(dirs), figsize=(5.2 * len(dirs), 3.8), squeeze=False)
-    for k, (ax, d) in enumerate(zip(axes[0], dirs, strict=True)):
+    cols = min(3, len(dirs))
+    rows = -(-len(dirs) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(5.6 * cols, 3.9 * rows), squeeze=False)
+    for ax in axes.flat[len(dirs):]:
+        ax.set_visible(False)
+    for k, (ax, d) in enumerate(zip(axes.flat, dirs, strict=False)):
         log = read_log(d / "train_log.csv")
         ev = read_log(d / "eval_log.csv") if (d / "eval_log.csv").exists() else {}
         if log:
