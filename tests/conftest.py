@@ -40,3 +40,22 @@ def hand_instance(**changes) -> OffloadingInstance:
 def random_offloading(seed: int, n_users: int, **kw) -> OffloadingInstance:
     """A generator instance with the given seed."""
     return generate_offloading(np.random.default_rng(seed), n_users, seed=seed, **kw)
+
+
+def small_offloading(k: int, base: int) -> OffloadingInstance:
+    """Case k of a family of small instances: 4..20 users, random G, B_max from 0 to a
+    little above |I|, conventions alternating; ``base`` picks the family."""
+    rng = np.random.default_rng(10 * base + k)
+    n = int(rng.integers(4, 21))
+    return random_offloading(base + k, n, G=int(rng.integers(1, 17)),
+                             B_max=int(rng.integers(0, n + 3)),
+                             convention=("paper", "authors-scripts")[k % 2])
+
+
+def gqap_optimum(inst) -> float:
+    """Minimum capacity-feasible cost by the brute-force solver (tested against itertools)."""
+    from solvers import solve
+
+    result = solve("brute-force", inst)
+    assert result.status == "optimal"
+    return float(result.objective)

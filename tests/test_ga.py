@@ -3,41 +3,24 @@ feasibility (repairs), isolation of the ``random`` module, determinism and limit
 
 from __future__ import annotations
 
-import itertools
 import random
 
 import numpy as np
 import pytest
-from conftest import random_offloading
+from conftest import gqap_optimum, random_offloading, small_offloading
 
 from gqap.errors import GQAPError
-from gqap.evaluation import evaluate, gqap_cost_batch, site_loads_batch
+from gqap.evaluation import evaluate
 from gqap.generators import generate_gqap
-from gqap.instances import GQAPInstance
 from gqap.io import read_cordeau
 from solvers import solve
 from solvers.ga import deap_random
 
 
-def small_offloading(k: int):
-    """Case k of 50: 4..20 users, random G, B_max from 0 up to a little above |I|."""
-    rng = np.random.default_rng(9000 + k)
-    n = int(rng.integers(4, 21))
-    return random_offloading(900 + k, n, G=int(rng.integers(1, 17)),
-                             B_max=int(rng.integers(0, n + 3)),
-                             convention=("paper", "authors-scripts")[k % 2])
-
-
-def brute_force_gqap(inst: GQAPInstance) -> float:
-    X = np.array(list(itertools.product(range(inst.m), repeat=inst.n)))
-    fits = np.all(site_loads_batch(inst, X) <= inst.Q + 1e-9, axis=1)
-    return float(gqap_cost_batch(inst, X[fits]).min())
-
-
 def test_reaches_exact_optimum_on_90_percent_of_50_offloading_instances():
     hits, below = 0, 0
     for k in range(50):
-        inst = small_offloading(k)
+        inst = small_offloading(k, 900)
         below += inst.B_max < inst.n_users
         exact = solve("exact", inst)
         r = solve("ga", inst, seed=k)
@@ -54,7 +37,7 @@ def test_reaches_brute_force_optimum_on_8x4_gqap(seed, ratio):
     inst = generate_gqap(np.random.default_rng(seed), 8, 4, ratio)
     r = solve("ga", inst, seed=0)
     assert r.status == "feasible"
-    assert r.objective == pytest.approx(brute_force_gqap(inst), rel=1e-12)
+    assert r.objective == pytest.approx(gqap_optimum(inst), rel=1e-12)
 
 
 def test_grant_repair_keeps_b_within_bmax_and_real_splits():

@@ -3,15 +3,14 @@ the exact solver and brute force, feasibility on tight capacities, determinism, 
 
 from __future__ import annotations
 
-import itertools
 import json
 
 import numpy as np
 import pytest
-from conftest import ROOT, random_offloading
+from conftest import ROOT, gqap_optimum, random_offloading, small_offloading
 
 from gqap.cli import main
-from gqap.evaluation import evaluate, gqap_cost, gqap_cost_batch, site_loads, site_loads_batch
+from gqap.evaluation import evaluate, gqap_cost, site_loads
 from gqap.generators import generate_gqap
 from gqap.instances import GQAPInstance
 from gqap.io import read_cordeau
@@ -22,19 +21,8 @@ from solvers.gqap_delta import GQAPDelta
 TINY_GQAP = ROOT / "instances" / "tiny-gqap" / "8-4-50.json"
 
 
-def small_offloading(k: int):
-    """Case k of 50: 4..20 users, random G, B_max from 0 up to a little above |I|."""
-    rng = np.random.default_rng(7000 + k)
-    n = int(rng.integers(4, 21))
-    return random_offloading(700 + k, n, G=int(rng.integers(1, 17)),
-                             B_max=int(rng.integers(0, n + 3)),
-                             convention=("paper", "authors-scripts")[k % 2])
 
 
-def brute_force_gqap(inst: GQAPInstance) -> float:
-    X = np.array(list(itertools.product(range(inst.m), repeat=inst.n)))
-    fits = np.all(site_loads_batch(inst, X) <= inst.Q + 1e-9, axis=1)
-    return float(gqap_cost_batch(inst, X[fits]).min())
 
 
 def general_gqap(seed: int, n: int, m: int) -> GQAPInstance:
@@ -91,7 +79,7 @@ def test_applied_moves_keep_matrix_and_cost_exact():
 def test_reaches_exact_optimum_on_50_small_offloading_instances():
     misses, below = [], 0
     for k in range(50):
-        inst = small_offloading(k)
+        inst = small_offloading(k, 700)
         below += inst.B_max < inst.n_users
         exact = solve("exact", inst)
         r = solve("tabu", inst, seed=k)
@@ -116,18 +104,18 @@ def test_reaches_brute_force_optimum_on_8x4_gqap(seed, ratio):
     inst = generate_gqap(np.random.default_rng(seed), 8, 4, ratio)
     r = solve("tabu", inst, seed=0)
     assert r.status == "feasible"
-    assert r.objective == pytest.approx(brute_force_gqap(inst), rel=1e-12)
+    assert r.objective == pytest.approx(gqap_optimum(inst), rel=1e-12)
 
 
 def test_general_costs_brute_force():
     inst = general_gqap(5, 7, 3)
     r = solve("tabu", inst, seed=2)
-    assert r.objective == pytest.approx(brute_force_gqap(inst), rel=1e-12)
+    assert r.objective == pytest.approx(gqap_optimum(inst), rel=1e-12)
 
 
 def test_stops_at_target_with_its_bookkeeping():
     inst = generate_gqap(np.random.default_rng(11), 8, 4, 0.8)
-    opt = brute_force_gqap(inst)
+    opt = gqap_optimum(inst)
     r = solve("tabu", inst, seed=0, target=opt)
     assert r.info["stop_reason"] == "target" and r.status == "feasible"
     assert r.objective == pytest.approx(opt)
