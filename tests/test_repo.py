@@ -64,3 +64,28 @@ def test_gqap_import_stays_light():
             "print(sorted(m for m in ('torch', 'ortools', 'pulp', 'deap') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_readme_tables_are_verbatim_copies_of_results():
+    from bench.readme import synced
+
+    text = (ROOT / "README.md").read_text()
+    assert "<!-- begin results/fig11a/objective_vs_users.md -->" in text
+    _, stale = synced(text, ROOT)
+    assert not stale, f"README blocks differ from {stale}: run python -m bench.readme"
+
+
+def test_readme_sync_rewrites_stale_blocks_and_names_missing_files(tmp_path):
+    from bench.readme import main, synced
+    from gqap.errors import GQAPError
+
+    (tmp_path / "t.md").write_text("| a |\n|---|\n| 1 |\n")
+    readme = tmp_path / "README.md"
+    readme.write_text("x\n<!-- begin t.md -->\n| a |\n| 0 |\n<!-- end t.md -->\ny\n")
+    assert main(["--readme", str(readme), "--check"]) == 1
+    assert main(["--readme", str(readme)]) == 0
+    assert readme.read_text() == "x\n<!-- begin t.md -->\n| a |\n|---|\n| 1 |\n" \
+        "<!-- end t.md -->\ny\n"
+    assert main(["--readme", str(readme), "--check"]) == 0
+    with pytest.raises(GQAPError, match="gone.md"):
+        synced("<!-- begin gone.md -->\n<!-- end gone.md -->", tmp_path)
