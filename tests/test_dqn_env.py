@@ -148,6 +148,21 @@ def test_scopes_draw_the_right_instances():
     assert a is b and a.n_users == 20
 
 
+def test_users_power_weights_small_user_counts():
+    """users_power = 1 draws n with weight 1/n: as many transitions per user count."""
+    rng = np.random.default_rng(1)
+    small = EpisodeSampler(ScopeConfig(kind="general", users=(4, 20), G=(2, 16),
+                                       users_power=1.0))
+    n = np.array([small.sample(rng).n_users for _ in range(3000)])
+    counts = np.arange(4, 21)
+    want = (1 / counts) / (1 / counts).sum()
+    got = np.array([(n == c).mean() for c in counts])
+    assert np.abs(got - want).max() < 0.02
+    assert got[0] > 3 * got[-1]  # 4 users about five times as often as 20
+    with pytest.raises(ValueError, match="users_power"):
+        ScopeConfig(users_power=-1.0)
+
+
 def test_reset_seed_reproduces_the_episode():
     env = OffloadingEnv(max_users=20)
     o1, _ = env.reset(seed=11)

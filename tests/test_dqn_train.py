@@ -17,7 +17,7 @@ from gqap.evaluation import evaluate
 from gqap.io import read_instance
 from solvers.dqn.config import TrainConfig, load_config
 from solvers.dqn.env import OffloadingEnv, final_solution
-from solvers.dqn.trainer import LOG_FIELDS, Trainer, optimum
+from solvers.dqn.trainer import LOG_FIELDS, Trainer, optimum, read_log, validation_set
 
 CONFIGS = ROOT / "solvers" / "dqn" / "configs"
 TINY = ROOT / "instances" / "tiny" / "u8-g08-b18.json"
@@ -153,3 +153,41 @@ def test_init_from_a_checkpoint_and_decaying_learning_rate(tmp_path):
     bad = cfg.replace(network={"hidden": [32, 32]})
     with pytest.raises(GQAPError, match="run.init"):
         Trainer(bad, tmp_path / "c")
+
+
+def test_validation_seeds_are_explicit_and_disjoint_from_the_shipped_sets():
+    """Configs with run.eval_seed validate on instances from default_rng(eval_seed + i),
+    user counts uniform whatever the training weights, seeds unused by instances/*."""
+    shipped = set()
+    for manifest in (ROOT / "instances").glob("*/manifest.json"):
+        shipped |= {c["seed"] for c in json.loads(manifest.read_text())["instances"]}
+    assert len(shipped) >= 1300
+    seeded = [p for p in CONFIGS.glob("*.toml") if load_config(p).run.eval_seed >= 0]
+    assert seeded
+    for path in seeded:
+        cfg = load_config(path)
+        seeds = range(cfg.run.eval_seed, cfg.run.eval_seed + cfg.run.eval_instances)
+        assert not shipped & set(seeds), path.name
+    cfg = load_config(CONFIGS / "general-mean-uniform.toml").replace(
+        run={"eval_instances": 400}, scope={"users_power": 1.0})
+    a = validation_set(cfg, np.random.SeedSequence(0))
+    b = validation_set(cfg, np.random.SeedSequence(1))  # the run seed's stream is not used
+    assert [x.content_hash() for x in a] == [x.content_hash() for x in b]
+    users = np.array([x.n_users for x in a])
+    assert abs(users.mean() - 12) < 1.0  # uniform on 4..20 (weight 1/n would give 9.6)
+    assert len({x.G for x in a}) == 15
+
+
+def test_select_by_mean_gap_keeps_the_lowest_mean_relative_gap(tmp_path):
+    cfg = tiny_config(episodes=40, eval_every=10, snapshot_every=40, select="mean_gap")
+    Trainer(cfg, tmp_path / "run").train(progress=False)
+    ev = read_log(tmp_path / "run" / "eval_log.csv")
+    side = json.loads((tmp_path / "run" / "best.json").read_text())
+    assert side["validation"]["select"] == "mean_gap"
+    best = int(np.argmin(ev["mean_gap"]))  # the first of equal minima
+    assert side["episodes"] == ev["episode"][best]
+    assert side["validation"]["mean_gap"] == pytest.approx(ev["mean_gap"][best], rel=1e-5)
+    assert side["validation"]["median_gap"] == pytest.approx(ev["median_gap"][best], rel=1e-5,
+                                                             abs=1e-9)
+    with pytest.raises(GQAPError, match="select"):
+        tiny_config(select="best")

@@ -71,7 +71,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
     trainer = Trainer(cfg, args.out, base_dir=Path(args.config).resolve().parent,
                       command=command)
     res = trainer.train(resume=args.resume, progress=not args.no_progress)
-    best = f"{100 * res.best_gap:.2f}% at episode {res.best_episode}" \
+    best = f"{cfg.run.select} {100 * res.best_gap:.2f}% at episode {res.best_episode}" \
         if res.best_gap is not None else "n/a"
     print(f"trained {res.episodes} episodes ({res.steps} steps) in {res.wall_time_s:.0f} s; "
           f"best validation gap {best}; files in {res.out_dir}")

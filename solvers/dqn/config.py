@@ -17,33 +17,50 @@ from gqap.errors import GQAPError
 
 SCOPES = ("general", "gpu", "specific")
 NETWORKS = ("mlp", "set")
+SELECT = ("sum_gap", "mean_gap")
 
 
 @dataclass(frozen=True)
 class RunConfig:
     """Length, seed and bookkeeping of one training run; ``init`` optionally names a
-    checkpoint (.pt with its sidecar) whose weights start the run (fine-tuning)."""
+    checkpoint (.pt with its sidecar) whose weights start the run (fine-tuning).
+
+    Validation: ``eval_instances`` drawn from the scope with uniform user counts; with
+    ``eval_seed`` >= 0 instance i comes from ``numpy.random.default_rng(eval_seed + i)``
+    (explicit seeds, kept disjoint from the shipped instance sets), otherwise from a stream
+    spawned from ``seed``. ``select`` is the validation metric that picks ``best``:
+    ``sum_gap`` sum(opt - value) / sum|opt| or ``mean_gap`` the mean relative gap."""
 
     seed: int = 0
     episodes: int = 1000
     threads: int = 1
     eval_every: int = 500
     eval_instances: int = 100
+    eval_seed: int = -1
+    select: str = "sum_gap"
     snapshot_every: int = 2000
     init: str = ""
 
     def __post_init__(self) -> None:
         _positive(self, "episodes", "threads", "eval_every", "snapshot_every")
         _nonnegative(self, "seed", "eval_instances")
+        if self.eval_seed < -1:
+            raise ValueError(f"eval_seed: must be >= 0 (or -1: spawned from seed), "
+                             f"got {self.eval_seed}")
+        if self.select not in SELECT:
+            raise ValueError(f"select: must be one of {', '.join(SELECT)}, got {self.select!r}")
 
 
 @dataclass(frozen=True)
 class ScopeConfig:
     """Where episodes come from: ``general`` (random G, users, instance), ``gpu`` (fixed G)
-    or ``specific`` (one instance file)."""
+    or ``specific`` (one instance file). ``users_power`` p > 0 draws the user count n with
+    probability proportional to n^-p instead of uniformly (p = 1: every count gives the
+    same number of transitions); validation sets always draw n uniformly."""
 
     kind: str = "general"
     users: tuple[int, int] = (4, 20)
+    users_power: float = 0.0
     G: tuple[int, int] = (2, 16)
     gpu_G: int = 8
     B_max: tuple[int, int] = (18, 18)
@@ -59,6 +76,8 @@ class ScopeConfig:
                 raise ValueError(f"scope.{name}: need {low} <= low <= high, got [{lo}, {hi}]")
         if self.gpu_G < 1:
             raise ValueError(f"scope.gpu_G: must be >= 1, got {self.gpu_G}")
+        if not self.users_power >= 0:
+            raise ValueError(f"scope.users_power: must be >= 0, got {self.users_power}")
         if self.kind == "specific" and not self.instance:
             raise ValueError("scope.instance: the specific scope needs an instance file")
 
@@ -68,6 +87,8 @@ class ScopeConfig:
             return {"kind": self.kind, "instance": self.instance}
         out: dict[str, Any] = {"kind": self.kind, "users": list(self.users),
                                "B_max": list(self.B_max)}
+        if self.users_power:
+            out["users_power"] = self.users_power
         if self.kind == "general":
             out["G"] = list(self.G)
         else:

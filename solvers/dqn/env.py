@@ -176,7 +176,8 @@ def final_solution(inst: OffloadingInstance, grant: np.ndarray,
 
 class EpisodeSampler:
     """Draws the instance of each episode from the scope (paper Section VI-C):
-    ``general`` random G, user count and users; ``gpu`` fixed G; ``specific`` one file."""
+    ``general`` random G, user count and users; ``gpu`` fixed G; ``specific`` one file.
+    The user count is uniform unless ``scope.users_power`` > 0 (weights n^-p)."""
 
     def __init__(self, scope: ScopeConfig, base_dir: str | Path | None = None) -> None:
         self.scope = scope
@@ -196,7 +197,12 @@ class EpisodeSampler:
         if self.instance is not None:
             return self.instance
         s = self.scope
-        n = int(rng.integers(s.users[0], s.users[1] + 1))
+        if s.users_power:
+            counts = np.arange(s.users[0], s.users[1] + 1)
+            w = counts.astype(float) ** -s.users_power
+            n = int(rng.choice(counts, p=w / w.sum()))
+        else:
+            n = int(rng.integers(s.users[0], s.users[1] + 1))
         G = int(rng.integers(s.G[0], s.G[1] + 1)) if s.kind == "general" else s.gpu_G
         b_max = int(rng.integers(s.B_max[0], s.B_max[1] + 1))
         return generate_offloading(rng, n, G, b_max, name=f"train-u{n}-g{G}")

@@ -47,7 +47,8 @@ from solvers.dqn.replay import DualReplay
 LOG_FIELDS = ("episode", "steps", "users", "G", "reward", "objective", "optimum", "gap",
               "mean_pai", "mean_latency", "loss", "epsilon", "temperature")
 EVAL_FIELDS = ("episode", "steps", "wall_s", "sum_gap", "mean_gap", "user_gap",
-               "mean_objective")
+               "mean_objective", "median_gap")
+SCORE_FIELDS = EVAL_FIELDS[3:]
 
 
 @dataclass(frozen=True)
@@ -123,15 +124,14 @@ class Trainer:
                   "next_cur": ((), np.int16), "done": ((), np.bool_)}
         self.replay = DualReplay(cfg.dqn.capacity, fields, cfg.dqn.terminal_fraction,
                                  cfg.per.alpha, cfg.per.offset)
-        eval_rng = np.random.default_rng(streams[4])
-        n_eval = 1 if cfg.scope.kind == "specific" else cfg.run.eval_instances
-        self.eval_set = [self.sampler.sample(eval_rng) for _ in range(n_eval)]
+        self.eval_set = validation_set(cfg, streams[4], base_dir)
         self.eval_opt = [optimum(x) for x in self.eval_set]
         self._opt_cache: dict[str, float] = {}
         self.episode = self.steps = self.updates = 0
         self.wall = 0.0
         self.best_gap: float | None = None
         self.best_episode: int | None = None
+        self.best_scores: dict[str, float] | None = None
         self.best_state: dict[str, torch.Tensor] | None = None
 
     # -- schedules ---------------------------------------------------------------------------
@@ -267,10 +267,11 @@ class Trainer:
         self.episode += 1
         return row
 
-    def evaluate(self) -> tuple[float, float, float, float]:
+    def evaluate(self) -> tuple[float, float, float, float, float]:
         """Greedy policy on the validation set: (sum gap, mean relative gap, mean gap per
-        user, mean objective). The sum gap sum(opt - value) / sum|opt| selects the best
-        network: optima near zero make single relative gaps explode."""
+        user, mean objective, median relative gap). ``run.select`` names the one that
+        picks the best network (sum gap: optima near zero make single relative gaps
+        explode; mean gap: the benchmark's headline metric)."""
         grants, _, _ = greedy_grants(self.online, self.eval_set,
                                   self.U if self.spec["kind"] == "mlp" else None,
                                   self.cfg.features)
@@ -283,7 +284,8 @@ class Trainer:
         users = np.array([x.n_users for x in self.eval_set])
         gaps = [relative_gap(o, v) for o, v in zip(opt, vals, strict=True)]
         return (float((opt - vals).sum() / np.abs(opt).sum()), float(np.mean(gaps)),
-                float(np.mean((opt - vals) / users)), float(vals.mean()))
+                float(np.mean((opt - vals) / users)), float(vals.mean()),
+                float(np.median(gaps)))
 
     # -- the run -----------------------------------------------------------------------------
     def train(self, *, resume: bool = False, progress: bool = True,
@@ -318,8 +320,11 @@ class Trainer:
                         EVAL_FIELDS, (self.episode, self.steps, self.wall, *scores),
                         strict=True)})
                     eval_fh.flush()
-                    if self.best_gap is None or scores[0] < self.best_gap:
-                        self.best_gap, self.best_episode = scores[0], self.episode
+                    named = dict(zip(SCORE_FIELDS, scores, strict=True))
+                    score = named[self.cfg.run.select]
+                    if self.best_gap is None or score < self.best_gap:
+                        self.best_gap, self.best_episode = score, self.episode
+                        self.best_scores = named
                         self.best_state = copy.deepcopy(self.online.state_dict())
                 if bar is not None:
                     bar.update(1)
@@ -379,6 +384,7 @@ class Trainer:
         d.mkdir(exist_ok=True)
         meta = {"episode": self.episode, "steps": self.steps, "updates": self.updates,
                 "wall": self.wall, "best_gap": self.best_gap, "best_episode": self.best_episode,
+                "best_scores": self.best_scores,
                 "rng": {"env": self.env.np_random.bit_generator.state,
                         "explore": self.rng_explore.bit_generator.state,
                         "replay": self.rng_replay.bit_generator.state}}
@@ -406,6 +412,7 @@ class Trainer:
         self.episode, self.steps, self.updates = meta["episode"], meta["steps"], meta["updates"]
         self.wall, self.best_gap, self.best_episode = (meta["wall"], meta["best_gap"],
                                                        meta["best_episode"])
+        self.best_scores = meta.get("best_scores")
         self.env.np_random.bit_generator.state = meta["rng"]["env"]
         self.rng_explore.bit_generator.state = meta["rng"]["explore"]
         self.rng_replay.bit_generator.state = meta["rng"]["replay"]
@@ -427,8 +434,10 @@ class Trainer:
                     (self.init_meta or {}).get("train_wall_time_total_s")
                     or (self.init_meta or {}).get("train_wall_time_s") or 0.0), 1),
                 "init": self.init_meta,
-                "validation": {"instances": len(self.eval_set), "sum_gap": self.best_gap,
-                               "episode": self.best_episode},
+                "validation": {"instances": len(self.eval_set),
+                               "eval_seed": self.cfg.run.eval_seed,
+                               "select": self.cfg.run.select, "episode": self.best_episode,
+                               **(self.best_scores or {})},
                 "git_commit": git_commit(), "torch": torch.__version__,
                 "command": self.command}
 
@@ -439,6 +448,21 @@ class Trainer:
             best.load_state_dict(self.best_state)
             save_checkpoint(self.out / "best.pt", best, self.checkpoint_meta("best"))
         plot_learning_curve(self.out, title=f"{self.cfg.scope.kind} scope")
+
+
+def validation_set(cfg: TrainConfig, stream: np.random.SeedSequence,
+                   base_dir: str | Path | None = None) -> list[Any]:
+    """The run's fixed validation instances: drawn from the scope with uniform user counts,
+    instance i from ``default_rng(run.eval_seed + i)`` when eval_seed >= 0, else all from
+    ``stream`` (spawned from the run seed). The specific scope validates on its instance."""
+    sampler = EpisodeSampler(dataclasses.replace(cfg.scope, users_power=0.0), base_dir)
+    if cfg.scope.kind == "specific":
+        return [sampler.sample(np.random.default_rng(stream))]
+    n = cfg.run.eval_instances
+    if cfg.run.eval_seed >= 0:
+        return [sampler.sample(np.random.default_rng(cfg.run.eval_seed + i)) for i in range(n)]
+    rng = np.random.default_rng(stream)
+    return [sampler.sample(rng) for _ in range(n)]
 
 
 def _near(path: str, base_dir: str | Path | None) -> str:
