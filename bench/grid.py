@@ -341,8 +341,8 @@ def resolve_solver(entry: SolverEntry) -> tuple[tuple[str, ...], str]:
         raise GQAPError(f"solver {entry.name}: module {spec.target.split(':')[0]} does not "
                         "exist yet")
     cls = solver_class(entry.name)
-    parse_options(cls.Options, entry.name, entry.options)
-    return tuple(entry.families or spec.families), str(getattr(cls, "version", "1"))
+    options = parse_options(cls.Options, entry.name, entry.options)
+    return tuple(entry.families or spec.families), str(cls.run_version(options))
 
 
 def config_hash(entry: SolverEntry, time_limit: float, version: str) -> str:

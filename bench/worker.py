@@ -68,7 +68,7 @@ def run_task(task: dict[str, Any], on_start: Callable[[], None] | None = None) -
         d = result.to_dict()
         return {"status": d["status"], "objective": d["objective"], "bound": d["bound"],
                 "wall_time_s": d["wall_time_s"], "solution": d["solution"], "info": d["info"],
-                "solver_version": str(getattr(solver, "version", "1")), "error": None}
+                "solver_version": str(solver.run_version(solver.options)), "error": None}
     except BaseException as exc:  # noqa: BLE001 - a solver's failure is a result, not a crash
         if isinstance(exc, KeyboardInterrupt | SystemExit) and phase == "setup":
             raise

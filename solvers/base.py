@@ -147,6 +147,12 @@ class Solver(ABC):
     def __init__(self, **options: Any) -> None:
         self.options = parse_options(self.Options, self.name, options)
 
+    @classmethod
+    def run_version(cls, options: Any) -> str:
+        """What identifies the solver's behaviour under ``options`` in stored results: its
+        version, and in solvers that load data (a trained checkpoint) a digest of that data."""
+        return cls.version
+
     def supports(self, instance: Instance) -> bool:
         """True when the solver handles the instance's family."""
         return instance.family in self.families

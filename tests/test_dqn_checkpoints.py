@@ -157,3 +157,25 @@ def test_install_copies_a_verified_checkpoint(tmp_path):
     torch.testing.assert_close(ck.network(*x), net(*x), rtol=0, atol=0)
     with pytest.raises(GQAPError, match="bare name"):
         install_checkpoint(pt, "a/b", dest_dir=tmp_path / "pkg")
+
+
+def test_a_retrained_checkpoint_is_a_new_run_for_the_harness(tmp_path):
+    """The harness keys stored runs by config hash, which includes the checkpoint's
+    SHA-256: rows of an earlier network are never taken as done for a retrained one."""
+    from bench.config import SolverEntry
+    from bench.grid import config_hash, resolve_solver
+
+    _, pt = write(tmp_path)
+    entry = SolverEntry(name="dqn", label="dqn", options={"checkpoint": str(pt)})
+    _, before = resolve_solver(entry)
+    assert before == "1+" + file_sha256(pt)[:12]
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(1)
+        retrained = build_network(SPEC)
+    save_checkpoint(pt, retrained, json.loads(pt.with_suffix(".json").read_text()))
+    _, after = resolve_solver(entry)
+    assert after == "1+" + file_sha256(pt)[:12] != before
+    assert config_hash(entry, 10.0, before) != config_hash(entry, 10.0, after)
+    _, shipped = resolve_solver(SolverEntry(name="dqn-set", label="dqn-set"))
+    meta = json.loads((ROOT / "solvers/dqn/checkpoints/set-general.json").read_text())
+    assert shipped == "1+" + meta["sha256"][:12]

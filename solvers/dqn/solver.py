@@ -13,6 +13,7 @@ limit runs out mid-pass, the users not yet decided are denied (status time_limit
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -90,6 +91,19 @@ class DQNSolver(Solver):
     version = "1"
     Options = DQNOptions
     network_kind = "mlp"
+
+    @classmethod
+    def run_version(cls, options: Any) -> str:
+        """The version plus the checkpoint's SHA-256 prefix: a retrained checkpoint is a new
+        solver for the harness, whose stored rows then no longer count as done."""
+        from solvers.dqn.checkpoints import resolve_checkpoint
+
+        side = resolve_checkpoint(options.checkpoint).with_suffix(".json")
+        try:
+            sha = str(json.loads(side.read_text())["sha256"])
+        except (OSError, ValueError, KeyError):
+            sha = "unverified"  # the solve itself reports what is wrong with the sidecar
+        return f"{cls.version}+{sha[:12]}"
 
     def _solve(self, instance: OffloadingInstance, time_limit: float | None,
                seed: int) -> SolverOutput:
