@@ -59,6 +59,7 @@ def run_task(task: dict[str, Any], on_start: Callable[[], None] | None = None) -
         inst = instance_from_dict(task["instance"])
         solver = _solver(task["solver"], task.get("target"), tuple(task.get("families") or ()),
                          json.dumps(task.get("options") or {}, sort_keys=True))
+        solver.warm_up()  # one-off loading stays out of the timed solve
         _limit_torch_threads()
         phase = "solve"
         if on_start is not None:

@@ -147,6 +147,11 @@ class Solver(ABC):
     def __init__(self, **options: Any) -> None:
         self.options = parse_options(self.Options, self.name, options)
 
+    def warm_up(self) -> None:
+        """Load what every solve needs (a trained checkpoint, say) ahead of a timed solve;
+        skipping it changes no result, only the first solve's wall time."""
+        return None  # most solvers load nothing
+
     @classmethod
     def run_version(cls, options: Any) -> str:
         """What identifies the solver's behaviour under ``options`` in stored results: its

@@ -67,9 +67,11 @@ class InfeasibleSolver(Solver):
 
 @dataclass(frozen=True)
 class SleepyOptions:
-    """``delay``: seconds to sleep before answering."""
+    """``delay``: seconds to sleep before answering; ``warm_up_s``: seconds the one-off
+    warm-up takes."""
 
     delay: float = 0.05
+    warm_up_s: float = 0.0
 
 
 class SleepySolver(Solver):
@@ -79,11 +81,17 @@ class SleepySolver(Solver):
     families = OFF
     Options = SleepyOptions
 
+    def warm_up(self):
+        if not getattr(self, "_warm", False):
+            time.sleep(self.options.warm_up_s)
+            self._warm = True
+
     def _solve(self, instance, time_limit, seed):
         print("noise from a solver on stdout")
         os.write(1, b"raw noise on fd 1\n")
         time.sleep(self.options.delay)
-        return SolverOutput(_all_local(instance), Status.FEASIBLE, info={"seed_seen": seed})
+        info = {"seed_seen": seed, "warmed": getattr(self, "_warm", False)}
+        return SolverOutput(_all_local(instance), Status.FEASIBLE, info=info)
 
 
 class RandomFitGQAP(Solver):

@@ -179,3 +179,15 @@ def test_a_retrained_checkpoint_is_a_new_run_for_the_harness(tmp_path):
     _, shipped = resolve_solver(SolverEntry(name="dqn-set", label="dqn-set"))
     meta = json.loads((ROOT / "solvers/dqn/checkpoints/set-general.json").read_text())
     assert shipped == "1+" + meta["sha256"][:12]
+
+
+def test_warm_up_loads_the_checkpoint_and_changes_no_decision():
+    inst = read_instance(ROOT / "instances" / "fig11a" / "u12-c003.json")
+    cold = solvers.solve("dqn-set", inst)
+    solver = solvers.make_solver("dqn", checkpoint="specific-u20-c000")
+    solver.warm_up()  # a specific-scope checkpoint warms up on its own small instance
+    warm = solvers.make_solver("dqn-set")
+    warm.warm_up()
+    again = warm.solve(inst)
+    assert np.array_equal(again.solution.grant, cold.solution.grant)
+    assert again.objective == cold.objective

@@ -136,6 +136,19 @@ def test_noisy_solver_output_does_not_break_the_protocol(tmp_path):
     assert "raw noise on fd 1" in (tmp_path / "logs" / "worker-0.log").read_text()
 
 
+def test_warm_up_stays_out_of_the_measured_solve_time(tmp_path):
+    """A solver's one-off warm-up (checkpoint loading) runs before the clock starts."""
+    cfg = config_from_dict({
+        "name": "warm", "time_limit": 5, "seeds": [0, 1],
+        "solvers": [_target("test-sleepy", options={"delay": 0.0, "warm_up_s": 1.0})],
+        "instances": [{"set": "tiny", "where": {"n_users": [4], "B_max": [2]}}]})
+    run_sweep(cfg, tmp_path, workers=1, progress=False)
+    rows = _rows(tmp_path)
+    assert len(rows) == 2 and {r["status"] for r in rows} == {"feasible"}
+    assert all(json.loads(r["info"])["warmed"] for r in rows)
+    assert max(r["wall_time_s"] for r in rows) < 0.5
+
+
 def _pid_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)

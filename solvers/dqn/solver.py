@@ -105,10 +105,34 @@ class DQNSolver(Solver):
             sha = "unverified"  # the solve itself reports what is wrong with the sidecar
         return f"{cls.version}+{sha[:12]}"
 
+    def warm_up(self) -> None:
+        """Load and verify the checkpoint, then decide one small generated instance: torch's
+        first forward pass costs far more than the later ones."""
+        import numpy as np
+
+        from gqap.generators import generate_offloading
+        from solvers.dqn.env import final_solution
+
+        ck = load_cached(self.options.checkpoint, self.network_kind)
+        warm = generate_offloading(np.random.default_rng(0), 4, 8, 4, name="warm-up")
+        final_solution(warm, self._decide(ck, warm, Deadline(None))[0],
+                       integer=self.options.split == "integer")
+
+    @staticmethod
+    def _decide(ck: Any, instance: OffloadingInstance,
+                deadline: Deadline) -> tuple[Any, int, bool]:
+        """(grant mask, forward passes, timed out) of the checkpoint's greedy roll-out."""
+        from solvers.dqn.policy import greedy_grants, set_rollout
+
+        if ck.kind == "set":
+            return set_rollout(ck.network, instance, ck.scales, expired=deadline.expired)
+        (grant,), passes, timed_out = greedy_grants(ck.network, [instance], ck.max_users,
+                                                    ck.scales, expired=deadline.expired)
+        return grant, passes, timed_out
+
     def _solve(self, instance: OffloadingInstance, time_limit: float | None,
                seed: int) -> SolverOutput:
         from solvers.dqn.env import final_solution
-        from solvers.dqn.policy import greedy_grants, set_rollout
 
         ck = load_cached(self.options.checkpoint, self.network_kind)
         if ck.max_users is not None and instance.n_users > ck.max_users:
@@ -120,13 +144,7 @@ class DQNSolver(Solver):
             raise GQAPError(f"solver {self.name}: checkpoint {ck.name!r} is "
                             f"{ck.meta['scope']['kind']}-scope: {problems[0]} "
                             "(pass strict_scope=false to use it anyway)")
-        deadline = Deadline(time_limit)
-        if ck.kind == "set":
-            grant, passes, timed_out = set_rollout(ck.network, instance, ck.scales,
-                                                   expired=deadline.expired)
-        else:
-            (grant,), passes, timed_out = greedy_grants(ck.network, [instance], ck.max_users,
-                                                        ck.scales, expired=deadline.expired)
+        grant, passes, timed_out = self._decide(ck, instance, Deadline(time_limit))
         sol = final_solution(instance, grant, integer=self.options.split == "integer")
         info: dict[str, Any] = {
             "split_mode": self.options.split, "checkpoint": ck.name,
