@@ -1,9 +1,8 @@
 """Quality regressions: gaps of the exact solver, the paper's baselines, the GA, tabu and
-the shipped DQN policies on a fixed small
-set (the first 5 cases of every Fig. 11(a) user count and the tiny set), measured through
-the harness. The ceilings are the values measured when this test was written (a change
-that makes a solver worse on these 31 instances fails here); solvers added later add
-their own line to CEILINGS."""
+the shipped DQN policies on a fixed small set (the first 5 cases of every Fig. 11(a) user
+count and the tiny set), measured through the harness. The ceilings are the values
+measured when this test was written (a change that makes a solver worse on these 31
+instances fails here); solvers added later add their own line to CEILINGS."""
 
 from __future__ import annotations
 
