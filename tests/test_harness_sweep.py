@@ -224,6 +224,26 @@ def test_dask_executor_gives_the_same_rows_as_the_local_one(tmp_path):
     assert sweeps[-1]["executor"] == "dask"
 
 
+def test_dask_executor_runs_on_a_scheduler_given_by_address(tmp_path):
+    """--scheduler ADDR: the sweep connects to a running cluster instead of starting one."""
+    distributed = pytest.importorskip("dask.distributed")
+    cfg = config_from_dict({
+        "name": "remote", "time_limit": 20, "seeds": [0],
+        "solvers": [{"name": "exact"}, {"name": "baseline1"}],
+        "instances": [{"set": "tiny", "where": {"n_users": [4]}}]})
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster:
+        run_sweep(cfg, tmp_path / "remote", executor="dask", scheduler=cluster.scheduler_address,
+                  progress=False)
+        with distributed.Client(cluster) as client:
+            assert len(client.scheduler_info()["workers"]) == 1  # still up: not ours to close
+    run_sweep(cfg, tmp_path / "local", workers=1, progress=False)
+    keys = ("run_id", "status", "objective", "gap_abs", "solution")
+    remote = sorted(tuple(r[k] for k in keys) for r in _rows(tmp_path / "remote"))
+    local = sorted(tuple(r[k] for k in keys) for r in _rows(tmp_path / "local"))
+    assert len(remote) == 4 and remote == local
+
+
 def test_quick_flags_generate_seeded_instances_and_print_report_paths(tmp_path, capsys):
     out = tmp_path / "quick"
     code = main(["bench", "run", "--family", "offloading", "--users", "4,6", "--cases", "2",
