@@ -40,6 +40,31 @@ def _sigmoid(n: float, a_F: float, b_F: float) -> float:
     return 1.0 / (1.0 + np.exp(-a_F * (n - b_F)))
 
 
+def draw_users(rng: np.random.Generator, n_users: int, le_hat: float, le_one: float, *,
+               K: float, N: int, N_hat: int, a_F: float, b_F: float, kappa: float,
+               profile: GPUProfile = PAPER_PROFILE,
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Users of the paper's scenario: steps 1-3 of the offloading draw order above.
+
+    ``le_hat`` and ``le_one`` are the edge step latencies L_e(b_hat) and L_e(1) that the
+    alpha rule compares each user's local latency with. Returns (class index into the
+    profile's user rows, k_user, h_user, sorted request moments, alpha). Shared by the
+    offloading and multi-cluster generators, so both draw users the same way.
+    """
+    rows = len(profile.user_rows)
+    weights = np.linspace(1.0, 2.0, rows) if rows > 1 else np.ones(1)
+    cls = rng.choice(rows, size=n_users, p=weights / weights.sum())
+    request = np.sort(rng.uniform(0.0, K, size=n_users))
+    k_user, h_user = profile.user_k_s[cls], profile.user_h_s[cls]
+    local = k_user + h_user
+    f_lo = _sigmoid(N_hat, a_F, b_F)
+    f_hi = _sigmoid(N, a_F, b_F)
+    lo = np.maximum(0.0, (local - le_hat) / (a_F * f_lo * (1 - f_lo)))
+    hi = np.maximum(lo, kappa * (local - le_one) / (a_F * f_hi * (1 - f_hi)))
+    alpha = rng.uniform(lo, hi)
+    return cls, k_user, h_user, request, alpha
+
+
 def generate_offloading(rng: np.random.Generator, n_users: int = 20, G: int = 8,
                         B_max: int = 18, *, b_hat: int = 20, kappa: float = 0.05,
                         profile: GPUProfile = PAPER_PROFILE, name: str = "",
@@ -60,18 +85,10 @@ def generate_offloading(rng: np.random.Generator, n_users: int = 20, G: int = 8,
     defaults = dict(N=200, N_hat=80, a_F=0.0413, b_F=71.44, K=1.0, convention="paper")
     p = {**defaults, **model}
 
-    rows = len(profile.user_rows)
-    weights = np.linspace(1.0, 2.0, rows) if rows > 1 else np.ones(1)
-    cls = rng.choice(rows, size=n_users, p=weights / weights.sum())
-    request = np.sort(rng.uniform(0.0, p["K"], size=n_users))
-    k_user, h_user = profile.user_k_s[cls], profile.user_h_s[cls]
-    local = k_user + h_user
     le = lambda b: _edge_latency(profile.edge_k_s, profile.edge_h_s, b, G, p["convention"])  # noqa: E731
-    f_lo = _sigmoid(p["N_hat"], p["a_F"], p["b_F"])
-    f_hi = _sigmoid(p["N"], p["a_F"], p["b_F"])
-    lo = np.maximum(0.0, (local - le(b_hat)) / (p["a_F"] * f_lo * (1 - f_lo)))
-    hi = np.maximum(lo, kappa * (local - le(1)) / (p["a_F"] * f_hi * (1 - f_hi)))
-    alpha = rng.uniform(lo, hi)
+    cls, k_user, h_user, request, alpha = draw_users(
+        rng, n_users, le(b_hat), le(1), K=p["K"], N=p["N"], N_hat=p["N_hat"], a_F=p["a_F"],
+        b_F=p["b_F"], kappa=kappa, profile=profile)
 
     params = {"n_users": n_users, "G": G, "B_max": B_max, "b_hat": b_hat, "kappa": kappa,
               **model}

@@ -57,6 +57,12 @@ def _profile_from_rows(rows: list[tuple[int, str, float, float]]) -> GPUProfile:
 
 PAPER_PROFILE: GPUProfile = _profile_from_rows(list(_PAPER_TABLE_MS))
 
+# Rows 0-2 of the table are the edge-class GPUs: the multi-cluster family draws each site's
+# class from them (row 0 is also the paper's edge row; its values are the same floats).
+EDGE_CLASS_ROWS: tuple[int, ...] = tuple(r[0] for r in _PAPER_TABLE_MS[:3])
+EDGE_CLASS_K_S: tuple[float, ...] = tuple(r[2] / 1000.0 for r in _PAPER_TABLE_MS[:3])
+EDGE_CLASS_H_S: tuple[float, ...] = tuple(r[3] / 1000.0 for r in _PAPER_TABLE_MS[:3])
+
 
 def read_profile_csv(path: str | Path) -> GPUProfile:
     """Read a profile CSV with columns row, role, k_ms_per_image, h_ms_constant."""
