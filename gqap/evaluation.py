@@ -7,7 +7,7 @@ Every solver's solution is re-scored here; solvers may call the vectorised build
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
@@ -15,9 +15,14 @@ from gqap.errors import ValidationError
 from gqap.instances import GQAPInstance, Instance, OffloadingInstance
 from gqap.solutions import GQAPSolution, OffloadingSolution, Solution
 
+if TYPE_CHECKING:  # gqap.multi builds on this module; it is imported where needed
+    from gqap.multi.evaluation import MultiEvaluation
+    from gqap.multi.instance import MultiInstance
+    from gqap.multi.solution import MultiSolution
+
 LatencyModel = Literal["paper", "dynamic-batch"]
 LATENCY_MODELS: tuple[str, ...] = ("paper", "dynamic-batch")
-SENSE = {"gqap": "min", "offloading": "max"}
+SENSE = {"gqap": "min", "offloading": "max", "multi": "max"}
 _TOL = 1e-9
 
 
@@ -201,9 +206,16 @@ def offloading_objective(inst: OffloadingInstance, sol: OffloadingSolution) -> f
 # ---------------------------------------------------------------------------------------
 # Either family
 # ---------------------------------------------------------------------------------------
-def evaluate(inst: Instance, sol: Solution,
-             latency_model: LatencyModel = "paper") -> GQAPEvaluation | OffloadingEvaluation:
-    """Score a solution of either family; raises ValidationError on a family mismatch."""
+def evaluate(inst: Instance | MultiInstance, sol: Solution | MultiSolution,
+             latency_model: LatencyModel = "paper",
+             ) -> GQAPEvaluation | OffloadingEvaluation | MultiEvaluation:
+    """Score a solution of any family; raises ValidationError on a family mismatch."""
+    if inst.family == "multi":
+        from gqap.multi import MultiSolution, evaluate_multi
+
+        if not isinstance(sol, MultiSolution):
+            raise ValidationError("solution: a multi instance needs site and split_points")
+        return evaluate_multi(inst, sol, latency_model)
     if isinstance(inst, OffloadingInstance):
         if not isinstance(sol, OffloadingSolution):
             raise ValidationError("solution: an offloading instance needs grant and split_points")
@@ -211,7 +223,8 @@ def evaluate(inst: Instance, sol: Solution,
     if not isinstance(sol, GQAPSolution):
         raise ValidationError("solution: a GQAP instance needs an assignment")
     if latency_model != "paper":
-        raise ValidationError("latency model: only the offloading family has latency models")
+        raise ValidationError(
+            "latency model: only the offloading and multi families have latency models")
     return evaluate_gqap(inst, sol)
 
 

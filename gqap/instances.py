@@ -16,7 +16,7 @@ import numpy as np
 
 from gqap.errors import ValidationError
 
-Family = Literal["gqap", "offloading"]
+Family = Literal["gqap", "offloading", "multi"]
 Convention = Literal["paper", "authors-scripts"]
 CONVENTIONS: tuple[str, ...] = ("paper", "authors-scripts")
 

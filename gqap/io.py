@@ -18,12 +18,15 @@ import numpy as np
 
 from gqap.errors import FormatError, GQAPError, ValidationError
 from gqap.instances import GQAPInstance, Instance, OffloadingInstance
+from gqap.multi.instance import MultiInstance
+from gqap.multi.solution import MultiSolution
 from gqap.solutions import GQAPSolution, OffloadingSolution, Solution
 
 SCHEMA_VERSION = 1
 FORMAT_OFFLOADING = "gqap-bench/offloading"
 FORMAT_GQAP = "gqap-bench/gqap"
 FORMAT_SOLUTION = "gqap-bench/solution"
+FORMAT_MULTI = "gqap-bench/multi"  # read and written by gqap.multi.format
 
 
 # ---------------------------------------------------------------------------------------
@@ -138,8 +141,12 @@ def _provenance_from_block(block: Any) -> dict[str, Any] | None:
 # ---------------------------------------------------------------------------------------
 # instances
 # ---------------------------------------------------------------------------------------
-def instance_to_dict(inst: Instance) -> dict[str, Any]:
+def instance_to_dict(inst: Instance | MultiInstance) -> dict[str, Any]:
     """The JSON object of an instance (schema version 1)."""
+    if isinstance(inst, MultiInstance):
+        from gqap.multi.format import multi_to_dict
+
+        return multi_to_dict(inst)
     if isinstance(inst, OffloadingInstance):
         return {
             "format": FORMAT_OFFLOADING, "version": SCHEMA_VERSION, "name": inst.name,
@@ -158,12 +165,17 @@ def instance_to_dict(inst: Instance) -> dict[str, Any]:
     }
 
 
-def instance_from_dict(obj: dict[str, Any], path: str | Path = "<instance>") -> Instance:
+def instance_from_dict(obj: dict[str, Any],
+                       path: str | Path = "<instance>") -> Instance | MultiInstance:
     """Build and validate an instance from its JSON object."""
     fmt = obj.get("format")
+    if fmt == FORMAT_MULTI:
+        from gqap.multi.format import multi_from_dict
+
+        return multi_from_dict(obj, path)
     if fmt not in (FORMAT_OFFLOADING, FORMAT_GQAP):
-        raise FormatError(f"{path}: format is {fmt!r}, expected {FORMAT_OFFLOADING!r} or "
-                          f"{FORMAT_GQAP!r}")
+        raise FormatError(f"{path}: format is {fmt!r}, expected {FORMAT_OFFLOADING!r}, "
+                          f"{FORMAT_GQAP!r} or {FORMAT_MULTI!r}")
     _check_header(obj, fmt, path)
     name = obj.get("name") or Path(str(path)).stem
     prov = _provenance_from_block(obj.get("generator"))
@@ -202,7 +214,7 @@ def instance_from_dict(obj: dict[str, Any], path: str | Path = "<instance>") -> 
         raise FormatError(f"{path}: {exc}") from exc
 
 
-def write_instance(inst: Instance, path: str | Path) -> Path:
+def write_instance(inst: Instance | MultiInstance, path: str | Path) -> Path:
     """Write an instance as JSON (atomic)."""
     return write_text_atomic(path, dumps(instance_to_dict(inst)))
 
@@ -254,8 +266,8 @@ def write_cordeau(inst: GQAPInstance, path: str | Path) -> Path:
     return write_text_atomic(path, cordeau_text(inst))
 
 
-def read_instance(path: str | Path) -> Instance:
-    """Read an instance file: JSON (either family) or Cordeau text, told apart by content."""
+def read_instance(path: str | Path) -> Instance | MultiInstance:
+    """Read an instance file: JSON (any family) or Cordeau text, told apart by content."""
     text = _read_text(path)
     if text.lstrip()[:1] in ("{", "["):
         return instance_from_dict(_read_json(path), path)
@@ -265,12 +277,14 @@ def read_instance(path: str | Path) -> Instance:
 # ---------------------------------------------------------------------------------------
 # solutions
 # ---------------------------------------------------------------------------------------
-def solution_to_dict(sol: Solution, inst: Instance | None = None,
+def solution_to_dict(sol: Solution | MultiSolution,
+                     inst: Instance | MultiInstance | None = None,
                      **extra: Any) -> dict[str, Any]:
     """The JSON object of a solution file."""
+    family = ("offloading" if isinstance(sol, OffloadingSolution) else
+              "multi" if isinstance(sol, MultiSolution) else "gqap")
     obj: dict[str, Any] = {"format": FORMAT_SOLUTION, "version": SCHEMA_VERSION,
-                           "family": "offloading" if isinstance(sol, OffloadingSolution)
-                           else "gqap"}
+                           "family": family}
     if inst is not None:
         obj["instance"] = inst.name
         obj["instance_hash"] = inst.content_hash()
@@ -279,7 +293,8 @@ def solution_to_dict(sol: Solution, inst: Instance | None = None,
     return obj
 
 
-def solution_from_dict(obj: dict[str, Any], path: str | Path = "<solution>") -> Solution:
+def solution_from_dict(obj: dict[str, Any],
+                       path: str | Path = "<solution>") -> Solution | MultiSolution:
     """Read a solution object: a solution file, or ``gqap solve --json`` output."""
     body = obj.get("solution", obj)
     if not isinstance(body, dict):
@@ -292,18 +307,21 @@ def solution_from_dict(obj: dict[str, Any], path: str | Path = "<solution>") -> 
         if "grant" in body:
             return OffloadingSolution(np.asarray(body["grant"]),
                                       np.asarray(_get(body, "split_points", str(path))))
+        if "site" in body:
+            return MultiSolution(np.asarray(body["site"]),
+                                 np.asarray(_get(body, "split_points", str(path))))
     except ValidationError as exc:
         raise ValidationError(f"{path}: {exc}") from exc
-    raise FormatError(f"{path}: a solution needs 'assignment' (GQAP) or 'grant' and "
-                      "'split_points' (offloading)")
+    raise FormatError(f"{path}: a solution needs 'assignment' (GQAP), 'grant' and "
+                      "'split_points' (offloading) or 'site' and 'split_points' (multi)")
 
 
-def read_solution(path: str | Path) -> Solution:
+def read_solution(path: str | Path) -> Solution | MultiSolution:
     """Read a solution file."""
     return solution_from_dict(_read_json(path), path)
 
 
-def write_solution(sol: Solution, path: str | Path, inst: Instance | None = None,
-                   **extra: Any) -> Path:
+def write_solution(sol: Solution | MultiSolution, path: str | Path,
+                   inst: Instance | MultiInstance | None = None, **extra: Any) -> Path:
     """Write a solution file (atomic)."""
     return write_text_atomic(path, dumps(solution_to_dict(sol, inst, **extra)))
