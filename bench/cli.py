@@ -11,38 +11,15 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from gqap.cli import parse_key_values, positive_float
 from gqap.errors import GQAPError
+from gqap.parsing import name_list, number_list, parse_key_values, positive_float
 
 QUICK_FLAGS = ("family", "users", "gpus", "bmax", "facilities", "sites", "capacity_ratio",
                "cases", "solvers", "time_limit", "seeds", "instance_seed", "opt", "name")
 
 
-def _number_list(kind: type, what: str) -> Any:
-    """An argparse type that reads comma-separated ``kind`` values (at least one)."""
-
-    def parse(text: str) -> list[Any]:
-        try:
-            values = [kind(v) for v in text.split(",") if v.strip()]
-        except ValueError:
-            raise argparse.ArgumentTypeError(
-                f"expected comma-separated {what}, got {text!r}") from None
-        if not values:
-            raise argparse.ArgumentTypeError(f"expected at least one {what[:-1]}")
-        return values
-
-    return parse
-
-
-_int_list = _number_list(int, "integers")
-_float_list = _number_list(float, "numbers")
-
-
-def _names(text: str) -> list[str]:
-    values = [v.strip() for v in text.split(",") if v.strip()]
-    if not values:
-        raise argparse.ArgumentTypeError("expected comma-separated names")
-    return values
+_int_list = number_list(int, "integers")
+_float_list = number_list(float, "numbers")
 
 
 def _solver_options(pairs: list[str] | None) -> dict[str, dict[str, str]]:
@@ -56,7 +33,7 @@ def _solver_options(pairs: list[str] | None) -> dict[str, dict[str, str]]:
 
 
 def _config_from_args(args: argparse.Namespace) -> Any:
-    from bench.config import load_config, quick_config
+    from gqap.bench.config import load_config, quick_config
 
     given = [f for f in QUICK_FLAGS if getattr(args, f) not in (None, [])]
     if args.config:
@@ -76,7 +53,7 @@ def _config_from_args(args: argparse.Namespace) -> Any:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from bench.sweep import run_sweep
+    from gqap.bench.sweep import run_sweep
 
     config = _config_from_args(args)
     out = Path(args.out or Path("runs") / config.name)
@@ -95,7 +72,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
           f"{summary.references_computed} references computed, in {summary.wall_s:.1f} s")
     print(f"results: {summary.db_path}")
     if not args.no_report:
-        from bench.report import write_report
+        from gqap.bench.report import write_report
 
         rep = write_report(out, out / "report")
         _print_report(rep)
@@ -116,7 +93,7 @@ def _print_report(rep: Any) -> None:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
-    from bench.report import write_report
+    from gqap.bench.report import write_report
 
     formats = args.format or ["markdown", "latex", "csv"]
     out = Path(args.out) if args.out else Path(args.dir) / "report"
@@ -127,7 +104,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
 
 def _cmd_reproduce(args: argparse.Namespace) -> int:
-    from bench.reproduce import reproduce
+    from gqap.bench.reproduce import reproduce
 
     reproduce(only=args.only, runs_dir=Path(args.runs), results_dir=Path(args.results),
               workers=args.workers, progress=not args.no_progress)
@@ -138,7 +115,7 @@ def _formats(text: str) -> list[str]:
     names = {"latex": "latex", "tex": "latex", "markdown": "markdown", "md": "markdown",
              "csv": "csv"}
     out = []
-    for v in _names(text):
+    for v in name_list(text):
         if v not in names:
             raise argparse.ArgumentTypeError(f"unknown format {v!r} (latex, markdown, csv)")
         out.append(names[v])
@@ -173,7 +150,7 @@ def register(subparsers: Any) -> None:
                    help="run stored error rows again (killed runs stay)")
     q = r.add_argument_group("quick sweep (instead of CONFIG)")
     q.add_argument("--family", choices=["offloading", "gqap"], help="instance family")
-    q.add_argument("--solvers", type=_names, help="comma-separated solver names")
+    q.add_argument("--solvers", type=name_list, help="comma-separated solver names")
     q.add_argument("--users", type=_int_list, help="user counts, e.g. 4,8,12 (offloading)")
     q.add_argument("--gpus", type=_int_list, help="edge GPU counts G (default 8)")
     q.add_argument("--bmax", type=_int_list, help="B_max values (default 18)")
@@ -206,7 +183,7 @@ def register(subparsers: Any) -> None:
     d = sub.add_parser("reproduce", help="regenerate results/ from the paper configs",
                        description="Run (or resume) the paper-reproduction sweeps into "
                        "runs/ and write their tables and figures into results/.")
-    d.add_argument("--only", type=_names, help="comma-separated config names")
+    d.add_argument("--only", type=name_list, help="comma-separated config names")
     d.add_argument("--runs", default="runs", help="sweep folders (default runs)")
     d.add_argument("--results", default="results", help="output folder (default results)")
     d.add_argument("--workers", type=int, help="worker processes (default CPU count)")

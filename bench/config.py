@@ -17,9 +17,10 @@ from pathlib import Path
 from typing import Any
 
 from gqap.errors import GQAPError
+from gqap.package_data import package_dir
 
 ROOT = Path(__file__).resolve().parents[1]
-CONFIG_DIR = Path(__file__).resolve().parent / "configs"
+CONFIG_DIR = package_dir("gqap.bench") / "configs"
 
 _TOP_KEYS = {"name", "description", "time_limit", "seeds", "workers", "kill_grace_s",
              "setup_timeout_s", "reference_time_limit", "solvers", "instances", "report"}

@@ -1,10 +1,10 @@
 """Measure the DQN policies against the exact optimum and the paper's baselines.
 
-    python -m bench.dqn_eval gaps [--ga] [--out results/dqn]      # Fig. 11(a)/(b) sets
-    python -m bench.dqn_eval scaling [--out results/dqn]          # dqn-set up to 200 users
-    python -m bench.dqn_eval fig9 --run general=DIR ... [--out results/dqn/fig9.png]
-    python -m bench.dqn_eval fig10 [--out results/dqn/fig10.png]  # three scopes, one case
-    python -m bench.dqn_eval checkpoints                          # training times, episodes
+    python -m gqap.bench.dqn_eval gaps [--ga] [--out results/dqn]      # Fig. 11(a)/(b) sets
+    python -m gqap.bench.dqn_eval scaling [--out results/dqn]          # dqn-set up to 200 users
+    python -m gqap.bench.dqn_eval fig9 --run general=DIR ... [--out results/dqn/fig9.png]
+    python -m gqap.bench.dqn_eval fig10 [--out results/dqn/fig10.png]  # three scopes, one case
+    python -m gqap.bench.dqn_eval checkpoints                          # training times, episodes
 
 Gaps are relative to the exact optimum (``solvers.solve("exact", inst)``): per instance
 (opt - value) / |opt|, averaged (the mean relative gap), next to sum(opt - value) / sum|opt|
@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-import solvers
+import gqap.solvers as solvers
 from gqap.instances import OffloadingInstance
 from gqap.io import dumps, write_text_atomic
 
@@ -120,7 +120,7 @@ def cmd_gaps(args: argparse.Namespace) -> int:
     flags = (" --ga" if args.ga else "") + (f" --limit {args.limit}" if args.limit else "")
     stem = "gaps" + ("-ga" if args.ga else "") + (f"-limit{args.limit}" if args.limit else "")
     text = ["# DQN policies against the exact optimum\n\n"
-            f"Produced by `python -m bench.dqn_eval gaps{flags}` (relative gap "
+            f"Produced by `python -m gqap.bench.dqn_eval gaps{flags}` (relative gap "
             "(opt - value) / |opt|; "
             "sum gap = sum(opt - value) / sum |opt|; gap/user in objective units; "
             "'optimal' = share of instances solved to the optimum).\n\n"]
@@ -152,7 +152,7 @@ def cmd_scaling(args: argparse.Namespace) -> int:
     res = solve_all(insts, ["dqn-set", "dqn-general", "baseline1", "baseline3"],
                     progress=not args.quiet)
     rows = summarise(res, "users")
-    text = ("# dqn-set for growing user counts\n\nProduced by `python -m bench.dqn_eval "
+    text = ("# dqn-set for growing user counts\n\nProduced by `python -m gqap.bench.dqn_eval "
             f"scaling` ({args.cases} generated cases per user count, G = 8, B_max = 18, "
             "seeds 700000 + 100 u + c).\n\n" + markdown(rows, "users", "gap to the optimum"))
     out = Path(args.out)
@@ -165,7 +165,7 @@ def cmd_scaling(args: argparse.Namespace) -> int:
 
 def cmd_fig9(args: argparse.Namespace) -> int:
     """Paper Fig. 9 from training folders (``name=DIR``)."""
-    from solvers.dqn.trainer import plot_learning_curve, read_log, smooth
+    from gqap.solvers.dqn.trainer import plot_learning_curve, read_log, smooth
 
     pairs = [r.split("=", 1) for r in args.run]
     path = plot_learning_curve([d for _, d in pairs], args.out, labels=[n for n, _ in pairs])
@@ -227,9 +227,9 @@ def cmd_fig10(args: argparse.Namespace) -> int:
 
 def cmd_checkpoints(args: argparse.Namespace) -> int:
     """Table of the shipped checkpoints from their sidecars (training time, episodes...)."""
-    from solvers.dqn.checkpoints import load_checkpoint, shipped_checkpoints
+    from gqap.solvers.dqn.checkpoints import load_checkpoint, shipped_checkpoints
 
-    lines = ["# Shipped DQN checkpoints\n\nProduced by `python -m bench.dqn_eval checkpoints` "
+    lines = ["# Shipped DQN checkpoints\n\nProduced by `python -m gqap.bench.dqn_eval checkpoints` "
              "from the sidecars in solvers/dqn/checkpoints/ (training on CPU, one torch "
              "thread, `nice -n 10`, while other jobs shared the two cores).\n\n"
              "| checkpoint | network | scope | episodes (best / run) | env steps | "
@@ -261,8 +261,8 @@ def cmd_checkpoints(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """Arguments of ``python -m bench.dqn_eval``."""
-    p = argparse.ArgumentParser(prog="python -m bench.dqn_eval", description=__doc__,
+    """Arguments of ``python -m gqap.bench.dqn_eval``."""
+    p = argparse.ArgumentParser(prog="python -m gqap.bench.dqn_eval", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="cmd", required=True)
     g = sub.add_parser("gaps", help="gaps on the fig11a and fig11b sets")

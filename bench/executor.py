@@ -1,6 +1,6 @@
 """Running tasks in worker processes with the time limit enforced from outside.
 
-Each worker is a separate interpreter (``python -m bench.worker``, one thread for BLAS and
+Each worker is a separate interpreter (``python -m gqap.bench.worker``, one thread for BLAS and
 torch) that solves tasks one after another. The parent starts a task's clock when the
 worker says the solve call begins; a run that overruns its limit by more than 10% plus
 a grace period is killed (SIGKILL) and recorded, and a fresh worker takes the slot, so
@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from bench.worker import THREAD_ENV
+from gqap.bench.worker import THREAD_ENV
 
 ResultHandler = Callable[[dict[str, Any], dict[str, Any]], None]
 KILL_FACTOR = 1.1
@@ -65,7 +65,7 @@ class WorkerProcess:
         log_path.parent.mkdir(parents=True, exist_ok=True)
         with log_path.open("ab") as log:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "bench.worker"], stdin=subprocess.PIPE,
+                [sys.executable, "-m", "gqap.bench.worker"], stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE, stderr=log, env=worker_env(), start_new_session=True)
         self.fd = self.proc.stdout.fileno()
         self.buffer = b""

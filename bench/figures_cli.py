@@ -14,7 +14,7 @@ from gqap.errors import GQAPError
 
 
 def _cmd_fig8(args: argparse.Namespace) -> int:
-    from bench.figures import FIGURES
+    from gqap.bench.figures import FIGURES
 
     out = Path(args.out)
     if out.exists() and not out.is_dir():

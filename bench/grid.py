@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from bench.config import ROOT, BenchConfig, InstanceSource, SolverEntry
+from gqap.bench.config import ROOT, BenchConfig, InstanceSource, SolverEntry
 from gqap.errors import GQAPError
 from gqap.instances import Instance, OffloadingInstance
 
@@ -331,15 +331,14 @@ def load_instances(config: BenchConfig) -> tuple[dict[str, InstanceRecord], list
 def resolve_solver(entry: SolverEntry) -> tuple[tuple[str, ...], str]:
     """(families, version) of a configured solver; raises GQAPError when it cannot run
     (unknown, module missing, bad options)."""
-    from solvers.base import parse_options
-    from solvers.registry import register, solver_class, solver_spec
+    from gqap.solvers.base import parse_options
+    from gqap.solvers.registry import register, solver_class, solver_spec
 
     if entry.target is not None:
         register(entry.name, entry.target, entry.families or (), "from a bench config")
     spec = solver_spec(entry.name)
     if not spec.installed:
-        raise GQAPError(f"solver {entry.name}: module {spec.target.split(':')[0]} does not "
-                        "exist yet")
+        raise GQAPError(spec.unavailable_reason())
     cls = solver_class(entry.name)
     options = parse_options(cls.Options, entry.name, entry.options)
     return tuple(entry.families or spec.families), str(cls.run_version(options))
@@ -390,7 +389,7 @@ def expand(config: BenchConfig) -> Plan:
         if rec.reference_solver is None:
             continue
         try:
-            from solvers.registry import solver_spec
+            from gqap.solvers.registry import solver_spec
             if not solver_spec(rec.reference_solver).installed:
                 raise GQAPError("module missing")
         except GQAPError:

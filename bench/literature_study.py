@@ -1,6 +1,6 @@
 """Literature GQAP study: one solver on every instance file of a folder against best-known costs.
 
-    python -m bench.literature_study --solver tabu --time-limit 60 --seed 0 \\
+    python -m gqap.bench.literature_study --solver tabu --time-limit 60 --seed 0 \\
         --out results/literature [--data ../shared/data/gqap/cordeau] [--opt KEY=VALUE]
 
 Every ``*.txt`` file in ``--data`` (Cordeau text format) is solved once with the time limit,
@@ -48,10 +48,10 @@ def study_rows(solver: str, data: Path, time_limit: float, seed: int,
     to be good, unless ``pin`` is False); (table rows, full results, CPUs used)."""
     from tqdm import tqdm
 
-    from bench.grid import read_best_known
-    from bench.references import gaps
+    from gqap.bench.grid import read_best_known
+    from gqap.bench.references import gaps
     from gqap.io import read_cordeau
-    from solvers import make_solver
+    from gqap.solvers import make_solver
 
     if not data.is_dir():
         raise GQAPError(f"literature data: folder {data} not found (pass --data)")
@@ -124,9 +124,9 @@ def table_markdown(rows: list[dict[str, Any]], title: str) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the study and write its table; errors print one line and exit 1."""
-    from gqap.cli import parse_key_values, positive_float
+    from gqap.parsing import parse_key_values, positive_float
 
-    parser = argparse.ArgumentParser(prog="python -m bench.literature_study",
+    parser = argparse.ArgumentParser(prog="python -m gqap.bench.literature_study",
                                      description=__doc__.split("\n\n")[0])
     parser.add_argument("--solver", default="tabu", help="registered solver (default tabu)")
     parser.add_argument("--time-limit", type=positive_float, default=60.0,
@@ -157,7 +157,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         meta = {"solver": args.solver, "options": options, "time_limit_s": args.time_limit,
                 "seed": args.seed, "cpu_affinity": cpus, "data": args.data.name,
                 "python": platform.python_version(), "machine": platform.machine(),
-                "command": "python -m bench.literature_study " + " ".join(
+                "command": "python -m gqap.bench.literature_study " + " ".join(
                     argv if argv is not None else sys.argv[1:])}
         write_text_atomic(args.out / f"{stem}.json",
                           dumps({"settings": meta, "table": rows, "results": full}))

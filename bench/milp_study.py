@@ -1,7 +1,7 @@
 """Where exact MILP / CP-SAT stop scaling: time to a proven optimum of milp (CBC, HiGHS) and
 cpsat on offloading instances and on a literature GQAP.
 
-    python -m bench.milp_study --out results/milp [--time-limit 600] [--cases 5]
+    python -m gqap.bench.milp_study --out results/milp [--time-limit 600] [--cases 5]
         [--sizes 4,8,12,16,20] [--threads 1] [--no-cordeau] [--no-lp-bounds]
 
 Offloading: the first ``--cases`` instances of each size of the shipped fig11a set (G = 8,
@@ -134,7 +134,7 @@ def run_offloading(instances: Sequence[Any], time_limit: float, threads: int,
     """Every solver x model on every instance; (rows, full results)."""
     from tqdm import tqdm
 
-    from solvers import make_solver, solve
+    from gqap.solvers import make_solver, solve
 
     rows, full = [], []
     jobs = [(inst, model, label) for inst in instances for model in MODELS for label in SOLVERS]
@@ -159,7 +159,7 @@ def run_cordeau(path: Path, time_limit: float, threads: int,
                 seed: int) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Every solver on one Cordeau-format GQAP; (rows, full results)."""
     from gqap.io import read_cordeau
-    from solvers import make_solver
+    from gqap.solvers import make_solver
 
     if not path.is_file():
         raise GQAPError(f"cordeau instance: {path} not found (pass --cordeau or --no-cordeau)")
@@ -180,7 +180,7 @@ def run_cordeau(path: Path, time_limit: float, threads: int,
 def run_lp_bounds(gqaps: Sequence[tuple[Any, int, float | None, str]], time_limit: float,
                   backend: str = "cbc") -> list[dict[str, Any]]:
     """LP bounds of the three linearisations for (instance, size, optimum, kind)."""
-    from solvers.milp import lp_relaxation
+    from gqap.solvers.milp import lp_relaxation
 
     rows = []
     for inst, size, opt, kind in gqaps:
@@ -319,9 +319,9 @@ def _positive_int(text: str) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the study and write its tables; errors print one line and exit 1."""
-    from gqap.cli import positive_float
+    from gqap.parsing import positive_float
 
-    parser = argparse.ArgumentParser(prog="python -m bench.milp_study",
+    parser = argparse.ArgumentParser(prog="python -m gqap.bench.milp_study",
                                      description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=ROOT / "results" / "milp",
                         help="output folder (default results/milp)")
@@ -349,7 +349,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         from gqap.io import dumps, read_cordeau, write_text_atomic
         from gqap.reduction import offloading_to_gqap
 
-        command = "python -m bench.milp_study " + " ".join(
+        command = "python -m gqap.bench.milp_study " + " ".join(
             argv if argv is not None else sys.argv[1:])
         settings = {"command": command.strip(), "time_limit_s": args.time_limit,
                     "threads": args.threads, "seed": args.seed, "sizes": args.sizes,

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from bench.tables import Fit, label_order, most_common, ok, stats
+from gqap.bench.tables import Fit, label_order, most_common, ok, stats
 
 
 def _plt() -> Any:

@@ -4,8 +4,8 @@ A block ``<!-- begin PATH -->`` ... ``<!-- end PATH -->`` in README.md holds the
 the file PATH (relative to the repository root), so the README never carries a typed-in
 number:
 
-    python -m bench.readme            # rewrite every block from its file
-    python -m bench.readme --check    # exit 1 naming the first stale block
+    python -m gqap.bench.readme            # rewrite every block from its file
+    python -m gqap.bench.readme --check    # exit 1 naming the first stale block
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ def synced(text: str, root: Path) -> tuple[str, list[str]]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Rewrite (or with --check only verify) the README's copied blocks."""
-    p = argparse.ArgumentParser(prog="python -m bench.readme", description=__doc__,
+    p = argparse.ArgumentParser(prog="python -m gqap.bench.readme", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--check", action="store_true", help="only verify; exit 1 when stale")
     p.add_argument("--readme", default=str(ROOT / "README.md"))
@@ -54,7 +54,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     if args.check:
         for path in stale:
-            print(f"stale README block: {path} (run python -m bench.readme)", file=sys.stderr)
+            print(f"stale README block: {path} (run python -m gqap.bench.readme)", file=sys.stderr)
         return 1 if stale else 0
     if stale:
         write_text_atomic(readme, new)

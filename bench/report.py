@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bench import plots, references, tables
-from bench.store import DB_NAME, ResultStore
+from gqap.bench import plots, references, tables
+from gqap.bench.store import DB_NAME, ResultStore
 from gqap.errors import GQAPError
 from gqap.io import write_text_atomic
 

@@ -12,7 +12,7 @@ import sys
 import time
 from pathlib import Path
 
-from bench.config import CONFIG_DIR, load_config
+from gqap.bench.config import CONFIG_DIR, load_config
 from gqap.errors import GQAPError
 
 CONFIGS = ("fig11a", "fig11b", "fig11c", "fig10", "scaling", "literature")
@@ -24,8 +24,8 @@ def reproduce(only: list[str] | None = None, runs_dir: Path = Path("runs"),
               progress: bool = True) -> dict[str, float]:
     """Run and report every paper config (or those in ``only``); returns the wall time
     in seconds per config."""
-    from bench.report import write_report
-    from bench.sweep import run_sweep
+    from gqap.bench.report import write_report
+    from gqap.bench.sweep import run_sweep
 
     names = list(only or CONFIGS)
     unknown = [n for n in names if n not in CONFIGS]

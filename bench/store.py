@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import references
+from gqap.bench import references
 
 DB_NAME = "results.sqlite"
 

@@ -16,10 +16,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bench import references
-from bench.config import BenchConfig
-from bench.grid import Plan, Run, expand
-from bench.store import ResultStore, utc_from_unix, utc_now
+from gqap.bench import references
+from gqap.bench.config import BenchConfig
+from gqap.bench.grid import Plan, Run, expand
+from gqap.bench.store import ResultStore, utc_from_unix, utc_now
 from gqap.errors import GQAPError
 
 FAILED = ("error",)
@@ -164,7 +164,7 @@ def run_sweep(config: BenchConfig, out_dir: str | Path, *, executor: str = "loca
     whose first run fails is skipped (with the error as the reason)."""
     from tqdm import tqdm
 
-    from bench.executor import run_dask, run_local
+    from gqap.bench.executor import run_dask, run_local
 
     t0 = time.perf_counter()
     out = Path(out_dir)

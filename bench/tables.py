@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from bench.references import FOUND_STATUSES
+from gqap.bench.references import FOUND_STATUSES
 
 PM = "±"  # rendered as $\pm$ in LaTeX
 PAPER_COMPLEXITY = {"dqn": "O(I)", "ga": "O(2 P M I)", "milp": "O(2^(2I))"}

@@ -1,6 +1,6 @@
 """The child side of the harness: a process that solves the tasks it is sent.
 
-``python -m bench.worker`` reads one JSON task per line on stdin and answers on stdout
+``python -m gqap.bench.worker`` reads one JSON task per line on stdin and answers on stdout
 with a ``start`` event (sent just before the solve call, so the parent can start the
 clock of the time limit) and a ``result`` event. Anything a solver prints, C libraries
 included, goes to stderr (the worker's log file), never into the protocol. The worker
@@ -26,7 +26,7 @@ THREAD_ENV = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THRE
 
 @lru_cache(maxsize=16)
 def _solver(name: str, target: str | None, families: tuple[str, ...], options_json: str) -> Any:
-    from solvers.registry import make_solver, register, solver_spec
+    from gqap.solvers.registry import make_solver, register, solver_spec
 
     if target is not None:
         try:
@@ -93,7 +93,7 @@ def _watch_parent(parent: int) -> None:
 
 
 def main() -> int:
-    """Serve tasks from stdin until it closes (the ``python -m bench.worker`` loop)."""
+    """Serve tasks from stdin until it closes (the ``python -m gqap.bench.worker`` loop)."""
     proto = os.fdopen(os.dup(1), "w", encoding="utf-8", buffering=1)
     os.dup2(2, 1)  # solver chatter on fd 1 (print, CBC, ...) goes to the log, not the protocol
     threading.Thread(target=_watch_parent, args=(os.getppid(),), daemon=True).start()

@@ -1,16 +1,36 @@
-"""gqap-bench: instance model, evaluator, generators and file formats.
+"""gqap-bench: instances, solvers and benchmarks for the Generalized Quadratic Assignment
+Problem and multi-user offloading of personalised diffusion models.
 
-The two families share one interface: ``GQAPInstance`` / ``OffloadingInstance`` hold the
-data, ``gqap.evaluation.evaluate`` scores a solution, ``gqap.io`` reads and writes files.
+The entry point for scripts (pymoo's ``minimize`` is the model)::
+
+    import gqap
+    inst = gqap.read("cordeau/20-15-35")          # a file, or a shipped SET/NAME
+    res = gqap.solve(inst, "tabu", time_limit=5)  # re-scored by the shared evaluator
+    gqap.sweep("default", out="runs/default")     # a benchmark sweep into a results store
+
+The model (instances, solutions, evaluators, generators, file formats) lives in this
+package's modules; ``read``, ``generate``, ``solve``, ``evaluate``, ``sweep`` and
+``available_solvers`` come from ``gqap.cli.api`` and load on first use, so importing
+``gqap`` never pulls in a solver or the harness.
 """
 
+from gqap._version import __version__
 from gqap.errors import FormatError, GQAPError, ValidationError
 from gqap.instances import GQAPInstance, Instance, OffloadingInstance
 from gqap.solutions import GQAPSolution, OffloadingSolution, Solution
 
-__version__ = "0.1.0"
+_API = ("read", "generate", "solve", "evaluate", "sweep", "available_solvers")
 
 __all__ = [
     "FormatError", "GQAPError", "GQAPInstance", "GQAPSolution", "Instance",
     "OffloadingInstance", "OffloadingSolution", "Solution", "ValidationError", "__version__",
+    *_API,
 ]
+
+
+def __getattr__(name: str):  # noqa: ANN202 - module-level lazy attribute (PEP 562)
+    if name in _API:
+        from gqap.cli import api
+
+        return getattr(api, name)
+    raise AttributeError(f"module 'gqap' has no attribute {name!r}")

@@ -267,7 +267,11 @@ def write_cordeau(inst: GQAPInstance, path: str | Path) -> Path:
 
 
 def read_instance(path: str | Path) -> Instance | MultiInstance:
-    """Read an instance file: JSON (any family) or Cordeau text, told apart by content."""
+    """Read an instance file: JSON (any family) or Cordeau text, told apart by content;
+    ``path`` may also name a shipped instance as ``SET/NAME`` (``gqap.library``)."""
+    from gqap.library import resolve_instance
+
+    path = resolve_instance(path)
     text = _read_text(path)
     if text.lstrip()[:1] in ("{", "["):
         return instance_from_dict(_read_json(path), path)

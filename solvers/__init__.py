@@ -1,8 +1,8 @@
 """Solver adapters behind one interface (see solvers.base) and their registry."""
 
 from gqap.instances import Instance
-from solvers.base import Deadline, Solver, SolveResult, SolverOutput, Status
-from solvers.registry import list_solvers, make_solver, register, solver_class, solver_spec
+from gqap.solvers.base import Deadline, Solver, SolveResult, SolverOutput, Status
+from gqap.solvers.registry import list_solvers, make_solver, register, solver_class, solver_spec
 
 __all__ = [
     "Deadline", "Solver", "SolverOutput", "SolveResult", "Status", "list_solvers",

@@ -10,9 +10,9 @@ import numpy as np
 
 from gqap.instances import OffloadingInstance
 from gqap.solutions import OffloadingSolution
+from gqap.solvers.base import Solver, SolverOutput, Status
+from gqap.solvers.options import SplitOptions
 from gqap.split import optimal_split
-from solvers.base import Solver, SolverOutput, Status
-from solvers.options import SplitOptions
 
 
 def earliest_grants(inst: OffloadingInstance) -> np.ndarray:

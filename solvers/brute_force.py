@@ -20,9 +20,9 @@ from gqap.errors import GQAPError
 from gqap.evaluation import denied_qoe, gqap_cost_batch, granted_qoe, site_loads_batch
 from gqap.instances import GQAPInstance, Instance, OffloadingInstance
 from gqap.solutions import GQAPSolution, OffloadingSolution
+from gqap.solvers.base import Deadline, Solver, SolverOutput, Status
+from gqap.solvers.options import SplitOptions
 from gqap.split import optimal_split
-from solvers.base import Deadline, Solver, SolverOutput, Status
-from solvers.options import SplitOptions
 
 _CHUNK_ELEMENTS = 1 << 21  # candidate x size entries per vectorised chunk
 _CAPACITY_TOL = 1e-9  # relative, as in gqap.evaluation's feasibility check

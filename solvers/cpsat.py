@@ -39,8 +39,8 @@ from gqap.evaluation import evaluate
 from gqap.instances import GQAPInstance, Instance, OffloadingInstance
 from gqap.reduction import assignment_to_offloading, grant_to_assignment, offloading_to_gqap
 from gqap.solutions import GQAPSolution, OffloadingSolution, Solution
-from solvers.base import Deadline, Solver, SolverOutput, Status
-from solvers.formulations import (
+from gqap.solvers.base import Deadline, Solver, SolverOutput, Status
+from gqap.solvers.formulations import (
     MODELS,
     BatchModelData,
     GQAPModelData,
@@ -50,7 +50,7 @@ from solvers.formulations import (
     relative_gap,
     warm_start,
 )
-from solvers.options import SPLIT_MODES
+from gqap.solvers.options import SPLIT_MODES
 
 _AUTO_SCALE_TARGET = 1e12  # largest scaled |coefficient| when costs are not integers
 _PROOF_TOL = 1e-9  # 2E must stay below this fraction of the objective for "optimal"

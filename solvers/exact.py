@@ -34,9 +34,9 @@ import numpy as np
 from gqap.evaluation import denied_qoe, evaluate
 from gqap.instances import OffloadingInstance
 from gqap.solutions import OffloadingSolution
+from gqap.solvers.base import Deadline, Solver, SolverOutput, Status
+from gqap.solvers.options import SplitOptions
 from gqap.split import SplitTable, grant_gains
-from solvers.base import Deadline, Solver, SolverOutput, Status
-from solvers.options import SplitOptions
 
 _DENSE_MAX_USERS = 256  # up to this many users: whole blocks of b, rows sorted
 _BLOCK_ELEMENTS = 1 << 15  # (b, user) pairs per block on the dense path

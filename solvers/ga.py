@@ -51,11 +51,11 @@ from gqap.evaluation import denied_qoe, gqap_cost_batch, site_loads_batch
 from gqap.generators import first_fit_decreasing
 from gqap.instances import GQAPInstance, Instance, OffloadingInstance
 from gqap.solutions import GQAPSolution, OffloadingSolution
+from gqap.solvers.base import Solver, SolverOutput
+from gqap.solvers.gqap_delta import GQAPDelta
+from gqap.solvers.options import SplitOptions
+from gqap.solvers.termination import ITERATIONS, Progress, Termination
 from gqap.split import grant_gains
-from solvers.base import Solver, SolverOutput
-from solvers.gqap_delta import GQAPDelta
-from solvers.options import SplitOptions
-from solvers.termination import ITERATIONS, Progress, Termination
 
 _TOL = 1e-9
 _GAIN_CACHE_ROWS = 512  # batch sizes whose gains are kept (each row: one float per user)

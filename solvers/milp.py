@@ -61,8 +61,8 @@ from gqap.evaluation import SENSE, evaluate
 from gqap.instances import GQAPInstance, Instance, OffloadingInstance
 from gqap.reduction import assignment_to_offloading, grant_to_assignment, offloading_to_gqap
 from gqap.solutions import GQAPSolution, OffloadingSolution, Solution
-from solvers.base import Deadline, Solver, SolverOutput, Status
-from solvers.formulations import (
+from gqap.solvers.base import Deadline, Solver, SolverOutput, Status
+from gqap.solvers.formulations import (
     LINEARIZATIONS,
     MODELS,
     BatchModelData,
@@ -73,7 +73,7 @@ from solvers.formulations import (
     relative_gap,
     warm_start,
 )
-from solvers.options import SPLIT_MODES
+from gqap.solvers.options import SPLIT_MODES
 
 BACKENDS = ("cbc", "highs")
 _CBC_GRACE_S = 0.5  # past the limit CBC gets this long, then SIGINT and as long again, then KILL
@@ -664,7 +664,7 @@ def lp_relaxation(instance: Instance, time_limit: float | None = None,
     For the harness's strength comparisons; returns the ``relaxation_bound`` fields plus
     build time and model size. Options are those of ``milp`` (``lp_bound`` is implied).
     """
-    from solvers.base import parse_options
+    from gqap.solvers.base import parse_options
 
     opts = parse_options(MILPOptions, "milp", options)
     deadline = Deadline(time_limit)

@@ -12,30 +12,62 @@ from dataclasses import dataclass
 from typing import Any
 
 from gqap.errors import GQAPError
-from solvers.base import Solver
+from gqap.solvers.base import Solver
+
+# Optional dependency groups (pyproject's extras): extra -> modules it provides.
+EXTRAS: dict[str, tuple[str, ...]] = {
+    "mip": ("pulp",), "cp": ("ortools",), "ga": ("deap",), "dqn": ("torch", "gymnasium"),
+}
 
 
 @dataclass(frozen=True)
 class SolverSpec:
-    """A registry entry: ``target`` is 'module:Class'."""
+    """A registry entry: ``target`` is 'module:Class'; ``extra`` names the optional
+    dependency group the solver needs ('' for the core)."""
 
     name: str
     target: str
     families: tuple[str, ...]
     summary: str
+    extra: str = ""
+
+    def missing(self) -> list[str]:
+        """Modules the solver needs that are not installed (checked without importing)."""
+        needed = (*EXTRAS.get(self.extra, ()), self.target.split(":")[0])
+        return [m for m in needed if not _module_exists(m)]
 
     @property
     def installed(self) -> bool:
-        """True when the module holding the class exists (checked without importing it)."""
-        return importlib.util.find_spec(self.target.split(":")[0]) is not None
+        """True when the solver's module and its extra's modules can be imported."""
+        return not self.missing()
+
+    def unavailable_reason(self) -> str:
+        """One line saying why the solver cannot run and how to fix it ('' when it can)."""
+        missing = self.missing()
+        if not missing:
+            return ""
+        if self.extra and any(m in EXTRAS[self.extra] for m in missing):
+            return (f"solver {self.name}: needs the '{self.extra}' extra ({', '.join(missing)} "
+                    f"not installed); install it with: pip install 'gqap-bench[{self.extra}]'")
+        return f"solver {self.name}: module {', '.join(missing)} not found"
+
+
+def _module_exists(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):  # a missing parent package
+        return False
 
 
 _REGISTRY: dict[str, SolverSpec] = {}
 
 
-def register(name: str, target: str, families: tuple[str, ...], summary: str) -> None:
+def register(name: str, target: str, families: tuple[str, ...], summary: str,
+             extra: str = "") -> None:
     """Add a solver; re-registering a name replaces its entry (used by tests)."""
-    _REGISTRY[name] = SolverSpec(name, target, tuple(families), summary)
+    if extra and extra not in EXTRAS:
+        raise GQAPError(f"solver {name}: unknown extra {extra!r} ({', '.join(EXTRAS)})")
+    _REGISTRY[name] = SolverSpec(name, target, tuple(families), summary, extra)
 
 
 def solver_spec(name: str) -> SolverSpec:
@@ -48,6 +80,8 @@ def solver_spec(name: str) -> SolverSpec:
 def solver_class(name: str) -> type[Solver]:
     """Import and return the class registered as ``name``."""
     spec = solver_spec(name)
+    if not spec.installed:
+        raise GQAPError(spec.unavailable_reason())
     module, _, attr = spec.target.partition(":")
     try:
         cls = getattr(importlib.import_module(module), attr)
@@ -62,31 +96,32 @@ def make_solver(name: str, **options: Any) -> Solver:
 
 
 def list_solvers(family: str | None = None, installed_only: bool = True) -> list[SolverSpec]:
-    """Registered solvers, optionally only those supporting ``family``."""
+    """Registered solvers, optionally only those supporting ``family`` and only those
+    whose dependencies are installed."""
     return [s for s in _REGISTRY.values()
             if (family is None or family in s.families) and (s.installed or not installed_only)]
 
 
 _BOTH = ("offloading", "gqap")
-for _name, _target, _families, _summary in (
-    ("exact", "solvers.exact:ExactSolver", ("offloading",),
+for _name, _target, _families, _summary, *_extra in (
+    ("exact", "gqap.solvers.exact:ExactSolver", ("offloading",),
      "proven optimum by enumerating the batch size b (offloading)"),
-    ("brute-force", "solvers.brute_force:BruteForceSolver", _BOTH,
+    ("brute-force", "gqap.solvers.brute_force:BruteForceSolver", _BOTH,
      "enumerates every assignment / grant mask; tiny instances only"),
-    ("baseline1", "solvers.baselines:Baseline1", ("offloading",),
+    ("baseline1", "gqap.solvers.baselines:Baseline1", ("offloading",),
      "paper baseline 1: grant earliest requests up to B_max, optimal splits"),
-    ("baseline2", "solvers.baselines:Baseline2", ("offloading",),
+    ("baseline2", "gqap.solvers.baselines:Baseline2", ("offloading",),
      "paper baseline 2: grant earliest requests up to B_max, splits at N_hat"),
-    ("baseline3", "solvers.baselines:Baseline3", ("offloading",),
+    ("baseline3", "gqap.solvers.baselines:Baseline3", ("offloading",),
      "paper baseline 3: everyone runs locally"),
-    ("milp", "solvers.milp:MILPSolver", _BOTH,
-     "RLT-linearised MILP (PuLP; CBC or HiGHS)"),
-    ("cpsat", "solvers.cpsat:CPSATSolver", _BOTH, "OR-Tools CP-SAT model"),
-    ("ga", "solvers.ga:GASolver", _BOTH, "genetic algorithm (DEAP)"),
-    ("tabu", "solvers.tabu:TabuSolver", _BOTH, "iterated tabu search"),
-    ("dqn", "solvers.dqn.solver:DQNSolver", ("offloading",),
-     "the paper's PER-DQN + convex split policy"),
-    ("dqn-set", "solvers.dqn.solver:DQNSetSolver", ("offloading",),
-     "permutation-invariant DQN policy for any user count"),
+    ("milp", "gqap.solvers.milp:MILPSolver", _BOTH,
+     "RLT-linearised MILP (PuLP; CBC or HiGHS)", "mip"),
+    ("cpsat", "gqap.solvers.cpsat:CPSATSolver", _BOTH, "OR-Tools CP-SAT model", "cp"),
+    ("ga", "gqap.solvers.ga:GASolver", _BOTH, "genetic algorithm (DEAP)", "ga"),
+    ("tabu", "gqap.solvers.tabu:TabuSolver", _BOTH, "iterated tabu search"),
+    ("dqn", "gqap.solvers.dqn.solver:DQNSolver", ("offloading",),
+     "the paper's PER-DQN + convex split policy", "dqn"),
+    ("dqn-set", "gqap.solvers.dqn.solver:DQNSetSolver", ("offloading",),
+     "permutation-invariant DQN policy for any user count", "dqn"),
 ):
-    register(_name, _target, _families, _summary)
+    register(_name, _target, _families, _summary, *_extra)

@@ -44,11 +44,11 @@ from gqap.evaluation import denied_qoe, gqap_cost
 from gqap.generators import first_fit_decreasing
 from gqap.instances import GQAPInstance, Instance, OffloadingInstance
 from gqap.solutions import GQAPSolution, OffloadingSolution
+from gqap.solvers.base import Solver, SolverOutput
+from gqap.solvers.gqap_delta import GQAPDelta
+from gqap.solvers.options import SplitOptions
+from gqap.solvers.termination import Progress, Termination
 from gqap.split import grant_gains
-from solvers.base import Solver, SolverOutput
-from solvers.gqap_delta import GQAPDelta
-from solvers.options import SplitOptions
-from solvers.termination import Progress, Termination
 
 _INF = math.inf
 _PENALTY_STEP = 0.1  # lambda is multiplied / divided by 1 + this each iteration

@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from solvers.base import Status
+from gqap.solvers.base import Status
 
 # Stop reasons; only ``time_limit`` means the search was cut before its natural end.
 TIME_LIMIT, ITERATIONS, TARGET, STAGNATION = "time_limit", "iterations", "target", "stagnation"

@@ -54,7 +54,7 @@ def small_offloading(k: int, base: int) -> OffloadingInstance:
 
 def gqap_optimum(inst) -> float:
     """Minimum capacity-feasible cost by the brute-force solver (tested against itertools)."""
-    from solvers import solve
+    from gqap.solvers import solve
 
     result = solve("brute-force", inst)
     assert result.status == "optimal"

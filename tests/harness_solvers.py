@@ -11,8 +11,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from gqap.solutions import OffloadingSolution
-from solvers.base import Solver, SolverOutput, Status
-from solvers.registry import register
+from gqap.solvers.base import Solver, SolverOutput, Status
+from gqap.solvers.registry import register
 
 OFF = ("offloading",)
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from conftest import hand_instance, random_offloading
 
-from solvers import solve
+from gqap.solvers import solve
 
 
 def sig(x: float) -> float:

@@ -14,7 +14,7 @@ from gqap.generators import generate_gqap
 from gqap.instances import GQAPInstance
 from gqap.io import read_instance
 from gqap.solutions import GQAPSolution, OffloadingSolution
-from solvers import solve
+from gqap.solvers import solve
 
 
 def joint_enumeration(inst) -> float:
@@ -125,7 +125,7 @@ def test_option_validation():
 
 
 def test_time_limit_returns_the_best_so_far(monkeypatch):
-    import solvers.brute_force as bf
+    import gqap.solvers.brute_force as bf
 
     monkeypatch.setattr(bf, "_CHUNK_ELEMENTS", 64)  # many chunks
     inst = generate_gqap(np.random.default_rng(4), 8, 3, 0.7)

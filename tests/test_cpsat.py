@@ -13,8 +13,8 @@ from test_milp import fixed_split_optimum, gqap_8x4, offloading_case
 from gqap.errors import GQAPError
 from gqap.generators import generate_gqap
 from gqap.instances import GQAPInstance
-from solvers import solve
-from solvers.cpsat import cost_scale, integer_weights
+from gqap.solvers import solve
+from gqap.solvers.cpsat import cost_scale, integer_weights
 
 
 @pytest.mark.parametrize("seed", range(30))

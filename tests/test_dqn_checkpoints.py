@@ -11,11 +11,11 @@ import pytest
 import torch
 from conftest import ROOT, random_offloading
 
-import solvers
+import gqap.solvers as solvers
 from gqap.errors import GQAPError
 from gqap.evaluation import evaluate
 from gqap.io import read_instance
-from solvers.dqn.checkpoints import (
+from gqap.solvers.dqn.checkpoints import (
     CHECKPOINT_DIR,
     file_sha256,
     install_checkpoint,
@@ -23,7 +23,7 @@ from solvers.dqn.checkpoints import (
     save_checkpoint,
     shipped_checkpoints,
 )
-from solvers.dqn.network import build_network
+from gqap.solvers.dqn.network import build_network
 
 SPEC = {"kind": "mlp", "max_users": 6, "embed_dim": 3, "hidden": [16, 16]}
 SET_SPEC = {"kind": "set", "max_users": None, "embed_dim": 3, "encoder": [8, 8],
@@ -162,8 +162,8 @@ def test_install_copies_a_verified_checkpoint(tmp_path):
 def test_a_retrained_checkpoint_is_a_new_run_for_the_harness(tmp_path):
     """The harness keys stored runs by config hash, which includes the checkpoint's
     SHA-256: rows of an earlier network are never taken as done for a retrained one."""
-    from bench.config import SolverEntry
-    from bench.grid import config_hash, resolve_solver
+    from gqap.bench.config import SolverEntry
+    from gqap.bench.grid import config_hash, resolve_solver
 
     _, pt = write(tmp_path)
     entry = SolverEntry(name="dqn", label="dqn", options={"checkpoint": str(pt)})

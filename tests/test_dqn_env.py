@@ -10,9 +10,8 @@ from conftest import ROOT, random_offloading
 
 from gqap.errors import GQAPError
 from gqap.evaluation import evaluate
-from gqap.split import optimal_split
-from solvers.dqn.config import FeatureScales, ScopeConfig
-from solvers.dqn.env import (
+from gqap.solvers.dqn.config import FeatureScales, ScopeConfig
+from gqap.solvers.dqn.env import (
     CURRENT,
     DENIED,
     GRANTED,
@@ -21,6 +20,7 @@ from solvers.dqn.env import (
     EpisodeSampler,
     OffloadingEnv,
 )
+from gqap.split import optimal_split
 
 
 def play(env, policy, **reset_kw):

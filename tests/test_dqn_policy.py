@@ -8,9 +8,9 @@ import pytest
 import torch
 from conftest import random_offloading
 
-from solvers.dqn.config import FeatureScales
-from solvers.dqn.network import SetQNet
-from solvers.dqn.policy import greedy_grants, set_rollout
+from gqap.solvers.dqn.config import FeatureScales
+from gqap.solvers.dqn.network import SetQNet
+from gqap.solvers.dqn.policy import greedy_grants, set_rollout
 
 
 def set_net(grant_bias: float) -> SetQNet:

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from solvers.dqn.replay import DualReplay, PrioritizedReplay, SumTree
+from gqap.solvers.dqn.replay import DualReplay, PrioritizedReplay, SumTree
 
 FIELDS = {"x": ((2,), np.float32), "k": ((), np.int64)}
 

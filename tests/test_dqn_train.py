@@ -15,9 +15,9 @@ from gqap.cli import main
 from gqap.errors import GQAPError
 from gqap.evaluation import evaluate
 from gqap.io import read_instance
-from solvers.dqn.config import TrainConfig, load_config
-from solvers.dqn.env import OffloadingEnv, final_solution
-from solvers.dqn.trainer import LOG_FIELDS, Trainer, optimum, read_log, validation_set
+from gqap.solvers.dqn.config import TrainConfig, load_config
+from gqap.solvers.dqn.env import OffloadingEnv, final_solution
+from gqap.solvers.dqn.trainer import LOG_FIELDS, Trainer, optimum, read_log, validation_set
 
 CONFIGS = ROOT / "solvers" / "dqn" / "configs"
 TINY = ROOT / "instances" / "tiny" / "u8-g08-b18.json"
@@ -125,7 +125,7 @@ def test_short_training_beats_the_random_policy(tmp_path):
         while not done:
             _, _, done, _, info = env.step(int(rng.integers(2)))
         random_values.append(info["objective"])
-    from solvers.dqn.policy import greedy_grants
+    from gqap.solvers.dqn.policy import greedy_grants
 
     (grant,), _, _ = greedy_grants(trainer.online, [inst], 8, cfg.features)
     value = evaluate(inst, final_solution(inst, grant)).objective

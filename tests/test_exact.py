@@ -8,13 +8,13 @@ import numpy as np
 import pytest
 from conftest import random_offloading
 
-import solvers.exact as exact
+import gqap.solvers.exact as exact
 from gqap.cli import main
 from gqap.evaluation import evaluate
 from gqap.instances import OffloadingInstance
 from gqap.io import write_instance
-from solvers import solve
-from solvers.exact import decision_for_b, scan_batch_sizes, verify_certificate
+from gqap.solvers import solve
+from gqap.solvers.exact import decision_for_b, scan_batch_sizes, verify_certificate
 
 N_CASES = 240
 

@@ -13,8 +13,8 @@ from gqap.errors import GQAPError
 from gqap.evaluation import evaluate
 from gqap.generators import generate_gqap
 from gqap.io import read_cordeau
-from solvers import solve
-from solvers.ga import deap_random
+from gqap.solvers import solve
+from gqap.solvers.ga import deap_random
 
 
 def test_reaches_exact_optimum_on_90_percent_of_50_offloading_instances():
@@ -121,7 +121,7 @@ def test_bad_options_rejected(opts, match):
 
 
 def test_falls_back_to_packing_when_no_child_fits(monkeypatch):
-    import solvers.ga as ga
+    import gqap.solvers.ga as ga
 
     monkeypatch.setattr(ga._GQAPProblem, "_repair", lambda self, x: x)  # repair disabled
     inst = generate_gqap(np.random.default_rng(21), 25, 6, 0.97)

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from conftest import ROOT
 
-from bench.config import CONFIG_DIR, config_from_dict, load_config, quick_config
-from bench.grid import expand, load_instances, read_best_known
+from gqap.bench.config import CONFIG_DIR, config_from_dict, load_config, quick_config
+from gqap.bench.grid import expand, load_instances, read_best_known
 from gqap.errors import GQAPError
-from solvers.registry import register
+from gqap.solvers.registry import register
 
 BASE = {"solvers": [{"name": "exact"}], "instances": [{"set": "tiny"}]}
 
@@ -94,7 +94,7 @@ def test_labels_and_options_make_separate_runs_with_their_own_variant_reference(
 def test_missing_solvers_fail_unless_optional_and_bad_options_fail_up_front():
     register("not-built-yet", "no_such_module_xyz:Solver", ("offloading",), "test")
     cfg = {**BASE, "solvers": [{"name": "exact"}, {"name": "not-built-yet"}]}
-    with pytest.raises(GQAPError, match="does not exist yet"):
+    with pytest.raises(GQAPError, match="module no_such_module_xyz not found"):
         expand(config_from_dict(cfg))
     cfg["solvers"][1]["optional"] = True
     plan = expand(config_from_dict(cfg))

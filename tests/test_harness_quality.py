@@ -9,9 +9,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from bench.config import config_from_dict
-from bench.store import ResultStore
-from bench.sweep import run_sweep
+from gqap.bench.config import config_from_dict
+from gqap.bench.store import ResultStore
+from gqap.bench.sweep import run_sweep
 
 # label -> (mean gap per user, max gap per user); deterministic solvers (the GA and tabu
 # seeded, tabu bounded by iterations, the DQN policies greedy on the shipped checkpoints),

@@ -13,16 +13,16 @@ from conftest import ROOT
 from harness_solvers import TEST_SOLVERS
 from scipy import stats as st
 
-from bench import references, tables
-from bench.config import config_from_dict
-from bench.report import write_report
-from bench.store import ResultStore
-from bench.sweep import run_sweep
+from gqap.bench import references, tables
+from gqap.bench.config import config_from_dict
+from gqap.bench.report import write_report
+from gqap.bench.store import ResultStore
+from gqap.bench.sweep import run_sweep
 from gqap.cli import main
 from gqap.evaluation import evaluate
 from gqap.instance_sets import read_set
 from gqap.io import solution_from_dict
-from solvers import solve
+from gqap.solvers import solve
 
 TINY = {inst.content_hash(): inst for inst in read_set(ROOT / "instances" / "tiny")}
 
@@ -244,7 +244,7 @@ def test_gqap_sweep_uses_best_known_then_best_found_references(tmp_path):
 
 
 def test_reproduce_writes_results_and_removes_stale_files(tmp_path, monkeypatch, capsys):
-    from bench import reproduce
+    from gqap.bench import reproduce
 
     (tmp_path / "cfg").mkdir()
     (tmp_path / "cfg" / "mini.toml").write_text(

@@ -17,14 +17,14 @@ import pytest
 from conftest import ROOT
 from harness_solvers import TEST_SOLVERS
 
-from bench.config import config_from_dict
-from bench.store import ResultStore
-from bench.sweep import run_sweep
+from gqap.bench.config import config_from_dict
+from gqap.bench.store import ResultStore
+from gqap.bench.sweep import run_sweep
 from gqap.cli import main
 from gqap.evaluation import evaluate
 from gqap.instance_sets import read_set
 from gqap.io import solution_from_dict
-from solvers import solve
+from gqap.solvers import solve
 
 TINY = {inst.content_hash(): inst for inst in read_set(ROOT / "instances" / "tiny")}
 TESTS = Path(__file__).resolve().parent

@@ -14,9 +14,9 @@ from gqap.generators import generate_gqap
 from gqap.io import write_solution
 from gqap.reduction import offloading_to_gqap
 from gqap.solutions import GQAPSolution, OffloadingSolution
-from solvers import solve
-from solvers.formulations import gqap_model_data
-from solvers.milp import _parse_cbc_log, cbc_log_bound
+from gqap.solvers import solve
+from gqap.solvers.formulations import gqap_model_data
+from gqap.solvers.milp import _parse_cbc_log, cbc_log_bound
 
 
 def offloading_case(seed: int):
@@ -208,7 +208,7 @@ def test_greedy_warm_start_on_the_offloading_models(solver):
 def test_milp_study_writes_its_tables(tmp_path, capsys):
     import csv
 
-    from bench.milp_study import main
+    from gqap.bench.milp_study import main
 
     rc = main(["--out", str(tmp_path), "--sizes", "4", "--cases", "1", "--no-cordeau",
                "--time-limit", "60"])

@@ -60,23 +60,23 @@ def test_ci_runs_the_readme_commands():
 
 def test_gqap_import_stays_light():
     # STYLE.md point 8: torch and OR-Tools load only when a solver needs them.
-    code = ("import sys, gqap.cli, solvers; gqap.cli.build_parser(); "
+    code = ("import sys, gqap.cli, gqap.solvers; gqap.cli.build_parser(); "
             "print(sorted(m for m in ('torch', 'ortools', 'pulp', 'deap') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
 
 
 def test_readme_tables_are_verbatim_copies_of_results():
-    from bench.readme import synced
+    from gqap.bench.readme import synced
 
     text = (ROOT / "README.md").read_text()
     assert "<!-- begin results/fig11a/objective_vs_users.md -->" in text
     _, stale = synced(text, ROOT)
-    assert not stale, f"README blocks differ from {stale}: run python -m bench.readme"
+    assert not stale, f"README blocks differ from {stale}: run python -m gqap.bench.readme"
 
 
 def test_readme_sync_rewrites_stale_blocks_and_names_missing_files(tmp_path):
-    from bench.readme import main, synced
+    from gqap.bench.readme import main, synced
     from gqap.errors import GQAPError
 
     (tmp_path / "t.md").write_text("| a |\n|---|\n| 1 |\n")

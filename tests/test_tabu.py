@@ -15,8 +15,8 @@ from gqap.generators import generate_gqap
 from gqap.instances import GQAPInstance
 from gqap.io import read_cordeau
 from gqap.solutions import GQAPSolution
-from solvers import solve
-from solvers.gqap_delta import GQAPDelta
+from gqap.solvers import solve
+from gqap.solvers.gqap_delta import GQAPDelta
 
 TINY_GQAP = ROOT / "instances" / "tiny-gqap" / "8-4-50.json"
 
@@ -202,7 +202,7 @@ def test_falls_back_to_packing_when_the_search_finds_nothing_feasible():
 def test_literature_study_writes_table(cordeau_dir, tmp_path, capsys):
     import csv
 
-    from bench.literature_study import main as study
+    from gqap.bench.literature_study import main as study
 
     code = study(["--solver", "tabu", "--time-limit", "0.3", "--seed", "0", "--data",
                   str(cordeau_dir), "--instances", "30-06-95", "--out", str(tmp_path),

@@ -7,8 +7,8 @@ import time
 
 import pytest
 
-from solvers.base import Status
-from solvers.termination import (
+from gqap.solvers.base import Status
+from gqap.solvers.termination import (
     ITERATIONS,
     STAGNATION,
     TARGET,

@@ -5,4 +5,4 @@
 
 from __future__ import annotations
 
-FIGURES: dict[str, str] = {"fig8": "bench.figures.fig8"}
+FIGURES: dict[str, str] = {"fig8": "gqap.bench.figures.fig8"}

@@ -20,12 +20,13 @@ from torch import nn
 
 from gqap.errors import GQAPError
 from gqap.io import dumps, write_text_atomic
-from solvers.dqn.config import SCOPES, FeatureScales
-from solvers.dqn.network import build_network
+from gqap.package_data import package_dir
+from gqap.solvers.dqn.config import SCOPES, FeatureScales
+from gqap.solvers.dqn.network import build_network
 
 FORMAT = "gqap-bench/dqn-checkpoint"
 VERSION = 1
-CHECKPOINT_DIR = Path(__file__).resolve().parent / "checkpoints"
+CHECKPOINT_DIR = package_dir("gqap.solvers.dqn") / "checkpoints"
 
 
 @dataclass

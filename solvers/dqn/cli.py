@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import argparse
 import shlex
-from pathlib import Path
 
 from gqap.errors import GQAPError
 
@@ -19,7 +18,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Train a DQN grant/deny policy (paper Section V-C) from a TOML config. "
         "Writes config.json, train_log.csv, eval_log.csv, learning_curve.png, final.pt/.json "
         "and best.pt/.json (lowest validation gap) to --out; resumable with --resume.")
-    p.add_argument("--config", required=True, help="TOML config (see solvers/dqn/configs)")
+    p.add_argument("--config", required=True,
+                   help="TOML config file, or the name of a shipped config (smoke, general, "
+                   "gpu-g8, specific-u20-c000, set-general, ...)")
     p.add_argument("--out", required=True, help="output folder")
     p.add_argument("--scope", choices=["general", "gpu", "specific"],
                    help="override the config's scope.kind")
@@ -48,8 +49,8 @@ def _command(args: argparse.Namespace) -> str:
 
 
 def _cmd_train(args: argparse.Namespace) -> int:
-    from solvers.dqn.config import load_config
-    from solvers.dqn.trainer import Trainer
+    from gqap.solvers.dqn.config import load_config, resolve_config
+    from gqap.solvers.dqn.trainer import Trainer
 
     cfg = load_config(args.config)
     scope, run = {}, {}
@@ -68,7 +69,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
     except GQAPError as exc:
         raise GQAPError(f"train: {exc}") from None
     command = _command(args)
-    trainer = Trainer(cfg, args.out, base_dir=Path(args.config).resolve().parent,
+    trainer = Trainer(cfg, args.out, base_dir=resolve_config(args.config).resolve().parent,
                       command=command)
     res = trainer.train(resume=args.resume, progress=not args.no_progress)
     best = f"{cfg.run.select} {100 * res.best_gap:.2f}% at episode {res.best_episode}" \
@@ -76,7 +77,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
     print(f"trained {res.episodes} episodes ({res.steps} steps) in {res.wall_time_s:.0f} s; "
           f"best validation gap {best}; files in {res.out_dir}")
     if args.install:
-        from solvers.dqn.checkpoints import install_checkpoint
+        from gqap.solvers.dqn.checkpoints import install_checkpoint
 
         if res.episodes < cfg.run.episodes or not (res.out_dir / "best.pt").exists():
             raise GQAPError(f"--install: the run in {res.out_dir} is not complete")

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from gqap.errors import GQAPError
+from gqap.package_data import package_dir
 
 SCOPES = ("general", "gpu", "specific")
 NETWORKS = ("mlp", "set")
@@ -266,9 +267,26 @@ def config_from_dict(data: dict[str, Any], where: str = "config") -> TrainConfig
     return TrainConfig(**parts)
 
 
+def config_dir() -> Path:
+    """The folder of the shipped training configs."""
+    return package_dir("gqap.solvers.dqn") / "configs"
+
+
+def resolve_config(path: str | Path) -> Path:
+    """A config file: ``path`` itself, else the shipped config of that name ('smoke')."""
+    p = Path(path)
+    if p.exists() or p.parent != Path("."):
+        return p
+    shipped = config_dir() / (p.name if p.suffix == ".toml" else f"{p.name}.toml")
+    if shipped.exists():
+        return shipped
+    names = ", ".join(sorted(c.stem for c in config_dir().glob("*.toml")))
+    raise GQAPError(f"config: no such file {path} (shipped configs: {names})")
+
+
 def load_config(path: str | Path) -> TrainConfig:
-    """Read and validate a TOML training config."""
-    path = Path(path)
+    """Read and validate a TOML training config (a file, or a shipped config's name)."""
+    path = resolve_config(path)
     try:
         data = tomllib.loads(path.read_text())
     except FileNotFoundError:

@@ -38,8 +38,8 @@ from gqap.generators import generate_offloading
 from gqap.instances import OffloadingInstance
 from gqap.io import read_instance
 from gqap.solutions import OffloadingSolution
+from gqap.solvers.dqn.config import FeatureScales, ScopeConfig
 from gqap.split import optimal_split
-from solvers.dqn.config import FeatureScales, ScopeConfig
 
 PENDING, CURRENT, GRANTED, DENIED = 0, 1, 2, 3
 N_LOCAL, N_GLOBAL = 3, 6

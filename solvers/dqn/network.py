@@ -26,7 +26,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from solvers.dqn.env import CURRENT, DENIED, GRANTED, N_GLOBAL, N_LOCAL, PENDING
+from gqap.solvers.dqn.env import CURRENT, DENIED, GRANTED, N_GLOBAL, N_LOCAL, PENDING
 
 
 def _dueling(out: torch.Tensor, dueling: bool) -> torch.Tensor:

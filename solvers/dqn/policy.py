@@ -12,8 +12,8 @@ import torch
 from torch import nn
 
 from gqap.instances import OffloadingInstance
-from solvers.dqn.config import FeatureScales
-from solvers.dqn.env import (
+from gqap.solvers.dqn.config import FeatureScales
+from gqap.solvers.dqn.env import (
     CURRENT,
     DENIED,
     GRANTED,
@@ -21,7 +21,7 @@ from solvers.dqn.env import (
     DecisionBatch,
     static_features,
 )
-from solvers.dqn.network import SetQNet, to_tensors
+from gqap.solvers.dqn.network import SetQNet, to_tensors
 
 
 def greedy_grants(net: nn.Module, instances: Sequence[OffloadingInstance],

@@ -20,8 +20,8 @@ from typing import Any
 
 from gqap.errors import GQAPError
 from gqap.instances import OffloadingInstance
-from solvers.base import Deadline, Solver, SolverOutput, Status
-from solvers.options import SPLIT_MODES
+from gqap.solvers.base import Deadline, Solver, SolverOutput, Status
+from gqap.solvers.options import SPLIT_MODES
 
 _CACHE: dict[tuple[str, int, int, str], Any] = {}
 # The scenario constants a policy was trained under (generator defaults); a differing
@@ -57,7 +57,7 @@ class DQNSetOptions(DQNOptions):
 
 def load_cached(ref: str, kind: str) -> Any:
     """A verified checkpoint, re-read whenever the file changes (size, mtime or path)."""
-    from solvers.dqn.checkpoints import load_checkpoint, resolve_checkpoint
+    from gqap.solvers.dqn.checkpoints import load_checkpoint, resolve_checkpoint
 
     path = resolve_checkpoint(ref)
     st = path.stat()
@@ -96,7 +96,7 @@ class DQNSolver(Solver):
     def run_version(cls, options: Any) -> str:
         """The version plus the checkpoint's SHA-256 prefix: a retrained checkpoint is a new
         solver for the harness, whose stored rows then no longer count as done."""
-        from solvers.dqn.checkpoints import resolve_checkpoint
+        from gqap.solvers.dqn.checkpoints import resolve_checkpoint
 
         side = resolve_checkpoint(options.checkpoint).with_suffix(".json")
         try:
@@ -111,7 +111,7 @@ class DQNSolver(Solver):
         import numpy as np
 
         from gqap.generators import generate_offloading
-        from solvers.dqn.env import final_solution
+        from gqap.solvers.dqn.env import final_solution
 
         ck = load_cached(self.options.checkpoint, self.network_kind)
         warm = generate_offloading(np.random.default_rng(0), 4, 8, 4, name="warm-up")
@@ -122,7 +122,7 @@ class DQNSolver(Solver):
     def _decide(ck: Any, instance: OffloadingInstance,
                 deadline: Deadline) -> tuple[Any, int, bool]:
         """(grant mask, forward passes, timed out) of the checkpoint's greedy roll-out."""
-        from solvers.dqn.policy import greedy_grants, set_rollout
+        from gqap.solvers.dqn.policy import greedy_grants, set_rollout
 
         if ck.kind == "set":
             return set_rollout(ck.network, instance, ck.scales, expired=deadline.expired)
@@ -132,7 +132,7 @@ class DQNSolver(Solver):
 
     def _solve(self, instance: OffloadingInstance, time_limit: float | None,
                seed: int) -> SolverOutput:
-        from solvers.dqn.env import final_solution
+        from gqap.solvers.dqn.env import final_solution
 
         ck = load_cached(self.options.checkpoint, self.network_kind)
         if ck.max_users is not None and instance.n_users > ck.max_users:
@@ -171,6 +171,6 @@ class DQNSetSolver(DQNSolver):
 
 def checkpoint_path(ref: str) -> Path:
     """The .pt file a checkpoint option refers to."""
-    from solvers.dqn.checkpoints import resolve_checkpoint
+    from gqap.solvers.dqn.checkpoints import resolve_checkpoint
 
     return resolve_checkpoint(ref)

@@ -37,12 +37,12 @@ import torch
 
 from gqap.errors import GQAPError
 from gqap.io import dumps, write_text_atomic
-from solvers.dqn.checkpoints import git_commit, save_checkpoint
-from solvers.dqn.config import TrainConfig, config_from_dict
-from solvers.dqn.env import EpisodeSampler, OffloadingEnv, final_solution, observe
-from solvers.dqn.network import build_network, network_spec, to_tensors
-from solvers.dqn.policy import greedy_grants
-from solvers.dqn.replay import DualReplay
+from gqap.solvers.dqn.checkpoints import git_commit, save_checkpoint
+from gqap.solvers.dqn.config import TrainConfig, config_from_dict
+from gqap.solvers.dqn.env import EpisodeSampler, OffloadingEnv, final_solution, observe
+from gqap.solvers.dqn.network import build_network, network_spec, to_tensors
+from gqap.solvers.dqn.policy import greedy_grants
+from gqap.solvers.dqn.replay import DualReplay
 
 LOG_FIELDS = ("episode", "steps", "users", "G", "reward", "objective", "optimum", "gap",
               "mean_pai", "mean_latency", "loss", "epsilon", "temperature")
@@ -65,7 +65,7 @@ class TrainResult:
 
 def optimum(instance: Any) -> float:
     """The exact optimum (project's exact solver) used as the reference of every gap."""
-    from solvers.registry import make_solver
+    from gqap.solvers.registry import make_solver
 
     return float(make_solver("exact").solve(instance).objective)
 
@@ -102,7 +102,7 @@ class Trainer:
             self.online = build_network(self.spec)
         self.init_meta: dict[str, Any] | None = None
         if cfg.run.init:
-            from solvers.dqn.checkpoints import load_checkpoint
+            from gqap.solvers.dqn.checkpoints import load_checkpoint
 
             init = load_checkpoint(_near(cfg.run.init, base_dir), self.spec["kind"])
             if init.meta["network"] != self.spec:

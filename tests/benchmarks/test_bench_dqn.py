@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from solvers import make_solver
+from gqap.solvers import make_solver
 
 from .conftest import offloading
 

@@ -13,8 +13,8 @@ import pytest
 
 from gqap.generators import generate_offloading
 from gqap.instances import OffloadingInstance
+from gqap.solvers import make_solver
 from gqap.split import optimal_split
-from solvers import make_solver
 
 TARGET_S = {20: 1e-3, 100_000: 1.0}
 

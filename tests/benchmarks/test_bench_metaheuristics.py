@@ -8,7 +8,7 @@ second at 20 users (offloading, population 100) are reported, without a target.
 
 from __future__ import annotations
 
-from solvers import make_solver
+from gqap.solvers import make_solver
 
 TABU_ITERATIONS = 2000
 MOVES_PER_S_TARGET = 1_000_000

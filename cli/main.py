@@ -19,35 +19,14 @@ from typing import Any
 import numpy as np
 
 from gqap.errors import GQAPError
+from gqap.parsing import parse_key_values, positive_float
 
-PLUGINS = ("bench.cli", "bench.figures_cli", "solvers.dqn.cli")
+PLUGINS = ("gqap.bench.cli", "gqap.bench.figures_cli", "gqap.solvers.dqn.cli")
 
 
 # ---------------------------------------------------------------------------------------
-# small helpers shared by plugins
+# output helpers
 # ---------------------------------------------------------------------------------------
-def parse_key_values(pairs: Sequence[str] | None, what: str = "option") -> dict[str, str]:
-    """Turn ['a=1', 'b=x'] into {'a': '1', 'b': 'x'}; a pair without '=' is an error."""
-    out: dict[str, str] = {}
-    for pair in pairs or ():
-        key, sep, value = pair.partition("=")
-        if not sep or not key:
-            raise GQAPError(f"{what}: expected KEY=VALUE, got {pair!r}")
-        out[key.strip().replace("-", "_")] = value.strip()
-    return out
-
-
-def positive_float(text: str) -> float:
-    """argparse type: a finite number > 0."""
-    try:
-        x = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not (x > 0 and np.isfinite(x)):
-        raise argparse.ArgumentTypeError(f"must be a positive number, got {text!r}")
-    return x
-
-
 def _fmt(x: Any) -> str:
     if x is None:
         return "-"
@@ -172,7 +151,7 @@ def _plain(x: Any) -> Any:
 # ---------------------------------------------------------------------------------------
 def _cmd_solve(args: argparse.Namespace) -> int:
     from gqap.io import read_instance, write_solution
-    from solvers import make_solver
+    from gqap.solvers import make_solver
 
     inst = read_instance(args.file)
     options = parse_key_values(args.opt)
@@ -239,10 +218,30 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def _cmd_solvers(args: argparse.Namespace) -> int:
-    from solvers import list_solvers
+    from gqap.solvers import list_solvers
 
-    for spec in list_solvers(args.family):
-        print(f"{spec.name:12s} {'/'.join(spec.families):18s} {spec.summary}")
+    for spec in list_solvers(args.family, installed_only=False):
+        line = f"{spec.name:12s} {'/'.join(spec.families):18s} {spec.summary}"
+        if not spec.installed:
+            line += (f"  [unavailable: pip install 'gqap-bench[{spec.extra}]']" if spec.extra
+                     else "  [unavailable]")
+        print(line)
+    return 0
+
+
+def _cmd_doc(args: argparse.Namespace) -> int:
+    from gqap.package_data import package_dir
+
+    docs = {p.stem.upper(): p for p in sorted(package_dir("gqap.docs").glob("*.md"))}
+    if not args.name:
+        for name, path in docs.items():
+            title = path.read_text(encoding="utf-8").lstrip("# ").splitlines()[0]
+            print(f"{name:14s} {title}")
+        return 0
+    key = Path(args.name).stem.upper()
+    if key not in docs:
+        raise GQAPError(f"doc: no document {args.name!r} (documents: {', '.join(docs)})")
+    sys.stdout.write(docs[key].read_text(encoding="utf-8"))
     return 0
 
 
@@ -335,6 +334,12 @@ def build_parser() -> argparse.ArgumentParser:
     ls.add_argument("--family", choices=["offloading", "gqap"], help="only this family")
     ls.set_defaults(func=_cmd_solvers)
 
+    d = sub.add_parser("doc", help="print one of the suite's documents (MODEL, FORMATS, ...)",
+                       description="Print a document shipped with the package; without a "
+                       "name, list them.")
+    d.add_argument("name", nargs="?", help="document name, e.g. MODEL")
+    d.set_defaults(func=_cmd_doc)
+
     for module in PLUGINS:
         if importlib.util.find_spec(module.split(".")[0]) is None:
             continue
@@ -371,6 +376,3 @@ def main(argv: Sequence[str] | None = None) -> int:
               "the traceback)", file=sys.stderr)
         return 1
 
-
-if __name__ == "__main__":
-    sys.exit(main())
