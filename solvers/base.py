@@ -23,7 +23,12 @@ import numpy as np
 from gqap.errors import GQAPError
 from gqap.evaluation import SENSE, evaluate
 from gqap.instances import Instance
+from gqap.multi.solution import MultiSolution
 from gqap.solutions import GQAPSolution, OffloadingSolution, Solution
+
+# The solution type a solver must return for each family.
+SOLUTION_TYPES: dict[str, type] = {"offloading": OffloadingSolution, "gqap": GQAPSolution,
+                                   "multi": MultiSolution}
 
 
 class Status(StrEnum):
@@ -186,7 +191,7 @@ def finish_result(solver: str, instance: Instance, out: SolverOutput, wall: floa
     info = dict(out.info)
     status, objective, solution = out.status, None, out.solution
     if solution is not None:
-        kind = OffloadingSolution if instance.family == "offloading" else GQAPSolution
+        kind = SOLUTION_TYPES[instance.family]
         if not isinstance(solution, kind):
             raise TypeError(f"solver {solver} returned {type(solution).__name__} "
                             f"for a {instance.family} instance")
