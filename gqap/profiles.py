@@ -1,17 +1,22 @@
 """GPU latency profiles: per-denoising-step fits L(b) = k*b + h of the paper's Fig. 3.
 
-The table is the content of ``shared/data/gpu_profile.csv`` (milliseconds), kept here so
-that the generators work on a machine without the reference folder; a test checks that
-both agree. Values are converted to seconds at the boundary of this module.
+The paper's table ships as package data, ``gqap/gpu_profile.csv`` (milliseconds; rows 0-2
+edge-class GPUs, rows 3-10 the user devices; source: Yang et al., IEEE TMC 2025, Fig. 3 and
+the authors' profiling data, see docs/MODEL.md), read through ``importlib.resources``.
+Values are converted to seconds at the boundary of this module.
 """
 
 from __future__ import annotations
 
 import csv
+import io
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 
 import numpy as np
+
+PROFILE_FILE = "gpu_profile.csv"
 
 
 @dataclass(frozen=True)
@@ -23,22 +28,6 @@ class GPUProfile:
     user_rows: tuple[int, ...]
     user_k_s: np.ndarray
     user_h_s: np.ndarray
-
-
-# row, role, k (ms per image), h (ms)
-_PAPER_TABLE_MS: tuple[tuple[int, str, float, float], ...] = (
-    (0, "edge", 36.46043729, 13.76666215),
-    (1, "unused", 54.34808898, 21.37799831),
-    (2, "unused", 81.97367232, -8.38096836),
-    (3, "user", 103.89720254, 15.59155424),
-    (4, "user", 121.23045678, -1.08472203),
-    (5, "user", 195.74602500, -67.00936667),
-    (6, "user", 203.05215593, 3.77579322),
-    (7, "user", 240.71490000, 29.25710000),
-    (8, "user", 174.45748305, 65.11335508),
-    (9, "user", 281.03919831, 14.82368051),
-    (10, "user", 344.08706949, -38.25600085),
-)
 
 
 def _profile_from_rows(rows: list[tuple[int, str, float, float]]) -> GPUProfile:
@@ -55,6 +44,21 @@ def _profile_from_rows(rows: list[tuple[int, str, float, float]]) -> GPUProfile:
     )
 
 
+def _read_rows(text: str, where: str) -> list[tuple[int, str, float, float]]:
+    from gqap.errors import FormatError
+
+    try:
+        return [(int(r["row"]), r["role"].strip(), float(r["k_ms_per_image"]),
+                 float(r["h_ms_constant"])) for r in csv.DictReader(io.StringIO(text))]
+    except (KeyError, ValueError, TypeError, AttributeError) as exc:
+        raise FormatError(f"{where}: not a GPU profile CSV ({exc})") from exc
+
+
+# row, role, k (ms per image), h (ms) of the paper's profile
+_PAPER_TABLE_MS: tuple[tuple[int, str, float, float], ...] = tuple(_read_rows(
+    resources.files("gqap").joinpath(PROFILE_FILE).read_text(encoding="utf-8"),
+    f"gqap/{PROFILE_FILE}"))
+
 PAPER_PROFILE: GPUProfile = _profile_from_rows(list(_PAPER_TABLE_MS))
 
 # Rows 0-2 of the table are the edge-class GPUs: the multi-cluster family draws each site's
@@ -69,12 +73,6 @@ def read_profile_csv(path: str | Path) -> GPUProfile:
     from gqap.errors import FormatError
 
     try:
-        with open(path, newline="") as fh:
-            rows = [
-                (int(r["row"]), r["role"].strip(), float(r["k_ms_per_image"]),
-                 float(r["h_ms_constant"]))
-                for r in csv.DictReader(fh)
-            ]
-        return _profile_from_rows(rows)
-    except (KeyError, ValueError, TypeError) as exc:
+        return _profile_from_rows(_read_rows(Path(path).read_text(encoding="utf-8"), str(path)))
+    except (OSError, ValueError) as exc:
         raise FormatError(f"{path}: not a GPU profile CSV ({exc})") from exc

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import SHARED, random_offloading
+from conftest import random_offloading
 
-from gqap.errors import ValidationError
+from gqap.errors import FormatError, ValidationError
 from gqap.evaluation import site_loads
 from gqap.generators import first_fit_decreasing, generate_gqap, generate_offloading
 from gqap.io import cordeau_text, dumps, instance_to_dict
@@ -73,12 +73,27 @@ def test_gqap_generator_rejects_bad_ratio():
         generate_gqap(np.random.default_rng(0), 5, 2, 1.5)
 
 
-def test_embedded_profile_matches_shared_csv():
-    path = SHARED / "data" / "gpu_profile.csv"
-    if not path.exists():
-        pytest.skip(f"{path} absent")
-    shared = read_profile_csv(path)
-    assert shared.user_rows == PAPER_PROFILE.user_rows
-    np.testing.assert_allclose(shared.user_k_s, PAPER_PROFILE.user_k_s, rtol=0, atol=0)
-    np.testing.assert_allclose(shared.user_h_s, PAPER_PROFILE.user_h_s, rtol=0, atol=0)
-    assert (shared.edge_k_s, shared.edge_h_s) == (PAPER_PROFILE.edge_k_s, PAPER_PROFILE.edge_h_s)
+def test_shipped_profile_is_the_papers_table():
+    # Values of the paper's profile (ms): the edge row and two user rows, read back from the
+    # CSV shipped in the package, exactly as parsed from text.
+    from importlib import resources
+
+    text = resources.files("gqap").joinpath("gpu_profile.csv").read_text()
+    assert text.splitlines()[0] == "row,role,k_ms_per_image,h_ms_constant"
+    assert (PAPER_PROFILE.edge_k_s, PAPER_PROFILE.edge_h_s) == (36.46043729 / 1000,
+                                                                13.76666215 / 1000)
+    assert PAPER_PROFILE.user_rows == tuple(range(3, 11))
+    assert PAPER_PROFILE.user_k_s[0] == 103.89720254 / 1000
+    assert PAPER_PROFILE.user_h_s[-1] == -38.25600085 / 1000
+
+
+def test_profile_csv_reader_round_trips_and_refuses_garbage(tmp_path):
+    from importlib import resources
+
+    path = tmp_path / "p.csv"
+    path.write_text(resources.files("gqap").joinpath("gpu_profile.csv").read_text())
+    again = read_profile_csv(path)
+    np.testing.assert_array_equal(again.user_k_s, PAPER_PROFILE.user_k_s)
+    path.write_text("row,role\n0,edge\n")
+    with pytest.raises(FormatError, match="not a GPU profile CSV"):
+        read_profile_csv(path)
