@@ -11,6 +11,7 @@ import argparse
 import importlib
 import importlib.util
 import json
+import math
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -33,6 +34,26 @@ def _fmt(x: Any) -> str:
     if isinstance(x, float):
         return f"{x:.6g}"
     return str(x)
+
+
+def _strict(x: Any) -> Any:
+    """Plain JSON values: numpy scalars and arrays unwrapped, non-finite floats as null."""
+    if isinstance(x, dict):
+        return {str(k): _strict(v) for k, v in x.items()}
+    if isinstance(x, list | tuple):
+        return [_strict(v) for v in x]
+    if isinstance(x, np.ndarray):
+        return _strict(x.tolist())
+    if isinstance(x, np.generic):
+        return _strict(x.item())
+    if isinstance(x, float) and not math.isfinite(x):
+        return None
+    return x
+
+
+def json_text(obj: Any, indent: int | None = None) -> str:
+    """Standard JSON (RFC 8259) for printing: never NaN or Infinity (those become null)."""
+    return json.dumps(_strict(obj), indent=indent, allow_nan=False)
 
 
 def _emit(text: str, out: str | None) -> None:
@@ -129,21 +150,13 @@ def _cmd_info(args: argparse.Namespace) -> int:
     else:
         info = instance_info(read_instance(path))
     if args.json:
-        print(json.dumps(_plain(info), indent=1))
+        print(json_text(info, indent=1))
     else:
         for key, value in info.items():
             if isinstance(value, dict):
                 value = ", ".join(f"{k} {_fmt(v)}" for k, v in value.items())
             print(f"{key:28s} {_fmt(value)}")
     return 0
-
-
-def _plain(x: Any) -> Any:
-    if isinstance(x, dict):
-        return {k: _plain(v) for k, v in x.items()}
-    if isinstance(x, np.generic):
-        return x.item()
-    return x
 
 
 # ---------------------------------------------------------------------------------------
@@ -163,7 +176,7 @@ def _cmd_solve(args: argparse.Namespace) -> int:
         write_solution(result.solution, args.out, inst, solver=result.solver,
                        status=str(result.status), objective=result.objective)
     if args.json:
-        print(json.dumps(result.to_dict()))
+        print(json_text(result.to_dict()))
     else:
         rows = [("solver", result.solver), ("instance", result.instance),
                 ("status", result.status), ("objective", result.objective),
@@ -199,7 +212,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     else:
         out["loads"] = ev.loads.tolist()
     if args.json:
-        print(json.dumps(out))
+        print(json_text(out))
     else:
         for key, value in out.items():
             if key == "violations":

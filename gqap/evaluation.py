@@ -6,6 +6,7 @@ Every solver's solution is re-scored here; solvers may call the vectorised build
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
@@ -24,6 +25,16 @@ LatencyModel = Literal["paper", "dynamic-batch"]
 LATENCY_MODELS: tuple[str, ...] = ("paper", "dynamic-batch")
 SENSE = {"gqap": "min", "offloading": "max", "multi": "max"}
 _TOL = 1e-9
+
+
+def finite_objective(value: float, what: str = "objective") -> float:
+    """``value`` as a float when finite; otherwise a ValidationError (the instance bounds of
+    ``gqap.instances`` keep every objective finite, so this only guards against misuse)."""
+    value = float(value)
+    if not math.isfinite(value):
+        raise ValidationError(f"{what}: evaluates to {value} (not a finite number); the "
+                              "instance's values are outside the documented bounds")
+    return value
 
 
 # ---------------------------------------------------------------------------------------
@@ -81,7 +92,7 @@ def evaluate_gqap(inst: GQAPInstance, sol: GQAPSolution) -> GQAPEvaluation:
     loads = site_loads(inst, x)
     over = np.flatnonzero(loads > inst.Q + _TOL * np.maximum(1.0, inst.Q))
     violations = tuple(f"site {k}: load {loads[k]:g} > capacity {inst.Q[k]:g}" for k in over)
-    return GQAPEvaluation(gqap_cost(inst, x), loads, violations)
+    return GQAPEvaluation(finite_objective(gqap_cost(inst, x)), loads, violations)
 
 
 # ---------------------------------------------------------------------------------------
@@ -194,7 +205,7 @@ def evaluate_offloading(inst: OffloadingInstance, sol: OffloadingSolution,
     pai = inst.pai(n)
     qoe = inst.alpha * pai - (l_R + l_T + l_E + l_L)
     return OffloadingEvaluation(
-        objective=float(qoe.sum()), b=b, l_R=l_R, l_T=l_T, l_E=l_E, l_L=l_L, pai=pai,
+        objective=finite_objective(qoe.sum()), b=b, l_R=l_R, l_T=l_T, l_E=l_E, l_L=l_L, pai=pai,
         qoe=qoe, violations=offloading_violations(inst, sol), latency_model=latency_model)
 
 

@@ -20,16 +20,67 @@ first-fit-decreasing packs every facility, which proves that a feasible assignme
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
 
 from gqap.errors import ValidationError
-from gqap.instances import GQAPInstance, OffloadingInstance
+from gqap.instances import (
+    CONVENTIONS,
+    COUNT_MAX,
+    STEPS_MAX,
+    VALUE_MAX,
+    VALUE_MIN,
+    GQAPInstance,
+    OffloadingInstance,
+    _integer,
+    _scalar,
+)
 from gqap.profiles import PAPER_PROFILE, GPUProfile
 
 OFFLOADING_GENERATOR_VERSION = 1
 GQAP_GENERATOR_VERSION = 1
+# Size limits of the generators (not of instances read from files): every array a generator
+# draws stays below 1e8 entries (800 MB), so a typo in a size is refused, not swapped to disk.
+MAX_USERS = 10**7
+MAX_FACILITIES = 10**4
+MAX_SITES = 10**4
+
+
+def _size(name: str, value: Any, high: int) -> int:
+    """A positive integer size up to ``high``; a one-line error otherwise."""
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
+        raise ValidationError(f"{name}: must be a positive integer, got {value!r}")
+    if value > high:
+        raise ValidationError(f"{name}: at most {high:,} in a generated instance, got {value:,}")
+    return int(value)
+
+
+def check_alpha_rule(b_hat: Any, kappa: Any) -> None:
+    """Refuse an alpha-rule ``b_hat`` (an integer batch >= 1) or ``kappa`` (a finite number
+    within the instance bounds, > 0) before anything is drawn."""
+    _integer("b_hat", b_hat, low=1)
+    if isinstance(kappa, bool) or not isinstance(kappa, int | float | np.number):
+        raise ValidationError(f"kappa: must be a number, got {kappa!r}")
+    if not (math.isfinite(kappa) and VALUE_MIN <= kappa <= VALUE_MAX):
+        raise ValidationError(f"kappa: must be a finite number within {VALUE_MIN:g}.."
+                              f"{VALUE_MAX:g}, got {kappa!r}")
+
+
+def check_model(p: dict[str, Any]) -> None:
+    """Refuse the model parameters the user draw depends on (N, N_hat, a_F, b_F, K,
+    convention) with the instance's own rules, before anything is drawn."""
+    N = _integer("N", p["N"], low=1, high=STEPS_MAX)
+    N_hat = _integer("N_hat", p["N_hat"], low=0, high=STEPS_MAX)
+    if N_hat > N:
+        raise ValidationError(f"N_hat: must be <= N ({N}), got {N_hat}")
+    _scalar("a_F", p["a_F"], low=0.0, strict=True)
+    _scalar("b_F", p["b_F"])
+    _scalar("K", p["K"], low=0.0, strict=True)
+    if p["convention"] not in CONVENTIONS:
+        raise ValidationError(f"convention: must be one of {', '.join(CONVENTIONS)}, got "
+                              f"{p['convention']!r}")
 
 
 def _edge_latency(k_e: float, h_e: float, b: float, G: int, convention: str) -> float:
@@ -59,8 +110,16 @@ def draw_users(rng: np.random.Generator, n_users: int, le_hat: float, le_one: fl
     local = k_user + h_user
     f_lo = _sigmoid(N_hat, a_F, b_F)
     f_hi = _sigmoid(N, a_F, b_F)
-    lo = np.maximum(0.0, (local - le_hat) / (a_F * f_lo * (1 - f_lo)))
-    hi = np.maximum(lo, kappa * (local - le_one) / (a_F * f_hi * (1 - f_hi)))
+    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+        lo = np.maximum(0.0, (local - le_hat) / (a_F * f_lo * (1 - f_lo)))
+        hi = np.maximum(lo, kappa * (local - le_one) / (a_F * f_hi * (1 - f_hi)))
+    top = float(np.max(hi))
+    if not (math.isfinite(top) and top <= VALUE_MAX):
+        # Refused before the draw: rng.uniform would overflow, and alpha must stay bounded.
+        raise ValidationError(
+            f"alpha rule: alpha would reach {top:g} (kappa = {kappa:g}, N = {N}, "
+            f"N_hat = {N_hat}, a_F = {a_F:g}, b_F = {b_F:g}), beyond the bound {VALUE_MAX:g} "
+            "of users.alpha; lower kappa")
     alpha = rng.uniform(lo, hi)
     return cls, k_user, h_user, request, alpha
 
@@ -71,12 +130,11 @@ def generate_offloading(rng: np.random.Generator, n_users: int = 20, G: int = 8,
                         seed: int | None = None, **model: Any) -> OffloadingInstance:
     """One offloading instance of the paper's scenario; ``model`` overrides MODEL.md defaults
     (N, N_hat, a_F, b_F, K, W_max_hz, eta, s_p_bits, s_m_bits, convention)."""
-    if isinstance(n_users, bool) or not isinstance(n_users, int) or n_users < 1:
-        raise ValidationError(f"users: must be a positive integer, got {n_users!r}")
+    _size("users", n_users, MAX_USERS)
     if isinstance(G, bool) or not isinstance(G, int) or G < 1:
         raise ValidationError(f"G: must be an integer >= 1, got {G!r}")
-    if kappa <= 0:
-        raise ValidationError(f"kappa: must be > 0, got {kappa!r}")
+    _integer("G", G, low=1, high=COUNT_MAX)
+    check_alpha_rule(b_hat, kappa)
     allowed = {"N", "N_hat", "a_F", "b_F", "K", "W_max_hz", "eta", "s_p_bits", "s_m_bits",
                "convention"}
     unknown = set(model) - allowed
@@ -84,6 +142,7 @@ def generate_offloading(rng: np.random.Generator, n_users: int = 20, G: int = 8,
         raise ValidationError(f"generator option: unknown {', '.join(sorted(unknown))}")
     defaults = dict(N=200, N_hat=80, a_F=0.0413, b_F=71.44, K=1.0, convention="paper")
     p = {**defaults, **model}
+    check_model(p)
 
     le = lambda b: _edge_latency(profile.edge_k_s, profile.edge_h_s, b, G, p["convention"])  # noqa: E731
     cls, k_user, h_user, request, alpha = draw_users(
@@ -122,8 +181,13 @@ def generate_gqap(rng: np.random.Generator, n_facilities: int, n_sites: int,
                   max_tries: int = 1000) -> GQAPInstance:
     """A random Cordeau-style GQAP with sum(q)/sum(Q) close to ``capacity_ratio``."""
     n, m = n_facilities, n_sites
-    if n < 1 or m < 1:
-        raise ValidationError(f"sizes: need at least 1 facility and 1 site, got {n}x{m}")
+    for value in (n, m):
+        if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
+            raise ValidationError(f"sizes: need at least 1 facility and 1 site, got {n}x{m}")
+    n = _size("facilities", n, MAX_FACILITIES)
+    m = _size("sites", m, MAX_SITES)
+    if isinstance(capacity_ratio, bool) or not isinstance(capacity_ratio, int | float | np.number):
+        raise ValidationError(f"capacity ratio: must be a number, got {capacity_ratio!r}")
     if not 0.0 < capacity_ratio <= 1.0:
         raise ValidationError(f"capacity ratio: must lie in (0, 1], got {capacity_ratio!r}")
     t = np.triu(rng.integers(0, 100, size=(n, n)), 1)

@@ -21,11 +21,47 @@ Convention = Literal["paper", "authors-scripts"]
 CONVENTIONS: tuple[str, ...] = ("paper", "authors-scripts")
 
 
+# Bounds on every number an instance holds (docs/FORMATS.md, "Numeric bounds"). Every
+# non-zero real input lies within VALUE_MIN <= |x| <= VALUE_MAX, so any product or quotient
+# of up to ten inputs stays within [1e-300, 1e300]; counts (G, B_max) are at most COUNT_MAX
+# and denoising steps at most STEPS_MAX. Then every objective term the evaluators form is
+# below 1e100 in magnitude and even the square of an objective stays finite.
+VALUE_MAX = 1e30
+VALUE_MIN = 1e-30
+COUNT_MAX = 10**9
+STEPS_MAX = 10**6
+_BOUND = f"non-zero values must lie within {VALUE_MIN:g} <= |x| <= {VALUE_MAX:g}"
+
+
+def _magnitude(name: str, arr: np.ndarray) -> None:
+    """Refuse a value outside the bounds above, naming the field, the index and the bound."""
+    mag = np.abs(arr)
+    bad = (mag > VALUE_MAX) | ((mag < VALUE_MIN) & (mag != 0))
+    if np.any(bad):
+        idx = np.argwhere(bad)[0]
+        x = float(arr[tuple(idx)])
+        where = f" at index {idx.tolist()}" if arr.ndim else ""
+        side = "exceeds" if abs(x) > VALUE_MAX else "is below"
+        raise ValidationError(
+            f"{name}: {x:g}{where} {side} the bound ({_BOUND}, so that the objective "
+            "cannot overflow)")
+
+
 def _array(name: str, value: Any, shape: tuple[int, ...], *, nonneg: bool = False) -> np.ndarray:
-    """Return a read-only float64 copy of ``value`` after checking shape and finiteness."""
+    """Return a read-only float64 copy of ``value`` after checking type, shape, finiteness
+    and the magnitude bounds (VALUE_MIN, VALUE_MAX)."""
     try:
-        arr = np.array(value, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
+        raw = np.asarray(value)
+        if raw.dtype.kind not in "iuf":
+            kind = {"b": "booleans", "U": "strings", "S": "bytes"}.get(raw.dtype.kind)
+            if kind is not None or raw.dtype.kind != "O":
+                raise ValidationError(f"{name}: expected numbers, got {kind or raw.dtype}")
+            if any(v is None or isinstance(v, bool | str | bytes) for v in raw.ravel()):
+                raise ValidationError(f"{name}: expected numbers, got {value!r:.60}")
+        arr = np.array(raw, dtype=np.float64)
+    except (TypeError, ValueError, OverflowError) as exc:
+        if isinstance(exc, ValidationError):
+            raise
         raise ValidationError(f"{name}: not a numeric array ({exc})") from exc
     if arr.shape != shape:
         raise ValidationError(f"{name}: expected shape {shape}, got {arr.shape}")
@@ -35,30 +71,37 @@ def _array(name: str, value: Any, shape: tuple[int, ...], *, nonneg: bool = Fals
     if nonneg and np.any(arr < 0):
         bad = np.argwhere(arr < 0)[0].tolist()
         raise ValidationError(f"{name}: must be >= 0 (negative at index {bad})")
+    _magnitude(name, arr)
     arr.flags.writeable = False
     return arr
 
 
 def _scalar(name: str, value: Any, *, low: float | None = None, strict: bool = False) -> float:
+    if isinstance(value, bool | str | bytes):
+        raise ValidationError(f"{name}: not a number ({value!r})")
     try:
         x = float(value)
-    except (TypeError, ValueError) as exc:
-        raise ValidationError(f"{name}: not a number ({value!r})") from exc
+    except (TypeError, ValueError, OverflowError) as exc:
+        raise ValidationError(f"{name}: not a number ({value!r:.60})") from exc
     if not math.isfinite(x):
         raise ValidationError(f"{name}: must be finite, got {value!r}")
     if low is not None and (x <= low if strict else x < low):
         raise ValidationError(f"{name}: must be {'>' if strict else '>='} {low}, got {value!r}")
+    _magnitude(name, np.asarray(x))
     return x
 
 
-def _integer(name: str, value: Any, *, low: int | None = None) -> int:
+def _integer(name: str, value: Any, *, low: int | None = None, high: int = COUNT_MAX) -> int:
     if isinstance(value, bool) or not isinstance(value, int | np.integer):
         if isinstance(value, float) and value.is_integer():
             value = int(value)
         else:
-            raise ValidationError(f"{name}: must be an integer, got {value!r}")
+            raise ValidationError(f"{name}: must be an integer, got {value!r:.60}")
     if low is not None and value < low:
         raise ValidationError(f"{name}: must be >= {low}, got {value}")
+    if value > high:
+        shown = f"{value:,}" if value < 10**15 else f"a number of {len(str(value))} digits"
+        raise ValidationError(f"{name}: must be <= {high:,}, got {shown}")
     return int(value)
 
 
@@ -188,8 +231,8 @@ class OffloadingInstance:
         set_(self, "h_edge", _scalar("edge.h_s", self.h_edge))
         set_(self, "G", _integer("G", self.G, low=1))
         set_(self, "B_max", _integer("B_max", self.B_max, low=0))
-        set_(self, "N", _integer("N", self.N, low=1))
-        set_(self, "N_hat", _integer("N_hat", self.N_hat, low=0))
+        set_(self, "N", _integer("N", self.N, low=1, high=STEPS_MAX))
+        set_(self, "N_hat", _integer("N_hat", self.N_hat, low=0, high=STEPS_MAX))
         set_(self, "a_F", _scalar("a_F", self.a_F, low=0.0, strict=True))
         set_(self, "b_F", _scalar("b_F", self.b_F))
         set_(self, "K", _scalar("K", self.K, low=0.0, strict=True))
@@ -260,7 +303,8 @@ class OffloadingInstance:
     def pai(self, n: Any) -> Any:
         """Personalised accuracy index F(n) = 1 / (1 + exp(-a_F (n - b_F)))."""
         n = np.asarray(n, dtype=np.float64)
-        out = 1.0 / (1.0 + np.exp(-self.a_F * (n - self.b_F)))
+        with np.errstate(over="ignore"):  # exp -> inf gives F = 0, the right limit
+            out = 1.0 / (1.0 + np.exp(-self.a_F * (n - self.b_F)))
         return float(out) if out.ndim == 0 else out
 
     @property

@@ -128,3 +128,57 @@ def test_threads_flag_reaches_the_solver(capsys):
     res = json.loads(out)
     assert code == 0 and res["status"] == "optimal"
     assert res["info"].get("threads") == 2
+
+
+def _strict_json(text):
+    def refuse(name):
+        raise AssertionError(f"non-standard JSON constant {name}")
+    return json.loads(text, parse_constant=refuse)
+
+
+@pytest.mark.parametrize(("source", "edit", "message"), [
+    (TINY, lambda o: o["users"]["alpha"].__setitem__(0, 1e308),
+     r"users.alpha: 1e\+308 at index \[0\] exceeds the bound"),
+    (TINY, lambda o: o["users"]["k_s"].__setitem__(1, 1e308), r"users.k_s: 1e\+308 at index \[1\]"),
+    (TINY, lambda o: o["params"]["edge"].__setitem__("h_s", 1e308), r"edge.h_s: 1e\+308 exceeds"),
+    (TINY_GQAP, lambda o: o["data"]["t"][0].__setitem__(1, 1e308),
+     r"t: 1e\+308 at index \[0, 1\] exceeds the bound"),
+    (TINY_GQAP, lambda o: o["data"]["d"][1].__setitem__(0, 1e308), r"d: 1e\+308 at index \[1, 0\]"),
+])
+def test_extreme_values_are_refused_before_any_solver_runs(tmp_path, capsys, source, edit,
+                                                           message):
+    import re
+
+    obj = json.loads(source.read_text())
+    edit(obj)
+    path = tmp_path / "x.json"
+    path.write_text(json.dumps(obj))
+    for solver in ("exact", "brute-force"):
+        code, out, err = run(capsys, "solve", path, "--solver", solver, "--json")
+        assert code == 1 and out == "" and re.search(message, err), err
+        assert "1e+30" in err and err.count("\n") == 1
+
+
+def test_json_output_is_standard_at_the_bounds(tmp_path, capsys):
+    obj = json.loads(TINY.read_text())
+    obj["users"]["alpha"] = [1e30] * 6
+    obj["params"]["s_m_bits"] = 1e30
+    obj["params"]["eta"] = 1e-30
+    (tmp_path / "x.json").write_text(json.dumps(obj))
+    code, out, err = run(capsys, "solve", tmp_path / "x.json", "--solver", "exact", "--json",
+                         "--out", tmp_path / "s.json")
+    res = _strict_json(out)
+    assert code == 0 and res["status"] == "optimal" and abs(res["objective"]) < 1e110
+    code, out, _ = run(capsys, "evaluate", tmp_path / "x.json", tmp_path / "s.json", "--json")
+    assert code == 0 and _strict_json(out)["objective"] == pytest.approx(res["objective"])
+    code, out, _ = run(capsys, "info", tmp_path / "x.json", "--json")
+    assert code == 0 and _strict_json(out)["alpha"]["max"] == 1e30
+
+
+def test_json_text_maps_non_finite_numbers_to_null():
+    import numpy as np
+
+    from gqap.cli.main import json_text
+
+    text = json_text({"a": float("-inf"), "b": [np.float64("nan"), 1.5], "c": np.int64(3)})
+    assert _strict_json(text) == {"a": None, "b": [None, 1.5], "c": 3}

@@ -17,7 +17,7 @@ from gqap.evaluation import (
     gqap_cost_batch,
     site_loads_batch,
 )
-from gqap.instances import GQAPInstance
+from gqap.instances import GQAPInstance, OffloadingInstance
 from gqap.solutions import GQAPSolution, OffloadingSolution
 
 
@@ -138,3 +138,60 @@ def test_gqap_site_index_out_of_range():
 def test_family_mismatch():
     with pytest.raises(ValidationError, match="needs an assignment"):
         evaluate(small_gqap(), OffloadingSolution([True], [5.0]))
+
+
+# ---------------------------------------------------------------------------------------
+# extreme values within the bounds: every evaluator stays finite, without warnings
+# ---------------------------------------------------------------------------------------
+def _extreme_values(rng, size, low=-1e30):
+    """A mix of the largest and smallest allowed magnitudes (and zeros)."""
+    pick = rng.choice([0.0, 1e-30, 1e30, 3.7e29], size=size)
+    return np.where(rng.random(size) < 0.5, pick, np.maximum(-pick, low))
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_evaluators_are_finite_at_the_bounds(seed):
+    import warnings
+
+    from gqap.multi import MultiInstance, MultiSolution, evaluate_multi, evaluate_multi_batch
+
+    rng = np.random.default_rng(seed)
+    n, m = 6, 3
+    q = np.ones(n)
+    g = GQAPInstance(q=q, Q=np.full(m, 1e30), a=_extreme_values(rng, (n, m)),
+                     t=_extreme_values(rng, (n, n)), d=_extreme_values(rng, (m, m)),
+                     v=float(rng.choice([1e30, -1e30, 1e-30])))
+    big = dict(alpha=np.abs(_extreme_values(rng, n)), k_user=np.full(n, 1e30),
+               h_user=_extreme_values(rng, n, low=-1e29), request_time=np.zeros(n),
+               N=10**6, N_hat=0, a_F=1e30, b_F=-1e30, K=1e30, eta=1e-30, s_p_bits=1e30,
+               s_m_bits=1e30)
+    o = OffloadingInstance(k_edge=1e30, h_edge=1e30, G=1, B_max=10**9, W_max_hz=1e-30, **big)
+    mu = MultiInstance(k_site=[1e30, 1e-30, 0.0], h_site=[1e30, 1e30, 1e-30], G=[1, 10**9, 1],
+                       B_max=[10**9] * 3, W_hz=[1e-30, 1e30, 1e-30],
+                       shift_steps=np.abs(_extreme_values(rng, (n, 3))), **big)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # an overflow warning fails the test
+        for _ in range(20):
+            x = rng.integers(0, m, size=n)
+            assert math.isfinite(evaluate_gqap(g, GQAPSolution(x)).objective)
+            assert np.all(np.isfinite(gqap_cost_batch(g, x[None, :])))
+            grant = rng.random(n) < 0.5
+            split = np.where(grant, rng.integers(0, 10**6 + 1, size=n), 10**6)
+            for model in ("paper", "dynamic-batch"):
+                ev = evaluate_offloading(o, OffloadingSolution(grant, split), model)
+                assert math.isfinite(ev.objective) and np.all(np.isfinite(ev.qoe))
+                site = np.where(grant, rng.integers(0, 3, size=n), -1)
+                mev = evaluate_multi(mu, MultiSolution(site, split), model)
+                assert math.isfinite(mev.objective) and np.all(np.isfinite(mev.qoe))
+                batch = evaluate_multi_batch(mu, site[None, :], split[None, :], model)
+                assert np.all(np.isfinite(batch.objective))
+                assert abs(ev.objective) < 1e110 and abs(mev.objective) < 1e110
+
+
+def test_objective_guard_refuses_non_finite_values():
+    from gqap.evaluation import finite_objective
+
+    assert finite_objective(np.float64(-3.5)) == -3.5
+    for bad in (math.inf, -math.inf, math.nan):
+        with pytest.raises(ValidationError, match=r"objective: evaluates to .* \(not a finite"):
+            finite_objective(bad)

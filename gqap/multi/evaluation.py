@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from gqap.errors import ValidationError
-from gqap.evaluation import _TOL, LATENCY_MODELS, LatencyModel
+from gqap.evaluation import _TOL, LATENCY_MODELS, LatencyModel, finite_objective
 from gqap.multi.instance import MultiInstance
 from gqap.multi.solution import DENIED, MultiSolution
 
@@ -198,7 +198,7 @@ def evaluate_multi(inst: MultiInstance, sol: MultiSolution,
     l_L = n * inst.local_step_latency
     qoe = inst.alpha * pai - (l_R + l_T + l_E + l_L)
     return MultiEvaluation(
-        objective=float(qoe.sum()), counts=counts[0], l_R=l_R, l_T=l_T, l_E=l_E, l_L=l_L,
+        objective=finite_objective(qoe.sum()), counts=counts[0], l_R=l_R, l_T=l_T, l_E=l_E, l_L=l_L,
         pai=pai, qoe=qoe, violations=multi_violations(inst, sol), latency_model=latency_model)
 
 

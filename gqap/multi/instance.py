@@ -16,6 +16,8 @@ import numpy as np
 from gqap.errors import ValidationError
 from gqap.instances import (
     CONVENTIONS,
+    COUNT_MAX,
+    STEPS_MAX,
     Convention,
     Family,
     OffloadingInstance,
@@ -26,8 +28,9 @@ from gqap.instances import (
 )
 
 
-def _int_array(name: str, value: Any, shape: tuple[int, ...], *, low: int) -> np.ndarray:
-    """Read-only int64 copy of ``value``; every entry a whole number >= ``low``."""
+def _int_array(name: str, value: Any, shape: tuple[int, ...], *, low: int,
+               high: int = COUNT_MAX) -> np.ndarray:
+    """Read-only int64 copy of ``value``; every entry a whole number in ``low..high``."""
     arr = _array(name, value, shape)
     if np.any(arr != np.round(arr)):
         bad = np.argwhere(arr != np.round(arr))[0].tolist()
@@ -35,6 +38,9 @@ def _int_array(name: str, value: Any, shape: tuple[int, ...], *, low: int) -> np
     if np.any(arr < low):
         bad = np.argwhere(arr < low)[0].tolist()
         raise ValidationError(f"{name}: must be >= {low} (at index {bad})")
+    if np.any(arr > high):
+        bad = np.argwhere(arr > high)[0].tolist()
+        raise ValidationError(f"{name}: must be <= {high:,} (at index {bad})")
     out = arr.astype(np.int64)
     out.flags.writeable = False
     return out
@@ -104,8 +110,8 @@ class MultiInstance:
                                           nonneg=True))
         set_(self, "shift_steps", _array("shift_steps", self.shift_steps, (n, S),
                                          nonneg=True))
-        set_(self, "N", _integer("N", self.N, low=1))
-        set_(self, "N_hat", _integer("N_hat", self.N_hat, low=0))
+        set_(self, "N", _integer("N", self.N, low=1, high=STEPS_MAX))
+        set_(self, "N_hat", _integer("N_hat", self.N_hat, low=0, high=STEPS_MAX))
         set_(self, "a_F", _scalar("a_F", self.a_F, low=0.0, strict=True))
         set_(self, "b_F", _scalar("b_F", self.b_F))
         set_(self, "K", _scalar("K", self.K, low=0.0, strict=True))
