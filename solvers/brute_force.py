@@ -4,7 +4,10 @@ Offloading: every grant mask with b <= B_max; a mask's granted users take their 
 for its b, from the closed form or, with ``enumerate_splits`` (test-only), from every
 integer n in [N_hat, N]. For a fixed mask the objective separates per user, so the best
 split of each user on its own is the best joint choice. GQAP: every one of the m^n
-assignments, in vectorised chunks; only capacity-feasible ones count.
+assignments, only capacity-feasible ones counting, met in the middle: the assignments of
+the first and second half of the facilities are enumerated once each and paired in
+vectorised chunks (one matrix product per chunk gives the cost between the halves); very
+few facilities on very many sites are enumerated directly instead.
 Both score with the evaluator's vectorised building blocks and refuse instances with more
 than ``max_candidates`` masks or assignments.
 """
@@ -26,6 +29,7 @@ from gqap.split import optimal_split
 
 _CHUNK_ELEMENTS = 1 << 21  # candidate x size entries per vectorised chunk
 _CAPACITY_TOL = 1e-9  # relative, as in gqap.evaluation's feasibility check
+_HALF_TABLE_ELEMENTS = 1 << 24  # largest per-half table of the two-halves enumeration
 
 
 @dataclass(frozen=True)
@@ -127,32 +131,147 @@ class BruteForceSolver(Solver):
     # ---- GQAP --------------------------------------------------------------------------
     def _gqap(self, inst: GQAPInstance, deadline: Deadline) -> SolverOutput:
         n, m = inst.n, inst.m
-        total = m ** n
-        _check_size("assignments", total, self.options.max_candidates,
+        _check_size("assignments", m ** n, self.options.max_candidates,
                     f"{n} facilities on {m} sites")
-        chunk = max(1, _CHUNK_ELEMENTS // (n * n))
-        place = m ** np.arange(n - 1, -1, -1, dtype=np.int64)  # facility 0 is the top digit
-        cap = inst.Q + _CAPACITY_TOL * np.maximum(1.0, inst.Q)
-        best_x, best_cost, feasible, examined, timed_out = None, np.inf, 0, 0, False
-        for start in range(0, total, chunk):
-            if deadline.expired():
-                timed_out = True
-                break
-            ids = np.arange(start, min(total, start + chunk), dtype=np.int64)
-            X = (ids[:, None] // place) % m
-            examined += ids.size
-            X = X[np.all(site_loads_batch(inst, X) <= cap, axis=1)]
-            if X.shape[0] == 0:
-                continue
-            feasible += X.shape[0]
-            cost = gqap_cost_batch(inst, X)
-            j = int(np.argmin(cost))  # first minimum: lowest index among ties
-            if cost[j] < best_cost:
-                best_x, best_cost = X[j].copy(), float(cost[j])
-        info: dict[str, Any] = {"assignments_examined": examined, "feasible": feasible}
+        split = _halves_fit(n, m)
+        best_x, best_cost, examined, feasible, timed_out = (
+            enumerate_gqap_halves(inst, deadline) if split
+            else enumerate_gqap_direct(inst, deadline))
+        info: dict[str, Any] = {"assignments_examined": examined, "feasible": feasible,
+                                "enumeration": "halves" if split else "direct"}
         if best_x is None:
             status = Status.TIME_LIMIT if timed_out else Status.INFEASIBLE
             return SolverOutput(None, status, info=info)
         status = Status.TIME_LIMIT if timed_out else Status.OPTIMAL
         return SolverOutput(GQAPSolution(best_x), status,
                             bound=None if timed_out else best_cost, info=info)
+
+
+_Enumeration = tuple[np.ndarray | None, float, int, int, bool]
+
+
+def _capacity(inst: GQAPInstance) -> np.ndarray:
+    return inst.Q + _CAPACITY_TOL * np.maximum(1.0, inst.Q)
+
+
+def enumerate_gqap_direct(inst: GQAPInstance, deadline: Deadline) -> _Enumeration:
+    """Every one of the m^n assignments scored by the evaluator in chunks, in lexicographic
+    order (facility 0 is the top digit); ties go to the first. Returns (best assignment or
+    None, its cost, assignments examined, feasible ones, whether the deadline cut it)."""
+    n, m = inst.n, inst.m
+    total = m ** n
+    chunk = max(1, _CHUNK_ELEMENTS // (n * n))
+    place = m ** np.arange(n - 1, -1, -1, dtype=np.int64)
+    cap = _capacity(inst)
+    best_x, best_cost, feasible, examined = None, np.inf, 0, 0
+    for start in range(0, total, chunk):
+        if deadline.expired():
+            return best_x, best_cost, examined, feasible, True
+        ids = np.arange(start, min(total, start + chunk), dtype=np.int64)
+        X = (ids[:, None] // place) % m
+        examined += ids.size
+        X = X[np.all(site_loads_batch(inst, X) <= cap, axis=1)]
+        if X.shape[0] == 0:
+            continue
+        feasible += X.shape[0]
+        cost = gqap_cost_batch(inst, X)
+        j = int(np.argmin(cost))  # first minimum: lowest index among ties
+        if cost[j] < best_cost:
+            best_x, best_cost = X[j].copy(), float(cost[j])
+    return best_x, best_cost, examined, feasible, False
+
+
+def _halves_fit(n: int, m: int) -> bool:
+    """Whether the two-halves enumeration's tables stay small for this shape (else the
+    direct one runs: n = 1, or a few facilities on very many sites)."""
+    if n < 2:
+        return False
+    h = n // 2
+    na, nb = m ** h, m ** (n - h)
+    return (na * (n - h) * m <= _HALF_TABLE_ELEMENTS
+            and nb * max(n - h, 1) * m <= _HALF_TABLE_ELEMENTS)
+
+
+def _half(inst: GQAPInstance, facilities: np.ndarray
+          ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every assignment of ``facilities`` (lexicographic, first facility the top digit):
+    (assignments k-column matrix, cost within the half, per-site loads)."""
+    k, m = facilities.size, inst.m
+    ids = np.arange(m ** k, dtype=np.int64)
+    X = (ids[:, None] // (m ** np.arange(k - 1, -1, -1, dtype=np.int64))) % m
+    linear = inst.a[facilities[None, :], X].sum(axis=1)
+    t = inst.t[np.ix_(facilities, facilities)]
+    quad = np.einsum("ij,pij->p", t, inst.d[X[:, :, None], X[:, None, :]])
+    loads = np.zeros((ids.size, m))
+    for c, i in enumerate(facilities):
+        loads[ids, X[:, c]] += inst.q[i]
+    return X, linear + inst.v * quad, loads
+
+
+def enumerate_gqap_halves(inst: GQAPInstance, deadline: Deadline) -> _Enumeration:
+    """The same search as ``enumerate_gqap_direct`` (same optimum, same tie-break: the
+    lexicographically first optimal assignment), met in the middle.
+
+    Facilities split into a head A (the first n // 2) and a tail B. Each half's own
+    assignments are enumerated once with their cost inside the half and their site loads;
+    halves that overload a site on their own are dropped. The cost of a pair is
+    cost_A + cost_B + v * sum_{j in B} P_A[j, x_j], where P_A[j, s] = sum_{i in A}
+    (t[i, j] d[x_i, s] + t[j, i] d[s, x_i]): for a chunk of head assignments this is one
+    matrix product with the tail's one-hot encoding. A pair is feasible when no site's
+    combined load exceeds its capacity. Returns as ``enumerate_gqap_direct``."""
+    n, m = inst.n, inst.m
+    h = n // 2
+    head, tail = np.arange(h), np.arange(h, n)
+    cap = _capacity(inst)
+    XA, cost_a, load_a = _half(inst, head)
+    XB, cost_b, load_b = _half(inst, tail)
+    na_total, nb_total = XA.shape[0], XB.shape[0]
+    ok_b = np.all(load_b <= cap, axis=1)
+    XB, cost_b, load_b = XB[ok_b], cost_b[ok_b], load_b[ok_b]
+    keep_a = np.flatnonzero(np.all(load_a <= cap, axis=1))
+    best_x, best_cost, feasible, examined = None, np.inf, 0, 0
+    if XB.shape[0] == 0 or keep_a.size == 0:
+        return None, np.inf, na_total * nb_total, 0, False
+    nb = XB.shape[0]
+    # One-hot encoding of the tail: row j * m + s, column b: 1 where x_b[j] = s.
+    onehot = np.zeros((tail.size * m, nb))
+    for j in range(tail.size):
+        onehot[j * m + XB[:, j], np.arange(nb)] = 1.0
+    load_bt = np.ascontiguousarray(load_b.T)  # site x tail assignment
+    sites = np.arange(m)
+    rows = max(1, _CHUNK_ELEMENTS // nb)
+    for start in range(0, na_total, rows):
+        if deadline.expired():
+            return best_x, best_cost, examined, feasible, True
+        stop = min(na_total, start + rows)
+        examined += (stop - start) * nb_total
+        ids = keep_a[(keep_a >= start) & (keep_a < stop)]
+        if ids.size == 0:
+            continue
+        xa = XA[ids]
+        # P[a, j, s] for the chunk, flattened to (a, j * m + s).
+        P = np.zeros((ids.size, tail.size, m))
+        for c, i in enumerate(head):
+            d_out = inst.d[xa[:, c], :]  # d[x_i, s]
+            d_in = inst.d[:, xa[:, c]].T  # d[s, x_i]
+            P += (inst.t[i, tail][None, :, None] * d_out[:, None, :]
+                  + inst.t[tail, i][None, :, None] * d_in[:, None, :])
+        cost = (cost_a[ids][:, None] + cost_b[None, :]
+                + inst.v * (P.reshape(ids.size, tail.size * m) @ onehot))
+        # Capacity: only a site both halves use can overflow (each half fits on its own).
+        ok = np.ones(cost.shape, dtype=bool)
+        if m <= h:
+            for s in sites:
+                ok &= load_a[ids, s][:, None] + load_bt[s][None, :] <= cap[s]
+        else:
+            for c in range(h):
+                s = xa[:, c]
+                ok &= load_a[ids, s][:, None] + load_bt[s] <= cap[s][:, None]
+        feasible += int(ok.sum())
+        cost[~ok] = np.inf
+        j = int(np.argmin(cost))  # row-major: the lowest (head, tail) index among ties
+        value = float(cost.flat[j])
+        if value < best_cost:
+            a, b = divmod(j, nb)
+            best_x, best_cost = np.concatenate([xa[a], XB[b]]), value
+    return best_x, best_cost, examined, feasible, False
