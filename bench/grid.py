@@ -1,7 +1,8 @@
 """Expanding a configuration into the runs of a sweep: (solver label, instance, seed).
 
-Instances are loaded (from a shipped set, a set generated on the fly from its definition,
-files, or seeded generation), filtered and deduplicated by content hash; solvers are
+Instances are loaded (from a shipped set of the library, ``gqap.library``, whose manifest
+may record reference values; a set generated on the fly from its definition; files; or
+seeded generation), filtered and deduplicated by content hash; solvers are
 resolved in the registry (their options validated up front, optional ones skipped with a
 reason when their module does not exist yet). Every run gets a deterministic ``run_id``
 built from the resume key (label, instance hash, seed, config hash).
@@ -28,7 +29,12 @@ HARNESS_VERSION = 1  # bump when a change makes stored runs incomparable
 
 @dataclass(frozen=True)
 class InstanceRecord:
-    """A loaded instance with what the harness needs to know about it."""
+    """A loaded instance with what the harness needs to know about it.
+
+    ``best_known`` is a known reference value (a config's best-known file, or the manifest
+    of a shipped set), stored under ``reference_kind``: 'best_known', or 'exact' for a
+    proven optimum; ``reference_source`` says where it comes from.
+    """
 
     name: str
     instance: Instance = field(repr=False)
@@ -41,6 +47,8 @@ class InstanceRecord:
     origin: str
     reference_solver: str | None
     best_known: float | None = None
+    reference_kind: str = "best_known"
+    reference_source: str = "best-known file of the config"
 
 
 @dataclass(frozen=True)
@@ -191,14 +199,23 @@ def _check_where(src: InstanceSource, known: set[str], where: str) -> None:
 
 
 def _load_set(src: InstanceSource, where: str, config_source: str) -> list[InstanceRecord]:
-    from gqap.instance_sets import MANIFEST, generate_case, get_set, read_manifest, sha256_file
+    from gqap.instance_sets import (
+        MANIFEST,
+        generate_case,
+        get_set,
+        read_manifest,
+        set_references,
+        sha256_file,
+    )
     from gqap.io import read_instance
+    from gqap.library import set_dir, shipped_sets
 
     name = src.spec["set"]
     folder = (resolve_path(src.spec["dir"], config_source) if "dir" in src.spec
-              else ROOT / "instances" / name)
+              else set_dir(name) if name in shipped_sets() else None)
     if folder is not None and (folder / MANIFEST).exists():
         rows = read_manifest(folder)["instances"]
+        known = set_references(folder)
         items = [({**r.get("params", {}), "seed": r.get("seed")}, r) for r in rows]
         _check_where(src, {k for p, _ in items for k in p} | {"n_users", "G", "B_max"}, where)
         chosen = _take_cases([(p, r) for p, r in items if _matches(p, src.where)], src.cases)
@@ -208,9 +225,16 @@ def _load_set(src: InstanceSource, where: str, config_source: str) -> list[Insta
             if sha256_file(path) != row["sha256"]:
                 raise GQAPError(f"{path}: SHA-256 differs from the manifest; the file was "
                                 "changed after the set was written")
-            out.append(_record(read_instance(path), f"set {name} ({folder}/{row['file']})",
-                               src.reference_solver, {**row.get("params", {}),
-                                                      "seed": row.get("seed")}))
+            rec = _record(read_instance(path), f"set {name} ({folder}/{row['file']})",
+                          src.reference_solver, {**row.get("params", {}),
+                                                 "seed": row.get("seed")})
+            ref = known.get(Path(row["file"]).stem)
+            if ref is not None:
+                rec = InstanceRecord(**{
+                    **rec.__dict__, "best_known": ref.value, "reference_kind": ref.harness_kind,
+                    "reference_source": f"{ref.kind.replace('_', '-')}, manifest of set "
+                                        f"{name}: {ref.source}"})
+            out.append(rec)
         return out
     if "dir" in src.spec:
         raise GQAPError(f"config {where}: set folder {src.spec['dir']!r} has no {MANIFEST}")
@@ -319,8 +343,10 @@ def load_instances(config: BenchConfig) -> tuple[dict[str, InstanceRecord], list
             continue
         for rec in recs:
             value = best.get(rec.name)
-            if value is not None:
-                rec = InstanceRecord(**{**rec.__dict__, "best_known": value})
+            if value is not None:  # a config's own file overrides a manifest's value
+                rec = InstanceRecord(**{**rec.__dict__, "best_known": value,
+                                        "reference_kind": "best_known",
+                                        "reference_source": "best-known file of the config"})
             out.setdefault(rec.hash, rec)
     return out, skipped
 

@@ -175,8 +175,8 @@ def run_sweep(config: BenchConfig, out_dir: str | Path, *, executor: str = "loca
         store.put_instances(plan.instances.values())
         for rec in plan.instances.values():
             if rec.best_known is not None:
-                store.put_reference(rec.hash, "", "best_known", rec.best_known,
-                                    "best-known file of the config")
+                store.put_reference(rec.hash, "", rec.reference_kind, rec.best_known,
+                                    rec.reference_source)
         retried = store.delete_failed(r.key for r in plan.runs) if retry_failed else 0
         refs_tasks, probes, rest, already = plan_tasks(plan, store)
         summary = SweepSummary(out, store.path, len(plan.runs), already, retried=retried,

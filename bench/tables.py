@@ -153,8 +153,17 @@ def _group(rows: list[dict[str, Any]], key: Callable[[dict[str, Any]], Any]
     return out
 
 
+# How a reference kind (gqap.bench.references) reads in a table: 'exact' is a proven
+# optimum (an exact solver's, a run that proved optimality, or a shipped set's manifest).
+KIND_LABELS = {"exact": "optimal", "best_known": "best-known", "proven_bound": "bound",
+               "best_found": "best-found"}
+KINDS_NOTE = ("reference kind: optimal = proven optimum, best-known = literature value, "
+              "bound = best proven bound, best-found = best value any run found")
+
+
 def _kinds(rows: list[dict[str, Any]]) -> str:
-    kinds = sorted({r["reference_kind"] for r in rows if r.get("reference_kind")})
+    kinds = sorted({KIND_LABELS.get(r["reference_kind"], r["reference_kind"])
+                    for r in rows if r.get("reference_kind")})
     return "/".join(kinds) or "-"
 
 
@@ -166,7 +175,7 @@ def summary_offloading(rows: list[dict[str, Any]], order: list[str]) -> Table:
               "Offloading: per solver and size, runs with a solution (solved) and failed or "
               "killed runs, mean objective per user, gap to the reference per user and "
               "relative (in %, positive = worse), and solve wall time; CI = 95% confidence "
-              "interval of the mean.",
+              f"interval of the mean; {KINDS_NOTE}.",
               [Column("solver"), Column("users", numeric=True), Column("G", numeric=True),
                Column("runs", numeric=True), Column("solved", numeric=True),
                Column("failed", numeric=True),
@@ -198,7 +207,7 @@ def summary_gqap(rows: list[dict[str, Any]], order: list[str]) -> Table:
               "GQAP: per instance and solver, runs with a solution (solved) and failed or "
               "killed runs, mean and best cost, reference value, relative gap to the reference "
               "(in %, positive = worse) and solve wall time; CI = 95% confidence interval of "
-              "the mean.",
+              f"the mean; {KINDS_NOTE}.",
               [Column("instance"), Column("solver"), Column("n", numeric=True),
                Column("m", numeric=True), Column("runs", numeric=True),
                Column("solved", numeric=True), Column("failed", numeric=True),
