@@ -141,12 +141,20 @@ def instance_info(inst: Any) -> dict[str, Any]:
 
 
 def _cmd_info(args: argparse.Namespace) -> int:
-    from gqap.instance_sets import MANIFEST, set_summary
+    from gqap.instance_sets import MANIFEST, set_summary, verify_set
     from gqap.io import read_instance
+    from gqap.library import shipped_sets
 
     path = Path(args.file)
+    if not path.exists() and args.file in shipped_sets():  # a shipped set by name
+        path = shipped_sets()[args.file]
     if path.is_dir() and (path / MANIFEST).exists():
-        info = {"instance_set": str(path), **set_summary(path)}
+        problems = verify_set(path)
+        if problems:
+            more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+            raise GQAPError(f"{problems[0]}{more}")
+        info = {"instance_set": str(path), **set_summary(path),
+                "sha256": "every file matches the manifest"}
     else:
         info = instance_info(read_instance(path))
     if args.json:
