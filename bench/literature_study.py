@@ -1,11 +1,12 @@
 """Literature GQAP study: one solver on every instance file of a folder against best-known costs.
 
     python -m gqap.bench.literature_study --solver tabu --time-limit 60 --seed 0 \\
-        --out results/literature [--data ../shared/data/gqap/cordeau] [--opt KEY=VALUE]
+        --out results/literature [--data cordeau] [--opt KEY=VALUE]
 
-Every ``*.txt`` file in ``--data`` (Cordeau text format) is solved once with the time limit,
-pinned to one CPU core; best-known costs come from ``bks.csv`` in the same folder
-(instances missing there get no gap). Writes ``<solver>-seed<seed>.csv`` (the table:
+Every ``*.txt`` file in ``--data`` (a shipped set's name, default ``cordeau``, or a folder of
+Cordeau text files) is solved once with the time limit, pinned to one CPU core; reference
+costs come from the set's manifest (a shipped literature set) or else from ``bks.csv`` in
+the folder (instances missing there get no gap). Writes ``<solver>-seed<seed>.csv`` (the table:
 instance, best-known, best found, gap, time to best, ...), ``.md`` (the same as a
 Markdown table) and ``.json`` (with settings and every run's best-so-far curve) to ``--out``.
 """
@@ -25,7 +26,7 @@ from typing import Any
 from gqap.errors import GQAPError
 
 ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_DATA = ROOT.parent / "shared" / "data" / "gqap" / "cordeau"
+DEFAULT_DATA = "cordeau"  # the shipped literature set (gqap.library)
 COLUMNS = ("instance", "n", "m", "best_known", "best_found", "gap_pct", "reached_bks",
            "time_to_best_s", "status", "stop_reason", "iterations", "moves_per_s",
            "wall_time_s")
@@ -40,6 +41,16 @@ def pin_one_core() -> list[int] | None:
     return sorted(os.sched_getaffinity(0))
 
 
+def data_dir(data: str | Path) -> Path:
+    """The folder of ``data``: an existing folder, else the shipped set of that name."""
+    from gqap.library import set_dir, shipped_sets
+
+    path = Path(data)
+    if not path.exists() and str(data) in shipped_sets():
+        return set_dir(str(data))
+    return path
+
+
 def study_rows(solver: str, data: Path, time_limit: float, seed: int,
                options: dict[str, str], names: Sequence[str] | None = None,
                pin: bool = True) -> tuple[list[dict[str, Any]], list[dict[str, Any]],
@@ -50,6 +61,7 @@ def study_rows(solver: str, data: Path, time_limit: float, seed: int,
 
     from gqap.bench.grid import read_best_known
     from gqap.bench.references import gaps
+    from gqap.instance_sets import MANIFEST, set_references
     from gqap.io import read_cordeau
     from gqap.solvers import make_solver
 
@@ -66,7 +78,10 @@ def study_rows(solver: str, data: Path, time_limit: float, seed: int,
     if not files:
         raise GQAPError(f"literature data: no *.txt instance files in {data}")
     bks_file = data / "bks.csv"
-    bks = read_best_known(bks_file) if bks_file.is_file() else {}
+    if (data / MANIFEST).is_file():
+        bks = {name: ref.value for name, ref in set_references(data).items()}
+    else:
+        bks = read_best_known(bks_file) if bks_file.is_file() else {}
     instance_solver = make_solver(solver, **options)
     cpus = pin_one_core() if pin else None
     rows, full = [], []
@@ -132,8 +147,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--time-limit", type=positive_float, default=60.0,
                         help="seconds per instance (default 60)")
     parser.add_argument("--seed", type=int, default=0, help="RNG seed (default 0)")
-    parser.add_argument("--data", type=Path, default=DEFAULT_DATA,
-                        help="folder of Cordeau *.txt files with bks.csv")
+    parser.add_argument("--data", default=DEFAULT_DATA,
+                        help="a shipped set (default cordeau) or a folder of Cordeau *.txt "
+                        "files with bks.csv")
     parser.add_argument("--instances", nargs="*", help="only these instance names")
     parser.add_argument("--opt", action="append", metavar="KEY=VALUE",
                         help="solver option, repeatable")
@@ -146,7 +162,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         from gqap.io import dumps, write_text_atomic
 
         options = parse_key_values(args.opt)
-        rows, full, cpus = study_rows(args.solver, args.data, args.time_limit, args.seed,
+        data = data_dir(args.data)
+        rows, full, cpus = study_rows(args.solver, data, args.time_limit, args.seed,
                                       options, args.instances, pin=not args.all_cores)
         stem = f"{args.solver}-seed{args.seed}"
         args.out.mkdir(parents=True, exist_ok=True)
@@ -155,7 +172,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         write_text_atomic(args.out / f"{stem}.csv", table_csv(rows))
         write_text_atomic(args.out / f"{stem}.md", table_markdown(rows, title))
         meta = {"solver": args.solver, "options": options, "time_limit_s": args.time_limit,
-                "seed": args.seed, "cpu_affinity": cpus, "data": args.data.name,
+                "seed": args.seed, "cpu_affinity": cpus, "data": data.name,
                 "python": platform.python_version(), "machine": platform.machine(),
                 "command": "python -m gqap.bench.literature_study " + " ".join(
                     argv if argv is not None else sys.argv[1:])}

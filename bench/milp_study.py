@@ -7,8 +7,9 @@ cpsat on offloading instances and on a literature GQAP.
 Offloading: the first ``--cases`` instances of each size of the shipped fig11a set (G = 8,
 B_max = 18), each with both offloading models: ``full`` (integer splits; reference: the
 exact solver) and ``fixed-split`` (the paper's B&B, splits at N_hat; proof of the
-restricted model, ``info["model_status"]``). GQAP: Cordeau 20-15-35 from the shared data
-folder with its best-known cost from bks.csv; the incumbent and the proven bound at the
+restricted model, ``info["model_status"]``). GQAP: Cordeau 20-15-35 from the shipped
+library (``--cordeau``: a shipped SET/NAME or a file) with its reference value from the
+set's manifest (or from bks.csv beside a file); the incumbent and the proven bound at the
 limit are reported. With LP bounds on (default), the LP relaxation of the RLT
 linearisation (with and without the capacity products) and of the standard one is solved
 (``--lp-backend``, CBC's Clp by default) for the Cordeau instance and the fixed-split
@@ -35,7 +36,7 @@ from gqap.errors import GQAPError
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_SET = ROOT / "instances" / "fig11a"
-DEFAULT_CORDEAU = ROOT.parent / "shared" / "data" / "gqap" / "cordeau" / "20-15-35.txt"
+DEFAULT_CORDEAU = "cordeau/20-15-35"  # a shipped instance (gqap.library)
 SOLVERS: dict[str, tuple[str, dict[str, Any]]] = {
     "milp-cbc": ("milp", {"backend": "cbc"}),
     "milp-highs": ("milp", {"backend": "highs"}),
@@ -70,8 +71,28 @@ def offloading_instances(set_dir: Path, sizes: Sequence[int], cases: int) -> lis
     return [inst for u in sizes for inst in picked[u]]
 
 
+def cordeau_path(ref: str | Path) -> Path:
+    """The file of ``ref``: an existing path, else the shipped instance SET/NAME it names;
+    the path as given when neither exists (the caller reports it as not found)."""
+    from gqap.library import shipped_instance
+
+    path = Path(ref)
+    if path.exists():
+        return path
+    try:
+        return shipped_instance(str(ref)) or path
+    except GQAPError:
+        return path
+
+
 def read_bks(path: Path) -> float | None:
-    """Best-known cost of ``path``'s instance from bks.csv beside it (None if absent)."""
+    """Reference cost of ``path``'s instance: from the manifest of the set folder holding it
+    (a shipped literature set), else from bks.csv beside it; None if neither has it."""
+    from gqap.instance_sets import MANIFEST, set_references
+
+    if (path.parent / MANIFEST).is_file():
+        ref = set_references(path.parent).get(path.stem)
+        return None if ref is None else ref.value
     bks = path.parent / "bks.csv"
     if not bks.is_file():
         return None
@@ -171,7 +192,7 @@ def run_cordeau(path: Path, time_limit: float, threads: int,
         result = make_solver(name, threads=threads, **opts).solve(
             inst, time_limit=time_limit, seed=seed)
         rows.append(run_row(result, family="gqap", size=inst.n, model="gqap", label=label,
-                            reference=bks, reference_kind="best-known (bks.csv)"
+                            reference=bks, reference_kind="best-known"
                             if bks is not None else ""))
         full.append({"model": "gqap", "solver": label, **result.to_dict()})
     return rows, full
@@ -333,8 +354,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="offloading instances per size (default 5)")
     parser.add_argument("--set", type=Path, default=DEFAULT_SET,
                         help="offloading instance-set folder (default instances/fig11a)")
-    parser.add_argument("--cordeau", type=Path, default=DEFAULT_CORDEAU,
-                        help="Cordeau-format GQAP file (default the shared 20-15-35)")
+    parser.add_argument("--cordeau", type=cordeau_path, default=DEFAULT_CORDEAU,
+                        help="Cordeau-format GQAP: a shipped SET/NAME or a file (default "
+                        "cordeau/20-15-35)")
     parser.add_argument("--no-cordeau", action="store_true", help="skip the GQAP instance")
     parser.add_argument("--no-lp-bounds", action="store_true",
                         help="skip the LP-relaxation bound comparison")
