@@ -1,4 +1,4 @@
-"""Shared fixtures: the reference folder beside the project and small instance builders."""
+"""Shared fixtures: the shipped literature sets and small instance builders."""
 
 from __future__ import annotations
 
@@ -11,16 +11,23 @@ from gqap.generators import generate_offloading
 from gqap.instances import OffloadingInstance
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared"
-CORDEAU = SHARED / "data" / "gqap" / "cordeau"
+SHARED = ROOT.parent / "shared"  # only test_generators' profile check still looks here
 
 
 @pytest.fixture
 def cordeau_dir() -> Path:
-    """The shared Cordeau folder; tests using it skip with a reason when it is absent."""
-    if not CORDEAU.is_dir():
-        pytest.skip(f"reference instances not found at {CORDEAU} (../shared is absent)")
-    return CORDEAU
+    """The folder of the shipped Cordeau et al. (2006) set (instances/literature/cordeau)."""
+    from gqap.library import set_dir
+
+    return set_dir("cordeau")
+
+
+@pytest.fixture
+def lee_ma_dir() -> Path:
+    """The folder of the shipped Lee & Ma (2004) set (instances/literature/lee-ma)."""
+    from gqap.library import set_dir
+
+    return set_dir("lee-ma")
 
 
 def hand_instance(**changes) -> OffloadingInstance:

@@ -149,12 +149,17 @@ def test_generated_instances_are_seeded_and_recorded():
 
 
 def test_best_known_files_and_optional_sources(tmp_path, cordeau_dir):
+    from gqap.instance_sets import set_references
+
+    bks = tmp_path / "bks.csv"  # a user-supplied file, here with the manifest's values
+    bks.write_text("instance,best_known_cost\n" + "".join(
+        f"{name},{ref.value:.0f}\n" for name, ref in set_references(cordeau_dir).items()))
     cfg = config_from_dict({**BASE, "instances": [
-        {"path": str(cordeau_dir), "glob": "*.txt", "best_known": str(cordeau_dir / "bks.csv")},
+        {"path": str(cordeau_dir), "glob": "*.txt", "best_known": str(bks)},
         {"path": str(tmp_path / "absent"), "optional": True}]})
     instances, notes = load_instances(cfg)
     best = {r.name: r.best_known for r in instances.values()}
-    assert best == read_best_known(cordeau_dir / "bks.csv")
+    assert best == read_best_known(bks)
     assert best["20-15-35"] == 1471896
     assert len(notes) == 1 and "not found" in notes[0]
     bad = tmp_path / "bks.csv"

@@ -1,4 +1,4 @@
-"""File formats: round trips, the shared Cordeau files, and malformed input."""
+"""File formats: round trips, the shipped Cordeau files, and malformed input."""
 
 from __future__ import annotations
 
@@ -77,8 +77,10 @@ def test_solution_round_trip(tmp_path):
 
 
 @pytest.mark.parametrize("name", ["20-15-35", "30-06-95", "30-20-55"])
-def test_shared_cordeau_files_load(cordeau_dir, tmp_path, name):
+def test_shipped_cordeau_files_load(cordeau_dir, tmp_path, name):
     inst = read_cordeau(cordeau_dir / f"{name}.txt")
+    # The shipped name reads the same file from any folder.
+    assert read_instance(f"cordeau/{name}").content_hash() == inst.content_hash()
     n, m, ratio = (int(x) for x in name.split("-"))
     assert (inst.n, inst.m, inst.v) == (n, m, 2.0)
     assert inst.q.sum() / inst.Q.sum() == pytest.approx(ratio / 100, abs=0.005)
