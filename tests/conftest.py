@@ -11,7 +11,6 @@ from gqap.generators import generate_offloading
 from gqap.instances import OffloadingInstance
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared"  # only test_generators' profile check still looks here
 
 
 @pytest.fixture
