@@ -1,4 +1,10 @@
-"""Exact solver for the offloading family (MODEL.md section 2, "Structure worth exploiting").
+"""Exact solver: the offloading family here, the multi-cluster family in ``multi_exact``.
+
+One registry name, one class: ``ExactSolver`` maps each family it supports to the method
+that solves it (``_BY_FAMILY``), so the family is read in one place rather than tested in
+every code path.
+
+Offloading (MODEL.md section 2, "Structure worth exploiting").
 
 Users interact only through b, the number of granted users. For a fixed b every user's
 best split and its gain g_i(b) = h_i(b) - l_T(b) of granting over denying are independent
@@ -32,9 +38,11 @@ from typing import Any
 import numpy as np
 
 from gqap.evaluation import denied_qoe, evaluate
-from gqap.instances import OffloadingInstance
+from gqap.instances import Instance, OffloadingInstance
+from gqap.multi.instance import MultiInstance
 from gqap.solutions import OffloadingSolution
 from gqap.solvers.base import Deadline, Solver, SolverOutput, Status
+from gqap.solvers.multi_exact import exact_multi_output
 from gqap.solvers.options import SplitOptions
 from gqap.split import SplitTable, grant_gains
 
@@ -229,16 +237,42 @@ def _solution(inst: OffloadingInstance, chosen: np.ndarray, split: np.ndarray,
     return OffloadingSolution(grant, n)
 
 
+@dataclass(frozen=True)
+class ExactOptions(SplitOptions):
+    """``split`` as every offloading solver; ``max_vectors`` (multi only): instances with
+    more count vectors than this are refused unless a time limit is given (the work is
+    governed by the bounds, not by the count; the default admits 12 sites of 18 slots)."""
+
+    max_vectors: int = 10 ** 16
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.max_vectors < 1:
+            raise ValueError(f"max_vectors must be >= 1, got {self.max_vectors}")
+
+
 class ExactSolver(Solver):
-    """Proven optimum of the offloading problem with integer or real split points."""
+    """Proven optimum with integer or real split points: the b-scan (offloading) or count
+    vectors with Lagrangian bounds (multi)."""
 
     name = "exact"
-    families = ("offloading",)
+    families = ("offloading", "multi")
     version = "2"  # refined stop bound, candidate filtering; same optima as version 1
-    Options = SplitOptions
+    Options = ExactOptions
+    _BY_FAMILY = {"offloading": "_offloading", "multi": "_multi"}
 
-    def _solve(self, instance: OffloadingInstance, time_limit: float | None,
+    def _solve(self, instance: Instance, time_limit: float | None,
                seed: int) -> SolverOutput:
+        return getattr(self, self._BY_FAMILY[instance.family])(instance, time_limit)
+
+    def _multi(self, instance: MultiInstance, time_limit: float | None) -> SolverOutput:
+        # Without a time limit an out-of-reach instance is refused; with one, the bounded
+        # search returns the best found and a bound on the rest.
+        limit = self.options.max_vectors if time_limit is None else None
+        return exact_multi_output(instance, self.options.integer, Deadline(time_limit), limit)
+
+    def _offloading(self, instance: OffloadingInstance,
+                    time_limit: float | None) -> SolverOutput:
         scan = scan_batch_sizes(instance, self.options.integer, Deadline(time_limit))
         best_b = scan["b"]
         solution = _solution(instance, scan["granted"], scan["split"])

@@ -104,7 +104,7 @@ def list_solvers(family: str | None = None, installed_only: bool = True) -> list
 
 _BOTH = ("offloading", "gqap")
 for _name, _target, _families, _summary, *_extra in (
-    ("exact", "gqap.solvers.exact:ExactSolver", ("offloading",),
+    ("exact", "gqap.solvers.exact:ExactSolver", ("offloading", "multi"),
      "proven optimum by enumerating the batch size b (offloading)"),
     ("brute-force", "gqap.solvers.brute_force:BruteForceSolver", _BOTH,
      "enumerates every assignment / grant mask; tiny instances only"),
@@ -114,7 +114,7 @@ for _name, _target, _families, _summary, *_extra in (
      "paper baseline 2: grant earliest requests up to B_max, splits at N_hat"),
     ("baseline3", "gqap.solvers.baselines:Baseline3", ("offloading",),
      "paper baseline 3: everyone runs locally"),
-    ("milp", "gqap.solvers.milp:MILPSolver", _BOTH,
+    ("milp", "gqap.solvers.mip:MILPSolver", _BOTH,
      "RLT-linearised MILP (PuLP; CBC or HiGHS)", "mip"),
     ("cpsat", "gqap.solvers.cpsat:CPSATSolver", _BOTH, "OR-Tools CP-SAT model", "cp"),
     ("ga", "gqap.solvers.ga:GASolver", _BOTH, "genetic algorithm (DEAP)", "ga"),
