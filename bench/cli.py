@@ -12,14 +12,46 @@ from pathlib import Path
 from typing import Any
 
 from gqap.errors import GQAPError
-from gqap.parsing import name_list, number_list, parse_key_values, positive_float
+from gqap.parsing import (
+    finite_float,
+    name_list,
+    nonneg_int,
+    number_list,
+    parse_key_values,
+    positive_float,
+    positive_int,
+    seed_int,
+)
 
 QUICK_FLAGS = ("family", "users", "gpus", "bmax", "facilities", "sites", "capacity_ratio",
                "cases", "solvers", "time_limit", "seeds", "instance_seed", "opt", "name")
 
 
-_int_list = number_list(int, "integers")
-_float_list = number_list(float, "numbers")
+_int_list = number_list(positive_int, "positive integers")
+_nonneg_list = number_list(nonneg_int, "integers >= 0")
+_seed_list = number_list(seed_int, "seeds")
+
+
+def _ratio(text: str) -> float:
+    x = finite_float(text)
+    if not 0.0 < x <= 1.0:
+        raise argparse.ArgumentTypeError(f"a capacity ratio must lie in (0, 1], got {text!r}")
+    return x
+
+
+_ratio_list = number_list(_ratio, "capacity ratios")
+
+
+def _sweep_folder(out: Path, what: str) -> Path:
+    """Refuse a sweep or report folder that exists as a file, before any work is done."""
+    for p in (out, *out.parents):
+        if p.exists():
+            if not p.is_dir():
+                raise GQAPError(f"{what}: {out}" + (" is a file" if p == out else
+                                f" cannot be a folder, {p} is a file")
+                                + "; expected a folder")
+            break
+    return out
 
 
 def _solver_options(pairs: list[str] | None) -> dict[str, dict[str, str]]:
@@ -47,16 +79,19 @@ def _config_from_args(args: argparse.Namespace) -> Any:
     return quick_config(family=args.family, solvers=args.solvers, users=args.users,
                         gpus=args.gpus, bmax=args.bmax, facilities=args.facilities,
                         sites=args.sites, capacity_ratio=args.capacity_ratio,
-                        cases=args.cases or 10, time_limit=args.time_limit or 60.0,
-                        seeds=args.seeds, instance_seed=args.instance_seed or 0,
+                        cases=10 if args.cases is None else args.cases,
+                        time_limit=args.time_limit or 60.0, seeds=args.seeds,
+                        instance_seed=args.instance_seed or 0,
                         options=_solver_options(args.opt), name=args.name or "quick")
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
     from gqap.bench.sweep import run_sweep
 
+    if args.out:
+        _sweep_folder(Path(args.out), "bench run --out")
     config = _config_from_args(args)
-    out = Path(args.out or Path("runs") / config.name)
+    out = _sweep_folder(Path(args.out or Path("runs") / config.name), "bench run --out")
     if args.executor != "dask" and args.scheduler:
         raise GQAPError("bench run: --scheduler needs --executor dask")
     summary = run_sweep(config, out, executor=args.executor, workers=args.workers,
@@ -96,7 +131,13 @@ def _cmd_report(args: argparse.Namespace) -> int:
     from gqap.bench.report import write_report
 
     formats = args.format or ["markdown", "latex", "csv"]
-    out = Path(args.out) if args.out else Path(args.dir) / "report"
+    folder = Path(args.dir)
+    if not folder.is_dir():
+        raise GQAPError(f"bench report: {folder} is not a folder" if folder.exists() else
+                        f"bench report: {folder}: no such folder")
+    if not (folder / "results.sqlite").is_file():
+        raise GQAPError(f"bench report: {folder}: no results.sqlite here (not a sweep folder)")
+    out = _sweep_folder(Path(args.out) if args.out else folder / "report", "bench report --out")
     rep = write_report(Path(args.dir), out, formats=formats, figures=not args.no_figures,
                        dynamic_batch=args.dynamic_batch)
     _print_report(rep)
@@ -106,6 +147,8 @@ def _cmd_report(args: argparse.Namespace) -> int:
 def _cmd_reproduce(args: argparse.Namespace) -> int:
     from gqap.bench.reproduce import reproduce
 
+    _sweep_folder(Path(args.runs), "bench reproduce --runs")
+    _sweep_folder(Path(args.results), "bench reproduce --results")
     reproduce(only=args.only, runs_dir=Path(args.runs), results_dir=Path(args.results),
               workers=args.workers, progress=not args.no_progress)
     return 0
@@ -139,8 +182,8 @@ def register(subparsers: Any) -> None:
         "--solvers exact,baseline1 --time-limit 10 --seeds 0 --out runs/quick")
     r.add_argument("config", nargs="?", help="TOML config (a path, or a name in bench/configs)")
     r.add_argument("--out", help="sweep folder (default runs/CONFIG_NAME)")
-    r.add_argument("--workers", type=int, help="worker processes (default: config, else "
-                   "CPU count)")
+    r.add_argument("--workers", type=positive_int, help="worker processes (default: config, "
+                   "else CPU count)")
     r.add_argument("--executor", choices=["local", "dask"], default="local",
                    help="local process pool (default) or a Dask cluster")
     r.add_argument("--scheduler", help="Dask scheduler address (default: a LocalCluster)")
@@ -153,14 +196,14 @@ def register(subparsers: Any) -> None:
     q.add_argument("--solvers", type=name_list, help="comma-separated solver names")
     q.add_argument("--users", type=_int_list, help="user counts, e.g. 4,8,12 (offloading)")
     q.add_argument("--gpus", type=_int_list, help="edge GPU counts G (default 8)")
-    q.add_argument("--bmax", type=_int_list, help="B_max values (default 18)")
+    q.add_argument("--bmax", type=_nonneg_list, help="B_max values (default 18)")
     q.add_argument("--facilities", type=_int_list, help="facility counts (gqap)")
     q.add_argument("--sites", type=_int_list, help="site counts (gqap)")
-    q.add_argument("--capacity-ratio", type=_float_list, help="capacity ratios (gqap)")
-    q.add_argument("--cases", type=int, help="instances per size (default 10)")
+    q.add_argument("--capacity-ratio", type=_ratio_list, help="capacity ratios (gqap)")
+    q.add_argument("--cases", type=positive_int, help="instances per size (default 10)")
     q.add_argument("--time-limit", type=positive_float, help="seconds per run (default 60)")
-    q.add_argument("--seeds", type=_int_list, help="solver seeds, e.g. 0,1 (default 0)")
-    q.add_argument("--instance-seed", type=int, help="seed of the instance generation "
+    q.add_argument("--seeds", type=_seed_list, help="solver seeds, e.g. 0,1 (default 0)")
+    q.add_argument("--instance-seed", type=seed_int, help="seed of the instance generation "
                    "(default 0; recorded with every instance)")
     q.add_argument("--opt", action="append", metavar="SOLVER:KEY=VALUE",
                    help="solver option, repeatable (e.g. ga:population=50)")
@@ -186,6 +229,7 @@ def register(subparsers: Any) -> None:
     d.add_argument("--only", type=name_list, help="comma-separated config names")
     d.add_argument("--runs", default="runs", help="sweep folders (default runs)")
     d.add_argument("--results", default="results", help="output folder (default results)")
-    d.add_argument("--workers", type=int, help="worker processes (default CPU count)")
+    d.add_argument("--workers", type=positive_int,
+                   help="worker processes (default CPU count)")
     d.add_argument("--no-progress", action="store_true", help="no progress bars")
     d.set_defaults(func=_cmd_reproduce)

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from gqap.bench import references
+from gqap.errors import GQAPError
 
 DB_NAME = "results.sqlite"
 
@@ -124,15 +125,19 @@ class ResultStore:
 
     def __init__(self, path: str | Path, readonly: bool = False) -> None:
         self.path = Path(path)
-        if readonly:
-            self.db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True)
-        else:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self.db = sqlite3.connect(self.path)
-            self.db.execute("PRAGMA journal_mode=WAL")
-            self.db.execute("PRAGMA synchronous=NORMAL")
-            self.db.executescript(_SCHEMA)
-            self.db.commit()
+        try:
+            if readonly:
+                self.db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True)
+                self.db.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            else:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                self.db = sqlite3.connect(self.path)
+                self.db.execute("PRAGMA journal_mode=WAL")
+                self.db.execute("PRAGMA synchronous=NORMAL")
+                self.db.executescript(_SCHEMA)
+                self.db.commit()
+        except sqlite3.DatabaseError as exc:  # a damaged or foreign file: name it, one line
+            raise GQAPError(f"{self.path}: not a usable results database ({exc})") from None
         self.db.row_factory = sqlite3.Row
 
     @classmethod

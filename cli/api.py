@@ -61,12 +61,13 @@ def solve(instance: Any, solver: str = "exact", *, time_limit: float | None = No
 
 
 def evaluate(instance: Any, solution: Any, latency_model: str = "paper") -> Any:
-    """Objective, breakdown and constraint check of ``solution`` (an object or a file)."""
+    """Objective, breakdown and constraint check of ``solution`` (an object or a file; a
+    file written for another instance, by its recorded hash, is refused)."""
     from gqap.evaluation import evaluate as _evaluate
     from gqap.io import read_solution
 
     inst = read(instance) if isinstance(instance, str | Path) else instance
-    sol = read_solution(solution) if isinstance(solution, str | Path) else solution
+    sol = read_solution(solution, inst) if isinstance(solution, str | Path) else solution
     return _evaluate(inst, sol, latency_model)
 
 

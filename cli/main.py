@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from gqap.errors import GQAPError
-from gqap.parsing import parse_key_values, positive_float
+from gqap.parsing import parse_key_values, positive_float, positive_int, seed_int
 
 PLUGINS = ("gqap.bench.cli", "gqap.bench.figures_cli", "gqap.solvers.dqn.cli")
 
@@ -56,6 +56,14 @@ def json_text(obj: Any, indent: int | None = None) -> str:
     return json.dumps(_strict(obj), indent=indent, allow_nan=False)
 
 
+def _check_out(out: str | None) -> None:
+    """Refuse an output path that cannot become a file before any work is done."""
+    if out:
+        from gqap.io import check_writable
+
+        check_writable(out)
+
+
 def _emit(text: str, out: str | None) -> None:
     if out:
         from gqap.io import write_text_atomic
@@ -73,6 +81,7 @@ def _cmd_generate_offloading(args: argparse.Namespace) -> int:
     from gqap.generators import generate_offloading
     from gqap.io import dumps, instance_to_dict
 
+    _check_out(args.output)
     model = {k: v for k, v in (("N", args.N), ("N_hat", args.N_hat),
                                ("convention", args.convention)) if v is not None}
     inst = generate_offloading(np.random.default_rng(args.seed), args.users, args.gpus,
@@ -86,6 +95,7 @@ def _cmd_generate_gqap(args: argparse.Namespace) -> int:
     from gqap.generators import generate_gqap
     from gqap.io import cordeau_text, dumps, instance_to_dict
 
+    _check_out(args.output)
     inst = generate_gqap(np.random.default_rng(args.seed), args.facilities, args.sites,
                          args.capacity_ratio, name=args.name or "", seed=args.seed)
     text = cordeau_text(inst) if args.format == "cordeau" else dumps(instance_to_dict(inst))
@@ -174,6 +184,7 @@ def _cmd_solve(args: argparse.Namespace) -> int:
     from gqap.io import read_instance, write_solution
     from gqap.solvers import make_solver
 
+    _check_out(args.out)
     inst = read_instance(args.file)
     options = parse_key_values(args.opt)
     if args.threads is not None:
@@ -207,7 +218,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     from gqap.io import read_instance, read_solution
 
     inst = read_instance(args.file)
-    sol = read_solution(args.solution)
+    sol = read_solution(args.solution, inst)
     ev = evaluate(inst, sol, args.latency_model)
     out: dict[str, Any] = {"instance": inst.name, "family": inst.family,
                            "objective": ev.objective, "feasible": ev.feasible,
@@ -269,9 +280,24 @@ def _cmd_doc(args: argparse.Namespace) -> int:
 # ---------------------------------------------------------------------------------------
 # parser
 # ---------------------------------------------------------------------------------------
+class UsageError(GQAPError):
+    """A command line argparse refused (exit status 2, one line)."""
+
+
+class Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line (``gqap: error: ...``, exit status 2)
+    instead of argparse's usage block; subcommand parsers inherit the behaviour."""
+
+    def error(self, message: str) -> Any:  # type: ignore[override]
+        """Raise a UsageError naming the subcommand and pointing at its --help."""
+        where = self.prog.removeprefix("gqap").strip()
+        raise UsageError(f"{where + ': ' if where else ''}{message} "
+                         f"(see '{self.prog} --help')")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The full argument parser, plugins included."""
-    p = argparse.ArgumentParser(
+    p = Parser(
         prog="gqap", description="gqap-bench: instances, solvers and benchmarks for the "
         "generalized quadratic assignment problem and diffusion-model offloading.")
     p.add_argument("--debug", action="store_true", help="show tracebacks on errors")
@@ -285,14 +311,17 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--users", type=int, default=20, help="number of users (default 20)")
     g.add_argument("--gpus", type=int, default=8, help="edge GPUs G (default 8)")
     g.add_argument("--bmax", type=int, default=18, help="max granted users B_max (default 18)")
-    g.add_argument("--seed", type=int, default=0, help="RNG seed (default 0)")
+    g.add_argument("--seed", type=seed_int, default=0, help="RNG seed (default 0)")
     g.add_argument("--convention", choices=["paper", "authors-scripts"], default=None,
                    help="edge latency convention (default paper)")
-    g.add_argument("--N", type=int, default=None, help="total denoising steps (default 200)")
+    g.add_argument("--N", type=positive_int, default=None,
+                   help="total denoising steps (default 200)")
     g.add_argument("--N-hat", dest="N_hat", type=int, default=None,
                    help="steps that must run locally (default 80)")
-    g.add_argument("--b-hat", type=int, default=20, help="batch used by the alpha rule")
-    g.add_argument("--kappa", type=float, default=0.05, help="alpha rule's kappa")
+    g.add_argument("--b-hat", type=positive_int, default=20,
+                   help="batch used by the alpha rule (default 20)")
+    g.add_argument("--kappa", type=positive_float, default=0.05,
+                   help="alpha rule's kappa (default 0.05)")
     g.add_argument("--name", help="instance name (default derived from the parameters)")
     g.add_argument("-o", "--output", help="output file (default stdout)")
     g.set_defaults(func=_cmd_generate_offloading)
@@ -303,7 +332,7 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--sites", type=int, required=True, help="number of sites m")
     g.add_argument("--capacity-ratio", type=float, required=True,
                    help="sum(q)/sum(Q) in (0, 1]")
-    g.add_argument("--seed", type=int, default=0, help="RNG seed (default 0)")
+    g.add_argument("--seed", type=seed_int, default=0, help="RNG seed (default 0)")
     g.add_argument("--format", choices=["json", "cordeau"], default="json",
                    help="file format (default json)")
     g.add_argument("--name", help="instance name")
@@ -330,10 +359,10 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("file", help="instance file (JSON or Cordeau text)")
     s.add_argument("--solver", required=True, help="solver name (see 'gqap solvers')")
     s.add_argument("--time-limit", type=positive_float, default=None, help="seconds")
-    s.add_argument("--seed", type=int, default=0, help="RNG seed (default 0)")
+    s.add_argument("--seed", type=seed_int, default=0, help="RNG seed (default 0)")
     s.add_argument("--opt", action="append", metavar="KEY=VALUE",
                    help="solver option, repeatable (e.g. --opt split=real)")
-    s.add_argument("--threads", type=int, default=None,
+    s.add_argument("--threads", type=positive_int, default=None,
                    help="worker threads, for solvers with a 'threads' option (milp, cpsat)")
     s.add_argument("--json", action="store_true", help="print one JSON object")
     s.add_argument("--out", help="also write the solution to this file")
@@ -383,17 +412,33 @@ def main(argv: Sequence[str] | None = None) -> int:
     except GQAPError as exc:
         if debug:
             raise
-        print(f"gqap: error: {exc}", file=sys.stderr)
+        print(f"gqap: error: {_one_line(exc)}", file=sys.stderr)
+        return 2 if isinstance(exc, UsageError) else 1
+    except MemoryError as exc:
+        if debug:
+            raise
+        print(f"gqap: error: out of memory ({_one_line(exc) or 'the input is too large'})",
+              file=sys.stderr)
+        return 1
+    except OSError as exc:  # the environment (a file, a disk), not a bug: one line
+        if isinstance(exc, BrokenPipeError):
+            return 0
+        if debug:
+            raise
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"gqap: error: {where}{exc.strerror or _one_line(exc)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("gqap: interrupted", file=sys.stderr)
         return 130
-    except BrokenPipeError:
-        return 0
     except Exception as exc:  # noqa: BLE001 - the one place that turns bugs into one line
         if debug:
             raise
-        print(f"gqap: internal error: {type(exc).__name__}: {exc} (rerun with --debug for "
-              "the traceback)", file=sys.stderr)
+        print(f"gqap: internal error: {type(exc).__name__}: {_one_line(exc)} (rerun with "
+              "--debug for the traceback)", file=sys.stderr)
         return 1
 
+
+def _one_line(exc: BaseException) -> str:
+    """An exception's message on one line (later lines joined, whitespace collapsed)."""
+    return " ".join(str(exc).split())

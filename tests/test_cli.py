@@ -105,10 +105,10 @@ def test_errors_are_one_line(tmp_path, capsys, argv, message):
 
 
 def test_bad_time_limit_is_a_usage_error(capsys):
-    with pytest.raises(SystemExit) as info:
-        main(["solve", str(TINY), "--solver", "exact", "--time-limit", "-3"])
-    assert info.value.code == 2
-    assert "must be a positive number" in capsys.readouterr().err
+    code, out, err = run(capsys, "solve", TINY, "--solver", "exact", "--time-limit", "-3")
+    assert code == 2 and out == ""
+    assert err == ("gqap: error: solve: argument --time-limit: must be a positive number, "
+                   "got '-3' (see 'gqap solve --help')\n")
 
 
 def test_console_script_help_and_exit_code():
@@ -182,3 +182,185 @@ def test_json_text_maps_non_finite_numbers_to_null():
 
     text = json_text({"a": float("-inf"), "b": [np.float64("nan"), 1.5], "c": np.int64(3)})
     assert _strict_json(text) == {"a": None, "b": [None, 1.5], "c": 3}
+
+
+# ---------------------------------------------------------------------------------------
+# ordinary mistakes: one line naming the problem, never "internal error" (issue 13)
+# ---------------------------------------------------------------------------------------
+def one_line_error(capsys, *argv, code=None):
+    got, out, err = run(capsys, *argv)
+    assert got != 0 and (code is None or got == code), (got, err)
+    assert err.startswith("gqap: error: ") and err.count("\n") == 1, err
+    assert "internal error" not in err and "Traceback" not in err
+    return err
+
+
+GEN = ["generate", "offloading", "--users", "4"]
+GQ = ["generate", "gqap", "--facilities", "5", "--sites", "2", "--capacity-ratio", "0.5"]
+
+
+@pytest.mark.parametrize(("argv", "code", "message"), [
+    (["solve", TINY, "--solver", "tabu", "--seed", "-1"], 2, "argument --seed: must be 0.."),
+    (GEN + ["--seed", "-1"], 2, "argument --seed: must be 0.."),
+    (GQ + ["--seed", "-7"], 2, "argument --seed: must be 0.."),
+    (GEN + ["--seed", str(2**64)], 2, "argument --seed: must be 0.."),
+    (GEN + ["--kappa", "nan"], 2, "argument --kappa: must be a positive number, got 'nan'"),
+    (GEN + ["--kappa", "inf"], 2, "argument --kappa: must be a positive number"),
+    (GEN + ["--kappa", "1e308"], 1, "kappa: must be a finite number within 1e-30..1e+30"),
+    (GEN + ["--kappa", "1e29"], 1, "alpha rule: alpha would reach"),
+    (GEN + ["--b-hat", "0"], 2, "argument --b-hat: must be >= 1, got 0"),
+    (GEN + ["--b-hat", "-3"], 2, "argument --b-hat: must be >= 1, got -3"),
+    (GEN + ["--users", "100000000000"], 1, "users: at most 10,000,000"),
+    (GEN + ["--N", "0"], 2, "argument --N: must be >= 1"),
+    (GEN + ["--N-hat", "300"], 1, "N_hat: must be <= N (200), got 300"),
+    (["solve", TINY, "--solver", "exact", "--time-limit", "nan"], 2, "--time-limit: must be"),
+    (["solve", TINY, "--solver", "exact", "--time-limit", "inf"], 2, "--time-limit: must be"),
+    (["solve", TINY, "--solver", "exact", "--time-limit", "0"], 2, "--time-limit: must be"),
+    (["solve", TINY, "--solver", "cpsat", "--threads", "0"], 2, "--threads: must be >= 1"),
+])
+def test_bad_arguments_are_one_line(capsys, argv, code, message):
+    assert message in one_line_error(capsys, *argv, code=code)
+
+
+def test_out_naming_a_folder_is_refused_before_solving(tmp_path, capsys):
+    (tmp_path / "d").mkdir()
+    err = one_line_error(capsys, "solve", TINY, "--solver", "exact", "--out", tmp_path / "d")
+    assert f"{tmp_path / 'd'}: is a folder" in err
+    err = one_line_error(capsys, *GEN, "-o", tmp_path / "d")
+    assert "is a folder" in err
+    (tmp_path / "f").write_text("keep")
+    err = one_line_error(capsys, *GEN, "-o", tmp_path / "f" / "x.json")
+    assert "is a file, not a folder" in err and (tmp_path / "f").read_text() == "keep"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["d", "f"]  # no temporary left
+
+
+def test_bench_arguments_are_validated(tmp_path, capsys):
+    quick = ["bench", "run", "--family", "offloading", "--users", "4", "--solvers", "exact",
+             "--no-progress", "--no-report"]
+    for extra, message in [
+            (["--cases", "0"], "argument --cases: must be >= 1, got 0"),
+            (["--workers", "0"], "argument --workers: must be >= 1, got 0"),
+            (["--workers", "-2"], "argument --workers: must be >= 1, got -2"),
+            (["--instance-seed", "-1"], "argument --instance-seed: must be 0.."),
+            (["--seeds", "0,-1"], "argument --seeds: must be 0.."),
+            (["--users", "4,0"], "argument --users: must be >= 1, got 0"),
+            (["--time-limit", "-1"], "argument --time-limit: must be a positive number")]:
+        err = one_line_error(capsys, *quick, "--out", tmp_path / "o", *extra, code=2)
+        assert message in err
+    assert not (tmp_path / "o").exists()
+    (tmp_path / "file").write_text("x")
+    err = one_line_error(capsys, *quick, "--out", tmp_path / "file", code=1)
+    assert f"bench run --out: {tmp_path / 'file'} is a file" in err
+    assert (tmp_path / "file").read_text() == "x"
+
+
+def test_bench_cases_are_counted_as_given(tmp_path, capsys):
+    code, out, _ = run(capsys, "bench", "run", "--family", "offloading", "--users", "4",
+                       "--solvers", "baseline1", "--cases", "2", "--no-progress",
+                       "--no-report", "--workers", "1", "--out", tmp_path / "o")
+    assert code == 0 and "2 new runs stored" in out
+
+
+@pytest.mark.parametrize("content", [b"not a database at all", bytes(range(256)) * 8])
+def test_a_corrupted_results_store_is_named(tmp_path, capsys, content):
+    (tmp_path / "sw").mkdir()
+    db = tmp_path / "sw" / "results.sqlite"
+    db.write_bytes(content)
+    for argv in (["bench", "run", "--family", "offloading", "--users", "4", "--solvers",
+                  "exact", "--no-progress", "--out", tmp_path / "sw"],
+                 ["bench", "report", tmp_path / "sw"]):
+        err = one_line_error(capsys, *argv, code=1)
+        assert f"{db}: not a usable results database" in err
+    assert db.read_bytes() == content  # nothing overwritten
+
+
+def test_evaluate_refuses_a_solution_of_another_instance(tmp_path, capsys):
+    other = ROOT / "instances" / "tiny" / "u6-g08-b18.json"
+    code, _, _ = run(capsys, "solve", other, "--solver", "exact", "--out", tmp_path / "s.json")
+    assert code == 0
+    from gqap.io import read_instance
+
+    want, got = read_instance(other).content_hash(), read_instance(TINY).content_hash()
+    err = one_line_error(capsys, "evaluate", TINY, tmp_path / "s.json", code=1)
+    assert want in err and got in err and "written for the instance with hash" in err
+    code, _, _ = run(capsys, "evaluate", other, tmp_path / "s.json")
+    assert code == 0
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    (b"", "empty file"),
+    (b"  \n\t\n", "empty file"),
+    (b"null", "expected a JSON object (an instance) at the top level, got null"),
+    (b"[1, 2]", "got an array"),
+    (b'"text"', "got a string"),
+    (b"\xef\xbb\xbf", "empty file"),
+    (b"\x00\x01\x02\xff\xfe", "not a text file"),
+    (b'{"format": "gqap-bench/gqap", "format": "gqap-bench/gqap"}', "duplicate key 'format'"),
+    (b"[" * 100000, "JSON nested too deeply"),
+])
+def test_empty_null_and_binary_files_are_named(tmp_path, capsys, content, message):
+    (tmp_path / "x.json").write_bytes(content)
+    for argv in (["info", tmp_path / "x.json"], ["solve", tmp_path / "x.json", "--solver",
+                                                  "exact"]):
+        assert message in one_line_error(capsys, *argv, code=1)
+    assert message.replace("(an instance)", "(a solution)") in one_line_error(
+        capsys, "evaluate", TINY, tmp_path / "x.json", code=1)
+
+
+def test_a_byte_order_mark_is_read(tmp_path, capsys):
+    from gqap.io import read_instance
+
+    for source in (TINY, TINY_GQAP):
+        (tmp_path / "bom.json").write_bytes(b"\xef\xbb\xbf" + source.read_bytes())
+        assert (read_instance(tmp_path / "bom.json").content_hash()
+                == read_instance(source).content_hash())
+        code, out, _ = run(capsys, "info", tmp_path / "bom.json", "--json")
+        assert code == 0 and json.loads(out)["content_hash"] == read_instance(source).content_hash()
+    run(capsys, "generate", *GQ[1:], "--format", "cordeau", "-o", tmp_path / "g.txt")
+    (tmp_path / "bom.txt").write_bytes(b"\xef\xbb\xbf" + (tmp_path / "g.txt").read_bytes())
+    assert (read_instance(tmp_path / "bom.txt").content_hash()
+            == read_instance(tmp_path / "g.txt").content_hash())
+
+
+def test_written_files_follow_the_umask(tmp_path, capsys):
+    import os
+
+    old = os.umask(0o022)
+    try:
+        run(capsys, *GEN, "-o", tmp_path / "a.json")
+        run(capsys, "solve", TINY, "--solver", "exact", "--out", tmp_path / "s.json")
+        assert (tmp_path / "a.json").stat().st_mode & 0o777 == 0o644
+        assert (tmp_path / "s.json").stat().st_mode & 0o777 == 0o644
+        os.umask(0o077)
+        run(capsys, *GEN, "-o", tmp_path / "b.json")
+        assert (tmp_path / "b.json").stat().st_mode & 0o777 == 0o600
+        (tmp_path / "a.json").chmod(0o640)  # a replaced file keeps its mode
+        run(capsys, *GEN, "--seed", "3", "-o", tmp_path / "a.json")
+        assert (tmp_path / "a.json").stat().st_mode & 0o777 == 0o640
+    finally:
+        os.umask(old)
+
+
+def test_a_checkpoint_with_a_pickle_payload_is_refused_unrun(tmp_path, capsys):
+    pytest.importorskip("torch")
+    import hashlib
+    import os
+    import pickle
+
+    marker = tmp_path / "payload-ran"
+
+    class Payload:
+        def __reduce__(self):
+            return (os.system, (f"touch {marker}",))
+
+    from gqap.solvers.dqn.checkpoints import CHECKPOINT_DIR
+
+    side = json.loads((CHECKPOINT_DIR / "general.json").read_text())
+    pt = tmp_path / "evil.pt"
+    pt.write_bytes(pickle.dumps({"w": Payload()}))
+    side.update(file="evil.pt", sha256=hashlib.sha256(pt.read_bytes()).hexdigest())
+    (tmp_path / "evil.json").write_text(json.dumps(side))
+    err = one_line_error(capsys, "solve", TINY, "--solver", "dqn", "--opt",
+                         f"checkpoint={pt}", code=1)
+    assert f"{pt} holds pickled Python objects" in err and "refused" in err
+    assert not marker.exists()

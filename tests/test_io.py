@@ -129,3 +129,97 @@ def test_missing_file_and_folder(tmp_path):
         read_instance(tmp_path / "nope.json")
     with pytest.raises(GQAPError, match="is a folder"):
         read_instance(tmp_path)
+
+
+@pytest.mark.parametrize(("edit", "message"), [
+    (lambda o: o.update(extra=1), "unknown field extra"),
+    (lambda o: o["users"].update(beta=[1]), "unknown field users.beta"),
+    (lambda o: o["params"]["edge"].update(x=1), "unknown field params.edge.x"),
+    (lambda o: o.update(params=[1, 2]), "params must be an object, got an array"),
+    (lambda o: o.update(users="abc"), "users must be an object, got a string"),
+    (lambda o: o.update(name=5), "name must be a string"),
+    (lambda o: o.update(version=True), "schema version True is not supported"),
+    (lambda o: o["users"].update(alpha=["1"] * 6), "users.alpha: expected numbers"),
+    (lambda o: o["users"].update(alpha=[None] * 6), "users.alpha: expected numbers"),
+    (lambda o: o["params"].update(K="1"), "K: not a number"),
+])
+def test_offloading_file_fields_are_checked_by_name(tmp_path, edit, message):
+    obj = instance_to_dict(random_offloading(1, 6))
+    edit(obj)
+    (tmp_path / "x.json").write_text(json.dumps(obj))
+    with pytest.raises(GQAPError, match=message) as info:
+        read_instance(tmp_path / "x.json")
+    assert "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize(("body", "message"), [
+    ({"assignment": "0 1"}, "assignment must be an array, got a string"),
+    ({"assignment": [0, "1"]}, r"assignment\[1\] must be a number, got a string"),
+    ({"assignment": [0, None]}, r"assignment\[1\] must be a number, got null"),
+    ({"assignment": [0, True]}, r"assignment\[1\] must be a number"),
+    ({"assignment": [0, 1e300]}, "site indices must be small integers"),
+    ({"assignment": [0, 10**400]}, "a number is too large"),
+    ({"grant": [True, 2], "split_points": [80, 200]}, r"grant\[1\] must be true, false, 0 or 1"),
+    ({"grant": [True], "split_points": ["x"]}, r"split_points\[0\] must be a number"),
+    ({"site": [0, [1]], "split_points": [80, 80]}, r"site\[1\] must be a number, got an array"),
+    ({"solution": None, "status": "infeasible"}, "holds no solution .*'infeasible'"),
+    ({"status": "time_limit", "solver": "x"}, "holds no solution .*'time_limit'"),
+    ({"solution": [1]}, "'solution' must be an object, got an array"),
+    ({"format": "gqap-bench/gqap", "version": 1, "data": {}}, "format is 'gqap-bench/gqap', "
+     "expected 'gqap-bench/solution'"),
+])
+def test_malformed_solution_files(tmp_path, body, message):
+    (tmp_path / "s.json").write_text(json.dumps(body))
+    with pytest.raises(GQAPError, match=message) as info:
+        read_solution(tmp_path / "s.json")
+    assert str(tmp_path / "s.json") in str(info.value) and "\n" not in str(info.value)
+
+
+def test_read_solution_checks_the_instance_hash(tmp_path):
+    a, b = random_offloading(1, 4), random_offloading(2, 4)
+    sol = OffloadingSolution([True, False, False, False], [100, 200, 200, 200])
+    path = write_solution(sol, tmp_path / "s.json", a)
+    assert read_solution(path, a).b == 1
+    with pytest.raises(ValidationError, match=rf"hash {a.content_hash()}, but .* has hash "
+                                              rf"{b.content_hash()}"):
+        read_solution(path, b)
+    # A file without a recorded hash (e.g. written by hand) is read as before.
+    (tmp_path / "h.json").write_text(json.dumps(sol.to_dict()))
+    assert read_solution(tmp_path / "h.json", b).b == 1
+
+
+def test_write_no_solution_replaces_an_older_solution(tmp_path):
+    from gqap.io import write_no_solution
+
+    inst = random_offloading(1, 4)
+    path = write_solution(OffloadingSolution([False] * 4, [200] * 4), tmp_path / "s.json", inst)
+    write_no_solution(path, inst, solver="exact", status="infeasible", objective=None)
+    obj = json.loads(path.read_text())
+    assert obj["solution"] is None and obj["status"] == "infeasible"
+    assert obj["instance_hash"] == inst.content_hash() and "grant" not in obj
+    with pytest.raises(FormatError, match="holds no solution"):
+        read_solution(path)
+
+
+def test_atomic_writes_refuse_paths_that_cannot_be_files(tmp_path):
+    from gqap.io import write_text_atomic
+
+    (tmp_path / "d").mkdir()
+    with pytest.raises(GQAPError, match="is a folder; the output needs a file name"):
+        write_text_atomic(tmp_path / "d", "x")
+    (tmp_path / "f").write_text("keep")
+    with pytest.raises(GQAPError, match="is a file, not a folder"):
+        write_text_atomic(tmp_path / "f" / "sub" / "x.json", "x")
+    (tmp_path / "ro").mkdir()
+    (tmp_path / "ro").chmod(0o500)
+    try:
+        import os
+
+        if os.access(tmp_path / "ro", os.W_OK):  # root ignores permissions
+            pytest.skip("running with permissions that bypass the folder's mode")
+        with pytest.raises(GQAPError, match="cannot write"):
+            write_text_atomic(tmp_path / "ro" / "x.json", "x")
+    finally:
+        (tmp_path / "ro").chmod(0o700)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["d", "f", "ro"]
+    assert list((tmp_path / "d").iterdir()) == [] and (tmp_path / "f").read_text() == "keep"

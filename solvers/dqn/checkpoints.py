@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import pickle
 import subprocess
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -132,10 +134,10 @@ def load_checkpoint(ref: str | Path, kind: str | None = None) -> Checkpoint:
     side_path = pt.with_suffix(".json")
     where = f"checkpoint {pt.name}"
     try:
-        meta = json.loads(side_path.read_text())
+        meta = json.loads(side_path.read_text(encoding="utf-8-sig"))
     except FileNotFoundError:
         raise GQAPError(f"{where}: sidecar {side_path.name} is missing") from None
-    except (OSError, json.JSONDecodeError) as exc:
+    except (OSError, ValueError, RecursionError) as exc:
         raise GQAPError(f"{where}: sidecar {side_path.name} is unreadable ({exc})") from None
     if not isinstance(meta, dict) or meta.get("format") != FORMAT or meta.get("version") != VERSION:
         raise GQAPError(f"{where}: sidecar is not a version-{VERSION} {FORMAT} file")
@@ -156,17 +158,34 @@ def load_checkpoint(ref: str | Path, kind: str | None = None) -> Checkpoint:
         raise GQAPError(f"{where}: sidecar feature scales are malformed ({exc})") from None
     try:
         net = build_network(spec)
-    except ValueError as exc:
+    except (ValueError, KeyError, TypeError) as exc:
         raise GQAPError(f"{where}: {exc}") from None
     try:
-        state = torch.load(pt, map_location="cpu", weights_only=True)
+        with warnings.catch_warnings():  # torch's protocol notes would add stderr lines
+            warnings.simplefilter("ignore")
+            state = torch.load(pt, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError:
+        # weights_only=True stops before any object is built: the payload never runs.
+        raise GQAPError(f"{where}: {pt} holds pickled Python objects, not only tensors; "
+                        "refused without loading them") from None
+    except (RuntimeError, ValueError, TypeError, OSError, EOFError, AttributeError,
+            ImportError, IndexError, KeyError, MemoryError) as exc:
+        raise GQAPError(f"{where}: {pt} is not a readable torch weights file "
+                        f"({_first_line(exc)})") from None
+    if not isinstance(state, dict):
+        raise GQAPError(f"{where}: {pt} holds a {type(state).__name__}, not a state dict")
+    try:
         net.load_state_dict(state, strict=True)
-    except (RuntimeError, ValueError, TypeError, OSError, EOFError) as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    except (RuntimeError, ValueError, TypeError, KeyError, AttributeError) as exc:
         raise GQAPError(f"{where}: weights do not match the declared {spec.get('kind')} "
-                        f"architecture ({first})") from None
+                        f"architecture ({_first_line(exc)})") from None
     net.eval()
     return Checkpoint(net, meta, pt)
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def _check_scope(scope: Any, where: str) -> None:
