@@ -181,7 +181,7 @@ def _cmd_info(args: argparse.Namespace) -> int:
 # solve / evaluate / solvers
 # ---------------------------------------------------------------------------------------
 def _cmd_solve(args: argparse.Namespace) -> int:
-    from gqap.io import read_instance, write_solution
+    from gqap.io import read_instance, write_no_solution, write_solution
     from gqap.solvers import make_solver
 
     _check_out(args.out)
@@ -194,6 +194,9 @@ def _cmd_solve(args: argparse.Namespace) -> int:
     if args.out and result.solution is not None:
         write_solution(result.solution, args.out, inst, solver=result.solver,
                        status=str(result.status), objective=result.objective)
+    elif args.out:  # never leave an older solution behind: record this run's outcome
+        write_no_solution(args.out, inst, solver=result.solver, status=str(result.status),
+                          objective=None, bound=result.bound)
     if args.json:
         print(json_text(result.to_dict()))
     else:
@@ -208,7 +211,29 @@ def _cmd_solve(args: argparse.Namespace) -> int:
                  if isinstance(v, int | float | str | bool) or v is None]
         for key, value in rows:
             print(f"{key:22s} {_fmt(value)}")
-    return 0 if result.status != "error" else 1
+    sys.stdout.flush()
+    if result.status == "error":
+        raise GQAPError(f"solver {result.solver}: status error ({_error_reason(result.info)})"
+                        + (f"; {args.out} records it" if args.out else ""))
+    if result.solution is None:
+        raise GQAPError(f"solver {result.solver}: no solution (status {result.status})"
+                        + (f"; {args.out} now records the status and no solution"
+                           if args.out else ""))
+    return 0
+
+
+def _error_reason(info: dict[str, Any]) -> str:
+    """Why a solve ended in status error, from what the solver and the evaluator recorded."""
+    if info.get("violations"):
+        claimed = info.get("claimed_status")
+        return (f"its {claimed + ' ' if claimed else ''}solution breaks a constraint: "
+                f"{info['violations'][0]}")
+    if info.get("claimed_status"):
+        return f"it claimed {info['claimed_status']} without a solution"
+    for key in ("model_error", "backend_status", "error", "message"):
+        if info.get(key):
+            return f"{key.replace('_', ' ')}: {' '.join(str(info[key]).split())[:200]}"
+    return "the solver reported an error"
 
 
 def _cmd_evaluate(args: argparse.Namespace) -> int:
@@ -355,7 +380,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("solve", help="solve an instance with a registered solver",
                        description="Solve an instance; the objective is re-scored by the "
-                       "shared evaluator. Exit status 1 when the solver errs.")
+                       "shared evaluator. Exit status 0 with a solution; 1 when the solver "
+                       "ends without one (infeasible, time limit) or errs, and then --out "
+                       "records the status and no solution; 2 on a usage error.")
     s.add_argument("file", help="instance file (JSON or Cordeau text)")
     s.add_argument("--solver", required=True, help="solver name (see 'gqap solvers')")
     s.add_argument("--time-limit", type=positive_float, default=None, help="seconds")
@@ -365,7 +392,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--threads", type=positive_int, default=None,
                    help="worker threads, for solvers with a 'threads' option (milp, cpsat)")
     s.add_argument("--json", action="store_true", help="print one JSON object")
-    s.add_argument("--out", help="also write the solution to this file")
+    s.add_argument("--out", help="also write the solution to this file (or, without a "
+                   "solution, the status; an older solution is never left there)")
     s.set_defaults(func=_cmd_solve)
 
     e = sub.add_parser("evaluate", help="score a solution file",

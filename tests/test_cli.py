@@ -364,3 +364,38 @@ def test_a_checkpoint_with_a_pickle_payload_is_refused_unrun(tmp_path, capsys):
                          f"checkpoint={pt}", code=1)
     assert f"{pt} holds pickled Python objects" in err and "refused" in err
     assert not marker.exists()
+
+
+def _packing_infeasible(path):
+    """8 facilities of weight 51 on capacities 100, 100, 100, 110: total capacity suffices,
+    but at most 5 of them fit (issue 13)."""
+    import numpy as np
+
+    from gqap.instances import GQAPInstance
+    from gqap.io import write_instance
+
+    rng = np.random.default_rng(0)
+    inst = GQAPInstance(q=[51.0] * 8, Q=[100.0, 100.0, 100.0, 110.0],
+                        a=rng.integers(0, 9, (8, 4)), t=np.ones((8, 8)) - np.eye(8),
+                        d=np.ones((4, 4)) - np.eye(4), v=1.0, name="packing")
+    return write_instance(inst, path)
+
+
+def test_a_run_without_a_solution_never_leaves_an_older_solution(tmp_path, capsys):
+    out = tmp_path / "s.json"
+    code, _, _ = run(capsys, "solve", TINY_GQAP, "--solver", "brute-force", "--out", out)
+    assert code == 0 and "assignment" in json.loads(out.read_text())
+    bad = _packing_infeasible(tmp_path / "p.json")
+    code, stdout, err = run(capsys, "solve", bad, "--solver", "brute-force", "--json",
+                            "--out", out)
+    assert code == 1 and json.loads(stdout)["status"] == "infeasible"
+    assert err == (f"gqap: error: solver brute-force: no solution (status infeasible); {out} "
+                   "now records the status and no solution\n")
+    obj = json.loads(out.read_text())
+    assert obj["solution"] is None and obj["status"] == "infeasible"
+    assert "assignment" not in obj and obj["instance"] == "packing"
+    err = one_line_error(capsys, "evaluate", bad, out, code=1)
+    assert "holds no solution (the solver's status was 'infeasible')" in err
+    # Without --out the exit status says the same.
+    code, _, err = run(capsys, "solve", bad, "--solver", "brute-force")
+    assert code == 1 and "no solution (status infeasible)" in err and err.count("\n") == 1
