@@ -22,7 +22,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="TOML config file, or the name of a shipped config (smoke, general, "
                    "gpu-g8, specific-u20-c000, set-general, ...)")
     p.add_argument("--out", required=True, help="output folder")
-    p.add_argument("--scope", choices=["general", "gpu", "specific"],
+    p.add_argument("--scope", choices=["general", "gpu", "specific", "multi"],
                    help="override the config's scope.kind")
     p.add_argument("--resume", action="store_true",
                    help="continue the run in --out from its last snapshot")
@@ -50,7 +50,7 @@ def _command(args: argparse.Namespace) -> str:
 
 def _cmd_train(args: argparse.Namespace) -> int:
     from gqap.solvers.dqn.config import load_config, resolve_config
-    from gqap.solvers.dqn.trainer import Trainer
+    from gqap.solvers.dqn.trainer import make_trainer
 
     cfg = load_config(args.config)
     scope, run = {}, {}
@@ -69,8 +69,9 @@ def _cmd_train(args: argparse.Namespace) -> int:
     except GQAPError as exc:
         raise GQAPError(f"train: {exc}") from None
     command = _command(args)
-    trainer = Trainer(cfg, args.out, base_dir=resolve_config(args.config).resolve().parent,
-                      command=command)
+    trainer = make_trainer(cfg, args.out,
+                           base_dir=resolve_config(args.config).resolve().parent,
+                           command=command)
     res = trainer.train(resume=args.resume, progress=not args.no_progress)
     best = f"{cfg.run.select} {100 * res.best_gap:.2f}% at episode {res.best_episode}" \
         if res.best_gap is not None else "n/a"

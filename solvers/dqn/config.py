@@ -16,8 +16,10 @@ from typing import Any
 from gqap.errors import GQAPError
 from gqap.package_data import package_dir
 
-SCOPES = ("general", "gpu", "specific")
-NETWORKS = ("mlp", "set")
+SCOPES = ("general", "gpu", "specific", "multi")
+NETWORKS = ("mlp", "set", "multi")
+# Pairs [low, high] of integers in the scope table (a single integer means low = high).
+_RANGES = ("users", "G", "B_max", "sites", "eval_users", "eval_sites")
 SELECT = ("sum_gap", "mean_gap")
 
 
@@ -57,7 +59,13 @@ class ScopeConfig:
     """Where episodes come from: ``general`` (random G, users, instance), ``gpu`` (fixed G)
     or ``specific`` (one instance file). ``users_power`` p > 0 draws the user count n with
     probability proportional to n^-p instead of uniformly (p = 1: every count gives the
-    same number of transitions); validation sets always draw n uniformly."""
+    same number of transitions); validation sets always draw n uniformly.
+
+    ``multi``: the multi-cluster family (gqap.multi.generate_multi): every episode draws the
+    user count from ``users``, the site count from ``sites``, each site's batch limit from
+    ``B_max`` and the instance with task shifts up to ``delta_max`` steps; validation
+    instances draw users and sites from ``eval_users`` / ``eval_sites`` (small enough for
+    an exact reference)."""
 
     kind: str = "general"
     users: tuple[int, int] = (4, 20)
@@ -66,11 +74,15 @@ class ScopeConfig:
     gpu_G: int = 8
     B_max: tuple[int, int] = (18, 18)
     instance: str = ""
+    sites: tuple[int, int] = (1, 8)
+    delta_max: float = 40.0
+    eval_users: tuple[int, int] = (4, 30)
+    eval_sites: tuple[int, int] = (1, 3)
 
     def __post_init__(self) -> None:
         if self.kind not in SCOPES:
             raise ValueError(f"scope.kind: must be one of {', '.join(SCOPES)}, got {self.kind!r}")
-        for name in ("users", "G", "B_max"):
+        for name in _RANGES:
             lo, hi = getattr(self, name)
             low = 0 if name == "B_max" else 1
             if not (low <= lo <= hi):
@@ -79,6 +91,9 @@ class ScopeConfig:
             raise ValueError(f"scope.gpu_G: must be >= 1, got {self.gpu_G}")
         if not self.users_power >= 0:
             raise ValueError(f"scope.users_power: must be >= 0, got {self.users_power}")
+        if not 0.0 <= self.delta_max < float("inf"):
+            raise ValueError(f"scope.delta_max: must be a finite number >= 0, "
+                             f"got {self.delta_max}")
         if self.kind == "specific" and not self.instance:
             raise ValueError("scope.instance: the specific scope needs an instance file")
 
@@ -86,6 +101,10 @@ class ScopeConfig:
         """The keys that matter for this kind, as plain data (checkpoint sidecars)."""
         if self.kind == "specific":
             return {"kind": self.kind, "instance": self.instance}
+        if self.kind == "multi":
+            return {"kind": self.kind, "users": list(self.users), "sites": list(self.sites),
+                    "B_max": list(self.B_max), "delta_max": self.delta_max,
+                    "eval_users": list(self.eval_users), "eval_sites": list(self.eval_sites)}
         out: dict[str, Any] = {"kind": self.kind, "users": list(self.users),
                                "B_max": list(self.B_max)}
         if self.users_power:
@@ -99,29 +118,35 @@ class ScopeConfig:
 
 @dataclass(frozen=True)
 class FeatureScales:
-    """Fixed divisors that bring every state feature to order one (see env.py)."""
+    """Fixed divisors that bring every state feature to order one (see env.py; ``gain``,
+    ``shift`` and ``upload_s`` are used by the multi-cluster MDP only, multi_env.py)."""
 
     alpha: float = 50.0
     step_s: float = 0.1
     edge_s: float = 0.01
     count: float = 20.0
+    gain: float = 10.0
+    shift: float = 40.0
+    upload_s: float = 1.0
 
     def __post_init__(self) -> None:
-        for name in ("alpha", "step_s", "edge_s", "count"):
+        for name in ("alpha", "step_s", "edge_s", "count", "gain", "shift", "upload_s"):
             if not getattr(self, name) > 0:
                 raise ValueError(f"features.{name}: must be > 0, got {getattr(self, name)}")
 
 
 @dataclass(frozen=True)
 class EnvConfig:
-    """MDP settings: padding, reward scale (paper: 0.1) and split-point mode."""
+    """MDP settings: padding, reward scale (paper: 0.1) and split-point mode; ``max_sites``
+    bounds the multi-cluster MDP's action space (deny + one action per site)."""
 
     max_users: int = 20
     reward_scale: float = 0.1
     split: str = "integer"
+    max_sites: int = 8
 
     def __post_init__(self) -> None:
-        _positive(self, "max_users", "reward_scale")
+        _positive(self, "max_users", "reward_scale", "max_sites")
         if self.split not in ("integer", "real"):
             raise ValueError(f"env.split: must be 'integer' or 'real', got {self.split!r}")
 
@@ -129,7 +154,9 @@ class EnvConfig:
 @dataclass(frozen=True)
 class NetworkConfig:
     """``mlp``: the paper's flat network (embedding, hidden layers, two outputs);
-    ``set``: shared per-user encoder with comparison pooling (any user count).
+    ``set``: shared per-user encoder with comparison pooling (any user count);
+    ``multi``: shared (user, site) pair encoder, pooled over users and over sites (any user
+    and site count, multi-cluster family; multi_network.py).
     ``dueling`` (not in the paper): the last layer gives V and two advantages."""
 
     kind: str = "mlp"
@@ -337,12 +364,12 @@ def _convert(key: str, value: Any, default: Any, where: str) -> Any:
         return value
     if isinstance(default, tuple):
         if isinstance(value, int) and not isinstance(value, bool) and len(default) == 2 \
-                and key in ("users", "G", "B_max"):
+                and key in _RANGES:
             return (value, value)  # a single number means a fixed value
         if not isinstance(value, list) or not all(
                 isinstance(v, int) and not isinstance(v, bool) for v in value):
             raise bad
-        if key in ("users", "G", "B_max") and len(value) != 2:
+        if key in _RANGES and len(value) != 2:
             raise GQAPError(f"{where}: {key} must be [low, high] or one integer, got {value!r}")
         return tuple(value)
     raise bad

@@ -142,6 +142,10 @@ def network_spec(net_cfg: Any, max_users: int, count_scale: float) -> dict[str, 
     if net_cfg.kind == "mlp":
         return {"kind": "mlp", "max_users": int(max_users), "embed_dim": net_cfg.embed_dim,
                 "hidden": list(net_cfg.hidden), "dueling": net_cfg.dueling}
+    if net_cfg.kind == "multi":
+        from gqap.solvers.dqn.multi_network import multi_network_spec
+
+        return multi_network_spec(net_cfg, count_scale)
     return {"kind": "set", "max_users": None, "embed_dim": net_cfg.embed_dim,
             "encoder": list(net_cfg.encoder), "hidden": list(net_cfg.hidden),
             "channels": net_cfg.channels, "count_scale": float(count_scale),
@@ -158,9 +162,13 @@ def build_network(spec: dict[str, Any]) -> nn.Module:
             return SetQNet(int(spec["embed_dim"]), tuple(int(h) for h in spec["encoder"]),
                            tuple(int(h) for h in spec["hidden"]), int(spec["channels"]),
                            float(spec["count_scale"]))
+        if spec["kind"] == "multi":
+            from gqap.solvers.dqn.multi_network import build_multi_network
+
+            return build_multi_network(spec)
     except (KeyError, TypeError, ValueError) as exc:
         raise ValueError(f"network spec is incomplete or malformed ({exc})") from exc
-    raise ValueError(f"network kind must be 'mlp' or 'set', got {spec.get('kind')!r}")
+    raise ValueError(f"network kind must be 'mlp', 'set' or 'multi', got {spec.get('kind')!r}")
 
 
 def to_tensors(obs: dict[str, Any]) -> tuple[torch.Tensor, ...]:

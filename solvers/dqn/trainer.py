@@ -78,6 +78,8 @@ def relative_gap(opt: float, value: float) -> float:
 class Trainer:
     """One training run writing into ``out_dir`` (see the module docstring)."""
 
+    log_fields: tuple[str, ...] = LOG_FIELDS
+
     def __init__(self, cfg: TrainConfig, out_dir: str | Path, *, base_dir: str | Path | None = None,
                  command: str = "") -> None:
         self.cfg = cfg
@@ -303,7 +305,7 @@ class Trainer:
         t0 = time.perf_counter()
         with open(self.out / "train_log.csv", "a", newline="") as log_fh, \
                 open(self.out / "eval_log.csv", "a", newline="") as eval_fh:
-            log = csv.DictWriter(log_fh, LOG_FIELDS)
+            log = csv.DictWriter(log_fh, self.log_fields)
             ev = csv.DictWriter(eval_fh, EVAL_FIELDS)
             recent: list[float] = []
             while self.episode < target:
@@ -364,7 +366,7 @@ class Trainer:
             raise GQAPError(f"--out: {self.out} already holds a training run; pass --resume "
                             "to continue it or choose another folder")
         write_text_atomic(cfg_path, dumps(self.cfg.to_dict()))
-        for name, fields in (("train_log.csv", LOG_FIELDS), ("eval_log.csv", EVAL_FIELDS)):
+        for name, fields in (("train_log.csv", self.log_fields), ("eval_log.csv", EVAL_FIELDS)):
             with open(self.out / name, "w", newline="") as fh:
                 csv.DictWriter(fh, fields).writeheader()
 
@@ -448,6 +450,17 @@ class Trainer:
             best.load_state_dict(self.best_state)
             save_checkpoint(self.out / "best.pt", best, self.checkpoint_meta("best"))
         plot_learning_curve(self.out, title=f"{self.cfg.scope.kind} scope")
+
+
+def make_trainer(cfg: TrainConfig, out_dir: str | Path, *, base_dir: str | Path | None = None,
+                 command: str = "") -> Trainer:
+    """The trainer for the config's scope: ``Trainer``, or ``MultiTrainer`` for the
+    multi-cluster scope (multi_trainer.py)."""
+    if cfg.scope.kind == "multi":
+        from gqap.solvers.dqn.multi_trainer import MultiTrainer
+
+        return MultiTrainer(cfg, out_dir, base_dir=base_dir, command=command)
+    return Trainer(cfg, out_dir, base_dir=base_dir, command=command)
 
 
 def validation_set(cfg: TrainConfig, stream: np.random.SeedSequence,

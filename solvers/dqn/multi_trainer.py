@@ -1,0 +1,444 @@
+"""PER-DQN training of the multi-cluster policy (``scope.kind = "multi"``).
+
+The same algorithm as ``trainer.Trainer`` (hybrid epsilon-greedy / Boltzmann exploration,
+prioritised terminal and non-terminal memories sampled 1 : 7, target network, n-step and
+double-DQN targets, CSV logs, validation, snapshots for ``--resume``, ``best`` by a
+validation gap); what differs is the MDP (multi_env.py), the network (multi_network.py)
+and three things that follow from them:
+
+- **Potential.** The network learns f(s, a) = Q(s, a) - c(s) with
+  c(s) = reward_scale (J(s) - P(s)): J(s) the objective if every undecided user were
+  denied now, P(s) the eq. 21 rewards paid so far. Both are known functions of the state
+  (P through the counts at each past decision), so with gamma = 1 this is the same
+  Q-function written around a known, action-independent baseline: the greedy action,
+  argmax_a Q = argmax_a f, and the TD error are unchanged. Stored rewards are
+  r + gamma^n c(s_{t+n}) - c(s_t) (c = 0 after the last step), so f's targets are the
+  change of J over the n steps plus f at s_{t+n}: the network no longer has to track the
+  latency already spent, which grows with the user count.
+- **Replay by episode.** A transition stores its episode id, the site vector and the
+  current user; the episode's tables (features and gain table, multi_env.EpisodeTables)
+  are kept once per episode in a bank while any of its transitions is in a memory, and
+  the features are rebuilt when a mini-batch is drawn.
+- **Reference.** Validation instances are small (``scope.eval_users``, ``eval_sites``);
+  their optimum comes from the registered ``exact`` solver once it accepts the family, and
+  until then from ``enumerated_optimum`` (every count vector, best first by an upper
+  bound, one rectangular assignment each: exact).
+"""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from gqap.errors import GQAPError
+from gqap.multi import MultiInstance, evaluate_multi, gain_table
+from gqap.solvers.dqn.config import TrainConfig
+from gqap.solvers.dqn.multi_env import (
+    EpisodeTables,
+    MultiEpisodeSampler,
+    MultiOffloadingEnv,
+    features,
+    final_multi_solution,
+    pack,
+)
+from gqap.solvers.dqn.multi_network import multi_tensors
+from gqap.solvers.dqn.multi_policy import greedy_sites
+from gqap.solvers.dqn.network import build_network, network_spec
+from gqap.solvers.dqn.replay import DualReplay
+from gqap.solvers.dqn.trainer import Trainer, _near, relative_gap
+
+MULTI_LOG_FIELDS = ("episode", "steps", "users", "sites", "reward", "objective", "greedy",
+                    "gap", "granted", "mean_pai", "mean_latency", "loss", "epsilon",
+                    "temperature")
+ENUMERATION_LIMIT = 2_000_000  # count vectors; beyond, the enumeration refuses
+
+
+# ---------------------------------------------------------------------------------------
+# references
+# ---------------------------------------------------------------------------------------
+def enumerated_optimum(inst: MultiInstance, gt: Any = None) -> tuple[float, np.ndarray]:
+    """(optimum, site vector) by enumerating every count vector (b_1..b_S) with one
+    rectangular assignment each (docs/MULTI.md, "Best split on a site, and the gain
+    table"), best upper bound first, stopping once no remaining bound beats the incumbent.
+    Exact under the paper latency model with integer splits; refuses instances with more
+    than ENUMERATION_LIMIT count vectors."""
+    from scipy.optimize import linear_sum_assignment
+
+    gt = gt or gain_table(inst)
+    S, n_users, mg = inst.n_sites, inst.n_users, inst.max_granted
+    if float(np.prod(mg.astype(float) + 1.0)) > ENUMERATION_LIMIT:
+        raise GQAPError(f"enumerated_optimum: {inst.name or 'instance'} has "
+                        f"{np.prod(mg.astype(float) + 1):.3g} count vectors (limit "
+                        f"{ENUMERATION_LIMIT:,})")
+    top = np.full((S, int(mg.max()) + 1), -np.inf)
+    top[:, 0] = 0.0
+    for s in range(S):
+        for b in range(1, int(mg[s]) + 1):  # the b best gains of site s at count b
+            top[s, b] = np.sort(gt.gain[b, :, s])[::-1][:b].sum()
+    grid = np.stack(np.meshgrid(*[np.arange(m + 1) for m in mg], indexing="ij"),
+                    axis=-1).reshape(-1, S)
+    grid = grid[grid.sum(1) <= n_users]
+    bound = top[np.arange(S)[None, :], grid].sum(1)
+    best, best_x = 0.0, np.full(n_users, -1, dtype=np.int64)  # gain over denying everyone
+    for k in np.argsort(-bound, kind="stable"):
+        if bound[k] <= best + 1e-12:
+            break
+        if grid[k].sum() == 0:
+            continue
+        M, col_site = gt.gain_matrix(grid[k])
+        rows, cols = linear_sum_assignment(M, maximize=True)
+        v = float(M[rows, cols].sum())
+        if v > best:
+            best = v
+            best_x = np.full(n_users, -1, dtype=np.int64)
+            best_x[rows] = col_site[cols]
+    return gt.base + best, best_x
+
+
+def reference_optimum(inst: MultiInstance) -> tuple[float, str]:
+    """(optimum, source) of a small instance: the registered ``exact`` solver when it
+    accepts the multi family (and proves optimality), else ``enumerated_optimum``."""
+    from gqap.solvers.registry import make_solver, solver_spec
+
+    if "multi" in solver_spec("exact").families:
+        res = make_solver("exact").solve(inst)
+        if str(res.status) == "optimal":
+            return float(res.objective), "exact"
+    return enumerated_optimum(inst)[0], "enumeration"
+
+
+def myopic_greedy(inst: MultiInstance, gt: Any = None) -> tuple[float, np.ndarray]:
+    """(objective, sites) of the myopic rule: each user in request order goes where the
+    objective of stopping now rises most (its own gain plus the change it causes to the
+    users already there), or is denied when no site raises it. Training-log reference."""
+    gt = gt or gain_table(inst)
+    S = inst.n_sites
+    x = np.full(inst.n_users, -1, dtype=np.int64)
+    b = np.zeros(S, dtype=np.int64)
+    members: list[list[int]] = [[] for _ in range(S)]
+    for t in range(inst.n_users):
+        best, where = 0.0, -1
+        for s in range(S):
+            if b[s] >= inst.B_max[s]:
+                continue
+            on = members[s]
+            m = gt.gain[b[s] + 1, t, s]
+            if on:
+                m += gt.gain[b[s] + 1, on, s].sum() - gt.gain[b[s], on, s].sum()
+            if m > best:
+                best, where = m, s
+        if where >= 0:
+            x[t] = where
+            b[where] += 1
+            members[where].append(t)
+    return gt.objective(x), x
+
+
+def multi_validation_set(cfg: TrainConfig, stream: np.random.SeedSequence) -> list[Any]:
+    """The run's validation instances: users and sites uniform on ``scope.eval_users`` /
+    ``eval_sites``; instance i from ``default_rng(run.eval_seed + i)`` when eval_seed >= 0,
+    else all from ``stream`` (spawned from the run seed)."""
+    sampler = MultiEpisodeSampler(cfg.scope)
+    s, n = cfg.scope, cfg.run.eval_instances
+    if cfg.run.eval_seed >= 0:
+        out = [sampler.sample(np.random.default_rng(cfg.run.eval_seed + i), s.eval_users,
+                              s.eval_sites) for i in range(n)]
+    else:
+        rng = np.random.default_rng(stream)
+        out = [sampler.sample(rng, s.eval_users, s.eval_sites) for _ in range(n)]
+    return [x.replace(name=f"val-{i}") for i, x in enumerate(out)]
+
+
+# ---------------------------------------------------------------------------------------
+# replay by episode
+# ---------------------------------------------------------------------------------------
+class EpisodeReplay:
+    """DualReplay of compact transitions plus the bank of episode tables they refer to
+    (an episode's tables are dropped once none of its transitions is stored)."""
+
+    def __init__(self, capacity: int, max_users: int, terminal_fraction: float,
+                 alpha: float, offset: float) -> None:
+        U = max_users
+        fields = {"ep": ((), np.int64), "x": ((U,), np.int8), "cur": ((), np.int16),
+                  "action": ((), np.int8), "reward": ((), np.float32),
+                  "discount": ((), np.float32), "next_x": ((U,), np.int8),
+                  "next_cur": ((), np.int16), "done": ((), np.bool_)}
+        self.memory = DualReplay(capacity, fields, terminal_fraction, alpha, offset)
+        self.bank: dict[int, EpisodeTables] = {}
+        self.refs: dict[int, int] = {}
+
+    def __len__(self) -> int:
+        return len(self.memory)
+
+    def register(self, ep: int, tables: EpisodeTables) -> None:
+        """Make an episode's tables available to its transitions."""
+        self.bank[ep] = tables
+        self.refs.setdefault(ep, 0)
+
+    def _release(self, ep: int, k: int = 1) -> None:
+        self.refs[ep] -= k
+        if self.refs[ep] <= 0:
+            del self.refs[ep]
+            del self.bank[ep]
+
+    def add(self, transition: dict[str, Any], done: bool) -> None:
+        """Store a transition (in the terminal memory when ``done``)."""
+        mem = self.memory.terminal if done else self.memory.other
+        if mem.size == mem.capacity:  # the oldest transition is overwritten
+            self._release(int(mem.data["ep"][mem.pos]))
+        mem.add(transition)
+        self.refs[int(transition["ep"])] += 1
+
+    def finish_episode(self, ep: int) -> None:
+        """Drop an episode's tables if none of its transitions was stored."""
+        if self.refs.get(ep, 1) == 0:
+            self._release(ep, 0)
+
+    def sample(self, batch: int, n_terminal: int, beta: float, rng: np.random.Generator,
+               ) -> tuple[list, dict[str, np.ndarray], np.ndarray, list[EpisodeTables]]:
+        """As DualReplay.sample, plus each transition's episode tables."""
+        parts, f, w = self.memory.sample(batch, n_terminal, beta, rng)
+        return parts, f, w, [self.bank[int(e)] for e in f["ep"]]
+
+    def update_priorities(self, parts: list, td_error: np.ndarray) -> None:
+        """Spread a batch's TD errors back to their memories."""
+        self.memory.update_priorities(parts, td_error)
+
+    def state_dict(self) -> dict[str, Any]:
+        """The memories' arrays plus the bank, flattened (``bank.*``)."""
+        out = self.memory.state_dict()
+        eps = sorted(self.bank)
+        tabs = [self.bank[e] for e in eps]
+        out["bank.ep"] = np.array(eps, dtype=np.int64)
+        out["bank.shape"] = np.array([[t.n_users, t.n_sites, t.gain.shape[0]] for t in tabs],
+                                     dtype=np.int64).reshape(-1, 3)
+        out["bank.base"] = np.array([t.base for t in tabs])
+        for key in ("users", "sites", "shift", "gain", "B_max"):
+            arrs = [getattr(t, key).ravel() for t in tabs]
+            out[f"bank.{key}"] = np.concatenate(arrs) if arrs else np.zeros(0)
+        return out
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore what ``state_dict`` returned."""
+        self.memory.load_state_dict({k: v for k, v in state.items()
+                                     if not k.startswith("bank.")})
+        self.bank, self.refs = {}, {}
+        pos = dict.fromkeys(("users", "sites", "shift", "gain", "B_max"), 0)
+
+        def take(key: str, shape: tuple[int, ...], dtype: Any) -> np.ndarray:
+            k = int(np.prod(shape))
+            a = np.asarray(state[f"bank.{key}"][pos[key]: pos[key] + k], dtype=dtype)
+            pos[key] += k
+            return a.reshape(shape)
+
+        for ep, (n, S, nb), base in zip(state["bank.ep"], state["bank.shape"],
+                                        state["bank.base"], strict=True):
+            self.bank[int(ep)] = EpisodeTables(
+                users=take("users", (n, 3), np.float32), sites=take("sites", (S, 7), np.float32),
+                shift=take("shift", (n, S), np.float32), gain=take("gain", (nb, n, S), np.float32),
+                B_max=take("B_max", (S,), np.int64), base=float(base))
+        for mem in (self.memory.terminal, self.memory.other):
+            eps, counts = np.unique(mem.data["ep"][: mem.size], return_counts=True)
+            for e, c in zip(eps.tolist(), counts.tolist(), strict=True):
+                self.refs[e] = self.refs.get(e, 0) + c
+
+
+# ---------------------------------------------------------------------------------------
+# the trainer
+# ---------------------------------------------------------------------------------------
+class MultiTrainer(Trainer):
+    """One training run of the multi-cluster policy writing into ``out_dir``."""
+
+    log_fields = MULTI_LOG_FIELDS
+
+    def __init__(self, cfg: TrainConfig, out_dir: str | Path, *,
+                 base_dir: str | Path | None = None, command: str = "") -> None:
+        if cfg.scope.kind != "multi" or cfg.network.kind != "multi":
+            raise GQAPError("config: the multi-cluster trainer needs scope.kind = 'multi' "
+                            "and network.kind = 'multi'")
+        self.cfg = cfg
+        self.out = Path(out_dir)
+        self.command = command
+        torch.set_num_threads(cfg.run.threads)
+        streams = np.random.SeedSequence(cfg.run.seed).spawn(5)
+        self.sampler = MultiEpisodeSampler(cfg.scope)
+        if self.sampler.max_users > cfg.env.max_users or \
+                self.sampler.max_sites > cfg.env.max_sites:
+            raise GQAPError(f"config: the scope draws up to {self.sampler.max_users} users "
+                            f"and {self.sampler.max_sites} sites but env.max_users is "
+                            f"{cfg.env.max_users} and env.max_sites {cfg.env.max_sites}")
+        self.U = cfg.env.max_users
+        self.integer = cfg.env.split == "integer"
+        self.env = MultiOffloadingEnv(self.sampler, max_users=self.U,
+                                      max_sites=cfg.env.max_sites,
+                                      reward_scale=cfg.env.reward_scale, split=cfg.env.split,
+                                      scales=cfg.features)
+        self.env.np_random = np.random.default_rng(streams[0])
+        self.rng_explore = np.random.default_rng(streams[1])
+        self.rng_replay = np.random.default_rng(streams[2])
+        self.spec = network_spec(cfg.network, self.U, cfg.features.count)
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(int(streams[3].generate_state(1)[0]))
+            self.online = build_network(self.spec)
+        self.init_meta: dict[str, Any] | None = None
+        if cfg.run.init:
+            from gqap.solvers.dqn.checkpoints import load_checkpoint
+
+            init = load_checkpoint(_near(cfg.run.init, base_dir), "multi")
+            if init.meta["network"] != self.spec:
+                raise GQAPError(f"run.init: {cfg.run.init} has architecture "
+                                f"{init.meta['network']}, the config asks for {self.spec}")
+            self.online.load_state_dict(init.network.state_dict())
+            self.init_meta = {k: init.meta.get(k) for k in (
+                "file", "sha256", "episodes", "steps", "train_wall_time_s",
+                "train_wall_time_total_s", "command", "seed")}
+        self.target = copy.deepcopy(self.online)
+        self.target.requires_grad_(False)
+        self.opt = torch.optim.Adam(self.online.parameters(), lr=cfg.dqn.lr, foreach=True)
+        self.replay = EpisodeReplay(cfg.dqn.capacity, self.U, cfg.dqn.terminal_fraction,
+                                    cfg.per.alpha, cfg.per.offset)
+        self.eval_set = multi_validation_set(cfg, streams[4])
+        refs = [reference_optimum(x) for x in self.eval_set]
+        self.eval_opt = [v for v, _ in refs]
+        self.reference = sorted({src for _, src in refs})
+        self.episode = self.steps = self.updates = 0
+        self.wall = 0.0
+        self.best_gap: float | None = None
+        self.best_episode: int | None = None
+        self.best_scores: dict[str, float] | None = None
+        self.best_state: dict[str, torch.Tensor] | None = None
+
+    # -- acting and learning -----------------------------------------------------------------
+    def act(self, obs: dict[str, np.ndarray], mask: np.ndarray) -> int:
+        """Hybrid epsilon-greedy / Boltzmann choice among the allowed actions."""
+        allowed = np.flatnonzero(mask)
+        if self.rng_explore.random() < self.epsilon():
+            return int(allowed[self.rng_explore.integers(allowed.size)])
+        with torch.no_grad():
+            q = self.online(*multi_tensors(obs))[0].numpy().astype(np.float64)
+        z = np.where(mask, q / self.temperature(), -np.inf)
+        p = np.exp(z - z.max())
+        p /= p.sum()
+        return int(self.rng_explore.choice(q.size, p=p))
+
+    def learn(self) -> float:
+        """One gradient step on a prioritised mini-batch; returns the loss."""
+        d = self.cfg.dqn
+        parts, f, w, tabs = self.replay.sample(d.batch_size, d.terminal_batch, self.beta(),
+                                               self.rng_replay)
+        p = pack(tabs)
+        U = p.users.shape[1]
+        sc = self.cfg.features
+        o1 = features(p, f["x"][:, :U], f["cur"], None, sc)
+        o2 = features(p, f["next_x"][:, :U], f["next_cur"], f["done"], sc)
+        s, s2 = multi_tensors(o1), multi_tensors(o2)
+        a = torch.as_tensor(f["action"], dtype=torch.long)
+        r = torch.as_tensor(f["reward"], dtype=torch.float32)
+        done = torch.as_tensor(f["done"], dtype=torch.bool)
+        discount = torch.as_tensor(f["discount"], dtype=torch.float32)
+        mask2 = torch.as_tensor(o2["action_mask"])
+        with torch.no_grad():
+            q_next = self.target(*s2)
+            if d.double:
+                sel = self.online(*s2).masked_fill(~mask2, -torch.inf).argmax(1, keepdim=True)
+                v_next = q_next.gather(1, sel)[:, 0]
+            else:
+                v_next = q_next.masked_fill(~mask2, -torch.inf).amax(1)
+            v_next = torch.where(done, torch.zeros_like(v_next), v_next)
+            y = r + discount * v_next
+        q = self.online(*s).gather(1, a[:, None])[:, 0]
+        td = y - q
+        loss = (torch.as_tensor(w) * td.pow(2)).mean()
+        self.opt.zero_grad(set_to_none=True)
+        loss.backward()
+        if d.lr_end > 0:
+            for group in self.opt.param_groups:
+                group["lr"] = self.learning_rate()
+        torch.nn.utils.clip_grad_norm_(self.online.parameters(), d.grad_clip, foreach=True)
+        self.opt.step()
+        self.replay.update_priorities(parts, td.detach().abs().numpy())
+        self.updates += 1
+        return float(loss.detach())
+
+    def run_episode(self) -> dict[str, Any]:
+        """Play and learn from one episode; returns its log row."""
+        env, d = self.env, self.cfg.dqn
+        _, info = env.reset()
+        inst, ep = env.instance, self.episode
+        self.replay.register(ep, env.state.tables[0])
+        x, cur = env.compact_state()
+        pot = info["potential"]
+        total, losses = 0.0, []
+        n, gamma = d.n_step, d.gamma
+        window: list[tuple[np.ndarray, int, float, int, float]] = []
+        while True:
+            a = self.act(env.state.observation(), env.state.action_mask()[0])
+            _, r, term, _, info = env.step(a)
+            nx, ncur = env.compact_state()
+            npot = info["potential"]
+            window.append((x, cur, pot, a, r))
+            while window and (len(window) == n or term):
+                x0, c0, p0, a0, _ = window[0]
+                ret = sum(gamma ** i * w[4] for i, w in enumerate(window))
+                disc = gamma ** len(window)
+                shaped = ret + (0.0 if term else disc * npot) - p0
+                self.replay.add({"ep": ep, "x": _pad(x0, self.U), "cur": c0, "action": a0,
+                                 "reward": shaped, "discount": disc,
+                                 "next_x": _pad(nx, self.U), "next_cur": ncur, "done": term},
+                                term and len(window) == 1)
+                window.pop(0)
+            x, cur, pot = nx, ncur, npot
+            total += r
+            self.steps += 1
+            if self.steps >= d.learning_starts and self.steps % d.train_every == 0:
+                losses.append(self.learn())
+            if self.steps % d.target_update == 0:
+                self.target.load_state_dict(self.online.state_dict())
+            if term:
+                break
+        self.replay.finish_episode(ep)
+        greedy, _ = myopic_greedy(inst, env.state.gain_tables[0])
+        row = {"episode": self.episode + 1, "steps": self.steps, "users": inst.n_users,
+               "sites": inst.n_sites, "reward": total, "objective": info["objective"],
+               "greedy": greedy, "gap": relative_gap(greedy, info["objective"]),
+               "granted": int((info["site"] >= 0).sum()), "mean_pai": info["mean_pai"],
+               "mean_latency": info["mean_latency"],
+               "loss": float(np.mean(losses)) if losses else float("nan"),
+               "epsilon": self.epsilon(), "temperature": self.temperature()}
+        self.episode += 1
+        return row
+
+    def evaluate(self) -> tuple[float, float, float, float, float]:
+        """Greedy policy on the validation set against the reference optimum: (sum gap,
+        mean relative gap, mean gap per user, mean objective, median relative gap)."""
+        sites, _, _ = greedy_sites(self.online, self.eval_set, self.cfg.features,
+                                   integer=self.integer)
+        vals = np.array([evaluate_multi(x, final_multi_solution(x, s, self.integer)).objective
+                         for x, s in zip(self.eval_set, sites, strict=True)])
+        opt = np.array(self.eval_opt)
+        users = np.array([x.n_users for x in self.eval_set])
+        gaps = [relative_gap(o, v) for o, v in zip(opt, vals, strict=True)]
+        return (float((opt - vals).sum() / np.abs(opt).sum()), float(np.mean(gaps)),
+                float(np.mean((opt - vals) / users)), float(vals.mean()),
+                float(np.median(gaps)))
+
+    def checkpoint_meta(self, which: str) -> dict[str, Any]:
+        """Sidecar content: the base trainer's plus the solver name and the reference."""
+        meta = super().checkpoint_meta(which)
+        meta["solver"] = "dqn-multi"
+        s, r = self.cfg.scope, self.cfg.run
+        meta["validation"].update(
+            reference=self.reference, users=list(s.eval_users), sites=list(s.eval_sites),
+            seeds=[r.eval_seed, r.eval_seed + r.eval_instances - 1] if r.eval_seed >= 0
+            else None)
+        return meta
+
+
+def _pad(x: np.ndarray, U: int) -> np.ndarray:
+    out = np.full(U, -1, dtype=np.int8)
+    out[: x.size] = x
+    return out
