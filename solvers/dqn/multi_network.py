@@ -62,12 +62,18 @@ class MultiQNet(nn.Module):
         (B, U) bool, (B, S) bool -> (B, 1 + S) values f(s, a)."""
         B, U, S, _ = pairs.shape
         cs = self.count_scale
-        # Only real (user, site) pairs are encoded and pooled: a packed list of P pairs,
-        # pooled into B * S groups (one per row and site) by index_add.
-        rb, ru, rs = (valid_users[:, :, None] & valid_sites[:, None, :]).nonzero(as_tuple=True)
+        # Only the pairs that some pool reads are encoded: the current and pending users on
+        # every site, a granted user on its own site (denied users, and granted users on
+        # other sites, enter no pool). A packed list of P pairs, pooled into B * S groups
+        # (one per row and site) by index_add.
+        sidx = torch.arange(S, device=pairs.device)
+        on_all = (status == GRANTED)[:, :, None] & (site_of[:, :, None] == sidx[None, None, :])
+        live = ((status == CURRENT) | (status == PENDING))[:, :, None] | on_all
+        keep = live & valid_users[:, :, None] & valid_sites[:, None, :]
+        rb, ru, rs = keep.nonzero(as_tuple=True)
         st = status[rb, ru]
-        on = (st == GRANTED) & (site_of[rb, ru] == rs)
-        other = (st == GRANTED) & ~on
+        on = on_all[rb, ru, rs]
+        other = (st == GRANTED) & ~on  # always False here; kept as an input of the encoder
         x = torch.cat([users[rb, ru], self.embed(st), on[:, None].to(pairs.dtype),
                        other[:, None].to(pairs.dtype), pairs[rb, ru, rs], sites[rb, rs]], dim=1)
         h = self.encoder(x)  # (P, d)
