@@ -201,7 +201,7 @@ def run_cordeau(path: Path, time_limit: float, threads: int,
 def run_lp_bounds(gqaps: Sequence[tuple[Any, int, float | None, str]], time_limit: float,
                   backend: str = "cbc") -> list[dict[str, Any]]:
     """LP bounds of the three linearisations for (instance, size, optimum, kind)."""
-    from gqap.solvers.milp import lp_relaxation
+    from gqap.solvers.mip import lp_relaxation
 
     rows = []
     for inst, size, opt, kind in gqaps:

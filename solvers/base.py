@@ -210,11 +210,21 @@ def finish_result(solver: str, instance: Instance, out: SolverOutput, wall: floa
                        solution=solution, seed=seed, time_limit=time_limit, info=info)
 
 
-class Deadline:
-    """Wall-clock budget started at construction; ``None`` means no limit."""
+class DeadlineExpired(Exception):
+    """Raised by ``Deadline.check`` once the budget is spent; a solver catches it and
+    reports ``time_limit`` (it never leaves ``Solver.solve``)."""
 
-    def __init__(self, time_limit: float | None) -> None:
-        self.start = time.perf_counter()
+
+class Deadline:
+    """Wall-clock budget of one solve call, the one clock every solver reads.
+
+    Started at construction (or at ``start``, a ``time.perf_counter()`` value); ``None``
+    means no limit. Metaheuristics hold one inside their ``Progress``
+    (``gqap.solvers.termination``); model-based solvers check it while building.
+    """
+
+    def __init__(self, time_limit: float | None, start: float | None = None) -> None:
+        self.start = time.perf_counter() if start is None else float(start)
         self.limit = time_limit
 
     def elapsed(self) -> float:
@@ -228,3 +238,8 @@ class Deadline:
     def expired(self) -> bool:
         """True once the budget is spent."""
         return self.remaining() <= 0
+
+    def check(self, what: str = "") -> None:
+        """Raise ``DeadlineExpired`` (naming ``what`` was cut) once the budget is spent."""
+        if self.expired():
+            raise DeadlineExpired(what or "time limit reached")

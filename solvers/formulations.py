@@ -213,6 +213,27 @@ def warm_start(inst: Instance, start: str, fixed_split: bool,
     return sol
 
 
+def require_finite(solver: str, what: str, values: np.ndarray) -> None:
+    """Raise a one-line error naming ``what`` when a model coefficient is not finite (the
+    instance's numbers overflow double precision once multiplied into the model)."""
+    values = np.asarray(values, dtype=np.float64)
+    if values.size and not np.all(np.isfinite(values)):
+        bad = values[~np.isfinite(values)][0]
+        raise GQAPError(f"solver {solver}: {what} overflow double precision ({bad}); the "
+                        "instance's numbers are too large for this model")
+
+
+def check_model_data(solver: str, data: GQAPModelData | BatchModelData) -> None:
+    """``require_finite`` on every coefficient a model of ``data`` uses."""
+    if isinstance(data, GQAPModelData):
+        require_finite(solver, "linear costs a[i, k] + v t[i, i] d[k, k]", data.lin[data.allowed])
+        require_finite(solver, "pair costs v (t[i, j] d[k, h] + t[j, i] d[h, k])",
+                       data.pair_cost[data.pair_allowed])
+    else:
+        require_finite(solver, "the users' gains of granting", data.gain)
+        require_finite(solver, "the denied users' total QoE", np.array([data.base]))
+
+
 def relative_gap(incumbent: float | None, bound: float | None) -> float | None:
     """|incumbent - bound| / |incumbent| (None when either is missing)."""
     if incumbent is None or bound is None:

@@ -1,0 +1,461 @@
+"""PuLP models of both families, their exact sizes, and the build against a deadline.
+
+The model data (costs folded onto pairs, gains per batch size) comes from
+``gqap.solvers.formulations``, shared with CP-SAT; this module only turns it into PuLP
+rows. Every builder checks the solve call's ``Deadline`` while it works and raises
+``DeadlineExpired`` when the budget runs out, so a model too big for the time limit never
+holds the call past it. ``model_size`` counts the rows, columns and non-zeros a build will
+create from the data alone (numpy, no PuLP), so a solver can refuse a model it cannot
+build in time before building anything (``build_seconds_floor``).
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from gqap.instances import Instance, OffloadingInstance
+from gqap.reduction import assignment_to_offloading, grant_to_assignment, offloading_to_gqap
+from gqap.solutions import GQAPSolution, OffloadingSolution, Solution
+from gqap.solvers.base import Deadline
+from gqap.solvers.formulations import (
+    BatchModelData,
+    GQAPModelData,
+    batch_model_data,
+    check_model_data,
+    gqap_model_data,
+    warm_start,
+)
+
+# The least time this suite's build-and-write of a PuLP model can take per unit of work
+# (a non-zero or a column): about a third of what the 2-core reference machine needs
+# (2.7 us to build, 3.1 us to write the MPS file, Cordeau-sized GQAPs), so that a model
+# refused on this estimate could not have been built in the budget on a machine three
+# times faster. Models below the estimate are still built against the deadline.
+_SECONDS_PER_UNIT_FLOOR = 2.0e-6
+# Computing the pair arrays of a GQAP takes 30-50 ns per entry here; a third of that.
+_DATA_SECONDS_PER_ENTRY_FLOOR = 1.0e-8
+# Writing the MPS file takes about as long as building the model (1.15 x measured); a
+# write is not started unless half the build time is left.
+WRITE_TO_BUILD_FLOOR = 0.5
+
+
+@dataclass(frozen=True)
+class ModelSize:
+    """Columns, rows and constraint non-zeros of a model, counted before building it."""
+
+    variables: int
+    constraints: int
+    nonzeros: int
+
+    @property
+    def work(self) -> int:
+        """Units of building work: non-zeros plus columns (objective terms included)."""
+        return self.nonzeros + self.variables
+
+    def build_seconds_floor(self) -> float:
+        """A lower bound on the seconds building and writing this model take."""
+        return self.work * _SECONDS_PER_UNIT_FLOOR
+
+
+@dataclass
+class BuiltModel:
+    """A PuLP minimisation model with what is needed to read its answer back.
+
+    The family objective of a model value v is ``sign * (offset + v / scale)``.
+    """
+
+    prob: Any
+    sign: float
+    offset: float
+    decode: Any  # callable: {variable name: value} -> Solution
+    size: ModelSize
+    start: dict[str, float] | None = None
+    start_solution: Solution | None = None
+    scale: float = 1.0
+
+    def family_value(self, v: float | None) -> float | None:
+        """Model value -> objective in the instance family's sense."""
+        return None if v is None else self.sign * (self.offset + v / self.scale)
+
+
+# Coefficients beyond this range (either way) are brought back into it by a power of two:
+# LP codes treat about 1e20 as infinity and drop tiny values, while a power of two changes
+# no digit of any coefficient.
+_SAFE_MAGNITUDE = 2.0 ** 40
+
+
+def power_of_two_scale(values: np.ndarray) -> float:
+    """1 when max |values| lies in [2^-40, 2^40] (or all are zero), else the power of two
+    that brings it to about 1 (an exact rescaling in binary floating point)."""
+    v = np.abs(np.asarray(values, dtype=np.float64))
+    big = float(v.max()) if v.size else 0.0
+    if big == 0.0 or 1.0 / _SAFE_MAGNITUDE <= big <= _SAFE_MAGNITUDE:
+        return 1.0
+    return 2.0 ** -round(np.log2(big))
+
+
+def scaled_gqap_data(data: GQAPModelData) -> tuple[GQAPModelData, float]:
+    """``data`` with costs and weights rescaled into the safe range by powers of two, and
+    the cost scale. Capacities above the total weight bind nothing and become the total."""
+    from dataclasses import replace
+
+    s = power_of_two_scale(np.concatenate([data.lin[data.allowed],
+                                           data.pair_cost[data.pair_allowed]]))
+    total = float(data.q.sum())
+    Q = np.minimum(data.Q, total) if np.isfinite(total) else data.Q
+    w = power_of_two_scale(np.concatenate([data.q, Q]))
+    if s == 1.0 and w == 1.0 and np.array_equal(Q, data.Q):
+        return data, 1.0
+    return replace(data, lin=data.lin * s, pair_cost=data.pair_cost * s, q=data.q * w,
+                   Q=Q * w), s
+
+
+def import_pulp() -> Any:
+    """``import pulp`` without letting PuLP load highspy.
+
+    PuLP imports highspy for its in-process HiGHS API; highspy's libhighs.so.1 then keeps
+    OR-Tools from loading in this process (google/or-tools#5246). The HiGHS backend runs
+    in a child process instead, so PuLP's HiGHS API is not needed.
+    """
+    if "pulp" not in sys.modules and "highspy" not in sys.modules:
+        sys.modules["highspy"] = None  # makes "import highspy" fail inside PuLP
+        try:
+            import pulp
+        finally:
+            del sys.modules["highspy"]
+    import pulp
+
+    return pulp
+
+
+def _var(prob: Any, name: str, low: float, up: float | None = None,
+         cat: str = "Continuous") -> Any:
+    """A model variable: ``prob.add_variable`` (PuLP >= 3.3) or ``LpVariable`` before it."""
+    pulp = import_pulp()
+
+    if hasattr(prob, "add_variable"):
+        return prob.add_variable(name, low, up, cat)
+    return pulp.LpVariable(name, low, up, cat)
+
+
+def _lin(pairs: list[tuple[Any, float]]) -> Any:
+    pulp = import_pulp()
+
+    return pulp.LpAffineExpression(pairs)
+
+
+def _problem(name: str, default: str) -> Any:
+    pulp = import_pulp()
+
+    return pulp.LpProblem(re.sub(r"\W", "_", name) or default, pulp.LpMinimize)
+
+
+def _check(deadline: Deadline | None) -> None:
+    if deadline is not None:
+        deadline.check("building the MILP model")
+
+
+# ---------------------------------------------------------------------------------------
+# Sizes (what the builders below create, counted with numpy)
+# ---------------------------------------------------------------------------------------
+def gqap_data_entries(n: int, m: int) -> int:
+    """Entries of the pair arrays ``gqap_model_data`` allocates (n(n-1)/2 x m x m)."""
+    return n * (n - 1) // 2 * m * m
+
+
+def gqap_pair_count(q: np.ndarray, Q: np.ndarray) -> int:
+    """How many products y[p, k, h] can be 1 (``pair_allowed.sum()``), counted in
+    O(m n log n) without the pair arrays (up to rounding at exact capacity ties)."""
+    q, Q = np.asarray(q, dtype=np.float64), np.asarray(Q, dtype=np.float64)
+    a = (q[:, None] <= Q[None, :]).sum(axis=1).astype(np.float64)
+    cross = (a.sum() ** 2 - (a ** 2).sum()) / 2.0  # pairs i < j, any (k, h)
+    qs = np.sort(q)
+    over = 0
+    for cap in Q:  # same-site pairs that overflow site k
+        ok = qs[: np.searchsorted(qs, cap, side="right")]
+        fits = np.searchsorted(ok, cap - ok, side="right") - np.arange(ok.size) - 1
+        over += ok.size * (ok.size - 1) // 2 - int(np.maximum(fits, 0).sum())
+    return int(round(cross)) - over
+
+
+def quick_seconds_floor(inst: Instance, model: str, linearization: str) -> float:
+    """A lower bound on the seconds preparing and building the model takes, from the
+    instance's dimensions alone (before any model data is computed)."""
+    if isinstance(inst, OffloadingInstance) and model == "full":
+        return batch_milp_size_for(inst.max_granted, inst.n_users).build_seconds_floor()
+    if isinstance(inst, OffloadingInstance):
+        q, Q = np.ones(inst.n_users), np.array([float(inst.B_max), float(inst.n_users)])
+    else:
+        q, Q = inst.q, inst.Q
+    data = gqap_data_entries(q.size, Q.size) * _DATA_SECONDS_PER_ENTRY_FLOOR
+    if linearization != "rlt":
+        return data  # the products made depend on the costs
+    # Each product y enters two RLT rows and is a column: three units of work at least.
+    return data + 3 * gqap_pair_count(q, Q) * _SECONDS_PER_UNIT_FLOOR
+
+
+def _capacity_product_counts(data: GQAPModelData) -> np.ndarray:
+    """cnt[j, h, k]: product variables y of (i, k) x (j, h) over i != j (module doc)."""
+    n, m = data.n, data.m
+    cnt = np.zeros((n, m, m), dtype=np.int64)
+    pa = data.pair_allowed.astype(np.int64)
+    # Pair p = (i, j), i < j: y[p, k, h] counts for row (j, h, k), y[p, h, k] for (i, h, k).
+    np.add.at(cnt, data.pairs[:, 1], pa.transpose(0, 2, 1))
+    np.add.at(cnt, data.pairs[:, 0], pa)
+    return cnt
+
+
+def _capacity_product_rows(data: GQAPModelData) -> np.ndarray:
+    """Mask [j, h, k] of the capacity x variable rows that can cut (the others are left out:
+    every other facility fits anyway)."""
+    q, Q = data.q, data.Q
+    others = q.sum() - q  # per j
+    rhs = Q[None, None, :] - np.where(np.eye(data.m, dtype=bool)[None, :, :], q[:, None, None],
+                                      0.0)
+    return data.allowed[:, :, None] & (others[:, None, None] > rhs)
+
+
+def gqap_milp_size(data: GQAPModelData, linearization: str = "rlt",
+                   rlt_capacity: bool = True) -> ModelSize:
+    """Exact size of ``build_gqap_milp(data, linearization, rlt_capacity)``."""
+    n_x = int(data.allowed.sum())
+    rows, nnz = data.n + data.m, 2 * n_x
+    if linearization == "rlt":
+        n_y = int(data.pair_allowed.sum())
+        ra = int(data.allowed[data.pairs[:, 1]].sum())  # one row per (p, h), x_jh allowed
+        rb = int(data.allowed[data.pairs[:, 0]].sum())
+        rows += ra + rb
+        nnz += 2 * n_y + ra + rb
+        if rlt_capacity:
+            cut = _capacity_product_rows(data)
+            rows += int(cut.sum())
+            nnz += int((_capacity_product_counts(data)[cut] + 1).sum())
+    else:
+        costly = (data.pair_cost != 0.0) & data.pair_allowed
+        n_y = int(costly.sum())
+        positive = int((costly & (data.pair_cost > 0)).sum())
+        rows += positive + 2 * (n_y - positive)
+        nnz += 3 * positive + 4 * (n_y - positive)
+    return ModelSize(n_x + n_y, rows, nnz)
+
+
+def batch_milp_size(data: BatchModelData) -> ModelSize:
+    """Exact size of ``build_batch_milp(data)``."""
+    return batch_milp_size_for(data.max_granted, data.n_users)
+
+
+def batch_milp_size_for(B: int, n_users: int) -> ModelSize:
+    """Exact size of the b-disaggregated model with b = 0..B and ``n_users`` users."""
+    return ModelSize(variables=B + 1 + B * n_users, constraints=1 + B + B * n_users,
+                     nonzeros=(B + 1) + B * (n_users + 1) + 2 * B * n_users)
+
+
+# ---------------------------------------------------------------------------------------
+# Builders
+# ---------------------------------------------------------------------------------------
+def build_gqap_milp(data: GQAPModelData, linearization: str = "rlt", rlt_capacity: bool = True,
+                    name: str = "gqap",
+                    deadline: Deadline | None = None) -> tuple[Any, dict, dict]:
+    """PuLP model of a GQAP: (problem, x[(i, k)], y[(p, k, h)]); see ``gqap.solvers.mip``.
+
+    Raises ``DeadlineExpired`` when ``deadline`` runs out during the build.
+    """
+    pulp = import_pulp()
+
+    prob = _problem(name, "gqap")
+    n, m = data.n, data.m
+    x = {(i, k): _var(prob, f"x_{i}_{k}", 0, 1, pulp.LpBinary)
+         for i in range(n) for k in range(m) if data.allowed[i, k]}
+    y: dict[tuple[int, int, int], Any] = {}
+    if linearization == "rlt":
+        for p in range(len(data.pairs)):
+            if p % 64 == 0:
+                _check(deadline)
+            for k, h in zip(*np.nonzero(data.pair_allowed[p]), strict=True):
+                y[p, int(k), int(h)] = _var(prob, f"y_{p}_{k}_{h}", 0)
+    else:
+        costly = (data.pair_cost != 0.0) & data.pair_allowed
+        for c, (p, k, h) in enumerate(zip(*np.nonzero(costly), strict=True)):
+            if c % 4096 == 0:
+                _check(deadline)
+            y[int(p), int(k), int(h)] = _var(prob, f"y_{p}_{k}_{h}", 0)
+
+    terms = [(v, float(data.lin[i, k])) for (i, k), v in x.items() if data.lin[i, k] != 0.0]
+    terms += [(v, float(data.pair_cost[p, k, h])) for (p, k, h), v in y.items()
+              if data.pair_cost[p, k, h] != 0.0]
+    prob.setObjective(_lin(terms))
+    _check(deadline)
+
+    for i in range(n):
+        prob.addConstraint(_lin([(x[i, k], 1.0) for k in range(m) if (i, k) in x]) == 1,
+                           f"assign_{i}")
+    for k in range(m):
+        prob.addConstraint(_lin([(x[i, k], float(data.q[i])) for i in range(n) if (i, k) in x])
+                           <= float(data.Q[k]), f"cap_{k}")
+
+    if linearization == "rlt":
+        _add_rlt(prob, data, x, y, rlt_capacity, deadline)
+    else:
+        for c, ((p, k, h), v) in enumerate(y.items()):
+            if c % 4096 == 0:
+                _check(deadline)
+            i, j = data.pairs[p]
+            if data.pair_cost[p, k, h] > 0:
+                prob.addConstraint(_lin([(v, 1.0), (x[i, k], -1.0), (x[j, h], -1.0)]) >= -1,
+                                   f"gw_{p}_{k}_{h}")
+            else:
+                prob.addConstraint(_lin([(v, 1.0), (x[i, k], -1.0)]) <= 0, f"gwi_{p}_{k}_{h}")
+                prob.addConstraint(_lin([(v, 1.0), (x[j, h], -1.0)]) <= 0, f"gwj_{p}_{k}_{h}")
+    return prob, x, y
+
+
+def _add_rlt(prob: Any, data: GQAPModelData, x: dict, y: dict, rlt_capacity: bool,
+             deadline: Deadline | None) -> None:
+    n, m = data.n, data.m
+    for p, (i, j) in enumerate(data.pairs):
+        if p % 32 == 0:
+            _check(deadline)
+        for h in range(m):  # assignment of i times x_jh
+            if (j, h) in x:
+                row = [(y[p, k, h], 1.0) for k in range(m) if (p, k, h) in y]
+                prob.addConstraint(_lin(row + [(x[j, h], -1.0)]) == 0, f"ra_{p}_{h}")
+        for k in range(m):  # assignment of j times x_ik
+            if (i, k) in x:
+                row = [(y[p, k, h], 1.0) for h in range(m) if (p, k, h) in y]
+                prob.addConstraint(_lin(row + [(x[i, k], -1.0)]) == 0, f"rb_{p}_{k}")
+    if not rlt_capacity:
+        return
+    pair_index = {(int(i), int(j)): p for p, (i, j) in enumerate(data.pairs)}
+    cut = _capacity_product_rows(data)
+    for j, h, k in zip(*np.nonzero(cut), strict=True):
+        _check(deadline)
+        rhs = float(data.Q[k]) - (float(data.q[j]) if k == h else 0.0)
+        row = []
+        for i in range(n):
+            if i == j:
+                continue
+            key = (pair_index[i, j], k, h) if i < j else (pair_index[j, i], h, k)
+            if key in y:
+                row.append((y[key], float(data.q[i])))
+        prob.addConstraint(_lin(row + [(x[j, h], -rhs)]) <= 0, f"rc_{j}_{h}_{k}")
+
+
+def build_batch_milp(data: BatchModelData, name: str = "offloading",
+                     deadline: Deadline | None = None) -> tuple[Any, dict, dict]:
+    """PuLP model of the b-disaggregated offloading problem: (problem, z[b], w[(i, b)]).
+
+    Minimises minus the gains, so the offloading objective is base - value.
+    """
+    pulp = import_pulp()
+
+    prob = _problem(name, "offloading")
+    B, n_users = data.max_granted, data.n_users
+    z = {b: _var(prob, f"z_{b}", 0, 1, pulp.LpBinary) for b in range(B + 1)}
+    w = {}
+    for b in range(1, B + 1):
+        _check(deadline)
+        for i in range(n_users):
+            w[i, b] = _var(prob, f"w_{i}_{b}", 0, 1, pulp.LpBinary)
+    prob.setObjective(_lin([(v, -float(data.gain[b - 1, i])) for (i, b), v in w.items()]))
+    prob.addConstraint(_lin([(v, 1.0) for v in z.values()]) == 1, "one_b")
+    for b in range(1, B + 1):
+        _check(deadline)
+        row = [(w[i, b], 1.0) for i in range(n_users)]
+        prob.addConstraint(_lin(row + [(z[b], -float(b))]) == 0, f"count_{b}")
+        for i in range(n_users):
+            prob.addConstraint(_lin([(w[i, b], 1.0), (z[b], -1.0)]) <= 0, f"link_{i}_{b}")
+    return prob, z, w
+
+
+def _gqap_start_values(data: GQAPModelData, assignment: np.ndarray, y_keys: Any) -> dict:
+    a = np.asarray(assignment)
+    vals = {f"x_{i}_{k}": float(a[i] == k) for i in range(data.n) for k in range(data.m)}
+    for p, k, h in y_keys:
+        i, j = data.pairs[p]
+        vals[f"y_{p}_{k}_{h}"] = float(a[i] == k and a[j] == h)
+    return vals
+
+
+@dataclass(frozen=True)
+class ModelPlan:
+    """What ``build_model`` will build: the data, its exact size and the warm start."""
+
+    kind: str  # 'batch-disaggregated' | 'gqap' | 'fixed-split'
+    data: Any
+    size: ModelSize
+    start: Solution | None
+    gqap: Any = None  # the GQAP instance the gqap / fixed-split model is built on
+
+
+def plan_model(inst: Instance, model: str, split: str, linearization: str,
+               rlt_capacity: bool, start: str) -> ModelPlan:
+    """The model data and exact size for ``inst`` under the given options (no PuLP yet);
+    a one-line error when a coefficient overflows double precision."""
+    warm = warm_start(inst, start, model == "fixed-split", split == "integer")
+    if isinstance(inst, OffloadingInstance) and model == "full":
+        data = batch_model_data(inst, integer=split == "integer")
+        check_model_data("milp", data)
+        return ModelPlan("batch-disaggregated", data, batch_milp_size(data), warm)
+    gq = offloading_to_gqap(inst) if isinstance(inst, OffloadingInstance) else inst
+    data = gqap_model_data(gq)
+    check_model_data("milp", data)
+    kind = "fixed-split" if isinstance(inst, OffloadingInstance) else "gqap"
+    return ModelPlan(kind, data, gqap_milp_size(data, linearization, rlt_capacity), warm, gq)
+
+
+def build_model(inst: Instance, plan: ModelPlan, linearization: str = "rlt",
+                rlt_capacity: bool = True, deadline: Deadline | None = None) -> BuiltModel:
+    """The PuLP model of ``plan`` for ``inst``, with its warm start if the plan has one."""
+    start, data = plan.start, plan.data
+    if plan.kind == "batch-disaggregated":
+        s = power_of_two_scale(data.gain)
+        model_data = data if s == 1.0 else BatchModelData(data.base, data.gain * s, data.split,
+                                                          data.N)
+        prob, z, w = build_batch_milp(model_data, inst.name, deadline)
+
+        def decode(values: dict[str, float]) -> Solution:
+            grant = np.array([any(values.get(f"w_{i}_{b}", 0.0) > 0.5
+                                  for b in range(1, data.max_granted + 1))
+                              for i in range(data.n_users)])
+            return data.solution(grant)
+
+        built = BuiltModel(prob, -1.0, -data.base, decode, plan.size, scale=s)
+        if start is not None:
+            grant = start.grant
+            b = int(grant.sum())
+            vals = {f"z_{bb}": float(bb == b) for bb in z}
+            vals.update({f"w_{i}_{bb}": float(bb == b and grant[i]) for (i, bb) in w})
+            built.start, built.start_solution = vals, data.solution(grant)
+        return built
+
+    model_data, s = scaled_gqap_data(data)
+    prob, x, y = build_gqap_milp(model_data, linearization, rlt_capacity, plan.gqap.name,
+                                 deadline)
+
+    def decode_gqap(values: dict[str, float]) -> Solution:
+        score = np.full((data.n, data.m), -1.0)
+        for i, k in x:
+            score[i, k] = values.get(f"x_{i}_{k}", 0.0)
+        sol = GQAPSolution(score.argmax(axis=1))
+        return assignment_to_offloading(inst, sol) if isinstance(inst, OffloadingInstance) \
+            else sol
+
+    sign = -1.0 if isinstance(inst, OffloadingInstance) else 1.0
+    built = BuiltModel(prob, sign, 0.0, decode_gqap, plan.size, scale=s)
+    if start is not None:
+        assignment = (grant_to_assignment(start.grant).assignment
+                      if isinstance(start, OffloadingSolution) else start.assignment)
+        built.start = _gqap_start_values(data, assignment, y.keys())
+        built.start_solution = decode_gqap(built.start)
+    return built
+
+
+def model_value(prob: Any, values: dict[str, float]) -> float:
+    """The objective of ``prob`` at ``values`` (exact, unlike a solver log's rounded print)."""
+    return float(sum(coef * values.get(v.name, 0.0) for v, coef in prob.objective.items())
+                 + prob.objective.constant)

@@ -1,0 +1,222 @@
+"""The ``milp`` solver adapter: options, the time budget, the backend call, the result.
+
+The whole call runs against one ``Deadline`` started at its top. Before any model data is
+computed, ``quick_seconds_floor`` (dimensions only) and then ``ModelSize`` (exact counts
+from the model data) give a lower bound on the time building and writing the model take;
+when it exceeds what is left, nothing is built and the answer is ``time_limit`` with
+``info["time_limit_reason"]`` saying why. Otherwise the model is built against the
+deadline and handed to the backend, which stops at the same deadline.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from gqap.errors import GQAPError
+from gqap.evaluation import SENSE, evaluate
+from gqap.instances import GQAPInstance, Instance, OffloadingInstance
+from gqap.solvers.base import Deadline, DeadlineExpired, Solver, SolverOutput, Status, parse_options
+from gqap.solvers.formulations import LINEARIZATIONS, MODELS, check_start_option, relative_gap
+from gqap.solvers.mip.backend import Backend, BackendResult
+from gqap.solvers.mip.cbc import CBCBackend
+from gqap.solvers.mip.highs import HighsBackend
+from gqap.solvers.mip.model import (
+    BuiltModel,
+    ModelPlan,
+    build_model,
+    plan_model,
+    quick_seconds_floor,
+)
+from gqap.solvers.options import SPLIT_MODES
+
+BACKENDS: dict[str, type[Backend]] = {"cbc": CBCBackend, "highs": HighsBackend}
+
+
+@dataclass(frozen=True)
+class MILPOptions:
+    """Options of ``milp``.
+
+    model: offloading only, 'full' (integer splits, default) or 'fixed-split' (N_hat);
+    split: 'integer' or 'real' split points in the full model; linearization: 'rlt' or
+    'standard' (GQAP and fixed-split); rlt_capacity: add capacity x variable products;
+    backend: 'cbc' or 'highs'; threads: backend threads; gap: relative MIP gap at which the
+    backend may stop and claim optimality; start: 'none', 'greedy' or a solution file to
+    warm-start from; lp_bound: also solve the LP relaxation and report its bound; msg:
+    show the backend's log.
+    """
+
+    model: str = "full"
+    split: str = "integer"
+    linearization: str = "rlt"
+    rlt_capacity: bool = True
+    backend: str = "cbc"
+    threads: int = 1
+    gap: float = 1e-9
+    start: str = "none"
+    lp_bound: bool = False
+    msg: bool = False
+
+    def __post_init__(self) -> None:
+        for name, allowed in (("model", MODELS), ("split", SPLIT_MODES),
+                              ("linearization", LINEARIZATIONS), ("backend", tuple(BACKENDS))):
+            if getattr(self, name) not in allowed:
+                raise ValueError(f"{name} must be one of {', '.join(allowed)}, "
+                                 f"got {getattr(self, name)!r}")
+        if self.threads < 1:
+            raise ValueError(f"threads must be >= 1, got {self.threads}")
+        if not 0.0 <= self.gap < 1.0:
+            raise ValueError(f"gap must lie in [0, 1), got {self.gap}")
+        check_start_option(self.start)
+
+
+def backend(name: str) -> Backend:
+    """The backend called ``name``; a one-line error when it cannot run here."""
+    cls = BACKENDS[name]
+    if not cls.available():
+        raise GQAPError(cls.unavailable_reason())
+    return cls()
+
+
+def _plan(instance: Instance, opts: MILPOptions, deadline: Deadline) -> ModelPlan:
+    """The model plan, or ``DeadlineExpired`` when the model cannot be built in time."""
+    if isinstance(instance, GQAPInstance) and opts.model != "full":
+        raise GQAPError(f"solver milp: model={opts.model} applies to offloading instances "
+                        "only")
+    left = deadline.remaining()
+    floor = quick_seconds_floor(instance, opts.model, opts.linearization)
+    if floor > left:
+        raise DeadlineExpired(f"refused: preparing and building the model takes at least "
+                              f"{floor:.2f} s, more than the {max(left, 0.0):.2f} s left")
+    plan = plan_model(instance, opts.model, opts.split, opts.linearization, opts.rlt_capacity,
+                      opts.start)
+    left = deadline.remaining()
+    need = plan.size.build_seconds_floor()
+    if need > left:
+        s = plan.size
+        raise DeadlineExpired(f"refused: the model has {s.variables:,} columns, "
+                              f"{s.constraints:,} rows and {s.nonzeros:,} non-zeros; "
+                              f"building and writing it takes at least {need:.2f} s, more than "
+                              f"the {max(left, 0.0):.2f} s left")
+    return plan
+
+
+def relaxation_bound(built: BuiltModel, opts: MILPOptions, deadline: Deadline,
+                     build_time_s: float = 0.0) -> dict[str, Any]:
+    """Solve the LP relaxation of ``built``: {lp_bound (family sense, None if not solved),
+    lp_status, lp_time_s}."""
+    t0 = time.perf_counter()
+    lp = backend(opts.backend).solve(built.prob, deadline, mip=False, start=None,
+                                     threads=opts.threads, gap=opts.gap, msg=opts.msg,
+                                     build_time_s=build_time_s)
+    bound = built.family_value(lp.objective) if lp.outcome == Status.OPTIMAL else None
+    return {"lp_bound": bound, "lp_status": lp.raw_status,
+            "lp_time_s": time.perf_counter() - t0}
+
+
+def lp_relaxation(instance: Instance, time_limit: float | None = None,
+                  **options: Any) -> dict[str, Any]:
+    """LP-relaxation bound of the model that ``milp`` with ``options`` would solve.
+
+    For the harness's strength comparisons; returns the ``relaxation_bound`` fields plus
+    build time and model size. Options are those of ``milp`` (``lp_bound`` is implied).
+    A model that cannot be built and solved within ``time_limit`` gives ``lp_bound`` None
+    and ``lp_status`` saying why.
+    """
+    opts = parse_options(MILPOptions, "milp", options)
+    deadline = Deadline(time_limit)
+    try:
+        plan = _plan(instance, opts, deadline)
+        built = build_model(instance, plan, opts.linearization, opts.rlt_capacity, deadline)
+        build_time = deadline.elapsed()
+        out = {"build_time_s": build_time, "n_variables": plan.size.variables,
+               "n_constraints": plan.size.constraints, "n_nonzeros": plan.size.nonzeros}
+        out.update(relaxation_bound(built, opts, deadline, build_time))
+    except DeadlineExpired as exc:
+        return {"lp_bound": None, "lp_status": f"time limit: {exc}",
+                "lp_time_s": None, "build_time_s": deadline.elapsed()}
+    return out
+
+
+class MILPSolver(Solver):
+    """RLT- (or standard-) linearised MILP through PuLP with CBC or HiGHS."""
+
+    name = "milp"
+    families = ("offloading", "gqap")
+    Options = MILPOptions
+
+    def _solve(self, instance: Instance, time_limit: float | None, seed: int) -> SolverOutput:
+        deadline = Deadline(time_limit)
+        opts: MILPOptions = self.options
+        engine = backend(opts.backend)
+        fixed = isinstance(instance, OffloadingInstance) and opts.model == "fixed-split"
+        full_off = isinstance(instance, OffloadingInstance) and not fixed
+        info: dict[str, Any] = {
+            "backend": opts.backend,
+            "model": "batch-disaggregated" if full_off else ("fixed-split" if fixed else "gqap"),
+            "linearization": None if full_off else opts.linearization,
+            "rlt_capacity": opts.rlt_capacity if not full_off and opts.linearization == "rlt"
+            else None,
+            "split_mode": opts.split if full_off else ("fixed-N_hat" if fixed else None),
+            "threads": opts.threads, "gap_tolerance": opts.gap, "start": opts.start,
+        }
+        plan: ModelPlan | None = None
+        try:
+            plan = _plan(instance, opts, deadline)
+            info.update(n_variables=plan.size.variables, n_constraints=plan.size.constraints,
+                        n_nonzeros=plan.size.nonzeros)
+            if plan.start is not None:
+                info["start_objective"] = evaluate(instance, plan.start).objective
+            built = build_model(instance, plan, opts.linearization, opts.rlt_capacity, deadline)
+            build_time = deadline.elapsed()
+            info["build_time_s"] = build_time
+            info["objective_scale"] = built.scale
+            lp_bound = None
+            if opts.lp_bound:
+                lp_info = relaxation_bound(built, opts, deadline, build_time)
+                info.update(lp_info)
+                lp_bound = lp_info["lp_bound"]
+            res = engine.solve(built.prob, deadline, mip=True, start=built.start,
+                               threads=opts.threads, gap=opts.gap, msg=opts.msg,
+                               build_time_s=build_time)
+        except DeadlineExpired as exc:
+            # Cut before the backend answered: no solution of its own, no bound.
+            info.setdefault("build_time_s", None)
+            info["time_limit_reason"] = str(exc)
+            start = plan.start if plan is not None else None
+            info["solution_from"] = "start" if start is not None else None
+            return SolverOutput(start, Status.TIME_LIMIT, info=info)
+        return _result(instance, opts, built, res, lp_bound, info, fixed)
+
+
+def _result(instance: Instance, opts: MILPOptions, built: BuiltModel, res: BackendResult,
+            lp_bound: float | None, info: dict[str, Any], fixed: bool) -> SolverOutput:
+    """The solver's answer from the backend's: family sense, bounds, status."""
+    info["backend_status"] = res.raw_status
+    if built.start is not None and opts.backend == "cbc":
+        info["start_accepted"] = res.start_value is not None  # from CBC's log
+    info["write_time_s"] = res.write_time_s
+    info["solve_time_s"] = res.solve_time_s
+    incumbent = built.family_value(res.objective)
+    bound = built.family_value(res.bound)
+    if lp_bound is not None:  # keep the stronger of the MIP and LP bounds
+        tighter = min if SENSE[instance.family] == "max" else max
+        bound = lp_bound if bound is None else tighter(bound, lp_bound)
+    info["incumbent"] = incumbent
+    info["best_bound"] = bound
+    info["mip_gap"] = relative_gap(incumbent, bound)
+
+    solution = built.decode(res.values) if res.values is not None else None
+    status = res.outcome
+    if solution is None and status == Status.TIME_LIMIT:
+        solution = built.start_solution
+        info["solution_from"] = "start" if solution is not None else None
+    if fixed:
+        # Optimal for the restriction to n_i = N_hat only: not a bound on the instance.
+        info["model_status"] = str(status)
+        info["model_bound"] = bound
+        bound = None
+        if status == Status.OPTIMAL:
+            status = Status.FEASIBLE
+    return SolverOutput(solution, status, bound=bound, info=info)
