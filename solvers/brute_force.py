@@ -1,4 +1,4 @@
-"""Brute force for tiny instances of either family: the ground truth of the exactness tests.
+"""Brute force for tiny instances of every family: the ground truth of the exactness tests.
 
 Offloading: every grant mask with b <= B_max; a mask's granted users take their best split
 for its b, from the closed form or, with ``enumerate_splits`` (test-only), from every
@@ -8,8 +8,10 @@ assignments, only capacity-feasible ones counting, met in the middle: the assign
 the first and second half of the facilities are enumerated once each and paired in
 vectorised chunks (one matrix product per chunk gives the cost between the halves); very
 few facilities on very many sites are enumerated directly instead.
-Both score with the evaluator's vectorised building blocks and refuse instances with more
-than ``max_candidates`` masks or assignments.
+Multi-cluster: every site vector, each user at its best split (``multi_brute_force``).
+All score with the evaluator's vectorised building blocks and refuse instances with more
+than ``max_candidates`` masks, assignments or site vectors. ``BruteForceSolver`` maps each
+family to its method in ``_BY_FAMILY``.
 """
 
 from __future__ import annotations
@@ -22,8 +24,10 @@ import numpy as np
 from gqap.errors import GQAPError
 from gqap.evaluation import denied_qoe, gqap_cost_batch, granted_qoe, site_loads_batch
 from gqap.instances import GQAPInstance, Instance, OffloadingInstance
+from gqap.multi.instance import MultiInstance
 from gqap.solutions import GQAPSolution, OffloadingSolution
 from gqap.solvers.base import Deadline, Solver, SolverOutput, Status
+from gqap.solvers.multi_brute_force import brute_force_multi
 from gqap.solvers.options import SplitOptions
 from gqap.split import optimal_split
 
@@ -36,7 +40,8 @@ _HALF_TABLE_ELEMENTS = 1 << 24  # largest per-half table of the two-halves enume
 class BruteForceOptions(SplitOptions):
     """``split`` as for every offloading solver; ``enumerate_splits`` (integer splits only,
     meant for tests) finds each split by trying every n in [N_hat, N]; instances with more
-    than ``max_candidates`` grant masks (2^I) or assignments (m^n) are refused."""
+    than ``max_candidates`` grant masks (2^I), assignments (m^n) or site vectors ((S + 1)^I)
+    are refused."""
 
     enumerate_splits: bool = False
     max_candidates: int = 1 << 20
@@ -68,17 +73,24 @@ def _check_size(kind: str, count: int, limit: int, what: str) -> None:
 
 
 class BruteForceSolver(Solver):
-    """Enumerates every grant mask (offloading) or assignment (GQAP); tiny instances only."""
+    """Enumerates every grant mask (offloading), assignment (GQAP) or site vector (multi);
+    tiny instances only."""
 
     name = "brute-force"
-    families = ("offloading", "gqap")
+    families = ("offloading", "gqap", "multi")
     Options = BruteForceOptions
+    _BY_FAMILY = {"offloading": "_offloading", "gqap": "_gqap", "multi": "_multi"}
 
     def _solve(self, instance: Instance, time_limit: float | None, seed: int) -> SolverOutput:
         deadline = Deadline(time_limit)
-        if isinstance(instance, OffloadingInstance):
-            return self._offloading(instance, deadline)
-        return self._gqap(instance, deadline)
+        return getattr(self, self._BY_FAMILY[instance.family])(instance, deadline)
+
+    # ---- multi-cluster -------------------------------------------------------------------
+    def _multi(self, inst: MultiInstance, deadline: Deadline) -> SolverOutput:
+        return brute_force_multi(inst, integer=self.options.integer,
+                                 enumerate_splits=self.options.enumerate_splits,
+                                 deadline=deadline,
+                                 max_candidates=self.options.max_candidates)
 
     # ---- offloading ----------------------------------------------------------------------
     def _offloading(self, inst: OffloadingInstance, deadline: Deadline) -> SolverOutput:

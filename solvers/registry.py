@@ -105,9 +105,9 @@ def list_solvers(family: str | None = None, installed_only: bool = True) -> list
 _BOTH = ("offloading", "gqap")
 for _name, _target, _families, _summary, *_extra in (
     ("exact", "gqap.solvers.exact:ExactSolver", ("offloading", "multi"),
-     "proven optimum by enumerating the batch size b (offloading)"),
-    ("brute-force", "gqap.solvers.brute_force:BruteForceSolver", _BOTH,
-     "enumerates every assignment / grant mask; tiny instances only"),
+     "proven optimum: batch-size scan (offloading), count vectors + bounds (multi)"),
+    ("brute-force", "gqap.solvers.brute_force:BruteForceSolver", (*_BOTH, "multi"),
+     "enumerates every assignment / grant mask / site vector; tiny instances only"),
     ("baseline1", "gqap.solvers.baselines:Baseline1", ("offloading", "multi"),
      "paper baseline 1: earliest requests (nearest site) up to B_max, optimal splits"),
     ("baseline2", "gqap.solvers.baselines:Baseline2", ("offloading", "multi"),

@@ -57,7 +57,7 @@ def case(seed: int):
 def test_exact_equals_brute_force(seed, split):
     inst = case(seed)
     exact = solve("exact", inst, split=split)
-    brute = brute_force_multi(inst, integer=split == "integer")
+    brute = solve("brute-force", inst, split=split)
     assert exact.status == "optimal" and brute.status == "optimal"
     want = evaluate_multi(inst, brute.solution).objective
     assert abs(exact.objective - want) <= tol(want)
@@ -84,8 +84,9 @@ def test_cases_cover_limits_conventions_and_shifts():
 @pytest.mark.parametrize("seed", range(12))
 def test_brute_force_split_search_enumerated_equals_closed_form(seed):
     inst = case(seed)
-    closed = brute_force_multi(inst)
-    enum = brute_force_multi(inst, enumerate_splits=True)
+    closed = solve("brute-force", inst)
+    enum = solve("brute-force", inst, enumerate_splits=True)
+    assert enum.info["split_search"] == "enumeration"
     a = evaluate_multi(inst, closed.solution).objective
     assert abs(evaluate_multi(inst, enum.solution).objective - a) <= tol(a)
     for b in range(1, int(inst.max_granted.max()) + 1):
@@ -244,11 +245,34 @@ def test_out_of_reach_instances_are_refused_in_one_line_without_a_time_limit():
 
 def test_brute_force_refuses_too_many_site_vectors():
     inst = generate_multi(np.random.default_rng(0), 12, 3, seed=0)
-    with pytest.raises(GQAPError, match="16,777,216 site vectors, above the limit"):
-        brute_force_multi(inst)
+    with pytest.raises(GQAPError, match="16,777,216 site vectors, above the limit") as err:
+        solve("brute-force", inst)
+    assert "\n" not in str(err.value)
+    small = generate_multi(np.random.default_rng(0), 6, 3, seed=0)  # 4,096 site vectors
+    with pytest.raises(GQAPError, match="4,096 site vectors, above the limit of 4,095"):
+        solve("brute-force", small, max_candidates=4095)
+    assert solve("brute-force", small, max_candidates=4096).status == "optimal"
+
+
+def test_brute_force_time_limit_keeps_the_best_so_far():
+    class Once:
+        """Expires after the first chunk."""
+
+        def __init__(self) -> None:
+            self.calls = 0
+
+        def expired(self) -> bool:
+            self.calls += 1
+            return self.calls > 1
+
+    inst = generate_multi(np.random.default_rng(1), 11, 3, seed=1)
+    out = brute_force_multi(inst, deadline=Once(), max_candidates=1 << 23)
+    assert out.status == "time_limit" and out.bound is None
+    assert evaluate_multi(inst, out.solution).feasible
+    assert out.info["site_vectors_examined"] < 4 ** 11
 
 
 def test_registry_lists_exact_for_the_family():
     names = {s.name for s in list_solvers("multi", installed_only=False)}
-    assert "exact" in names
+    assert {"exact", "brute-force"} <= names
     assert make_solver("exact").supports(generate_multi(np.random.default_rng(0), 3, 2))
