@@ -4,16 +4,19 @@ A ``Termination`` says when a search ends: wall-clock limit, iteration (generati
 target objective, stagnation (iterations without a better best). A ``Progress`` tracks one
 run against it: the iteration count, the best value with its time and iteration, and the
 best-so-far curve (one point per improvement), and names the reason the run stopped.
+
+The clock is a ``gqap.solvers.base.Deadline``, the same object MILP, CP-SAT and the exact
+solvers read: a ``Progress`` builds one from ``Termination.time_limit`` or is handed the
+deadline its solver started at the top of the solve call.
 """
 
 from __future__ import annotations
 
 import math
-import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from gqap.solvers.base import Status
+from gqap.solvers.base import Deadline, Status
 
 # Stop reasons; only ``time_limit`` means the search was cut before its natural end.
 TIME_LIMIT, ITERATIONS, TARGET, STAGNATION = "time_limit", "iterations", "target", "stagnation"
@@ -54,7 +57,13 @@ def reached(sense: str, value: float, target: float) -> bool:
 
 @dataclass
 class Progress:
-    """One run measured against a ``Termination``; the clock starts at construction."""
+    """One run measured against a ``Termination``.
+
+    The clock is ``deadline``: when none is given, one is started at construction (or at
+    ``start``, a ``time.perf_counter()`` value) with the termination's time limit. A given
+    deadline brings its own limit, which then is the run's time limit (so a solver can
+    start the clock at the top of its solve call, before any set-up).
+    """
 
     termination: Termination
     sense: str
@@ -63,21 +72,29 @@ class Progress:
     best_iteration: int | None = None
     time_to_best: float | None = None
     history: list[tuple[int, float, float]] = field(default_factory=list)
-    start: float = field(default_factory=time.perf_counter)
+    start: float | None = None
+    deadline: Deadline | None = None
 
     def __post_init__(self) -> None:
         if self.sense not in ("min", "max"):
             raise ValueError(f"sense must be 'min' or 'max', got {self.sense!r}")
         self.best = math.inf if self.sense == "min" else -math.inf
+        if self.deadline is None:
+            self.deadline = Deadline(self.termination.time_limit, start=self.start)
+        self.start = self.deadline.start
+
+    @property
+    def time_limit(self) -> float | None:
+        """The run's time limit in seconds (the deadline's)."""
+        return self.deadline.limit
 
     def elapsed(self) -> float:
         """Seconds since the run started."""
-        return time.perf_counter() - self.start
+        return self.deadline.elapsed()
 
     def remaining(self) -> float:
         """Seconds left before the time limit (inf without one)."""
-        limit = self.termination.time_limit
-        return math.inf if limit is None else limit - self.elapsed()
+        return self.deadline.remaining()
 
     def is_better(self, value: float) -> bool:
         """True when ``value`` strictly improves the best so far (relative tolerance 1e-9)."""
@@ -120,7 +137,7 @@ class Progress:
             return ITERATIONS
         if term.stagnation is not None and self.stale >= term.stagnation:
             return STAGNATION
-        if term.time_limit is not None and self.elapsed() >= term.time_limit:
+        if self.deadline.limit is not None and self.deadline.expired():
             return TIME_LIMIT
         return None
 

@@ -1,4 +1,5 @@
-"""Shared termination and best-so-far history of the metaheuristics."""
+"""Shared termination and best-so-far history of the metaheuristics, on the one clock
+(``Deadline``) that every solver reads."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import time
 
 import pytest
 
-from gqap.solvers.base import Status
+from gqap.solvers.base import Deadline, DeadlineExpired, Status
 from gqap.solvers.termination import (
     ITERATIONS,
     STAGNATION,
@@ -100,3 +101,32 @@ def test_info_is_plain_data():
     assert info["best_objective"] == 2.0 and info["best_iteration"] == 0
     assert info["history"] == [[0, info["time_to_best_s"], 2.0]]
     assert Progress(Termination(), "min").info(None)["best_objective"] is None
+
+
+def test_deadline_counts_from_its_start_and_raises_when_spent():
+    d = Deadline(None)
+    assert d.remaining() == math.inf and not d.expired()
+    d.check()  # no limit: never raises
+    past = Deadline(0.5, start=time.perf_counter() - 1.0)  # started a second ago
+    assert past.elapsed() >= 1.0 and past.remaining() < 0 and past.expired()
+    with pytest.raises(DeadlineExpired, match="building"):
+        past.check("building")
+    fresh = Deadline(60.0)
+    assert 59.0 < fresh.remaining() <= 60.0
+    fresh.check("anything")
+
+
+def test_progress_reads_the_deadline_it_is_given():
+    # A solver starts the clock at the top of its call; the Progress made after its set-up
+    # counts the set-up too, and the deadline's limit is the run's time limit.
+    started = time.perf_counter() - 0.2
+    deadline = Deadline(0.1, start=started)
+    prog = Progress(Termination(max_iterations=10), "min", deadline=deadline)
+    assert prog.deadline is deadline and prog.time_limit == 0.1
+    assert prog.start == started and prog.elapsed() >= 0.2
+    assert prog.stop_reason() == TIME_LIMIT and prog.remaining() < 0
+    # Without a deadline, one is made from the termination's limit at ``start``.
+    prog = Progress(Termination(time_limit=0.1), "max", start=started)
+    assert isinstance(prog.deadline, Deadline) and prog.deadline.limit == 0.1
+    assert prog.stop_reason() == TIME_LIMIT
+    assert Progress(Termination(time_limit=30.0), "max").stop_reason() is None
