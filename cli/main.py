@@ -20,9 +20,29 @@ from typing import Any
 import numpy as np
 
 from gqap.errors import GQAPError
-from gqap.parsing import parse_key_values, positive_float, positive_int, seed_int
+from gqap.parsing import (
+    finite_float,
+    nonneg_int,
+    number_list,
+    parse_key_values,
+    positive_float,
+    positive_int,
+    seed_int,
+)
 
 PLUGINS = ("gqap.bench.cli", "gqap.bench.figures_cli", "gqap.solvers.dqn.cli")
+
+
+def _nonneg_float(text: str) -> float:
+    x = finite_float(text)
+    if x < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0, got {text!r}")
+    return x
+
+
+_pos_list = number_list(positive_int, "positive integers")
+_nonneg_list = number_list(nonneg_int, "integers >= 0")
+_posf_list = number_list(positive_float, "positive numbers")
 
 
 # ---------------------------------------------------------------------------------------
@@ -103,6 +123,86 @@ def _cmd_generate_gqap(args: argparse.Namespace) -> int:
     return 0
 
 
+MULTI_MAX_USERS = 10**7
+MULTI_MAX_SITES = 1000
+MULTI_MAX_SHIFTS = 10**8  # users x sites entries of the shift matrix
+
+
+def _points(text: str) -> list[list[float]]:
+    """argparse type: points 'x,y;x,y;...' (finite numbers)."""
+    points = []
+    for part in text.split(";"):
+        if not part.strip():
+            continue
+        xy = part.split(",")
+        if len(xy) != 2:
+            raise argparse.ArgumentTypeError(f"expected points 'x,y;x,y;...', got {part!r}")
+        points.append([finite_float(v) for v in xy])
+    if not points:
+        raise argparse.ArgumentTypeError("expected at least one point 'x,y'")
+    return points
+
+
+def _one_or_list(values: list[Any] | None) -> Any:
+    """A scalar for one value (the generator's 'every site'), else the per-site list."""
+    if values is None:
+        return None
+    return values[0] if len(values) == 1 else values
+
+
+def _cmd_generate_multi(args: argparse.Namespace) -> int:
+    from gqap.io import dumps, instance_to_dict
+    from gqap.multi.generator import generate_multi
+
+    _check_out(args.output)
+    if args.users > MULTI_MAX_USERS:
+        raise GQAPError(f"users: at most {MULTI_MAX_USERS:,} in a generated instance, got "
+                        f"{args.users:,}")
+    if args.sites > MULTI_MAX_SITES:
+        raise GQAPError(f"sites: at most {MULTI_MAX_SITES:,} in a generated instance, got "
+                        f"{args.sites:,}")
+    if args.users * args.sites > MULTI_MAX_SHIFTS:
+        raise GQAPError(f"users x sites: the shift matrix may hold at most "
+                        f"{MULTI_MAX_SHIFTS:,} entries, got {args.users * args.sites:,}")
+    for flag, values in (("--gpus", args.gpus), ("--bmax", args.bmax),
+                         ("--bandwidth", args.bandwidth), ("--site-rows", args.site_rows)):
+        if values is not None and len(values) not in (1, args.sites):
+            raise GQAPError(f"{flag}: expected one value (every site) or {args.sites} "
+                            f"(one per site), got {len(values)}")
+    for flag, points, rows in (("--centres", args.centres, args.sites),
+                               ("--positions", args.positions, args.users)):
+        if points is not None and len(points) != rows:
+            raise GQAPError(f"{flag}: expected {rows} points, got {len(points)}")
+    from gqap.generators import check_alpha_rule, check_model
+    from gqap.instances import VALUE_MAX
+    from gqap.multi.generator import MODEL_DEFAULTS
+
+    if args.delta_max is not None and args.delta_max > VALUE_MAX:
+        raise GQAPError(f"--delta-max: at most {VALUE_MAX:g} (the bound of shift_steps), got "
+                        f"{args.delta_max:g}")
+    check_alpha_rule(20 if args.b_hat is None else args.b_hat,
+                     0.05 if args.kappa is None else args.kappa)
+    check_model({**MODEL_DEFAULTS, **{k: getattr(args, k) for k in MODEL_DEFAULTS
+                                      if getattr(args, k) is not None}})
+    kwargs: dict[str, Any] = {}
+    for key, value in (("G", _one_or_list(args.gpus)), ("G_choices", args.gpu_choices),
+                       ("B_max", _one_or_list(args.bmax)),
+                       ("W_hz", _one_or_list(args.bandwidth)),
+                       ("site_rows", _one_or_list(args.site_rows)),
+                       ("delta_max", args.delta_max), ("centres", args.centres),
+                       ("positions", args.positions), ("b_hat", args.b_hat),
+                       ("kappa", args.kappa), ("N", args.N), ("N_hat", args.N_hat),
+                       ("a_F", args.a_F), ("b_F", args.b_F), ("K", args.K),
+                       ("eta", args.eta), ("s_p_bits", args.s_p_bits),
+                       ("s_m_bits", args.s_m_bits), ("convention", args.convention)):
+        if value is not None:  # left out: the generator's default, recorded as such
+            kwargs[key] = value
+    inst = generate_multi(np.random.default_rng(args.seed), args.users, args.sites,
+                          name=args.name or "", seed=args.seed, **kwargs)
+    _emit(dumps(instance_to_dict(inst)), args.output)
+    return 0
+
+
 def _cmd_generate_set(args: argparse.Namespace) -> int:
     from gqap.instance_sets import SETS, get_set, write_set
 
@@ -120,10 +220,40 @@ def _cmd_generate_set(args: argparse.Namespace) -> int:
 # ---------------------------------------------------------------------------------------
 # info
 # ---------------------------------------------------------------------------------------
+def _stats(x: np.ndarray) -> dict[str, float]:
+    return {"min": float(x.min()), "mean": float(x.mean()), "max": float(x.max())}
+
+
+def _multi_info(inst: Any) -> dict[str, Any]:
+    sites = np.arange(inst.n_sites)
+    nearest = inst.shift_steps.argmin(axis=1)
+    return {
+        "family": "multi", "name": inst.name, "users": inst.n_users, "sites": inst.n_sites,
+        "N": inst.N, "N_hat": inst.N_hat, "convention": inst.convention,
+        "site_G": inst.G.tolist(), "site_B_max": inst.B_max.tolist(),
+        "site_W_hz": inst.W_hz.tolist(),
+        "site_step_latency_b1_s": inst.site_step_latency(sites, 1).tolist(),
+        "site_step_latency_bmax_s": inst.site_step_latency(
+            sites, np.maximum(1, inst.max_granted)).tolist(),
+        "local_step_latency_s": _stats(inst.local_step_latency),
+        "alpha": _stats(inst.alpha),
+        "request_time_s": {"min": float(inst.request_time.min()),
+                           "max": float(inst.request_time.max())},
+        "shift_steps": _stats(inst.shift_steps),
+        "shift_to_nearest_site": _stats(inst.shift_steps.min(axis=1)),
+        "users_nearest_site": np.bincount(nearest, minlength=inst.n_sites).tolist(),
+        "content_hash": inst.content_hash(),
+    }
+
+
 def instance_info(inst: Any) -> dict[str, Any]:
-    """Family, sizes and basic statistics of an instance, as plain values."""
+    """Family, sizes and basic statistics of an instance, as plain values; for the
+    multi-cluster family also per-site G, B_max, link and step latency and the shift
+    statistics (all shifts, each user's shift to its nearest site, users per nearest site)."""
     from gqap.instances import OffloadingInstance
 
+    if inst.family == "multi":
+        return _multi_info(inst)
     if isinstance(inst, OffloadingInstance):
         lat = inst.local_step_latency
         edge1 = inst.edge_step_latency(1)
@@ -173,6 +303,8 @@ def _cmd_info(args: argparse.Namespace) -> int:
         for key, value in info.items():
             if isinstance(value, dict):
                 value = ", ".join(f"{k} {_fmt(v)}" for k, v in value.items())
+            elif isinstance(value, list):
+                value = " ".join(_fmt(v) for v in value)
             print(f"{key:28s} {_fmt(value)}")
     return 0
 
@@ -205,8 +337,11 @@ def _cmd_solve(args: argparse.Namespace) -> int:
                 ("bound", result.bound), ("wall time (s)", result.wall_time_s)]
         if inst.family == "offloading" and result.solution is not None:
             rows.append(("granted users b", result.solution.b))
-            if result.objective is not None:
-                rows.append(("objective per user", result.objective / inst.n_users))
+        if inst.family == "multi" and result.solution is not None:
+            rows.append(("users per site b_s", " ".join(
+                str(c) for c in result.solution.counts(inst.n_sites))))
+        if inst.family != "gqap" and result.objective is not None:
+            rows.append(("objective per user", result.objective / inst.n_users))
         rows += [(k, v) for k, v in result.info.items()
                  if isinstance(v, int | float | str | bool) or v is None]
         for key, value in rows:
@@ -239,7 +374,7 @@ def _error_reason(info: dict[str, Any]) -> str:
 def _cmd_evaluate(args: argparse.Namespace) -> int:
     from tabulate import tabulate
 
-    from gqap.evaluation import OffloadingEvaluation, evaluate
+    from gqap.evaluation import GQAPEvaluation, evaluate
     from gqap.io import read_instance, read_solution
 
     inst = read_instance(args.file)
@@ -248,14 +383,41 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     out: dict[str, Any] = {"instance": inst.name, "family": inst.family,
                            "objective": ev.objective, "feasible": ev.feasible,
                            "violations": list(ev.violations)}
-    if isinstance(ev, OffloadingEvaluation):
-        out.update({"latency_model": ev.latency_model, "b": ev.b,
-                    "mean_pai": float(ev.pai.mean()), "mean_latency_s": float(ev.latency.mean()),
+    if isinstance(ev, GQAPEvaluation):
+        out["loads"] = ev.loads.tolist()
+    else:
+        out["latency_model"] = ev.latency_model
+        if inst.family == "multi":
+            out["users_per_site"] = ev.counts.tolist()
+            out["denied"] = int(np.count_nonzero(sol.site == -1))
+        else:
+            out["b"] = ev.b
+        out.update({"mean_pai": float(ev.pai.mean()), "mean_latency_s": float(ev.latency.mean()),
                     "totals_s": {"l_R": float(ev.l_R.sum()), "l_T": float(ev.l_T.sum()),
                                  "l_E": float(ev.l_E.sum()), "l_L": float(ev.l_L.sum())}})
-    else:
-        out["loads"] = ev.loads.tolist()
+    if args.per_user and isinstance(ev, GQAPEvaluation):
+        x = sol.assignment
+        per_user = {"headers": ["facility", "site", "weight", "cost a"],
+                    "rows": np.column_stack([np.arange(inst.n), x, inst.q,
+                                             inst.a[np.arange(inst.n), x]])}
+    elif args.per_user and inst.family == "multi":
+        site = sol.site
+        on = (site >= 0) & (site < inst.n_sites)
+        shift = np.where(on, inst.shift_steps[np.arange(inst.n_users), np.where(on, site, 0)],
+                         0.0)
+        per_user = {"headers": ["user", "site", "shift", "n", "l_R", "l_T", "l_E", "l_L", "PAI",
+                                "QoE"],
+                    "rows": np.column_stack([np.arange(inst.n_users), site, shift,
+                                             sol.split_points, ev.l_R, ev.l_T, ev.l_E, ev.l_L,
+                                             ev.pai, ev.qoe])}
+    elif args.per_user:
+        per_user = {"headers": ["user", "grant", "n", "l_R", "l_T", "l_E", "l_L", "PAI", "QoE"],
+                    "rows": np.column_stack([np.arange(inst.n_users), sol.grant, sol.split,
+                                             ev.l_R, ev.l_T, ev.l_E, ev.l_L, ev.pai, ev.qoe])}
     if args.json:
+        if args.per_user:
+            out["per_user"] = [dict(zip(per_user["headers"], row, strict=True))
+                               for row in per_user["rows"].tolist()]
         print(json_text(out))
     else:
         for key, value in out.items():
@@ -266,12 +428,15 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
             elif isinstance(value, list):
                 value = " ".join(_fmt(v) for v in value)
             print(f"{key:16s} {_fmt(value)}")
-        if args.per_user and isinstance(ev, OffloadingEvaluation):
-            table = np.column_stack([np.arange(inst.n_users), sol.grant, sol.split, ev.l_R,
-                                     ev.l_T, ev.l_E, ev.l_L, ev.pai, ev.qoe])
-            print(tabulate(table, headers=["user", "grant", "n", "l_R", "l_T", "l_E", "l_L",
-                                           "PAI", "QoE"], floatfmt=".4g"))
-    return 0 if ev.feasible else 1
+        if args.per_user:
+            print(tabulate(per_user["rows"], headers=per_user["headers"], floatfmt=".4g"))
+    if not ev.feasible:
+        sys.stdout.flush()
+        raise GQAPError(f"{args.solution}: infeasible for {inst.name or args.file}: "
+                        f"{ev.violations[0]}"
+                        + (f" (and {len(ev.violations) - 1} more)" if len(ev.violations) > 1
+                           else ""))
+    return 0
 
 
 def _cmd_solvers(args: argparse.Namespace) -> int:
@@ -364,6 +529,49 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("-o", "--output", help="output file (default stdout)")
     g.set_defaults(func=_cmd_generate_gqap)
 
+    g = gsub.add_parser("multi", help="a multi-cluster offloading instance (docs/MULTI.md)",
+                        description="One multi-cluster instance: S edge sites, each with its "
+                        "own GPU class, GPU count, batch limit, link and accuracy shifts. "
+                        "Options left out take the generator's defaults; per-site options "
+                        "take one value (every site) or one per site, comma-separated.")
+    g.add_argument("--users", type=positive_int, default=20, help="number of users (default 20)")
+    g.add_argument("--sites", type=positive_int, default=2, help="number of sites S (default 2)")
+    g.add_argument("--seed", type=seed_int, default=0, help="RNG seed (default 0)")
+    g.add_argument("--gpus", type=_pos_list, metavar="G[,G...]",
+                   help="GPUs per site (default: drawn from --gpu-choices)")
+    g.add_argument("--gpu-choices", type=_pos_list, metavar="G,G,...",
+                   help="GPU counts a site's G is drawn from (default 2,4,8,16)")
+    g.add_argument("--bmax", type=_nonneg_list, metavar="B[,B...]",
+                   help="batch limit B_max per site (default 18)")
+    g.add_argument("--bandwidth", type=_posf_list, metavar="W[,W...]",
+                   help="access-link bandwidth W_hz per site (default 1e6)")
+    g.add_argument("--site-rows", type=_nonneg_list, metavar="R[,R...]",
+                   help="edge-class profile row 0-2 per site (default: drawn)")
+    g.add_argument("--delta-max", type=_nonneg_float,
+                   help="largest accuracy shift in steps (default 40)")
+    g.add_argument("--centres", type=_points, metavar="X,Y;X,Y;...",
+                   help="task-space centre of each site (default: drawn)")
+    g.add_argument("--positions", type=_points, metavar="X,Y;X,Y;...",
+                   help="task-space position of each user (default: drawn)")
+    g.add_argument("--b-hat", type=positive_int, help="batch used by the alpha rule (default 20)")
+    g.add_argument("--kappa", type=positive_float, help="alpha rule's kappa (default 0.05)")
+    g.add_argument("--N", type=positive_int, help="total denoising steps (default 200)")
+    g.add_argument("--N-hat", dest="N_hat", type=int,
+                   help="steps that must run locally (default 80)")
+    g.add_argument("--a-F", dest="a_F", type=positive_float, help="PAI slope a_F (default 0.0413)")
+    g.add_argument("--b-F", dest="b_F", type=finite_float, help="PAI midpoint b_F (default 71.44)")
+    g.add_argument("--K", type=positive_float, help="period length in s (default 1)")
+    g.add_argument("--eta", type=positive_float, help="spectral efficiency (default 10)")
+    g.add_argument("--s-p-bits", dest="s_p_bits", type=_nonneg_float,
+                   help="prompt size in bits (default 216)")
+    g.add_argument("--s-m-bits", dest="s_m_bits", type=_nonneg_float,
+                   help="intermediate-result size in bits (default 4.4e6)")
+    g.add_argument("--convention", choices=["paper", "authors-scripts"],
+                   help="site latency convention (default paper)")
+    g.add_argument("--name", help="instance name (default derived from the parameters)")
+    g.add_argument("-o", "--output", help="output file (default stdout)")
+    g.set_defaults(func=_cmd_generate_multi)
+
     g = gsub.add_parser("set", help="a shipped, versioned instance set",
                         description="Write a named instance set and its manifest.json.")
     g.add_argument("name", nargs="?", help="set name (see --list)")
@@ -398,18 +606,22 @@ def build_parser() -> argparse.ArgumentParser:
 
     e = sub.add_parser("evaluate", help="score a solution file",
                        description="Objective, breakdown and constraint check of a solution; "
-                       "exit status 1 when the solution is infeasible.")
+                       "exit status 1 (and one line naming the first violation) when the "
+                       "solution is infeasible.")
     e.add_argument("file", help="instance file")
     e.add_argument("solution", help="solution file (or 'gqap solve --json' output)")
     e.add_argument("--latency-model", choices=["paper", "dynamic-batch"], default="paper",
-                   help="offloading latency model (default paper)")
-    e.add_argument("--per-user", action="store_true", help="print the per-user breakdown")
+                   help="latency model of the offloading and multi families (default paper)")
+    e.add_argument("--per-user", action="store_true",
+                   help="the per-user breakdown (multi: with each user's site and shift; "
+                   "gqap: per facility)")
     e.add_argument("--json", action="store_true", help="print one JSON object")
     e.set_defaults(func=_cmd_evaluate)
 
     ls = sub.add_parser("solvers", help="list the registered solvers",
                         description="List registered solvers and the families they support.")
-    ls.add_argument("--family", choices=["offloading", "gqap"], help="only this family")
+    ls.add_argument("--family", choices=["offloading", "gqap", "multi"],
+                    help="only this family")
     ls.set_defaults(func=_cmd_solvers)
 
     d = sub.add_parser("doc", help="print one of the suite's documents (MODEL, FORMATS, ...)",

@@ -399,3 +399,154 @@ def test_a_run_without_a_solution_never_leaves_an_older_solution(tmp_path, capsy
     # Without --out the exit status says the same.
     code, _, err = run(capsys, "solve", bad, "--solver", "brute-force")
     assert code == 1 and "no solution (status infeasible)" in err and err.count("\n") == 1
+
+
+# ---------------------------------------------------------------------------------------
+# the multi-cluster family on the command line (issue 14)
+# ---------------------------------------------------------------------------------------
+def test_generate_multi_defaults_are_the_generators(tmp_path, capsys):
+    import numpy as np
+
+    from gqap.io import dumps, instance_to_dict
+    from gqap.multi.generator import generate_multi
+
+    code, _, _ = run(capsys, "generate", "multi", "--users", 20, "--sites", 3, "--seed", 0,
+                     "-o", tmp_path / "F.json")
+    assert code == 0
+    api = generate_multi(np.random.default_rng(0), 20, 3, seed=0)
+    assert (tmp_path / "F.json").read_text() == dumps(instance_to_dict(api))
+
+
+def test_generate_multi_exposes_every_generator_option(tmp_path, capsys):
+    import numpy as np
+
+    from gqap.io import dumps, instance_to_dict, read_instance
+    from gqap.multi.generator import generate_multi
+
+    code, out, _ = run(capsys, "generate", "multi", "--users", 6, "--sites", 2, "--seed", 5,
+                       "--gpus", "2,4", "--gpu-choices", "2,8", "--bmax", "3,4",
+                       "--bandwidth", "2e6", "--site-rows", "0,1", "--delta-max", 10,
+                       "--centres", "0.1,0.2;0.5,0.5",
+                       "--positions", "0,0;1,1;0.5,0.5;0.2,0.9;0.9,0.2;0.3,0.3",
+                       "--b-hat", 10, "--kappa", 0.1, "--N", 150, "--N-hat", 60,
+                       "--a-F", 0.05, "--b-F", 70, "--K", 2, "--eta", 8, "--s-p-bits", 100,
+                       "--s-m-bits", "1e6", "--convention", "authors-scripts", "--name", "m")
+    assert code == 0
+    api = generate_multi(
+        np.random.default_rng(5), 6, 2, G=[2, 4], G_choices=[2, 8], B_max=[3, 4], W_hz=2e6,
+        site_rows=[0, 1], delta_max=10.0,
+        centres=[[0.1, 0.2], [0.5, 0.5]],
+        positions=[[0, 0], [1, 1], [0.5, 0.5], [0.2, 0.9], [0.9, 0.2], [0.3, 0.3]],
+        b_hat=10, kappa=0.1, N=150, N_hat=60, a_F=0.05, b_F=70.0, K=2.0, eta=8.0,
+        s_p_bits=100.0, s_m_bits=1e6, convention="authors-scripts", name="m", seed=5)
+    assert out == dumps(instance_to_dict(api))
+    (tmp_path / "m.json").write_text(out)
+    inst = read_instance(tmp_path / "m.json")
+    assert inst.G.tolist() == [2, 4] and inst.B_max.tolist() == [3, 4]
+    assert inst.W_hz.tolist() == [2e6, 2e6] and (inst.N, inst.N_hat) == (150, 60)
+    assert inst.convention == "authors-scripts" and inst.name == "m"
+
+
+MULTI = ["generate", "multi", "--users", "5", "--sites", "3"]
+
+
+@pytest.mark.parametrize(("extra", "code", "message"), [
+    (["--users", "0"], 2, "argument --users: must be >= 1, got 0"),
+    (["--sites", "0"], 2, "argument --sites: must be >= 1, got 0"),
+    (["--sites", "5000"], 1, "sites: at most 1,000 in a generated instance"),
+    (["--users", "200000", "--sites", "1000"], 1, "the shift matrix may hold at most"),
+    (["--gpus", "2,4"], 1, "--gpus: expected one value (every site) or 3 (one per site), got 2"),
+    (["--gpus", "0"], 2, "argument --gpus: must be >= 1"),
+    (["--gpu-choices", "x"], 2, "argument --gpu-choices: expected a positive integer"),
+    (["--bmax", "1,2"], 1, "--bmax: expected one value (every site) or 3"),
+    (["--bmax", "-1"], 2, "argument --bmax: must be >= 0"),
+    (["--bandwidth", "0"], 2, "argument --bandwidth: must be a positive number"),
+    (["--bandwidth", "1e40"], 1, "sites.W_hz: 1e+40 at index [0] exceeds the bound"),
+    (["--site-rows", "3"], 1, "site_rows: must index the edge-class rows 0..2"),
+    (["--delta-max", "nan"], 2, "argument --delta-max: must be a finite number"),
+    (["--delta-max", "-1"], 2, "argument --delta-max: must be >= 0"),
+    (["--delta-max", "1e31"], 1, "--delta-max: at most 1e+30"),
+    (["--centres", "0,0"], 1, "--centres: expected 3 points, got 1"),
+    (["--positions", "1,2;3"], 2, "argument --positions: expected points"),
+    (["--kappa", "1e308"], 1, "kappa: must be a finite number within 1e-30..1e+30"),
+    (["--kappa", "nan"], 2, "argument --kappa: must be a positive number"),
+    (["--b-hat", "0"], 2, "argument --b-hat: must be >= 1"),
+    (["--b-hat", "-4"], 2, "argument --b-hat: must be >= 1"),
+    (["--N-hat", "500"], 1, "N_hat: must be <= N (200), got 500"),
+    (["--N", "2000000"], 1, "N: must be <= 1,000,000"),
+    (["--eta", "1e-40"], 1, "eta: 1e-40 is below the bound"),
+    (["--convention", "mine"], 2, "argument --convention: invalid choice"),
+    (["--seed", "-1"], 2, "argument --seed: must be 0.."),
+    (["--gpu-choices", "16", "--site-rows", "2"], 1, "G_choices: no GPU count in [16]"),
+])
+def test_generate_multi_refuses_bad_options_in_one_line(capsys, extra, code, message):
+    assert message in one_line_error(capsys, *MULTI, *extra, code=code)
+
+
+def test_info_describes_a_multi_instance(tmp_path, capsys):
+    import numpy as np
+
+    from gqap.io import read_instance
+
+    run(capsys, "generate", "multi", "--users", 12, "--sites", 3, "--seed", 4, "--gpus",
+        "2,4,8", "--bmax", "3,5,7", "-o", tmp_path / "m.json")
+    inst = read_instance(tmp_path / "m.json")
+    code, out, _ = run(capsys, "info", tmp_path / "m.json", "--json")
+    info = json.loads(out)
+    assert code == 0 and info["family"] == "multi"
+    assert (info["users"], info["sites"]) == (12, 3)
+    assert info["site_G"] == [2, 4, 8] and info["site_B_max"] == [3, 5, 7]
+    assert info["site_step_latency_b1_s"] == pytest.approx(
+        [inst.site_step_latency(s, 1) for s in range(3)])
+    assert info["site_step_latency_bmax_s"] == pytest.approx(
+        [inst.site_step_latency(s, b) for s, b in enumerate([3, 5, 7])])
+    assert info["shift_steps"]["max"] == pytest.approx(inst.shift_steps.max())
+    assert info["shift_to_nearest_site"]["mean"] == pytest.approx(
+        inst.shift_steps.min(axis=1).mean())
+    assert sum(info["users_nearest_site"]) == 12
+    assert info["users_nearest_site"] == np.bincount(inst.shift_steps.argmin(axis=1),
+                                                     minlength=3).tolist()
+    code, out, _ = run(capsys, "info", tmp_path / "m.json")
+    assert code == 0 and "site_G                       2 4 8" in out
+
+
+def test_evaluate_a_multi_solution_per_user(tmp_path, capsys):
+    from gqap.io import read_instance, read_solution
+    from gqap.multi import evaluate_multi
+
+    run(capsys, "generate", "multi", "--users", 8, "--sites", 2, "--seed", 1,
+        "-o", tmp_path / "m.json")
+    inst = read_instance(tmp_path / "m.json")
+    site = [0, 1, -1, 0, 1, -1, 0, 1]
+    split = [120, 100, 200, 90, 150, 200, 80, 199]
+    (tmp_path / "s.json").write_text(json.dumps({"site": site, "split_points": split}))
+    sol = read_solution(tmp_path / "s.json")
+    for model in ("paper", "dynamic-batch"):
+        code, out, _ = run(capsys, "evaluate", tmp_path / "m.json", tmp_path / "s.json",
+                           "--latency-model", model, "--per-user", "--json")
+        ev, want = json.loads(out), evaluate_multi(inst, sol, model)
+        assert code == 0 and ev["latency_model"] == model
+        assert ev["objective"] == pytest.approx(want.objective, rel=1e-12)
+        assert ev["users_per_site"] == [3, 3] and ev["denied"] == 2
+        assert [row["site"] for row in ev["per_user"]] == site
+        assert [row["QoE"] for row in ev["per_user"]] == pytest.approx(want.qoe.tolist())
+        assert ev["per_user"][1]["shift"] == pytest.approx(inst.shift_steps[1, 1])
+        assert ev["per_user"][2]["shift"] == 0.0
+    code, out, _ = run(capsys, "evaluate", tmp_path / "m.json", tmp_path / "s.json",
+                       "--per-user")
+    header = [line for line in out.splitlines() if line.split()[:1] == ["user"]][0]
+    assert code == 0 and header.split()[:4] == ["user", "site", "shift", "n"]
+    # Over a batch limit: exit 1 and one line naming the violation.
+    run(capsys, "generate", "multi", "--users", 8, "--sites", 2, "--seed", 1, "--bmax", 2,
+        "-o", tmp_path / "b.json")
+    err = one_line_error(capsys, "evaluate", tmp_path / "b.json", tmp_path / "s.json", code=1)
+    assert "infeasible" in err and "b_s <= B_max: site 0 has 3 users" in err
+
+
+def test_solvers_lists_the_multi_family(capsys):
+    from gqap.solvers import list_solvers
+
+    code, out, _ = run(capsys, "solvers", "--family", "multi")
+    names = [line.split()[0] for line in out.splitlines()]
+    assert code == 0 and names == [s.name for s in list_solvers("multi", installed_only=False)]
+    assert "exact" in names and all("multi" in line.split()[1] for line in out.splitlines())
