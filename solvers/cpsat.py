@@ -21,7 +21,14 @@ can be from its true one (E); the reported bound is widened by E, and the status
 ``optimal`` only when CP-SAT proved the scaled model optimal and 2E, the most by which
 the returned solution can miss the true optimum, is at most 1e-9 of the objective.
 Weights and capacities must be integers (or decimals that a power of ten up to 1e6 makes
-integral); otherwise the solver raises a one-line error.
+integral); otherwise the solver raises a one-line error. So it does when a coefficient
+overflows double precision or cannot be represented in CP-SAT's 64-bit integers
+(``integer_costs``, ``integer_weights``).
+
+**Time limit.** The whole call runs against one ``Deadline``: the model's size is counted
+from its data first (``cpsat_size``), a model that cannot be built in what is left is not
+built, and the build checks the clock; either way the answer is ``time_limit`` with
+``info["time_limit_reason"]``. CP-SAT then gets what is left of the budget.
 """
 
 from __future__ import annotations
@@ -39,12 +46,13 @@ from gqap.evaluation import evaluate
 from gqap.instances import GQAPInstance, Instance, OffloadingInstance
 from gqap.reduction import assignment_to_offloading, grant_to_assignment, offloading_to_gqap
 from gqap.solutions import GQAPSolution, OffloadingSolution, Solution
-from gqap.solvers.base import Deadline, Solver, SolverOutput, Status
+from gqap.solvers.base import Deadline, DeadlineExpired, Solver, SolverOutput, Status
 from gqap.solvers.formulations import (
     MODELS,
     BatchModelData,
     GQAPModelData,
     batch_model_data,
+    check_model_data,
     check_start_option,
     gqap_model_data,
     relative_gap,
@@ -54,6 +62,15 @@ from gqap.solvers.options import SPLIT_MODES
 
 _AUTO_SCALE_TARGET = 1e12  # largest scaled |coefficient| when costs are not integers
 _PROOF_TOL = 1e-9  # 2E must stay below this fraction of the objective for "optimal"
+_INT_LIMIT = 2.0 ** 62  # CP-SAT's integers are 64-bit; sums of terms must stay inside
+# The least time building costs per Boolean variable (with its share of the rows): about a
+# third of the 15-23 us the 2-core reference machine needs, so a refused model could not
+# have been built in time on a machine three times faster.
+_SECONDS_PER_VARIABLE_FLOOR = 5.0e-6
+_DATA_SECONDS_PER_ENTRY_FLOOR = 1.0e-8  # the pair arrays of a GQAP (30-50 ns here)
+# CP-SAT copies and checks the model before its own clock starts: 1.5 s for 700,000
+# Booleans here (Cordeau-sized GQAP 60 x 20), so that much of the budget is kept back.
+_LOAD_SECONDS_PER_VARIABLE = 2.0e-6
 
 
 @dataclass(frozen=True)
@@ -101,25 +118,104 @@ def import_cp_model() -> Any:
 
 
 def cost_scale(coefs: np.ndarray, scale: float | None = None) -> float:
-    """1 for integral costs, else the power of ten putting max |coef| near 1e12 (or ``scale``)."""
+    """1 for integral costs, else the power of ten putting max |coef| near 1e12 (or ``scale``).
+
+    A one-line error when the coefficients are not finite or so small that no power of
+    ten a double can hold brings them near 1e12.
+    """
+    c = np.asarray(coefs, dtype=np.float64)
+    if c.size and not np.all(np.isfinite(c)):
+        raise GQAPError("solver cpsat: cost coefficients overflow double precision; they "
+                        "cannot be scaled to integers")
     if scale is not None:
         return float(scale)
-    c = np.asarray(coefs, dtype=np.float64)
     big = float(np.abs(c).max()) if c.size else 0.0
     if big == 0.0 or (np.all(c == np.round(c)) and big < 2.0 ** 53):
         return 1.0
-    return 10.0 ** math.floor(math.log10(_AUTO_SCALE_TARGET / big))
+    exponent = math.floor(math.log10(_AUTO_SCALE_TARGET) - math.log10(big))
+    if exponent > 300:
+        raise GQAPError(f"solver cpsat: costs are at most {big:.3g} in size; scaling them to "
+                        f"integers needs 1e{exponent}, beyond double precision")
+    return 10.0 ** exponent
+
+
+def integer_costs(values: np.ndarray, s: float, terms: int) -> np.ndarray:
+    """``values`` x ``s`` rounded, checked to fit CP-SAT's 64-bit integers when up to
+    ``terms`` of them are summed (one-line error otherwise)."""
+    scaled = np.round(np.asarray(values, dtype=np.float64) * s)
+    big = float(np.abs(scaled).max()) if scaled.size else 0.0
+    if not math.isfinite(big) or big * max(terms, 1) >= _INT_LIMIT:
+        raise GQAPError(f"solver cpsat: costs scaled by {s:g} reach {big:.3g}; {max(terms, 1)} "
+                        "of them cannot be summed in 64-bit integers (use a smaller scale)")
+    return scaled
 
 
 def integer_weights(q: np.ndarray, Q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Integer weights and capacities with the same feasible assignments (floor of scaled Q)."""
+    """Integer weights and capacities with the same feasible assignments (floor of scaled Q).
+
+    A capacity beyond 64-bit integers binds nothing and becomes the total weight, so only
+    the weights must fit; a one-line error when they do not.
+    """
+    q, Q = np.asarray(q, dtype=np.float64), np.asarray(Q, dtype=np.float64)
     for power in range(7):
         s = 10.0 ** power
         qs = q * s
-        if np.all(np.abs(qs - np.round(qs)) <= 1e-9 * np.maximum(1.0, np.abs(qs))):
-            return np.round(qs).astype(np.int64), np.floor(Q * s + 1e-9).astype(np.int64)
+        rounded = np.round(qs)
+        # Relative test: a tiny weight must not pass as the integer 0.
+        if np.all((np.abs(qs - rounded) <= 1e-9 * np.abs(qs)) & ((rounded != 0) | (q == 0))):
+            total = float(np.round(qs).sum())
+            if not math.isfinite(total) or total >= _INT_LIMIT:
+                raise GQAPError(f"solver cpsat: facility weights sum to {q.sum():.3g}, beyond "
+                                "CP-SAT's 64-bit integers")
+            qi = np.round(qs).astype(np.int64)
+            Qs = Q * s + 1e-9
+            Qi = np.floor(np.where(Qs < _INT_LIMIT, Qs, total)).astype(np.int64)
+            return qi, Qi
     raise GQAPError("solver cpsat: facility weights must be integers (or decimals with at "
                     "most 6 places)")
+
+
+@dataclass(frozen=True)
+class CPSize:
+    """Boolean variables and constraints of a CP-SAT model, counted before building it."""
+
+    variables: int
+    constraints: int
+
+    def build_seconds_floor(self) -> float:
+        """A lower bound on the seconds building this model takes."""
+        return self.variables * _SECONDS_PER_VARIABLE_FLOOR
+
+
+def cpsat_size(data: GQAPModelData | BatchModelData, rlt_capacity: bool = False) -> CPSize:
+    """Exact variable count (and constraint count without capacity products) of the model
+    ``build_gqap_cpsat`` / ``build_batch_cpsat`` makes of ``data``."""
+    if isinstance(data, BatchModelData):
+        B, n_users = data.max_granted, data.n_users
+        return CPSize(B + 1 + B * n_users, 1 + B + B * n_users)
+    costly = data.costly_pairs()
+    n_x = int(data.allowed.sum())
+    n_y = int(data.pair_allowed[costly].sum())
+    rows = data.n + data.m
+    if costly.size:
+        rows += int(data.allowed[data.pairs[costly, 1]].sum()
+                    + data.allowed[data.pairs[costly, 0]].sum())
+    return CPSize(n_x + n_y, rows)
+
+
+def _quick_seconds_floor(inst: Instance, model: str) -> float:
+    """A lower bound on preparing and building the model, from dimensions alone."""
+    if isinstance(inst, OffloadingInstance) and model == "full":
+        B, n_users = inst.max_granted, inst.n_users
+        return CPSize(B + 1 + B * n_users, 0).build_seconds_floor()
+    n, m = (inst.n_users, 2) if isinstance(inst, OffloadingInstance) else (inst.n, inst.m)
+    return (n * (n - 1) // 2 * m * m * _DATA_SECONDS_PER_ENTRY_FLOOR
+            + n * m * _SECONDS_PER_VARIABLE_FLOOR)
+
+
+def _check(deadline: Deadline | None) -> None:
+    if deadline is not None:
+        deadline.check("building the CP-SAT model")
 
 
 @dataclass
@@ -133,6 +229,7 @@ class CPModel:
     integral: bool
     rounding_error: float
     decode: Any  # callable: CpSolver -> Solution
+    size: CPSize
     start_solution: Solution | None = None
 
     def family_value(self, v: float | None) -> float | None:
@@ -141,20 +238,28 @@ class CPModel:
 
 
 def build_gqap_cpsat(data: GQAPModelData, scale: float | None, rlt_capacity: bool,
-                     start: np.ndarray | None) -> tuple[Any, dict, float, bool, float]:
-    """CP-SAT model of a GQAP: (model, x, scale, costs integral, rounding error bound)."""
+                     start: np.ndarray | None,
+                     deadline: Deadline | None = None) -> tuple[Any, dict, float, bool, float]:
+    """CP-SAT model of a GQAP: (model, x, scale, costs integral, rounding error bound).
+
+    Raises ``DeadlineExpired`` when ``deadline`` runs out during the build.
+    """
     cp_model = import_cp_model()
     n, m = data.n, data.m
     costly = data.costly_pairs()
     coefs = np.concatenate([data.lin[data.allowed],
                             data.pair_cost[costly][data.pair_allowed[costly]]])
     s = cost_scale(coefs, scale)
-    lin_s = np.round(data.lin * s)
-    pair_s = np.round(data.pair_cost * s)
-    integral = bool(np.all(lin_s == data.lin * s) and np.all(pair_s == data.pair_cost * s))
+    # One linear term per facility and one product term per costly pair are active.
+    terms = n + int(costly.size)
+    lin_s = integer_costs(np.where(data.allowed, data.lin, 0.0), s, terms)
+    pair_s = integer_costs(np.where(data.pair_allowed, data.pair_cost, 0.0), s, terms)
+    lin_exact = np.where(data.allowed, data.lin, 0.0) * s
+    pair_exact = np.where(data.pair_allowed, data.pair_cost, 0.0) * s
+    integral = bool(np.all(lin_s == lin_exact) and np.all(pair_s == pair_exact))
     # Per facility one linear term and per costly pair one product term are active.
-    lin_err = np.where(data.allowed, np.abs(lin_s - data.lin * s), 0.0).max(axis=1).sum()
-    pair_err = np.where(data.pair_allowed, np.abs(pair_s - data.pair_cost * s), 0.0)
+    lin_err = np.abs(lin_s - lin_exact).max(axis=1).sum()
+    pair_err = np.abs(pair_s - pair_exact)
     err = (lin_err + (pair_err[costly].max(axis=(1, 2)).sum() if costly.size else 0.0)) / s
 
     model = cp_model.CpModel()
@@ -166,7 +271,9 @@ def build_gqap_cpsat(data: GQAPModelData, scale: float | None, rlt_capacity: boo
     for k in range(m):
         model.Add(sum(int(qi[i]) * x[i, k] for i in range(n) if (i, k) in x) <= int(Qi[k]))
     y = {}
-    for p in costly:
+    for c, p in enumerate(costly):
+        if c % 32 == 0:
+            _check(deadline)
         i, j = (int(v) for v in data.pairs[p])
         for k, h in zip(*np.nonzero(data.pair_allowed[p]), strict=True):
             y[int(p), int(k), int(h)] = model.NewBoolVar(f"y_{p}_{k}_{h}")
@@ -177,7 +284,8 @@ def build_gqap_cpsat(data: GQAPModelData, scale: float | None, rlt_capacity: boo
             if (i, k) in x:
                 model.Add(sum(y[p, k, h] for h in range(m) if (p, k, h) in y) == x[i, k])
     if rlt_capacity:
-        _add_capacity_products(model, data, qi, Qi, x, y)
+        _add_capacity_products(model, data, qi, Qi, x, y, deadline)
+    _check(deadline)
     terms = [(v, int(lin_s[i, k])) for (i, k), v in x.items() if lin_s[i, k] != 0]
     terms += [(v, int(pair_s[p, k, h])) for (p, k, h), v in y.items() if pair_s[p, k, h] != 0]
     model.Minimize(cp_model.LinearExpr.WeightedSum([t[0] for t in terms],
@@ -192,11 +300,12 @@ def build_gqap_cpsat(data: GQAPModelData, scale: float | None, rlt_capacity: boo
 
 
 def _add_capacity_products(model: Any, data: GQAPModelData, qi: np.ndarray, Qi: np.ndarray,
-                           x: dict, y: dict) -> None:
+                           x: dict, y: dict, deadline: Deadline | None = None) -> None:
     """sum_{i != j} q_i x_ik x_jh <= (Q_k - q_j [k = h]) x_jh where every pair has a y."""
     n, m = data.n, data.m
     index = {(int(i), int(j)): p for p, (i, j) in enumerate(data.pairs)}
     for j in range(n):
+        _check(deadline)
         for h in range(m):
             if (j, h) not in x:
                 continue
@@ -217,20 +326,25 @@ def _add_capacity_products(model: Any, data: GQAPModelData, qi: np.ndarray, Qi: 
 
 
 def build_batch_cpsat(data: BatchModelData, scale: float | None,
-                      start: np.ndarray | None) -> tuple[Any, dict, float, bool, float]:
+                      start: np.ndarray | None,
+                      deadline: Deadline | None = None) -> tuple[Any, dict, float, bool, float]:
     """CP-SAT model of the b-disaggregated offloading problem, minimising minus the gains."""
     cp_model = import_cp_model()
     B, n_users = data.max_granted, data.n_users
     s = cost_scale(data.gain, scale)
-    gain_s = np.round(data.gain * s)
+    gain_s = integer_costs(data.gain, s, B)
     integral = bool(np.all(gain_s == data.gain * s))
     err = float(np.abs(gain_s - data.gain * s).sum(axis=1).max() / s) if B else 0.0
     model = cp_model.CpModel()
     z = [model.NewBoolVar(f"z_{b}") for b in range(B + 1)]
-    w = {(i, b): model.NewBoolVar(f"w_{i}_{b}") for b in range(1, B + 1)
-         for i in range(n_users)}
+    w = {}
+    for b in range(1, B + 1):
+        _check(deadline)
+        for i in range(n_users):
+            w[i, b] = model.NewBoolVar(f"w_{i}_{b}")
     model.AddExactlyOne(z)
     for b in range(1, B + 1):
+        _check(deadline)
         model.Add(sum(w[i, b] for i in range(n_users)) == b * z[b])
         for i in range(n_users):
             model.AddImplication(w[i, b], z[b])
@@ -246,13 +360,37 @@ def build_batch_cpsat(data: BatchModelData, scale: float | None,
     return model, w, s, integral, err
 
 
-def build_cp_model(inst: Instance, opts: CPSATOptions) -> CPModel:
-    """The CP-SAT model the options select for ``inst``."""
+def _fits(size: CPSize, deadline: Deadline | None) -> None:
+    """Raise ``DeadlineExpired`` when building a model of ``size`` cannot fit the deadline."""
+    if deadline is None:
+        return
+    need, left = size.build_seconds_floor(), deadline.remaining()
+    if need > left:
+        raise DeadlineExpired(f"refused: the model has {size.variables:,} Boolean variables; "
+                              f"building it takes at least {need:.2f} s, more than the "
+                              f"{max(left, 0.0):.2f} s left")
+
+
+def build_cp_model(inst: Instance, opts: CPSATOptions,
+                   deadline: Deadline | None = None) -> CPModel:
+    """The CP-SAT model the options select for ``inst``.
+
+    With a ``deadline``, a model whose size shows it cannot be built in the time left is
+    refused before building, and the build checks the clock; both raise ``DeadlineExpired``.
+    """
+    if deadline is not None:
+        floor, left = _quick_seconds_floor(inst, opts.model), deadline.remaining()
+        if floor > left:
+            raise DeadlineExpired(f"refused: preparing and building the model takes at least "
+                                  f"{floor:.2f} s, more than the {max(left, 0.0):.2f} s left")
     start = warm_start(inst, opts.start, opts.model == "fixed-split", opts.split == "integer")
     if isinstance(inst, OffloadingInstance) and opts.model == "full":
         data = batch_model_data(inst, integer=opts.split == "integer")
+        check_model_data("cpsat", data)
+        size = cpsat_size(data)
+        _fits(size, deadline)
         model, w, s, integral, err = build_batch_cpsat(
-            data, opts.scale, None if start is None else start.grant)
+            data, opts.scale, None if start is None else start.grant, deadline)
 
         def decode(solver: Any) -> Solution:
             grant = np.zeros(data.n_users, dtype=bool)
@@ -261,17 +399,20 @@ def build_cp_model(inst: Instance, opts: CPSATOptions) -> CPModel:
                     grant[i] = True
             return data.solution(grant)
 
-        return CPModel(model, -1.0, -data.base, s, integral, err, decode,
+        return CPModel(model, -1.0, -data.base, s, integral, err, decode, size,
                        None if start is None else data.solution(start.grant))
 
     gq = offloading_to_gqap(inst) if isinstance(inst, OffloadingInstance) else inst
     data = gqap_model_data(gq)
+    check_model_data("cpsat", data)
+    size = cpsat_size(data)
+    _fits(size, deadline)
     assignment = None
     if start is not None:
         assignment = (grant_to_assignment(start.grant).assignment
                       if isinstance(start, OffloadingSolution) else start.assignment)
     model, x, s, integral, err = build_gqap_cpsat(data, opts.scale, opts.rlt_capacity,
-                                                  assignment)
+                                                  assignment, deadline)
 
     def to_solution(a: np.ndarray) -> Solution:
         sol = GQAPSolution(a)
@@ -286,7 +427,7 @@ def build_cp_model(inst: Instance, opts: CPSATOptions) -> CPModel:
         return to_solution(a)
 
     sign = -1.0 if isinstance(inst, OffloadingInstance) else 1.0
-    return CPModel(model, sign, 0.0, s, integral, err, decode_gqap,
+    return CPModel(model, sign, 0.0, s, integral, err, decode_gqap, size,
                    None if assignment is None else to_solution(assignment))
 
 
@@ -307,23 +448,33 @@ class CPSATSolver(Solver):
                             "instances only")
         fixed = isinstance(instance, OffloadingInstance) and opts.model == "fixed-split"
         full_off = isinstance(instance, OffloadingInstance) and not fixed
-        cm = build_cp_model(instance, opts)
-        proto = cm.model.Proto()
         info: dict[str, Any] = {
             "backend": "cp-sat",
             "model": "batch-disaggregated" if full_off else ("fixed-split" if fixed else "gqap"),
             "split_mode": opts.split if full_off else ("fixed-N_hat" if fixed else None),
             "threads": opts.threads, "start": opts.start,
+        }
+        try:
+            cm = build_cp_model(instance, opts, deadline)
+        except DeadlineExpired as exc:
+            info.update(build_time_s=None, time_limit_reason=str(exc), solution_from=None)
+            return SolverOutput(None, Status.TIME_LIMIT, info=info)
+        proto = cm.model.Proto()
+        info.update({
             "cost_scale": cm.scale, "costs_integral": cm.integral,
             "rounding_error_bound": cm.rounding_error,
             "build_time_s": deadline.elapsed(),
             "n_variables": len(proto.variables), "n_constraints": len(proto.constraints),
-        }
+            "load_allowance_s": cm.size.variables * _LOAD_SECONDS_PER_VARIABLE,
+        })
         if cm.start_solution is not None:
             info["start_objective"] = evaluate(instance, cm.start_solution).objective
-        left = deadline.remaining()
+        # What CP-SAT spends loading the model comes before its own time limit starts.
+        left = deadline.remaining() - cm.size.variables * _LOAD_SECONDS_PER_VARIABLE
         if left < 0.05:
             info["backend_status"] = "not started: no time left after the build"
+            info["time_limit_reason"] = "no time left to solve after the build"
+            info["solution_from"] = "start" if cm.start_solution is not None else None
             return SolverOutput(cm.start_solution, Status.TIME_LIMIT, info=info)
         solver = cp_model.CpSolver()
         solver.parameters.num_workers = opts.threads

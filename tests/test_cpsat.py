@@ -8,13 +8,28 @@ import sys
 import numpy as np
 import pytest
 from conftest import ROOT, gqap_optimum
-from test_milp import fixed_split_optimum, gqap_8x4, offloading_case
+from test_milp import (
+    _ExpiresAfter,
+    fixed_split_optimum,
+    gqap_8x4,
+    offloading_case,
+    packing_infeasible,
+)
 
 from gqap.errors import GQAPError
 from gqap.generators import generate_gqap
 from gqap.instances import GQAPInstance
 from gqap.solvers import solve
-from gqap.solvers.cpsat import cost_scale, integer_weights
+from gqap.solvers.base import DeadlineExpired
+from gqap.solvers.cpsat import (
+    CPSATOptions,
+    build_cp_model,
+    cost_scale,
+    cpsat_size,
+    integer_costs,
+    integer_weights,
+)
+from gqap.solvers.formulations import batch_model_data, gqap_model_data
 
 
 @pytest.mark.parametrize("seed", range(30))
@@ -109,7 +124,8 @@ def test_cpsat_and_milp_share_one_process():
     # highspy and OR-Tools ship clashing libhighs.so.1 (google/or-tools#5246): milp keeps
     # highspy out of the process, so both orders must work in one interpreter.
     code = ("import numpy as np; from gqap.generators import generate_gqap; "
-            "from solvers import solve; g = generate_gqap(np.random.default_rng(5), 8, 4, 0.7); "
+            "from gqap.solvers import solve; "
+            "g = generate_gqap(np.random.default_rng(5), 8, 4, 0.7); "
             "a = solve('milp', g, backend='highs').objective; b = solve('cpsat', g).objective; "
             "c = solve('milp', g).objective; print(a == b == c, 'highspy' in __import__('sys')"
             ".modules)")
@@ -117,3 +133,76 @@ def test_cpsat_and_milp_share_one_process():
                          cwd=ROOT, timeout=120)
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.split() == ["True", "False"]
+
+
+def test_packing_infeasible_instance_is_infeasible():
+    r = solve("cpsat", packing_infeasible())
+    assert r.status == "infeasible" and r.solution is None
+
+
+def _scaled_to(x: np.ndarray, top: float) -> np.ndarray:
+    """``x`` rescaled so that its largest |entry| is ``top`` (zeros stay zero)."""
+    x = np.asarray(x, dtype=float)
+    return x * (top / np.abs(x).max())
+
+
+@pytest.mark.parametrize("top", [5e29, 1e-28])
+def test_extreme_but_valid_costs_are_scaled_not_a_math_error(top):
+    # Costs near the instance types' bounds (|x| <= 1e30, >= 1e-30): the folded products
+    # reach 1e89 or 1e-84; powers of ten far from 1 bring them to integers near 1e12.
+    b = gqap_8x4()
+    inst = GQAPInstance(q=b.q, Q=b.Q, a=_scaled_to(b.a, top), t=_scaled_to(b.t, top),
+                        d=_scaled_to(b.d, top), v=top)
+    r = solve("cpsat", inst)
+    assert r.status == "optimal", r.info
+    assert r.objective == pytest.approx(gqap_optimum(inst), rel=1e-9)
+    assert r.info["cost_scale"] != 1.0 and r.bound <= r.objective * (1 + 1e-9)
+
+
+def test_weights_beyond_64_bit_integers_are_refused_in_one_line():
+    b = gqap_8x4()
+    with pytest.raises(GQAPError, match="^solver cpsat: facility weights sum to .* 64-bit"):
+        solve("cpsat", GQAPInstance(q=b.q * 1e27, Q=b.Q * 1e27, a=b.a, t=b.t, d=b.d))
+    # A capacity beyond 64-bit integers binds nothing: it becomes the total weight.
+    q, Q = integer_weights(np.array([3.0, 4.0]), np.array([5.0, 1e25]))
+    assert q.tolist() == [3, 4] and Q.tolist() == [5, 7]
+    # Tiny weights are not integers, and must not be read as zeros.
+    with pytest.raises(GQAPError, match="weights must be integers"):
+        integer_weights(np.array([2.7e-27, 5.6e-27]), np.array([1e-26]))
+
+
+def test_coefficients_that_cannot_be_integers_are_refused_in_one_line():
+    with pytest.raises(GQAPError, match="overflow double precision"):
+        cost_scale(np.array([1.0, np.inf]))
+    with pytest.raises(GQAPError, match="beyond double precision"):
+        cost_scale(np.array([1e-300, 2.5e-301]))
+    assert cost_scale(np.array([1e-90, 0.5e-90])) == 1e102
+    with pytest.raises(GQAPError, match="cannot be summed in 64-bit integers"):
+        integer_costs(np.array([3e17, 1.0]), 1.0, terms=100)
+    assert integer_costs(np.array([2.4, -1.6]), 10.0, terms=2).tolist() == [24.0, -16.0]
+
+
+def test_model_size_is_counted_before_building():
+    for inst in (gqap_8x4(), generate_gqap(np.random.default_rng(4), 10, 3, 0.5)):
+        proto = build_cp_model(inst, CPSATOptions()).model.Proto()
+        size = cpsat_size(gqap_model_data(inst))
+        assert (size.variables, size.constraints) == (len(proto.variables),
+                                                      len(proto.constraints))
+    off = offloading_case(5)
+    proto = build_cp_model(off, CPSATOptions()).model.Proto()
+    size = cpsat_size(batch_model_data(off))
+    assert size.variables == len(proto.variables)
+
+
+def test_the_build_checks_the_deadline_and_a_big_model_is_refused():
+    inst = generate_gqap(np.random.default_rng(3), 12, 5, 0.6)
+    with pytest.raises(DeadlineExpired, match="building the CP-SAT model"):
+        build_cp_model(inst, CPSATOptions(), _ExpiresAfter(2))
+    with pytest.raises(DeadlineExpired):
+        build_cp_model(offloading_case(4), CPSATOptions(), _ExpiresAfter(1))
+    # Issue 13's case: 700,000 Booleans cannot be built in 3 s, so nothing is built.
+    big = generate_gqap(np.random.default_rng(0), 60, 20, 0.6)
+    assert cpsat_size(gqap_model_data(big)).build_seconds_floor() > 3.0
+    r = solve("cpsat", big, time_limit=3.0)
+    assert r.status == "time_limit" and r.solution is None and r.bound is None
+    assert r.info["time_limit_reason"].startswith("refused: the model has 699,990 Boolean")

@@ -371,3 +371,22 @@ def test_overflowing_coefficients_are_refused_in_one_line():
     with pytest.raises(GQAPError, match="gains of granting overflow"):
         check_model_data("cpsat", replace(batch, gain=np.full_like(batch.gain, -np.inf)))
     check_model_data("milp", data)  # finite data passes
+
+
+@pytest.mark.parametrize("top", [5e29, 1e-28])
+def test_extreme_but_valid_costs_are_rescaled_by_a_power_of_two(top):
+    # Products near 1e89 (or 1e-84) would read as infinite (or zero) to CBC and HiGHS;
+    # a power of two brings them near 1 without changing a digit.
+    b = gqap_8x4()
+
+    def scaled(x):
+        return np.asarray(x, dtype=float) * (top / np.abs(x).max())
+
+    inst = GQAPInstance(q=b.q, Q=b.Q, a=scaled(b.a), t=scaled(b.t), d=scaled(b.d), v=top)
+    ref = gqap_optimum(inst)
+    for backend in ("cbc", "highs"):
+        r = solve("milp", inst, backend=backend)
+        assert r.status == "optimal", r.info
+        assert r.objective == pytest.approx(ref, rel=1e-9)
+        scale = r.info["objective_scale"]
+        assert scale != 1.0 and np.log2(scale) == round(np.log2(scale))
