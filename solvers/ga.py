@@ -13,6 +13,12 @@ roulette needs positive fitness and is scale-dependent, while offloading objecti
 negative and GQAP is minimised; tournaments only compare. The best individual always
 survives (elitism).
 
+Multi-cluster: one gene per user holding 0 (denied) or 1 + its site, the same operators
+(``tools.mutUniformInt`` over 0..S). A child with more than B_s users on a site loses the
+users with the lowest gain there (gains at count B_s) until it fits; every granted user
+takes its best split for its site's count (the gain table, ``gqap.multi.split``) and the
+population is scored at once by ``evaluate_multi_batch``.
+
 Capacity. GQAP: repair, then penalty. Each overloaded child is repaired greedily: among
 the shifts and swaps that reduce the overload, the one with the least cost change plus
 lambda times overload change is applied until the assignment fits (``solvers.gqap_delta``
@@ -25,6 +31,13 @@ Fitness is vectorised over the population: ``gqap_cost_batch`` and ``site_loads_
 for GQAP; for offloading every user's best split and gain g_i(b) come from
 ``gqap.split.grant_gains`` once per distinct b (cached for the run), and an individual's
 value is sum(denied QoE) + sum over its granted users of g_i(b).
+
+Time. The clock starts at the top of the solve call. Every loop checks it at a bounded
+interval: the initial population and each generation are built, varied and scored in
+chunks of about ``_CHUNK_GENES`` genes (a handful of individuals on huge instances, the
+whole population on small ones), and a GQAP repair checks it at every step. A generation
+cut by the clock is dropped (its scored children still count for the best), so a run ends
+within one chunk's work of the limit.
 
 Randomness. DEAP's operators draw from the ``random`` module. Each solve owns a
 ``random.Random(seed)``; around every call into DEAP its state is swapped into the module
@@ -45,20 +58,25 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from deap import algorithms, base, tools
+from deap import base, tools
 
 from gqap.evaluation import denied_qoe, gqap_cost_batch, site_loads_batch
 from gqap.generators import first_fit_decreasing
 from gqap.instances import GQAPInstance, Instance, OffloadingInstance
+from gqap.multi.evaluation import evaluate_multi_batch
+from gqap.multi.instance import MultiInstance
+from gqap.multi.solution import MultiSolution
+from gqap.multi.split import gain_table
 from gqap.solutions import GQAPSolution, OffloadingSolution
 from gqap.solvers.base import Solver, SolverOutput
 from gqap.solvers.gqap_delta import GQAPDelta
 from gqap.solvers.options import SplitOptions
-from gqap.solvers.termination import ITERATIONS, Progress, Termination
+from gqap.solvers.termination import ITERATIONS, TIME_LIMIT, Progress, Termination
 from gqap.split import grant_gains
 
 _TOL = 1e-9
 _GAIN_CACHE_ROWS = 512  # batch sizes whose gains are kept (each row: one float per user)
+_CHUNK_GENES = 1 << 19  # genes built, varied or scored between two looks at the clock
 
 
 @dataclass(frozen=True)
@@ -136,17 +154,16 @@ class GASolver(Solver):
     """DEAP genetic algorithm: uniform crossover, per-gene mutation, tournament, elitism."""
 
     name = "ga"
-    families = ("offloading", "gqap")
-    version = "1"
+    families = ("offloading", "gqap", "multi")
+    # 2: clock checked inside generations (chunks), vectorised grant repair; same runs as 1
+    # wherever no limit cuts a generation.
+    version = "2"
     Options = GAOptions
 
     def _solve(self, instance: Instance, time_limit: float | None, seed: int) -> SolverOutput:
-        problem: _Problem
-        if isinstance(instance, OffloadingInstance):
-            problem = _OffloadingProblem(instance, self.options)
-        else:
-            problem = _GQAPProblem(instance)
-        return _evolve(problem, self.options, time_limit, seed)
+        start = time.perf_counter()  # the clock covers building the problem
+        problem = _PROBLEMS[instance.family](instance, self.options)
+        return _evolve(problem, self.options, time_limit, seed, start)
 
 
 class _Problem:
@@ -161,18 +178,28 @@ class _Problem:
     def register_mutation(self, toolbox: base.Toolbox, rate: float) -> None:
         raise NotImplementedError
 
-    def evaluate(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(repaired genes, fitness to maximise, objective or NaN where infeasible)."""
+    def evaluate(self, X: np.ndarray, expired: Any = None,
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(repaired genes, fitness to maximise, objective or NaN where infeasible);
+        ``expired()`` (optional) may cut a long repair short."""
         raise NotImplementedError
 
     def solution(self, genes: np.ndarray) -> Any:
         raise NotImplementedError
 
+    def info(self, options: GAOptions) -> dict[str, Any]:
+        """The family's own entries of the run's ``info``."""
+        return {"split_mode": options.split}
+
+    def fallback(self) -> tuple[np.ndarray, float] | None:
+        """(genes, objective) to return when no feasible individual was ever seen."""
+        return None
+
 
 class _GQAPProblem(_Problem):
     sense = "min"
 
-    def __init__(self, inst: GQAPInstance) -> None:
+    def __init__(self, inst: GQAPInstance, options: GAOptions | None = None) -> None:
         self.inst = inst
         self.n_genes = inst.n
         self.delta = GQAPDelta(inst, np.zeros(inst.n, dtype=np.int64))
@@ -192,25 +219,30 @@ class _GQAPProblem(_Problem):
     def register_mutation(self, toolbox: base.Toolbox, rate: float) -> None:
         toolbox.register("mutate", tools.mutUniformInt, low=0, up=self.inst.m - 1, indpb=rate)
 
-    def evaluate(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def evaluate(self, X: np.ndarray, expired: Any = None,
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         inst = self.inst
         over = np.maximum(site_loads_batch(inst, X) - inst.Q, 0.0).sum(axis=1)
         for p in np.flatnonzero(over > _TOL):
-            X[p] = self._repair(X[p])
+            X[p] = self._repair(X[p], expired)
         over = np.maximum(site_loads_batch(inst, X) - inst.Q, 0.0).sum(axis=1)
         cost = gqap_cost_batch(inst, X)
         bad = over > _TOL
         penalised = np.where(bad, cost + self.span * (1.0 + over), cost)
         return X, -penalised, np.where(bad, np.nan, cost)
 
-    def _repair(self, x: np.ndarray) -> np.ndarray:
-        """Greedy repair: apply the move removing most overload per unit of added cost."""
+    def _repair(self, x: np.ndarray, expired: Any = None) -> np.ndarray:
+        """Greedy repair: apply the move removing most overload per unit of added cost
+        (stops unrepaired, counted as failed, once ``expired()`` says so)."""
         self.repairs += 1
         D = self.delta
         D.reset(x)
         n = self.inst.n
         upper = np.triu(np.ones((n, n), dtype=bool), 1)
         while D.overload > _TOL:
+            if expired is not None and expired():
+                self.failed_repairs += 1
+                break
             S, dO = D.shift_deltas()
             dC, dOs = D.swap_deltas(S)
             dOs = np.where(upper & (D.x[:, None] != D.x[None, :]), dOs, 0.0)
@@ -230,6 +262,16 @@ class _GQAPProblem(_Problem):
 
     def solution(self, genes: np.ndarray) -> GQAPSolution:
         return GQAPSolution(np.asarray(genes, dtype=np.int64))
+
+    def info(self, options: GAOptions) -> dict[str, Any]:
+        return {"failed_repairs": self.failed_repairs}
+
+    def fallback(self) -> tuple[np.ndarray, float] | None:
+        # No child was ever repaired into a fitting assignment: pack by first fit.
+        packed = first_fit_decreasing(self.inst.q, self.inst.Q)
+        if packed is None:
+            return None
+        return packed, float(gqap_cost_batch(self.inst, packed[None, :])[0])
 
 
 class _OffloadingProblem(_Problem):
@@ -263,7 +305,8 @@ class _OffloadingProblem(_Problem):
     def register_mutation(self, toolbox: base.Toolbox, rate: float) -> None:
         toolbox.register("mutate", tools.mutFlipBit, indpb=rate)
 
-    def evaluate(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def evaluate(self, X: np.ndarray, expired: Any = None,
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         b = X.sum(axis=1)
         over = np.flatnonzero(b > self.b_max)
         if over.size:
@@ -271,12 +314,14 @@ class _OffloadingProblem(_Problem):
             if self.b_max == 0:
                 X[over] = 0
             else:
+                # Keep each over-full child's b_max highest-gain grants (gains at b = B_max)
+                # by partial selection: O(|I|) per child.
                 self.table(np.array([self.b_max]))
                 gain = self.gains[self.b_max][1]
-                for p in over:
-                    granted = np.flatnonzero(X[p])
-                    drop = granted[np.argsort(gain[granted], kind="stable")]
-                    X[p, drop[: granted.size - self.b_max]] = 0
+                keyed = np.where(X[over] == 1, gain[None, :], -np.inf)
+                keep = np.argpartition(-keyed, self.b_max - 1, axis=1)[:, :self.b_max]
+                X[over] = 0
+                X[over[:, None], keep] = 1
             b = X.sum(axis=1)
         self.table(b)
         rows = np.zeros(X.shape)
@@ -296,18 +341,101 @@ class _OffloadingProblem(_Problem):
         return OffloadingSolution(grant, split)
 
 
-def _assign(pop: list[_Individual], problem: _Problem) -> tuple[np.ndarray, np.ndarray]:
-    """Evaluate the whole population at once; write repaired genes and fitness back."""
+class _MultiProblem(_Problem):
+    sense = "max"
+
+    def __init__(self, inst: MultiInstance, options: GAOptions) -> None:
+        self.inst = inst
+        self.n_genes = inst.n_users
+        self.S = inst.n_sites
+        self.table = gain_table(inst, integer=options.integer)
+        self.users = np.arange(inst.n_users)
+        self.repairs = 0
+
+    def random_population(self, rng: np.random.Generator, size: int) -> np.ndarray:
+        # Each individual has its own grant density; granted users go to uniform sites.
+        density = rng.uniform(0.0, 1.0, size=(size, 1))
+        on = rng.uniform(size=(size, self.n_genes)) < density
+        return np.where(on, rng.integers(1, self.S + 1, size=(size, self.n_genes)), 0)
+
+    def register_mutation(self, toolbox: base.Toolbox, rate: float) -> None:
+        toolbox.register("mutate", tools.mutUniformInt, low=0, up=self.S, indpb=rate)
+
+    def evaluate(self, X: np.ndarray, expired: Any = None,
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        site = X - 1
+        inst, gain = self.inst, self.table.gain
+        for s in range(self.S):
+            on = site == s
+            cap = int(inst.B_max[s])
+            over = np.flatnonzero(on.sum(axis=1) > cap)
+            if over.size == 0:
+                continue
+            self.repairs += over.size
+            if cap == 0:
+                site[over] = np.where(on[over], -1, site[over])
+                continue
+            # Keep the cap members with the highest gain at count B_s (partial selection).
+            keyed = np.where(on[over], gain[min(cap, gain.shape[0] - 1), :, s][None, :],
+                             -np.inf)
+            keep = np.argpartition(-keyed, cap - 1, axis=1)[:, :cap]
+            rows = site[over]
+            rows[on[over]] = -1
+            rows[np.arange(over.size)[:, None], keep] = s
+            site[over] = rows
+        counts = np.stack([(site == s).sum(axis=1) for s in range(self.S)], axis=1)
+        col = np.maximum(site, 0)
+        b = np.take_along_axis(counts, col, axis=1)
+        split = np.where(site >= 0, self.table.split[b, self.users[None, :], col],
+                         float(inst.N))
+        value = evaluate_multi_batch(inst, site, split).objective
+        return site + 1, value, value
+
+    def solution(self, genes: np.ndarray) -> MultiSolution:
+        return self.table.decision(np.asarray(genes, dtype=np.int64) - 1)
+
+
+_PROBLEMS: dict[str, Any] = {"offloading": _OffloadingProblem, "gqap": _GQAPProblem,
+                             "multi": _MultiProblem}
+
+
+def _assign(pop: list[_Individual], problem: _Problem,
+            expired: Any = None) -> tuple[np.ndarray, np.ndarray]:
+    """Evaluate individuals at once; write repaired genes and fitness back."""
     X = np.array(pop, dtype=np.int64).reshape(len(pop), problem.n_genes)
-    X, fit, obj = problem.evaluate(X)
+    X, fit, obj = problem.evaluate(X, expired)
     for ind, genes, f in zip(pop, X.tolist(), fit.tolist(), strict=True):
         ind[:] = genes
         ind.fitness.values = (f,)
     return X, obj
 
 
+def _vary(parents: list[_Individual], toolbox: base.Toolbox, options: GAOptions,
+          chunk: int, expired: Any) -> list[_Individual] | None:
+    """DEAP's ``algorithms.varAnd`` (same draws in the same order) with the clock read
+    every ``chunk`` individuals; None when it expired."""
+    offspring = []
+    for k, ind in enumerate(parents):
+        if k % chunk == 0 and expired():
+            return None
+        offspring.append(toolbox.clone(ind))
+    for i in range(1, len(offspring), 2):
+        if (i - 1) % chunk < 2 and expired():
+            return None
+        if random.random() < options.crossover:
+            offspring[i - 1], offspring[i] = toolbox.mate(offspring[i - 1], offspring[i])
+            del offspring[i - 1].fitness.values, offspring[i].fitness.values
+    for i in range(len(offspring)):
+        if i % chunk == 0 and expired():
+            return None
+        if random.random() < options.mutation:
+            offspring[i], = toolbox.mutate(offspring[i])
+            del offspring[i].fitness.values
+    return offspring
+
+
 def _evolve(problem: _Problem, options: GAOptions, time_limit: float | None,
-            seed: int) -> SolverOutput:
+            seed: int, start: float | None = None) -> SolverOutput:
     rng = np.random.default_rng(seed)
     py_rng = random.Random(seed)
     rate = options.gene_rate or 1.0 / max(1, problem.n_genes)
@@ -318,9 +446,14 @@ def _evolve(problem: _Problem, options: GAOptions, time_limit: float | None,
     toolbox.register("select", tools.selTournament, tournsize=options.tournament)
     term = Termination(time_limit=time_limit, max_iterations=options.generations or None,
                        target=options.target, stagnation=options.stagnation)
-    prog = Progress(term, problem.sense)
+    prog = Progress(term, problem.sense, start=start)
     best_genes: np.ndarray | None = None
     evaluations = 0
+    # Individuals handled between two looks at the clock (the whole population when small).
+    chunk = max(1, _CHUNK_GENES // max(1, problem.n_genes))
+
+    def expired() -> bool:
+        return prog.remaining() <= 0
 
     def offer(X: np.ndarray, obj: np.ndarray) -> None:
         nonlocal best_genes
@@ -330,22 +463,41 @@ def _evolve(problem: _Problem, options: GAOptions, time_limit: float | None,
             if prog.record(float(obj[k])):
                 best_genes = X[k].copy()
 
+    def score(individuals: list[_Individual]) -> bool:
+        """Evaluate in chunks, offering each; False when the clock cut it."""
+        nonlocal evaluations
+        for lo in range(0, len(individuals), chunk):
+            if lo and expired():
+                return False
+            X, obj = _assign(individuals[lo:lo + chunk], problem, expired)
+            evaluations += X.shape[0]
+            offer(X, obj)
+        return True
+
     search_start = time.perf_counter()
-    pop = [_Individual(row) for row in problem.random_population(rng, options.population)]
-    X, obj = _assign(pop, problem)
-    evaluations += len(pop)
-    offer(X, obj)
-    reason = None if options.generations else ITERATIONS
-    reason = reason or prog.stop_reason()
+    pop: list[_Individual] = []
+    reason = None
+    for lo in range(0, options.population, chunk):
+        # The first chunk is always built and scored, so a run always has a best.
+        if lo and expired():
+            reason = TIME_LIMIT
+            break
+        rows = problem.random_population(rng, min(chunk, options.population - lo))
+        part = [_Individual(row) for row in rows.tolist()]
+        score(part)
+        pop.extend(part)
+    if reason is None:
+        reason = None if options.generations else ITERATIONS
+        reason = reason or prog.stop_reason()
     while reason is None:
         with deap_random(py_rng):
             elite = tools.selBest(pop, options.elite) if options.elite else []
             parents = toolbox.select(pop, len(pop) - len(elite))
-            children = algorithms.varAnd(parents, toolbox, options.crossover, options.mutation)
+            children = _vary(parents, toolbox, options, chunk, expired)
         # Evaluate every child: repair may rewrite genes and varAnd keeps some fitnesses.
-        X, obj = _assign(children, problem)
-        evaluations += len(children)
-        offer(X, obj)
+        if children is None or not score(children):
+            reason = TIME_LIMIT  # the cut generation is dropped; its scored children count
+            break
         pop = [toolbox.clone(ind) for ind in elite] + children
         prog.step()
         reason = prog.stop_reason()
@@ -357,16 +509,10 @@ def _evolve(problem: _Problem, options: GAOptions, time_limit: float | None,
                 generations_per_s=gens / search_s if search_s > 0 else None,
                 evaluations_per_s=evaluations / search_s if search_s > 0 else None,
                 population=options.population, repairs=problem.repairs)
-    if isinstance(problem, _OffloadingProblem):
-        info["split_mode"] = options.split
-    if isinstance(problem, _GQAPProblem):
-        info["failed_repairs"] = problem.failed_repairs
-    if best_genes is None and isinstance(problem, _GQAPProblem):
-        # No child was ever repaired into a fitting assignment: fall back to packing.
-        packed = first_fit_decreasing(problem.inst.q, problem.inst.Q)
-        if packed is not None:
-            prog.record(float(gqap_cost_batch(problem.inst, packed[None, :])[0]))
-            best_genes = packed
-            info.update(prog.info(reason), fallback="first_fit_decreasing")
+    info.update(problem.info(options))
+    if best_genes is None and (fallback := problem.fallback()) is not None:
+        best_genes, value = fallback
+        prog.record(value)
+        info.update(prog.info(reason), fallback="first_fit_decreasing")
     solution = problem.solution(best_genes) if best_genes is not None else None
     return SolverOutput(solution, prog.status(reason), info=info)
