@@ -123,5 +123,7 @@ for _name, _target, _families, _summary, *_extra in (
      "the paper's PER-DQN + convex split policy", "dqn"),
     ("dqn-set", "gqap.solvers.dqn.solver:DQNSetSolver", ("offloading",),
      "permutation-invariant DQN policy for any user count", "dqn"),
+    ("external", "gqap.solvers.external:ExternalSolver", ("gqap",),
+     "any executable from a command template, under the suite's guard (docs/EXTERNAL.md)"),
 ):
     register(_name, _target, _families, _summary, *_extra)

@@ -93,21 +93,18 @@ def test_cost_scale_and_integer_weights():
         integer_weights(np.array([1 / 3]), np.array([1.0]))
 
 
-def test_time_limit_is_honoured_including_build():
+def test_cut_at_the_limit_the_start_or_incumbent_is_returned():
+    # The limit itself holds for every solver: tests/test_contract.py.
     inst = generate_gqap(np.random.default_rng(20), 20, 15, 0.35)
-    limit = 4.0
-    r = solve("cpsat", inst, time_limit=limit, start="greedy")
-    assert r.wall_time_s <= 1.1 * limit + 2.0
+    r = solve("cpsat", inst, time_limit=4.0, start="greedy")
     assert r.status == "time_limit", r.info
     assert r.solution is not None  # CP-SAT's incumbent or the greedy start
     assert r.bound is None or r.bound <= r.objective
 
 
-def test_same_seed_same_result_and_hint():
-    inst = gqap_8x4()
-    a = solve("cpsat", inst, seed=3, start="greedy")
-    b = solve("cpsat", inst, seed=3, start="greedy")
-    assert np.array_equal(a.solution.assignment, b.solution.assignment)
+def test_the_hint_is_scored_and_never_beats_the_result():
+    # Same seed, same result: tests/test_contract.py.
+    a = solve("cpsat", gqap_8x4(), seed=3, start="greedy")
     assert a.info["start_objective"] >= a.objective
 
 

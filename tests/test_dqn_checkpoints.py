@@ -13,7 +13,6 @@ from conftest import ROOT, random_offloading
 
 import gqap.solvers as solvers
 from gqap.errors import GQAPError
-from gqap.evaluation import evaluate
 from gqap.io import read_instance
 from gqap.solvers.dqn.checkpoints import (
     CHECKPOINT_DIR,
@@ -120,15 +119,12 @@ def test_shipped_checkpoints_verify_and_record_their_training():
         assert (CHECKPOINT_DIR / f"{name}.pt").stat().st_size < 5_000_000
 
 
-def test_shipped_solvers_return_feasible_decisions_in_one_pass():
+def test_shipped_solvers_decide_in_one_pass():
+    # Feasibility and determinism: tests/test_contract.py.
     inst = read_instance(ROOT / "instances/fig11a/u20-c000.json")
     for solver in ("dqn", "dqn-set"):
         r = solvers.solve(solver, inst)
-        assert r.status == "feasible"
-        assert evaluate(inst, r.solution).feasible
         assert r.info["forward_passes"] <= inst.n_users
-        again = solvers.solve(solver, inst)
-        np.testing.assert_array_equal(again.solution.grant, r.solution.grant)
     big = random_offloading(3, 150)
     r = solvers.solve("dqn-set", big)
     assert r.status == "feasible" and r.solution.b <= big.B_max

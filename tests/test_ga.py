@@ -113,7 +113,7 @@ def test_info_curve_and_target():
 
 @pytest.mark.parametrize("opts,match", [
     ({"population": 1}, "population"), ({"crossover": 1.5}, "crossover"),
-    ({"elite": 100}, "elite"), ({"gene_rate": 0.0}, "gene_rate"), ({"colour": 1}, "unknown"),
+    ({"elite": 100}, "elite"), ({"gene_rate": 0.0}, "gene_rate"),
 ])
 def test_bad_options_rejected(opts, match):
     with pytest.raises(GQAPError, match=match):
