@@ -44,6 +44,8 @@ import numpy as np
 from gqap.errors import GQAPError
 from gqap.evaluation import evaluate
 from gqap.instances import GQAPInstance, Instance, OffloadingInstance
+from gqap.multi.instance import MultiInstance
+from gqap.multi.reduction import multi_to_gqap
 from gqap.reduction import assignment_to_offloading, grant_to_assignment, offloading_to_gqap
 from gqap.solutions import GQAPSolution, OffloadingSolution, Solution
 from gqap.solvers.base import Deadline, DeadlineExpired, Solver, SolverOutput, Status
@@ -51,10 +53,12 @@ from gqap.solvers.formulations import (
     MODELS,
     BatchModelData,
     GQAPModelData,
+    MultiModelData,
     batch_model_data,
     check_model_data,
     check_start_option,
     gqap_model_data,
+    multi_model_data,
     relative_gap,
     warm_start,
 )
@@ -187,12 +191,15 @@ class CPSize:
         return self.variables * _SECONDS_PER_VARIABLE_FLOOR
 
 
-def cpsat_size(data: GQAPModelData | BatchModelData, rlt_capacity: bool = False) -> CPSize:
+def cpsat_size(data: GQAPModelData | BatchModelData | MultiModelData,
+               rlt_capacity: bool = False) -> CPSize:
     """Exact variable count (and constraint count without capacity products) of the model
-    ``build_gqap_cpsat`` / ``build_batch_cpsat`` makes of ``data``."""
+    ``build_gqap_cpsat`` / ``build_batch_cpsat`` / ``build_multi_cpsat`` makes of ``data``."""
     if isinstance(data, BatchModelData):
         B, n_users = data.max_granted, data.n_users
         return CPSize(B + 1 + B * n_users, 1 + B + B * n_users)
+    if isinstance(data, MultiModelData):
+        return _multi_size(data.b_max, data.n_users)
     costly = data.costly_pairs()
     n_x = int(data.allowed.sum())
     n_y = int(data.pair_allowed[costly].sum())
@@ -203,12 +210,25 @@ def cpsat_size(data: GQAPModelData | BatchModelData, rlt_capacity: bool = False)
     return CPSize(n_x + n_y, rows)
 
 
+def _multi_size(b_max: np.ndarray, n_users: int) -> CPSize:
+    b = np.asarray(b_max, dtype=np.int64)
+    S, total = int(b.size), int(b.sum())
+    return CPSize(S + total + total * n_users, S + total + total * n_users + n_users)
+
+
 def _quick_seconds_floor(inst: Instance, model: str) -> float:
     """A lower bound on preparing and building the model, from dimensions alone."""
     if isinstance(inst, OffloadingInstance) and model == "full":
         B, n_users = inst.max_granted, inst.n_users
         return CPSize(B + 1 + B * n_users, 0).build_seconds_floor()
-    n, m = (inst.n_users, 2) if isinstance(inst, OffloadingInstance) else (inst.n, inst.m)
+    if isinstance(inst, MultiInstance) and model == "full":
+        return _multi_size(inst.max_granted, inst.n_users).build_seconds_floor()
+    if isinstance(inst, OffloadingInstance):
+        n, m = inst.n_users, 2
+    elif isinstance(inst, MultiInstance):
+        n, m = inst.n_users, inst.n_sites + 1
+    else:
+        n, m = inst.n, inst.m
     return (n * (n - 1) // 2 * m * m * _DATA_SECONDS_PER_ENTRY_FLOOR
             + n * m * _SECONDS_PER_VARIABLE_FLOOR)
 
@@ -360,6 +380,52 @@ def build_batch_cpsat(data: BatchModelData, scale: float | None,
     return model, w, s, integral, err
 
 
+def build_multi_cpsat(data: MultiModelData, scale: float | None,
+                      start: np.ndarray | None,
+                      deadline: Deadline | None = None) -> tuple[Any, dict, float, bool, float]:
+    """CP-SAT model of the count-disaggregated multi-cluster problem (minus the gains):
+    (model, w[(i, s, b)], scale, gains integral, rounding error bound)."""
+    cp_model = import_cp_model()
+    gain, b_max, n_users, S = data.table.gain, data.b_max, data.n_users, data.n_sites
+    s = cost_scale(data.gains(), scale)
+    b = np.arange(gain.shape[0])
+    usable = (b[:, None, None] >= 1) & (b[:, None, None] <= b_max[None, None, :])
+    exact = np.where(usable, gain, 0.0) * s
+    gain_s = integer_costs(np.where(usable, gain, 0.0), s, n_users)
+    integral = bool(np.all(gain_s == exact))
+    # At most one term per user is active: the largest rounding error over its (b, s).
+    err = float(np.abs(gain_s - exact).max(axis=(0, 2)).sum() / s) if n_users else 0.0
+    model = cp_model.CpModel()
+    z = {(t, c): model.NewBoolVar(f"z_{t}_{c}") for t in range(S)
+         for c in range(int(b_max[t]) + 1)}
+    w = {}
+    for t in range(S):
+        for c in range(1, int(b_max[t]) + 1):
+            _check(deadline)
+            for i in range(n_users):
+                w[i, t, c] = model.NewBoolVar(f"w_{i}_{t}_{c}")
+    for t in range(S):
+        model.AddExactlyOne([z[t, c] for c in range(int(b_max[t]) + 1)])
+        for c in range(1, int(b_max[t]) + 1):
+            _check(deadline)
+            model.Add(cp_model.LinearExpr.Sum([w[i, t, c] for i in range(n_users)])
+                      == c * z[t, c])
+            for i in range(n_users):
+                model.AddImplication(w[i, t, c], z[t, c])
+    for i in range(n_users):
+        model.AddAtMostOne([w[i, t, c] for t in range(S) for c in range(1, int(b_max[t]) + 1)])
+    keys = list(w)
+    model.Minimize(cp_model.LinearExpr.WeightedSum(
+        [w[k] for k in keys], [-int(gain_s[c, i, t]) for i, t, c in keys]))
+    if start is not None:
+        counts = np.bincount(start[start >= 0], minlength=S)
+        for (t, c), v in z.items():
+            model.AddHint(v, int(counts[t] == c))
+        for (i, t, c), v in w.items():
+            model.AddHint(v, int(start[i] == t and counts[t] == c))
+    return model, w, s, integral, err
+
+
 def _fits(size: CPSize, deadline: Deadline | None) -> None:
     """Raise ``DeadlineExpired`` when building a model of ``size`` cannot fit the deadline."""
     if deadline is None:
@@ -402,20 +468,48 @@ def build_cp_model(inst: Instance, opts: CPSATOptions,
         return CPModel(model, -1.0, -data.base, s, integral, err, decode, size,
                        None if start is None else data.solution(start.grant))
 
-    gq = offloading_to_gqap(inst) if isinstance(inst, OffloadingInstance) else inst
+    if isinstance(inst, MultiInstance) and opts.model == "full":
+        mdata = multi_model_data(inst, integer=opts.split == "integer")
+        check_model_data("cpsat", mdata)
+        size = cpsat_size(mdata)
+        _fits(size, deadline)
+        site0 = None if start is None else np.asarray(start.site, dtype=np.int64)
+        model, w, s, integral, err = build_multi_cpsat(mdata, opts.scale, site0, deadline)
+
+        def decode_multi(solver: Any) -> Solution:
+            site = np.full(mdata.n_users, -1, dtype=np.int64)
+            for (i, t, _c), v in w.items():
+                if solver.BooleanValue(v):
+                    site[i] = t
+            return mdata.solution(site)
+
+        return CPModel(model, -1.0, -mdata.base, s, integral, err, decode_multi, size,
+                       None if site0 is None else mdata.solution(site0))
+
+    reduction = multi_to_gqap(inst) if isinstance(inst, MultiInstance) else None
+    if reduction is not None:
+        gq = reduction.gqap
+    else:
+        gq = offloading_to_gqap(inst) if isinstance(inst, OffloadingInstance) else inst
     data = gqap_model_data(gq)
     check_model_data("cpsat", data)
     size = cpsat_size(data)
     _fits(size, deadline)
     assignment = None
     if start is not None:
-        assignment = (grant_to_assignment(start.grant).assignment
-                      if isinstance(start, OffloadingSolution) else start.assignment)
+        if isinstance(start, OffloadingSolution):
+            assignment = grant_to_assignment(start.grant).assignment
+        elif reduction is not None:
+            assignment = reduction.to_gqap(start).assignment
+        else:
+            assignment = start.assignment
     model, x, s, integral, err = build_gqap_cpsat(data, opts.scale, opts.rlt_capacity,
                                                   assignment, deadline)
 
     def to_solution(a: np.ndarray) -> Solution:
         sol = GQAPSolution(a)
+        if reduction is not None:
+            return reduction.to_multi(sol)
         return assignment_to_offloading(inst, sol) if isinstance(inst, OffloadingInstance) \
             else sol
 
@@ -426,7 +520,7 @@ def build_cp_model(inst: Instance, opts: CPSATOptions,
                 a[i] = k
         return to_solution(a)
 
-    sign = -1.0 if isinstance(inst, OffloadingInstance) else 1.0
+    sign = 1.0 if gq is inst else -1.0  # reductions: GQAP cost = -objective
     return CPModel(model, sign, 0.0, s, integral, err, decode_gqap, size,
                    None if assignment is None else to_solution(assignment))
 
@@ -435,7 +529,7 @@ class CPSATSolver(Solver):
     """CP-SAT with RLT channelling (GQAP) or the b-disaggregated model (offloading)."""
 
     name = "cpsat"
-    families = ("offloading", "gqap")
+    families = ("offloading", "gqap", "multi")
     Options = CPSATOptions
 
     def _solve(self, instance: Instance, time_limit: float | None, seed: int) -> SolverOutput:
@@ -444,14 +538,17 @@ class CPSATSolver(Solver):
 
         opts: CPSATOptions = self.options
         if isinstance(instance, GQAPInstance) and opts.model != "full":
-            raise GQAPError(f"solver cpsat: model={opts.model} applies to offloading "
-                            "instances only")
-        fixed = isinstance(instance, OffloadingInstance) and opts.model == "fixed-split"
-        full_off = isinstance(instance, OffloadingInstance) and not fixed
+            raise GQAPError(f"solver cpsat: model={opts.model} applies to offloading and "
+                            "multi instances only")
+        fixed = not isinstance(instance, GQAPInstance) and opts.model == "fixed-split"
+        disaggregated = not isinstance(instance, GQAPInstance) and not fixed
+        model = ("gqap" if isinstance(instance, GQAPInstance) else "fixed-split" if fixed
+                 else "batch-disaggregated" if isinstance(instance, OffloadingInstance)
+                 else "count-disaggregated")
         info: dict[str, Any] = {
             "backend": "cp-sat",
-            "model": "batch-disaggregated" if full_off else ("fixed-split" if fixed else "gqap"),
-            "split_mode": opts.split if full_off else ("fixed-N_hat" if fixed else None),
+            "model": model,
+            "split_mode": opts.split if disaggregated else ("fixed-N_hat" if fixed else None),
             "threads": opts.threads, "start": opts.start,
         }
         try:

@@ -24,6 +24,20 @@ granting over denying at batch b with its best split for that b (gqap.split.gran
 so every choice of (b, grant set) is scored exactly as the evaluator scores it. The LP
 relaxation is already tight: for fixed z the best w takes the z_b-weighted b largest
 gains, so the LP optimum is max_b V(b), the exact optimum.
+
+**Multi-cluster, disaggregated on the count of every site** (``MultiModelData``). Sites
+interact only through their counts b_s. With z_sb = 1 when site s serves exactly b users
+and w_isb = 1 when user i is on site s under that choice,
+
+    max  base + sum_s sum_{b>=1} sum_i gain[b, i, s] w_isb
+    s.t. sum_{b=0..B_s} z_sb = 1 (each s);  sum_i w_isb = b z_sb;  w_isb <= z_sb;
+         sum_{s, b} w_isb <= 1 (each i);  z, w binary,
+
+where B_s = min(B_s, I) and gain[b, i, s] is the gain table of gqap.multi.split (user i's
+gain on site s at count b with its best split for that count): each (count vector,
+placement) is scored exactly as ``evaluate_multi`` scores it under the paper latency
+model. Sites compete for users, so unlike the one-site model the LP relaxation is not
+tight; the proofs come from branch and bound.
 """
 
 from __future__ import annotations
@@ -38,6 +52,9 @@ from gqap.evaluation import denied_qoe, evaluate
 from gqap.generators import first_fit_decreasing
 from gqap.instances import GQAPInstance, Instance, OffloadingInstance
 from gqap.io import read_solution
+from gqap.multi.instance import MultiInstance
+from gqap.multi.solution import DENIED, MultiSolution
+from gqap.multi.split import GainTable, gain_table
 from gqap.solutions import GQAPSolution, OffloadingSolution, Solution
 from gqap.split import grant_gains, optimal_split
 
@@ -148,6 +165,79 @@ def batch_model_data(inst: OffloadingInstance, integer: bool = True) -> BatchMod
                           split=np.asarray(split), N=inst.N)
 
 
+@dataclass(frozen=True)
+class MultiModelData:
+    """The count-disaggregated multi-cluster model (module doc), on the gain table."""
+
+    table: GainTable
+
+    @property
+    def n_users(self) -> int:
+        """Number of users."""
+        return self.table.inst.n_users
+
+    @property
+    def n_sites(self) -> int:
+        """Number of sites S."""
+        return self.table.inst.n_sites
+
+    @property
+    def b_max(self) -> np.ndarray:
+        """B_s = min(B_s, I) per site: the largest count with a z variable."""
+        return np.asarray(self.table.b_max, dtype=np.int64)
+
+    @property
+    def base(self) -> float:
+        """Objective of denying everyone."""
+        return float(self.table.base)
+
+    def gains(self) -> np.ndarray:
+        """Every usable gain[b, i, s] (1 <= b <= B_s), flattened: the model's coefficients."""
+        b = np.arange(self.table.gain.shape[0])
+        usable = (b[:, None] >= 1) & (b[:, None] <= self.b_max[None, :])
+        return self.table.gain.transpose(0, 2, 1)[usable].ravel()
+
+    def solution(self, site: np.ndarray) -> MultiSolution:
+        """Site vector -> decision with every granted user's best split at the counts."""
+        return self.table.decision(np.asarray(site, dtype=np.int64))
+
+    def value(self, site: np.ndarray) -> float:
+        """Model objective of a site vector: base plus the granted users' gains."""
+        return self.table.objective(np.asarray(site, dtype=np.int64))
+
+
+def multi_model_data(inst: MultiInstance, integer: bool = True) -> MultiModelData:
+    """Gains and best splits of every (count, user, site), b = 1..min(B_s, I)."""
+    return MultiModelData(gain_table(inst, integer=integer))
+
+
+def greedy_sites(data: MultiModelData) -> np.ndarray:
+    """Warm-start site vector: add the (user, site) that raises the objective most, the
+    counts' effect on the users already placed included, until nothing improves it."""
+    gain, b_max = data.table.gain, data.b_max
+    S, n_users = data.n_sites, data.n_users
+    site = np.full(n_users, DENIED, dtype=np.int64)
+    counts = np.zeros(S, dtype=np.int64)
+    held = np.zeros(S)  # sum of the gains of the users on each site at its count
+    for _ in range(n_users):
+        open_ = counts < b_max
+        if not open_.any():
+            break
+        nxt = np.minimum(counts + 1, b_max)
+        # What the users already on s gain (lose) when s serves one more.
+        shift = np.array([gain[nxt[s], site == s, s].sum() for s in range(S)]) - held
+        delta = gain[nxt, :, np.arange(S)].T + shift[None, :]  # (I, S)
+        delta[site != DENIED, :] = -np.inf
+        delta[:, ~open_] = -np.inf
+        i, s = np.unravel_index(int(np.argmax(delta)), delta.shape)
+        if not delta[i, s] > 0:
+            break
+        site[i] = s
+        counts[s] += 1
+        held[s] = gain[counts[s], site == s, s].sum()
+    return site
+
+
 def greedy_grant(inst: OffloadingInstance, fixed_split: bool, integer: bool = True) -> np.ndarray:
     """Warm-start grant mask: users by single-user gain, the best prefix under the evaluator.
 
@@ -186,6 +276,8 @@ def warm_start(inst: Instance, start: str, fixed_split: bool,
     """
     if start == "none":
         return None
+    if isinstance(inst, MultiInstance):
+        return _multi_start(inst, start, fixed_split, integer)
     if start == "greedy":
         if isinstance(inst, OffloadingInstance):
             grant = greedy_grant(inst, fixed_split, integer)
@@ -213,6 +305,32 @@ def warm_start(inst: Instance, start: str, fixed_split: bool,
     return sol
 
 
+def _multi_start(inst: MultiInstance, start: str, fixed_split: bool,
+                 integer: bool) -> MultiSolution:
+    """Multi-cluster starts: greedy (best splits, or N_hat with ``fixed_split``) or a file
+    whose site vector is used (the model decides the splits)."""
+    if start == "greedy":
+        data = multi_model_data(inst, integer)
+        site = greedy_sites(data)
+        if fixed_split:
+            return MultiSolution(site, np.where(site == DENIED, float(inst.N),
+                                                float(inst.N_hat)))
+        return data.solution(site)
+    sol = read_solution(start)
+    if not isinstance(sol, MultiSolution):
+        raise GQAPError(f"start: {start} is not a multi solution")
+    if sol.site.size != inst.n_users or np.any(sol.site < DENIED) or \
+            np.any(sol.site >= inst.n_sites):
+        raise GQAPError(f"start: {start} is not a site vector of {inst.n_users} users over "
+                        f"{inst.n_sites} sites")
+    counts = np.bincount(sol.site[sol.site != DENIED], minlength=inst.n_sites)
+    if np.any(counts > inst.B_max):
+        s = int(np.argmax(counts - inst.B_max))
+        raise GQAPError(f"start: {start} puts {counts[s]} users on site {s}, more than "
+                        f"B_max = {inst.B_max[s]}")
+    return sol
+
+
 def require_finite(solver: str, what: str, values: np.ndarray) -> None:
     """Raise a one-line error naming ``what`` when a model coefficient is not finite (the
     instance's numbers overflow double precision once multiplied into the model)."""
@@ -223,9 +341,13 @@ def require_finite(solver: str, what: str, values: np.ndarray) -> None:
                         "instance's numbers are too large for this model")
 
 
-def check_model_data(solver: str, data: GQAPModelData | BatchModelData) -> None:
+def check_model_data(solver: str,
+                     data: GQAPModelData | BatchModelData | MultiModelData) -> None:
     """``require_finite`` on every coefficient a model of ``data`` uses."""
-    if isinstance(data, GQAPModelData):
+    if isinstance(data, MultiModelData):
+        require_finite(solver, "the users' gains of a site", data.gains())
+        require_finite(solver, "the denied users' total QoE", np.array([data.base]))
+    elif isinstance(data, GQAPModelData):
         require_finite(solver, "linear costs a[i, k] + v t[i, i] d[k, k]", data.lin[data.allowed])
         require_finite(solver, "pair costs v (t[i, j] d[k, h] + t[j, i] d[h, k])",
                        data.pair_cost[data.pair_allowed])

@@ -221,3 +221,12 @@ def test_an_unknown_option_is_refused_by_name(spec, options):
     runnable(spec)
     with pytest.raises(GQAPError, match=r"unknown option 'no_such_option'"):
         make_solver(spec.name, **options.get(spec.name, {}), no_such_option=1)
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.name)
+def test_the_registry_lists_the_families_the_class_supports(spec):
+    runnable(spec)
+    from gqap.solvers.registry import solver_class
+
+    cls = solver_class(spec.name)
+    assert cls.name == spec.name and tuple(cls.families) == spec.families

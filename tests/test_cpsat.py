@@ -10,8 +10,10 @@ import pytest
 from conftest import ROOT, gqap_optimum
 from test_milp import (
     _ExpiresAfter,
+    fixed_split_multi_optimum,
     fixed_split_optimum,
     gqap_8x4,
+    multi_case,
     offloading_case,
     packing_infeasible,
 )
@@ -29,7 +31,7 @@ from gqap.solvers.cpsat import (
     integer_costs,
     integer_weights,
 )
-from gqap.solvers.formulations import batch_model_data, gqap_model_data
+from gqap.solvers.formulations import batch_model_data, gqap_model_data, multi_model_data
 
 
 @pytest.mark.parametrize("seed", range(30))
@@ -111,7 +113,7 @@ def test_the_hint_is_scored_and_never_beats_the_result():
 def test_bad_options_are_one_line_errors():
     with pytest.raises(GQAPError, match="threads must be >= 1"):
         solve("cpsat", gqap_8x4(), threads=0)
-    with pytest.raises(GQAPError, match="offloading instances only"):
+    with pytest.raises(GQAPError, match="applies to offloading and multi instances only"):
         solve("cpsat", gqap_8x4(), model="fixed-split")
     with pytest.raises(GQAPError, match="model must be one of"):
         solve("cpsat", offloading_case(2), model="relaxed")
@@ -203,3 +205,30 @@ def test_the_build_checks_the_deadline_and_a_big_model_is_refused():
     r = solve("cpsat", big, time_limit=3.0)
     assert r.status == "time_limit" and r.solution is None and r.bound is None
     assert r.info["time_limit_reason"].startswith("refused: the model has 699,990 Boolean")
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_multi_count_model_equals_brute_force(seed):
+    inst = multi_case(seed)
+    ref = solve("brute-force", inst)
+    r = solve("cpsat", inst, seed=seed)
+    assert r.status == "optimal", r.info
+    assert r.info["model"] == "count-disaggregated"
+    assert r.objective == pytest.approx(ref.objective, rel=1e-9, abs=1e-9)
+    assert r.bound >= ref.objective - 1e-9 * max(1.0, abs(ref.objective))
+    proto = build_cp_model(inst, CPSATOptions()).model.Proto()
+    size = cpsat_size(multi_model_data(inst))
+    assert (size.variables, size.constraints) == (len(proto.variables), len(proto.constraints))
+
+
+def test_multi_fixed_splits_and_one_site_without_shifts():
+    from gqap.multi import from_offloading
+
+    inst = multi_case(4)
+    fixed = solve("cpsat", inst, model="fixed-split", start="greedy")
+    assert fixed.status == "feasible" and fixed.info["model_status"] == "optimal"
+    assert fixed.objective == pytest.approx(fixed_split_multi_optimum(inst), rel=1e-9)
+    off = offloading_case(11)
+    r = solve("cpsat", from_offloading(off))
+    assert r.status == "optimal"
+    assert r.objective == pytest.approx(solve("exact", off).objective, rel=1e-9)

@@ -175,7 +175,7 @@ def test_bad_options_and_starts_are_one_line_errors(tmp_path):
         solve("milp", inst, backend="gurobi")
     with pytest.raises(GQAPError, match="is not a file"):
         solve("milp", inst, start=str(tmp_path / "missing.json"))
-    with pytest.raises(GQAPError, match="offloading instances only"):
+    with pytest.raises(GQAPError, match="applies to offloading and multi instances only"):
         solve("milp", inst, model="fixed-split")
     off = offloading_case(1)
     path = write_solution(GQAPSolution(np.zeros(inst.n, dtype=int)), tmp_path / "s.json", inst)
@@ -361,3 +361,84 @@ def test_extreme_but_valid_costs_are_rescaled_by_a_power_of_two(top):
         assert r.objective == pytest.approx(ref, rel=1e-9)
         scale = r.info["objective_scale"]
         assert scale != 1.0 and np.log2(scale) == round(np.log2(scale))
+
+
+# ---- the multi-cluster family ------------------------------------------------------------
+def multi_case(seed: int):
+    """Small multi instances: 1-3 sites, 3-7 users, site limits that bind, both
+    conventions; brute force enumerates every site vector."""
+    from gqap.multi import generate_multi
+
+    S = 1 + seed % 3
+    users = 3 + seed % 5
+    return generate_multi(np.random.default_rng(seed), users, S, B_max=1 + seed % 3,
+                          convention=("paper", "authors-scripts")[seed % 2], seed=seed)
+
+
+def fixed_split_multi_optimum(inst) -> float:
+    """Best objective over every site vector with every granted split at N_hat."""
+    from gqap.multi import MultiSolution
+
+    best = -np.inf
+    for site in itertools.product(range(-1, inst.n_sites), repeat=inst.n_users):
+        site = np.array(site)
+        if np.any(np.bincount(site[site >= 0], minlength=inst.n_sites) > inst.B_max):
+            continue
+        split = np.where(site >= 0, float(inst.N_hat), float(inst.N))
+        best = max(best, evaluate(inst, MultiSolution(site, split)).objective)
+    return best
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_multi_count_model_equals_brute_force(seed):
+    inst = multi_case(seed)
+    ref = solve("brute-force", inst)
+    backend = ("cbc", "highs")[seed % 2]
+    r = solve("milp", inst, backend=backend)
+    assert r.status == "optimal", r.info
+    assert r.info["model"] == "count-disaggregated" and r.info["split_mode"] == "integer"
+    assert r.objective == pytest.approx(ref.objective, rel=1e-9, abs=1e-9)
+    # The proven bound is a bound on the optimum (max: at least the optimum).
+    assert r.bound >= ref.objective - 1e-6 * max(1.0, abs(ref.objective))
+    assert r.info["n_variables"] == int(inst.max_granted.sum()) * (inst.n_users + 1) \
+        + inst.n_sites
+
+
+@pytest.mark.parametrize("seed", [0, 4])
+def test_multi_real_splits_and_fixed_splits(seed):
+    inst = multi_case(seed)
+    real = solve("milp", inst, split="real")
+    assert real.status == "optimal"
+    assert real.objective == pytest.approx(solve("brute-force", inst, split="real").objective,
+                                           rel=1e-9, abs=1e-9)
+    fixed = solve("milp", inst, model="fixed-split", start="greedy")
+    assert fixed.status == "feasible" and fixed.info["model_status"] == "optimal"
+    assert fixed.bound is None and fixed.info["model_bound"] >= fixed.objective - 1e-6
+    assert fixed.objective == pytest.approx(fixed_split_multi_optimum(inst), rel=1e-9)
+    granted = fixed.solution.site >= 0
+    assert np.all(fixed.solution.split_points[granted] == inst.N_hat)
+
+
+@pytest.mark.parametrize("seed", [3, 11])
+def test_one_site_without_shifts_is_the_offloading_optimum(seed):
+    from gqap.multi import from_offloading
+
+    off = offloading_case(seed)
+    r = solve("milp", from_offloading(off))
+    assert r.status == "optimal"
+    assert r.objective == pytest.approx(solve("exact", off).objective, rel=1e-9)
+
+
+def test_multi_greedy_start_and_size():
+    from gqap.solvers.formulations import greedy_sites, multi_model_data
+    from gqap.solvers.mip.model import build_multi_milp, multi_milp_size_for
+
+    inst = multi_case(7)
+    data = multi_model_data(inst)
+    site = greedy_sites(data)
+    assert evaluate(inst, data.solution(site)).feasible
+    r = solve("milp", inst, start="greedy")
+    assert r.info["start_objective"] == pytest.approx(data.value(site))
+    assert r.info["start_objective"] <= r.objective + 1e-9 and r.info["start_accepted"]
+    prob = build_multi_milp(data)[0]
+    assert multi_milp_size_for(data.b_max, data.n_users) == _pulp_size(prob)

@@ -19,15 +19,19 @@ from typing import Any
 import numpy as np
 
 from gqap.instances import Instance, OffloadingInstance
+from gqap.multi.instance import MultiInstance
+from gqap.multi.reduction import multi_to_gqap
 from gqap.reduction import assignment_to_offloading, grant_to_assignment, offloading_to_gqap
 from gqap.solutions import GQAPSolution, OffloadingSolution, Solution
 from gqap.solvers.base import Deadline
 from gqap.solvers.formulations import (
     BatchModelData,
     GQAPModelData,
+    MultiModelData,
     batch_model_data,
     check_model_data,
     gqap_model_data,
+    multi_model_data,
     warm_start,
 )
 
@@ -188,8 +192,13 @@ def quick_seconds_floor(inst: Instance, model: str, linearization: str) -> float
     instance's dimensions alone (before any model data is computed)."""
     if isinstance(inst, OffloadingInstance) and model == "full":
         return batch_milp_size_for(inst.max_granted, inst.n_users).build_seconds_floor()
+    if isinstance(inst, MultiInstance) and model == "full":
+        return multi_milp_size_for(inst.max_granted, inst.n_users).build_seconds_floor()
     if isinstance(inst, OffloadingInstance):
         q, Q = np.ones(inst.n_users), np.array([float(inst.B_max), float(inst.n_users)])
+    elif isinstance(inst, MultiInstance):  # fixed splits: the (S + 1)-site GQAP
+        q = np.ones(inst.n_users)
+        Q = np.concatenate([[float(inst.n_users)], inst.B_max.astype(float)])
     else:
         q, Q = inst.q, inst.Q
     data = gqap_data_entries(q.size, Q.size) * _DATA_SECONDS_PER_ENTRY_FLOOR
@@ -253,6 +262,15 @@ def batch_milp_size_for(B: int, n_users: int) -> ModelSize:
     """Exact size of the b-disaggregated model with b = 0..B and ``n_users`` users."""
     return ModelSize(variables=B + 1 + B * n_users, constraints=1 + B + B * n_users,
                      nonzeros=(B + 1) + B * (n_users + 1) + 2 * B * n_users)
+
+
+def multi_milp_size_for(b_max: np.ndarray, n_users: int) -> ModelSize:
+    """Exact size of ``build_multi_milp`` with counts 0..b_max[s] per site."""
+    b = np.asarray(b_max, dtype=np.int64)
+    S, total, n_w = int(b.size), int(b.sum()), int(b.sum()) * n_users
+    return ModelSize(variables=S + total + n_w,
+                     constraints=S + total + n_w + n_users,
+                     nonzeros=(S + total) + (n_w + total) + 2 * n_w + n_w)
 
 
 # ---------------------------------------------------------------------------------------
@@ -372,6 +390,42 @@ def build_batch_milp(data: BatchModelData, name: str = "offloading",
     return prob, z, w
 
 
+def build_multi_milp(data: MultiModelData, name: str = "multi",
+                     deadline: Deadline | None = None) -> tuple[Any, dict, dict]:
+    """PuLP model of the count-disaggregated multi-cluster problem:
+    (problem, z[(s, b)], w[(i, s, b)]); minimises minus the gains (objective base - value).
+    """
+    pulp = import_pulp()
+
+    prob = _problem(name, "multi")
+    gain, b_max, n_users = data.table.gain, data.b_max, data.n_users
+    z = {(s, b): _var(prob, f"z_{s}_{b}", 0, 1, pulp.LpBinary)
+         for s in range(data.n_sites) for b in range(int(b_max[s]) + 1)}
+    w = {}
+    for s in range(data.n_sites):
+        for b in range(1, int(b_max[s]) + 1):
+            _check(deadline)
+            for i in range(n_users):
+                w[i, s, b] = _var(prob, f"w_{i}_{s}_{b}", 0, 1, pulp.LpBinary)
+    prob.setObjective(_lin([(v, -float(gain[b, i, s])) for (i, s, b), v in w.items()]))
+    for s in range(data.n_sites):
+        prob.addConstraint(_lin([(z[s, b], 1.0) for b in range(int(b_max[s]) + 1)]) == 1,
+                           f"one_b_{s}")
+        for b in range(1, int(b_max[s]) + 1):
+            _check(deadline)
+            row = [(w[i, s, b], 1.0) for i in range(n_users)]
+            prob.addConstraint(_lin(row + [(z[s, b], -float(b))]) == 0, f"count_{s}_{b}")
+            for i in range(n_users):
+                prob.addConstraint(_lin([(w[i, s, b], 1.0), (z[s, b], -1.0)]) <= 0,
+                                   f"link_{i}_{s}_{b}")
+    by_user: dict[int, list] = {i: [] for i in range(n_users)}
+    for (i, _s, _b), v in w.items():
+        by_user[i].append((v, 1.0))
+    for i in range(n_users):
+        prob.addConstraint(_lin(by_user[i]) <= 1, f"one_site_{i}")
+    return prob, z, w
+
+
 def _gqap_start_values(data: GQAPModelData, assignment: np.ndarray, y_keys: Any) -> dict:
     a = np.asarray(assignment)
     vals = {f"x_{i}_{k}": float(a[i] == k) for i in range(data.n) for k in range(data.m)}
@@ -385,11 +439,12 @@ def _gqap_start_values(data: GQAPModelData, assignment: np.ndarray, y_keys: Any)
 class ModelPlan:
     """What ``build_model`` will build: the data, its exact size and the warm start."""
 
-    kind: str  # 'batch-disaggregated' | 'gqap' | 'fixed-split'
+    kind: str  # 'batch-disaggregated' | 'count-disaggregated' | 'gqap' | 'fixed-split'
     data: Any
     size: ModelSize
     start: Solution | None
     gqap: Any = None  # the GQAP instance the gqap / fixed-split model is built on
+    reduction: Any = None  # multi fixed-split: the MultiReduction mapping decisions back
 
 
 def plan_model(inst: Instance, model: str, split: str, linearization: str,
@@ -401,11 +456,22 @@ def plan_model(inst: Instance, model: str, split: str, linearization: str,
         data = batch_model_data(inst, integer=split == "integer")
         check_model_data("milp", data)
         return ModelPlan("batch-disaggregated", data, batch_milp_size(data), warm)
-    gq = offloading_to_gqap(inst) if isinstance(inst, OffloadingInstance) else inst
+    if isinstance(inst, MultiInstance) and model == "full":
+        mdata = multi_model_data(inst, integer=split == "integer")
+        check_model_data("milp", mdata)
+        return ModelPlan("count-disaggregated", mdata,
+                         multi_milp_size_for(mdata.b_max, mdata.n_users), warm)
+    reduction = None
+    if isinstance(inst, MultiInstance):
+        reduction = multi_to_gqap(inst)
+        gq = reduction.gqap
+    else:
+        gq = offloading_to_gqap(inst) if isinstance(inst, OffloadingInstance) else inst
     data = gqap_model_data(gq)
     check_model_data("milp", data)
-    kind = "fixed-split" if isinstance(inst, OffloadingInstance) else "gqap"
-    return ModelPlan(kind, data, gqap_milp_size(data, linearization, rlt_capacity), warm, gq)
+    kind = "gqap" if gq is inst else "fixed-split"
+    return ModelPlan(kind, data, gqap_milp_size(data, linearization, rlt_capacity), warm, gq,
+                     reduction)
 
 
 def build_model(inst: Instance, plan: ModelPlan, linearization: str = "rlt",
@@ -433,6 +499,8 @@ def build_model(inst: Instance, plan: ModelPlan, linearization: str = "rlt",
             built.start, built.start_solution = vals, data.solution(grant)
         return built
 
+    if plan.kind == "count-disaggregated":
+        return _build_multi(inst, plan, deadline)
     model_data, s = scaled_gqap_data(data)
     prob, x, y = build_gqap_milp(model_data, linearization, rlt_capacity, plan.gqap.name,
                                  deadline)
@@ -442,16 +510,50 @@ def build_model(inst: Instance, plan: ModelPlan, linearization: str = "rlt",
         for i, k in x:
             score[i, k] = values.get(f"x_{i}_{k}", 0.0)
         sol = GQAPSolution(score.argmax(axis=1))
+        if plan.reduction is not None:
+            return plan.reduction.to_multi(sol)
         return assignment_to_offloading(inst, sol) if isinstance(inst, OffloadingInstance) \
             else sol
 
-    sign = -1.0 if isinstance(inst, OffloadingInstance) else 1.0
+    sign = 1.0 if plan.kind == "gqap" else -1.0  # reductions: GQAP cost = -objective
     built = BuiltModel(prob, sign, 0.0, decode_gqap, plan.size, scale=s)
     if start is not None:
-        assignment = (grant_to_assignment(start.grant).assignment
-                      if isinstance(start, OffloadingSolution) else start.assignment)
+        if isinstance(start, OffloadingSolution):
+            assignment = grant_to_assignment(start.grant).assignment
+        elif plan.reduction is not None:
+            assignment = plan.reduction.to_gqap(start).assignment
+        else:
+            assignment = start.assignment
         built.start = _gqap_start_values(data, assignment, y.keys())
         built.start_solution = decode_gqap(built.start)
+    return built
+
+
+def _build_multi(inst: Instance, plan: ModelPlan, deadline: Deadline | None) -> BuiltModel:
+    data: MultiModelData = plan.data
+    s = power_of_two_scale(data.gains())
+    table = data.table
+    if s != 1.0:
+        from dataclasses import replace
+
+        table = replace(table, gain=table.gain * s)
+    prob, z, w = build_multi_milp(MultiModelData(table), inst.name, deadline)
+
+    def decode(values: dict[str, float]) -> Solution:
+        site = np.full(data.n_users, -1, dtype=np.int64)
+        for i, s_, b in w:
+            if values.get(f"w_{i}_{s_}_{b}", 0.0) > 0.5:
+                site[i] = s_
+        return data.solution(site)
+
+    built = BuiltModel(prob, -1.0, -data.base, decode, plan.size, scale=s)
+    if plan.start is not None:
+        site = np.asarray(plan.start.site, dtype=np.int64)
+        counts = np.bincount(site[site >= 0], minlength=data.n_sites)
+        vals = {f"z_{s_}_{b}": float(counts[s_] == b) for s_, b in z}
+        vals.update({f"w_{i}_{s_}_{b}": float(site[i] == s_ and counts[s_] == b)
+                     for i, s_, b in w})
+        built.start, built.start_solution = vals, data.solution(site)
     return built
 
 

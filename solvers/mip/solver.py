@@ -82,8 +82,8 @@ def backend(name: str) -> Backend:
 def _plan(instance: Instance, opts: MILPOptions, deadline: Deadline) -> ModelPlan:
     """The model plan, or ``DeadlineExpired`` when the model cannot be built in time."""
     if isinstance(instance, GQAPInstance) and opts.model != "full":
-        raise GQAPError(f"solver milp: model={opts.model} applies to offloading instances "
-                        "only")
+        raise GQAPError(f"solver milp: model={opts.model} applies to offloading and multi "
+                        "instances only")
     left = deadline.remaining()
     floor = quick_seconds_floor(instance, opts.model, opts.linearization)
     if floor > left:
@@ -143,22 +143,22 @@ class MILPSolver(Solver):
     """RLT- (or standard-) linearised MILP through PuLP with CBC or HiGHS."""
 
     name = "milp"
-    families = ("offloading", "gqap")
+    families = ("offloading", "gqap", "multi")
     Options = MILPOptions
 
     def _solve(self, instance: Instance, time_limit: float | None, seed: int) -> SolverOutput:
         deadline = Deadline(time_limit)
         opts: MILPOptions = self.options
         engine = backend(opts.backend)
-        fixed = isinstance(instance, OffloadingInstance) and opts.model == "fixed-split"
-        full_off = isinstance(instance, OffloadingInstance) and not fixed
+        model = _model_name(instance, opts.model)
+        fixed, disaggregated = model == "fixed-split", model.endswith("-disaggregated")
         info: dict[str, Any] = {
             "backend": opts.backend,
-            "model": "batch-disaggregated" if full_off else ("fixed-split" if fixed else "gqap"),
-            "linearization": None if full_off else opts.linearization,
-            "rlt_capacity": opts.rlt_capacity if not full_off and opts.linearization == "rlt"
-            else None,
-            "split_mode": opts.split if full_off else ("fixed-N_hat" if fixed else None),
+            "model": model,
+            "linearization": None if disaggregated else opts.linearization,
+            "rlt_capacity": opts.rlt_capacity
+            if not disaggregated and opts.linearization == "rlt" else None,
+            "split_mode": opts.split if disaggregated else ("fixed-N_hat" if fixed else None),
             "threads": opts.threads, "gap_tolerance": opts.gap, "start": opts.start,
         }
         plan: ModelPlan | None = None
@@ -188,6 +188,17 @@ class MILPSolver(Solver):
             info["solution_from"] = "start" if start is not None else None
             return SolverOutput(start, Status.TIME_LIMIT, info=info)
         return _result(instance, opts, built, res, lp_bound, info, fixed)
+
+
+def _model_name(instance: Instance, model: str) -> str:
+    """The model ``milp`` builds: 'batch-disaggregated' (offloading), 'count-disaggregated'
+    (multi), 'fixed-split' (either, at N_hat) or 'gqap'."""
+    if isinstance(instance, GQAPInstance):
+        return "gqap"
+    if model == "fixed-split":
+        return "fixed-split"
+    return "batch-disaggregated" if isinstance(instance, OffloadingInstance) \
+        else "count-disaggregated"
 
 
 def _result(instance: Instance, opts: MILPOptions, built: BuiltModel, res: BackendResult,
