@@ -378,8 +378,14 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     from gqap.io import read_instance, read_solution
 
     inst = read_instance(args.file)
+    if inst.family == "gqap" and args.latency_model != "paper":
+        raise GQAPError(f"--latency-model {args.latency_model}: only the offloading and multi "
+                        "families have latency models")
     sol = read_solution(args.solution, inst)
-    ev = evaluate(inst, sol, args.latency_model)
+    try:
+        ev = evaluate(inst, sol, args.latency_model)
+    except GQAPError as exc:  # a solution that does not fit the instance: name the file
+        raise type(exc)(f"{args.solution}: {exc}") from None
     out: dict[str, Any] = {"instance": inst.name, "family": inst.family,
                            "objective": ev.objective, "feasible": ev.feasible,
                            "violations": list(ev.violations)}

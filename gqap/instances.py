@@ -56,8 +56,11 @@ def _array(name: str, value: Any, shape: tuple[int, ...], *, nonneg: bool = Fals
             kind = {"b": "booleans", "U": "strings", "S": "bytes"}.get(raw.dtype.kind)
             if kind is not None or raw.dtype.kind != "O":
                 raise ValidationError(f"{name}: expected numbers, got {kind or raw.dtype}")
-            if any(v is None or isinstance(v, bool | str | bytes) for v in raw.ravel()):
-                raise ValidationError(f"{name}: expected numbers, got {value!r:.60}")
+            for idx, v in np.ndenumerate(raw):
+                if v is None or isinstance(v, bool | str | bytes):
+                    kind = "null" if v is None else type(v).__name__
+                    raise ValidationError(f"{name}: expected numbers, got {kind} at index "
+                                          f"{list(idx)}")
         arr = np.array(raw, dtype=np.float64)
     except (TypeError, ValueError, OverflowError) as exc:
         if isinstance(exc, ValidationError):

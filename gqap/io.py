@@ -169,7 +169,7 @@ def _json_kind(obj: Any) -> str:
 
 
 def _reject_constant(name: str) -> float:
-    raise ValueError(f"{name} is not a valid number in an instance file")
+    raise ValueError(f"{name} is not a valid number (standard JSON has no NaN or Infinity)")
 
 
 def _get(obj: dict[str, Any], key: str, where: str) -> Any:

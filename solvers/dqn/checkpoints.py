@@ -184,8 +184,11 @@ def load_checkpoint(ref: str | Path, kind: str | None = None) -> Checkpoint:
 
 
 def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
+    """torch's message on one line, cut to its first 200 characters."""
+    text = " ".join(str(exc).split())
+    if not text:
+        return type(exc).__name__
+    return text if len(text) <= 200 else text[:197] + "..."
 
 
 def _check_scope(scope: Any, where: str) -> None:
