@@ -1,4 +1,4 @@
-"""OR-Tools CP-SAT solver for both families.
+"""OR-Tools CP-SAT solver for the three families.
 
 **GQAP.** Booleans x[i, k] (exactly one site per facility, linear capacities) and, for every
 unordered pair p = (i, j) with a non-zero cost (``solvers.formulations``), booleans
@@ -12,6 +12,11 @@ capacity x variable products as well.
 paper's variant, the 2-site GQAP of gqap.reduction.offloading_to_gqap with the GQAP model
 above. As in ``milp``, a fixed-split result is ``feasible`` for the instance;
 ``info["model_status"]`` says whether the restriction was proven optimal.
+
+**Multi-cluster.** ``model=full``: the count-disaggregated model of
+``solvers.formulations`` (Booleans z per site and count, w per user, site and count, one
+site per user); ``model=fixed-split``: the (S + 1)-site GQAP of ``gqap.multi.multi_to_gqap``
+with every granted split at N_hat, ``feasible`` as for offloading.
 
 **Integer costs.** CP-SAT needs integer objective coefficients. Integral costs are used as
 they are (``info["cost_scale"] = 1``); otherwise every coefficient is multiplied by a
@@ -81,7 +86,7 @@ _LOAD_SECONDS_PER_VARIABLE = 2.0e-6
 class CPSATOptions:
     """Options of ``cpsat``.
 
-    model: offloading only, 'full' (default) or 'fixed-split'; split: 'integer' or 'real'
+    model: offloading and multi, 'full' (default) or 'fixed-split'; split: 'integer' or 'real'
     split points in the full model; threads: CP-SAT workers (1 is deterministic for a seed);
     scale: multiply costs by this before rounding (default: 1 for integral costs, else a
     power of ten); rlt_capacity: add the capacity x variable products (GQAP); start: 'none',

@@ -1,4 +1,4 @@
-"""MILP solver ``milp`` (PuLP; CBC or HiGHS) for both families, split the way PuLP splits
+"""MILP solver ``milp`` (PuLP; CBC or HiGHS) for the three families, split the way PuLP splits
 its own solver layer:
 
 - ``model``: the PuLP models built from ``gqap.solvers.formulations``' data, their exact
@@ -37,6 +37,12 @@ splits fixed at N_hat, i.e. the 2-site GQAP of gqap.reduction.offloading_to_gqap
 (Proposition 1) solved with the GQAP model above. Its solution is only optimal for that
 restriction, so the status is ``feasible`` (``info["model_status"]`` says whether the
 restricted model was proven optimal, ``info["model_bound"]`` gives its bound).
+
+**Multi-cluster.** ``model=full``: the count-disaggregated model of
+``solvers.formulations`` (z_sb one-hot over the count of each site, w_isb = user i on site
+s at that count, weighted by the gain table, one site per user); exact with integer (or
+real) splits, proofs by branch and bound. ``model=fixed-split``: the (S + 1)-site GQAP of
+``gqap.multi.multi_to_gqap`` (every split at N_hat), ``feasible`` as for offloading.
 
 Status is ``optimal`` only when the backend proved it. The time limit is wall clock from
 the start of the call, model build included (``info["build_time_s"]``): a model that cannot

@@ -38,7 +38,7 @@ BACKENDS: dict[str, type[Backend]] = {"cbc": CBCBackend, "highs": HighsBackend}
 class MILPOptions:
     """Options of ``milp``.
 
-    model: offloading only, 'full' (integer splits, default) or 'fixed-split' (N_hat);
+    model: offloading and multi, 'full' (disaggregated, default) or 'fixed-split' (N_hat);
     split: 'integer' or 'real' split points in the full model; linearization: 'rlt' or
     'standard' (GQAP and fixed-split); rlt_capacity: add capacity x variable products;
     backend: 'cbc' or 'highs'; threads: backend threads; gap: relative MIP gap at which the
