@@ -8,7 +8,6 @@ longer match their recorded hashes.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -24,6 +23,7 @@ from gqap.generators import (
     generate_gqap,
     generate_offloading,
 )
+from gqap.hashing import sha256_bytes, sha256_file
 from gqap.instances import Instance
 from gqap.io import _read_json, dumps, instance_to_dict, read_instance, write_text_atomic
 
@@ -119,11 +119,6 @@ def get_set(name: str) -> SetDefinition:
     return SETS[name]
 
 
-def sha256_file(path: str | Path) -> str:
-    """Hex SHA-256 of a file's bytes."""
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
-
-
 def write_set(name: str, out_dir: str | Path, progress: bool = False) -> Path:
     """Generate every case of set ``name`` into ``out_dir`` and write its manifest."""
     spec = get_set(name)
@@ -141,7 +136,7 @@ def write_set(name: str, out_dir: str | Path, progress: bool = False) -> Path:
         write_text_atomic(out / case.file, text)
         entries.append({"file": case.file, "generator": case.generator,
                         "params": case.params, "seed": case.seed,
-                        "sha256": hashlib.sha256(text.encode()).hexdigest()})
+                        "sha256": sha256_bytes(text.encode())})
     manifest = {
         "format": FORMAT_SET, "version": 1, "name": name, "set_version": spec.version,
         "description": spec.description,

@@ -9,10 +9,8 @@ own bookkeeping.
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import time
-import typing
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -24,6 +22,7 @@ from gqap.errors import GQAPError
 from gqap.evaluation import SENSE, evaluate
 from gqap.instances import Instance
 from gqap.multi.solution import MultiSolution
+from gqap.parsing import dataclass_from_dict
 from gqap.solutions import GQAPSolution, OffloadingSolution, Solution
 
 # The solution type a solver must return for each family.
@@ -104,41 +103,9 @@ class NoOptions:
 
 
 def parse_options(cls: type, solver: str, options: dict[str, Any]) -> Any:
-    """Build an options dataclass, converting CLI strings and rejecting unknown names."""
-    hints = typing.get_type_hints(cls)
-    names = [f.name for f in dataclasses.fields(cls)]
-    kwargs = {}
-    for key, value in options.items():
-        if key not in names:
-            known = ", ".join(names) if names else "none"
-            raise GQAPError(f"solver {solver}: unknown option {key!r} (options: {known})")
-        kwargs[key] = _coerce(value, hints[key], f"solver {solver}: option {key}")
-    try:
-        return cls(**kwargs)
-    except (TypeError, ValueError) as exc:
-        raise GQAPError(f"solver {solver}: {exc}") from exc
-
-
-def _coerce(value: Any, hint: Any, where: str) -> Any:
-    if not isinstance(value, str):
-        return value
-    args = typing.get_args(hint)
-    base = [a for a in args if a is not type(None)] if args else [hint]
-    target = base[0] if base else str
-    if value.lower() == "none" and type(None) in args:
-        return None
-    try:
-        if target is bool:
-            if value.lower() in ("1", "true", "yes", "on"):
-                return True
-            if value.lower() in ("0", "false", "no", "off"):
-                return False
-            raise ValueError(value)
-        if target in (int, float):
-            return target(value)
-    except ValueError as exc:
-        raise GQAPError(f"{where}: cannot read {value!r} as {target.__name__}") from exc
-    return value
+    """Build an options dataclass, reading CLI strings and rejecting unknown names
+    (``gqap.parsing.dataclass_from_dict``)."""
+    return dataclass_from_dict(cls, options, f"solver {solver}", what="option", text=True)
 
 
 class Solver(ABC):

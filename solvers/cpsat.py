@@ -48,6 +48,7 @@ import numpy as np
 
 from gqap.errors import GQAPError
 from gqap.evaluation import evaluate
+from gqap.gaps import bound_gap
 from gqap.instances import GQAPInstance, Instance, OffloadingInstance
 from gqap.multi.instance import MultiInstance
 from gqap.multi.reduction import multi_to_gqap
@@ -64,7 +65,6 @@ from gqap.solvers.formulations import (
     check_start_option,
     gqap_model_data,
     multi_model_data,
-    relative_gap,
     warm_start,
 )
 from gqap.solvers.options import SPLIT_MODES
@@ -599,7 +599,7 @@ class CPSATSolver(Solver):
                 # Widen by the rounding error so the bound holds for the true costs.
                 bound = cm.family_value(raw) - cm.sign * cm.rounding_error
         info.update(incumbent=incumbent, best_bound=bound,
-                    mip_gap=relative_gap(incumbent, bound))
+                    mip_gap=bound_gap(incumbent, bound))
         if code == cp_model.OPTIMAL:
             true_obj = evaluate(instance, solution).objective
             slack = 2.0 * cm.rounding_error

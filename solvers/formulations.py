@@ -356,8 +356,3 @@ def check_model_data(solver: str,
         require_finite(solver, "the denied users' total QoE", np.array([data.base]))
 
 
-def relative_gap(incumbent: float | None, bound: float | None) -> float | None:
-    """|incumbent - bound| / |incumbent| (None when either is missing)."""
-    if incumbent is None or bound is None:
-        return None
-    return abs(incumbent - bound) / max(abs(incumbent), 1e-10)

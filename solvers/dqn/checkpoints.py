@@ -8,7 +8,6 @@ fit the declared architecture, and a network of the wrong kind for the caller.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import pickle
 import subprocess
@@ -21,6 +20,7 @@ import torch
 from torch import nn
 
 from gqap.errors import GQAPError
+from gqap.hashing import sha256_file as file_sha256
 from gqap.io import dumps, write_text_atomic
 from gqap.package_data import package_dir
 from gqap.solvers.dqn.config import SCOPES, FeatureScales
@@ -58,15 +58,6 @@ class Checkpoint:
     def name(self) -> str:
         """The checkpoint's name (file stem)."""
         return self.path.stem
-
-
-def file_sha256(path: str | Path) -> str:
-    """Hex SHA-256 of a file's bytes."""
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def git_commit(cwd: str | Path | None = None) -> str | None:

@@ -15,6 +15,7 @@ from typing import Any
 
 from gqap.errors import GQAPError
 from gqap.package_data import package_dir
+from gqap.parsing import dataclass_from_dict
 
 SCOPES = ("general", "gpu", "specific", "multi")
 NETWORKS = ("mlp", "set", "multi")
@@ -326,53 +327,17 @@ def load_config(path: str | Path) -> TrainConfig:
 
 
 def _build(cls: type, values: dict[str, Any], where: str) -> Any:
-    names = {f.name: f for f in dataclasses.fields(cls)}
-    unknown = set(values) - set(names)
-    if unknown:
-        raise GQAPError(f"{where}: unknown key(s) {', '.join(sorted(unknown))} "
-                        f"(known: {', '.join(names)})")
-    kwargs = {}
-    for key, value in values.items():
-        default = names[key].default
-        if default is dataclasses.MISSING:
-            default = names[key].default_factory()  # type: ignore[misc]
-        kwargs[key] = _convert(key, value, default, where)
-    try:
-        return cls(**kwargs)
-    except ValueError as exc:
-        raise GQAPError(f"{where}: {exc}") from None
+    return dataclass_from_dict(cls, values, where, convert=_ranges)
 
 
-def _convert(key: str, value: Any, default: Any, where: str) -> Any:
-    bad = GQAPError(f"{where}: {key} = {value!r} has the wrong type "
-                    f"(expected {type(default).__name__} like {default!r})")
-    if isinstance(default, bool):
-        if not isinstance(value, bool):
-            raise bad
-        return value
-    if isinstance(default, int):
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise bad
-        return value
-    if isinstance(default, float):
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise bad
-        return float(value)
-    if isinstance(default, str):
-        if not isinstance(value, str):
-            raise bad
-        return value
-    if isinstance(default, tuple):
-        if isinstance(value, int) and not isinstance(value, bool) and len(default) == 2 \
-                and key in _RANGES:
+def _ranges(key: str, value: Any) -> Any:
+    """A [low, high] range key given as one integer means low = high."""
+    if key in _RANGES:
+        if isinstance(value, int) and not isinstance(value, bool):
             return (value, value)  # a single number means a fixed value
-        if not isinstance(value, list) or not all(
-                isinstance(v, int) and not isinstance(v, bool) for v in value):
-            raise bad
-        if key in _RANGES and len(value) != 2:
-            raise GQAPError(f"{where}: {key} must be [low, high] or one integer, got {value!r}")
-        return tuple(value)
-    raise bad
+        if isinstance(value, list) and len(value) != 2:
+            raise ValueError(f"{key} must be [low, high] or one integer, got {value!r}")
+    return value
 
 
 def _plain(x: Any) -> Any:

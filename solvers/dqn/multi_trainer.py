@@ -35,6 +35,7 @@ import numpy as np
 import torch
 
 from gqap.errors import GQAPError
+from gqap.gaps import relative_gap
 from gqap.multi import MultiInstance, evaluate_multi, gain_table
 from gqap.solvers.dqn.config import TrainConfig
 from gqap.solvers.dqn.multi_env import (
@@ -49,7 +50,7 @@ from gqap.solvers.dqn.multi_network import multi_tensors
 from gqap.solvers.dqn.multi_policy import greedy_sites
 from gqap.solvers.dqn.network import build_network, network_spec
 from gqap.solvers.dqn.replay import DualReplay
-from gqap.solvers.dqn.trainer import Trainer, _near, relative_gap
+from gqap.solvers.dqn.trainer import Trainer, _near
 
 MULTI_LOG_FIELDS = ("episode", "steps", "users", "sites", "reward", "objective", "greedy",
                     "gap", "granted", "mean_pai", "mean_latency", "loss", "epsilon",

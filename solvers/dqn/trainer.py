@@ -36,6 +36,7 @@ import numpy as np
 import torch
 
 from gqap.errors import GQAPError
+from gqap.gaps import relative_gap  # (optimum, value): positive = worse
 from gqap.io import dumps, write_text_atomic
 from gqap.solvers.dqn.checkpoints import git_commit, save_checkpoint
 from gqap.solvers.dqn.config import TrainConfig, config_from_dict
@@ -68,11 +69,6 @@ def optimum(instance: Any) -> float:
     from gqap.solvers.registry import make_solver
 
     return float(make_solver("exact").solve(instance).objective)
-
-
-def relative_gap(opt: float, value: float) -> float:
-    """(opt - value) / |opt| (offloading objectives are maximised and negative)."""
-    return (opt - value) / abs(opt) if opt != 0 else float(opt != value)
 
 
 class Trainer:

@@ -16,9 +16,10 @@ from typing import Any
 
 from gqap.errors import GQAPError
 from gqap.evaluation import SENSE, evaluate
+from gqap.gaps import bound_gap
 from gqap.instances import GQAPInstance, Instance, OffloadingInstance
 from gqap.solvers.base import Deadline, DeadlineExpired, Solver, SolverOutput, Status, parse_options
-from gqap.solvers.formulations import LINEARIZATIONS, MODELS, check_start_option, relative_gap
+from gqap.solvers.formulations import LINEARIZATIONS, MODELS, check_start_option
 from gqap.solvers.mip.backend import Backend, BackendResult
 from gqap.solvers.mip.cbc import CBCBackend
 from gqap.solvers.mip.highs import HighsBackend
@@ -216,7 +217,7 @@ def _result(instance: Instance, opts: MILPOptions, built: BuiltModel, res: Backe
         bound = lp_bound if bound is None else tighter(bound, lp_bound)
     info["incumbent"] = incumbent
     info["best_bound"] = bound
-    info["mip_gap"] = relative_gap(incumbent, bound)
+    info["mip_gap"] = bound_gap(incumbent, bound)
 
     solution = built.decode(res.values) if res.values is not None else None
     status = res.outcome
