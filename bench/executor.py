@@ -3,10 +3,10 @@
 Each worker is a separate interpreter (``python -m gqap.bench.worker``, one thread for BLAS and
 torch) that solves tasks one after another. The parent starts a task's clock when the
 worker says the solve call begins; a run that overruns its limit by more than 10% plus
-a grace period is killed (SIGKILL) and recorded, and a fresh worker takes the slot, so
-no solver can hang a sweep. ``run_local`` drives a pool of such workers; ``run_dask``
-sends each task to a Dask cluster, where ``guarded_run`` applies the same guard on the
-Dask worker's machine.
+a grace period proportional to the limit (``kill_after``) is killed (SIGKILL) and recorded
+as killed, and a fresh worker takes the slot, so no solver can hang a sweep.
+``run_local`` drives a pool of such workers; ``run_dask`` sends each task to a Dask
+cluster, where ``guarded_run`` applies the same guard on the Dask worker's machine.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import os
 import selectors
-import signal
 import subprocess
 import sys
 import tempfile
@@ -26,14 +25,24 @@ from pathlib import Path
 from typing import Any
 
 from gqap.bench.worker import THREAD_ENV
+from gqap.solvers import process
 
 ResultHandler = Callable[[dict[str, Any], dict[str, Any]], None]
 KILL_FACTOR = 1.1
+GRACE_SHARE = 0.1  # the grace grows with the limit: a 600 s run gets 60 s, a 3 s run 2 s
+GRACE_FLOOR_S = 2.0
 
 
-def kill_after(time_limit: float, grace_s: float) -> float:
-    """Seconds after the solve call starts at which a run is killed."""
-    return time_limit * KILL_FACTOR + grace_s
+def kill_grace(time_limit: float, floor_s: float = GRACE_FLOOR_S) -> float:
+    """The grace after 1.1 x the limit: max(``floor_s``, 0.1 x the limit)."""
+    return max(floor_s, GRACE_SHARE * time_limit)
+
+
+def kill_after(time_limit: float, grace_floor_s: float = GRACE_FLOOR_S) -> float:
+    """Seconds after the solve call starts at which a run is killed:
+    1.1 x limit + max(grace floor, 0.1 x limit). A run still going then is killed; one that
+    answers later than this (a race with the check) is recorded as killed too."""
+    return time_limit * KILL_FACTOR + kill_grace(time_limit, grace_floor_s)
 
 
 def worker_env() -> dict[str, str]:
@@ -64,9 +73,13 @@ class WorkerProcess:
         self.log_path = log_path
         log_path.parent.mkdir(parents=True, exist_ok=True)
         with log_path.open("ab") as log:
-            self.proc = subprocess.Popen(
-                [sys.executable, "-m", "gqap.bench.worker"], stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE, stderr=log, env=worker_env(), start_new_session=True)
+            # Its own process group (kill_tree takes a MILP backend it started along); not
+            # tied by PR_SET_PDEATHSIG, whose preexec_fn may deadlock in a threaded parent
+            # (tqdm's monitor, Dask): the worker watches its parent itself (exit_with_parent).
+            self.proc = process.spawn(
+                [sys.executable, "-m", "gqap.bench.worker"], tie_to_parent=False,
+                new_session=True, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log,
+                env=worker_env())
         self.fd = self.proc.stdout.fileno()
         self.buffer = b""
         self.task: dict[str, Any] | None = None
@@ -74,6 +87,7 @@ class WorkerProcess:
         self.started_at: float | None = None
         self.started_wall: float | None = None
         self.deadline = float("inf")
+        self.grace_floor = GRACE_FLOOR_S
 
     @property
     def busy(self) -> bool:
@@ -99,11 +113,25 @@ class WorkerProcess:
         *lines, self.buffer = self.buffer.split(b"\n")
         return [json.loads(line) for line in lines if line.strip()]
 
-    def on_start(self, grace_s: float) -> None:
+    def on_start(self, grace_floor_s: float) -> None:
         """The solve call began: the run's own clock starts now."""
         self.started_at = time.monotonic()
         self.started_wall = time.time()
-        self.deadline = self.started_at + kill_after(self.task["time_limit"], grace_s)
+        self.grace_floor = grace_floor_s
+        self.deadline = self.started_at + kill_after(self.task["time_limit"], grace_floor_s)
+
+    def late(self, result: dict[str, Any]) -> dict[str, Any]:
+        """A result that arrived after the kill time: recorded as killed, like a run the
+        harness had to stop (an overrun is never an ordinary row)."""
+        elapsed = time.monotonic() - (self.started_at or self.sent_at)
+        limit = self.task["time_limit"]
+        info = dict(result.get("info") or {})
+        info.update(killed=True, late_status=result.get("status"))
+        return {**result, "status": "time_limit", "solution": None, "objective": None,
+                "bound": None, "killed": True, "info": info, "wall_time_s": elapsed,
+                "error": (f"overran: answered after {elapsed:.1f} s, past the kill time of "
+                          f"{kill_after(limit, self.grace_floor):.1f} s for a {limit:g} s "
+                          "limit")}
 
     def finish(self) -> dict[str, Any]:
         """Clear and return the finished task."""
@@ -119,7 +147,8 @@ class WorkerProcess:
             limit = task["time_limit"]
             status, error = "time_limit", (
                 f"killed after {now - self.started_at:.1f} s: the solver overran its time "
-                f"limit of {limit:g} s by more than 10% plus the grace period")
+                f"limit of {limit:g} s by more than 10% plus the grace period "
+                f"({kill_grace(limit, self.grace_floor):.1f} s)")
         elif why == "killed":
             status, error = "error", (f"killed after {now - self.sent_at:.1f} s of setup "
                                       "(import, construction) before the solve call began")
@@ -138,12 +167,7 @@ class WorkerProcess:
     def kill(self) -> None:
         """SIGKILL the worker with its process group (a MILP backend it started, say) and
         reap it."""
-        if self.proc.poll() is None:
-            try:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-            except (AttributeError, OSError):  # no process groups, or already gone
-                self.proc.kill()
-        self.proc.wait()
+        process.kill_tree(self.proc)
         for stream in (self.proc.stdin, self.proc.stdout):
             try:
                 stream.close()
@@ -163,7 +187,7 @@ class WorkerProcess:
 class Pool:
     """Worker processes that run tasks and enforce time limits; reusable across ``run``s."""
 
-    def __init__(self, size: int, log_dir: Path, kill_grace_s: float = 5.0,
+    def __init__(self, size: int, log_dir: Path, kill_grace_s: float = GRACE_FLOOR_S,
                  setup_timeout_s: float = 300.0) -> None:
         self.size = max(1, int(size))
         self.log_dir = Path(log_dir)
@@ -224,6 +248,8 @@ class Pool:
                         elif ev.get("event") == "result" and w.busy:
                             ev.pop("event")
                             ev.pop("task_id", None)
+                            if time.monotonic() > w.deadline and w.started_at is not None:
+                                ev = w.late(ev)
                             ev["started_at_unix"] = w.started_wall or time.time()
                             on_result(w.finish(), ev)
                 now = time.monotonic()
@@ -262,7 +288,7 @@ def run_local(tasks: list[dict[str, Any]], on_result: ResultHandler, *, workers:
 _local = threading.local()
 
 
-def guarded_run(task: dict[str, Any], kill_grace_s: float = 5.0,
+def guarded_run(task: dict[str, Any], kill_grace_s: float = GRACE_FLOOR_S,
                 setup_timeout_s: float = 300.0) -> dict[str, Any]:
     """Run one task in a worker process of this (Dask worker) process with the time limit
     enforced; the worker process is kept for the next task of this thread."""

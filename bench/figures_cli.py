@@ -1,4 +1,4 @@
-"""``gqap figure NAME --out DIR``: figures of the paper that need no sweep (see bench.figures).
+"""``gqap figure NAME --out DIR``: figures that need no sweep (see bench.figures).
 
 Attached to the ``gqap`` command through ``gqap.cli.PLUGINS``; matplotlib is imported only
 when a figure is drawn.
@@ -13,14 +13,15 @@ from pathlib import Path
 from gqap.errors import GQAPError
 
 
-def _cmd_fig8(args: argparse.Namespace) -> int:
+def _cmd_figure(args: argparse.Namespace) -> int:
     from gqap.bench.figures import FIGURES
 
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise GQAPError(f"--out: {out} exists and is not a folder")
-    paths = importlib.import_module(FIGURES["fig8"]).write(out, split=args.split,
-                                                           convention=args.convention)
+    options = ({"split": args.split, "convention": args.convention} if args.figure == "fig8"
+               else {"folder": args.checkpoints})
+    paths = importlib.import_module(FIGURES[args.figure]).write(out, **options)
     for path in paths:
         print(f"wrote {path}")
     return 0
@@ -36,9 +37,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         description="Fig. 8: optimal offloaded steps N - n* against alpha for "
                         "several batch sizes, local GPUs and edge GPU counts; writes "
                         "fig8.png and fig8.csv.")
-    f8.add_argument("--out", default="results", help="output folder (default results)")
+    f8.add_argument("--out", default="results/fig8", help="output folder (default results/fig8)")
     f8.add_argument("--split", choices=["integer", "real"], default="integer",
                     help="split points in whole steps (default) or real-valued")
     f8.add_argument("--convention", choices=["paper", "authors-scripts"], default="paper",
                     help="edge latency convention (default paper)")
-    f8.set_defaults(func=_cmd_fig8)
+    f8.set_defaults(func=_cmd_figure)
+    f9 = sub.add_parser("fig9", help="training curves of the shipped DQN checkpoints "
+                        "(paper Fig. 9) and their table",
+                        description="Fig. 9: the training curves recorded beside each shipped "
+                        "checkpoint (NAME.curves.csv), no retraining; writes fig9.png, "
+                        "fig9.csv and checkpoints.md.")
+    f9.add_argument("--out", default="results/dqn-training",
+                    help="output folder (default results/dqn-training)")
+    f9.add_argument("--checkpoints", help="a folder of checkpoints (default: the shipped ones)")
+    f9.set_defaults(func=_cmd_figure)

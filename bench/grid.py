@@ -22,7 +22,8 @@ import numpy as np
 
 from gqap.bench.config import ROOT, BenchConfig, InstanceSource, SolverEntry
 from gqap.errors import GQAPError
-from gqap.instances import Instance, OffloadingInstance
+from gqap.hashing import sha256_file
+from gqap.instances import Instance
 
 HARNESS_VERSION = 1  # bump when a change makes stored runs incomparable
 
@@ -110,9 +111,9 @@ def run_id(label: str, instance_hash: str, seed: int, config_hash: str) -> str:
 
 
 def split_variant(family: str, options: dict[str, Any]) -> str:
-    """The problem variant a run solves: 'integer' or 'real' split points (offloading),
-    '' for GQAP; gaps are measured against the reference of the same variant."""
-    if family != "offloading":
+    """The problem variant a run solves: 'integer' or 'real' split points (offloading and
+    multi), '' for GQAP; gaps are measured against the reference of the same variant."""
+    if family == "gqap":
         return ""
     return str(options.get("split", "integer"))
 
@@ -129,22 +130,35 @@ def resolve_path(path: str, config_source: str) -> Path | None:
     return None
 
 
-def instance_params(inst: Instance) -> dict[str, Any]:
-    """Size parameters used by filters, grouping and reports."""
-    if isinstance(inst, OffloadingInstance):
+def instance_params(inst: Any) -> dict[str, Any]:
+    """Size parameters used by filters, grouping and reports: n_users, G, B_max
+    (offloading); n, m (GQAP); n_users, S (multi)."""
+    if inst.family == "offloading":
         return {"n_users": inst.n_users, "G": inst.G, "B_max": inst.B_max}
+    if inst.family == "multi":
+        return {"n_users": inst.n_users, "S": inst.n_sites}
     return {"n": inst.n, "m": inst.m}
 
 
-def _record(inst: Instance, origin: str, ref: str | None,
+def default_reference_solver(family: str) -> str | None:
+    """The reference solver of ``reference_solver = "auto"``: the exact solver where it
+    supports the family (offloading, multi), none otherwise (GQAP: the references come
+    from a manifest, a best-known file, a proof or the best value found)."""
+    from gqap.solvers.registry import solver_spec
+
+    return "exact" if family in solver_spec("exact").families and family != "gqap" else None
+
+
+def _record(inst: Any, origin: str, ref: str | None,
             extra: dict[str, Any] | None = None) -> InstanceRecord:
     params = {**(extra or {}), **instance_params(inst)}
     if ref == "auto":
-        ref = "exact" if inst.family == "offloading" else None
-    off = isinstance(inst, OffloadingInstance)
+        ref = default_reference_solver(inst.family)
+    secondary = {"offloading": "G", "multi": "S", "gqap": "m"}[inst.family]
     return InstanceRecord(
         name=inst.name, instance=inst, hash=inst.content_hash(), family=inst.family,
-        size=inst.size, secondary=inst.G if off else inst.m, b_max=inst.B_max if off else None,
+        size=inst.size, secondary=params[secondary],
+        b_max=inst.B_max if inst.family == "offloading" else None,
         params=params, origin=origin, reference_solver=ref)
 
 
@@ -177,14 +191,14 @@ def _matches(params: dict[str, Any], where: dict[str, tuple[Any, ...]]) -> bool:
 
 
 def _take_cases(items: list[tuple[dict[str, Any], Any]], cases: int | None) -> list[Any]:
-    """Keep the first ``cases`` items of each parameter group (seeds excluded)."""
+    """Keep the first ``cases`` items of each parameter group (seeds and names excluded)."""
     if cases is None:
         return [it for _, it in items]
     seen: dict[str, int] = defaultdict(int)
     out = []
     for params, it in items:
-        key = json.dumps({k: v for k, v in params.items() if k != "seed"}, sort_keys=True,
-                         default=str)
+        key = json.dumps({k: v for k, v in params.items() if k not in ("seed", "name")},
+                         sort_keys=True, default=str)
         if seen[key] < cases:
             seen[key] += 1
             out.append(it)
@@ -205,7 +219,6 @@ def _load_set(src: InstanceSource, where: str, config_source: str) -> list[Insta
         get_set,
         read_manifest,
         set_references,
-        sha256_file,
     )
     from gqap.io import read_instance
     from gqap.library import set_dir, shipped_sets
@@ -216,18 +229,18 @@ def _load_set(src: InstanceSource, where: str, config_source: str) -> list[Insta
     if folder is not None and (folder / MANIFEST).exists():
         rows = read_manifest(folder)["instances"]
         known = set_references(folder)
-        items = [({**r.get("params", {}), "seed": r.get("seed")}, r) for r in rows]
+        items = [({**r.get("params", {}), "seed": r.get("seed"), "name": Path(r["file"]).stem},
+                  r) for r in rows]
         _check_where(src, {k for p, _ in items for k in p} | {"n_users", "G", "B_max"}, where)
         chosen = _take_cases([(p, r) for p, r in items if _matches(p, src.where)], src.cases)
         out = []
         for row in chosen:
             path = folder / row["file"]
-            if sha256_file(path) != row["sha256"]:
-                raise GQAPError(f"{path}: SHA-256 differs from the manifest; the file was "
-                                "changed after the set was written")
+            _check_sha256(path, row["sha256"])
             rec = _record(read_instance(path), f"set {name} ({folder}/{row['file']})",
                           src.reference_solver, {**row.get("params", {}),
-                                                 "seed": row.get("seed")})
+                                                 "seed": row.get("seed"),
+                                                 "name": Path(row["file"]).stem})
             ref = known.get(Path(row["file"]).stem)
             if ref is not None:
                 rec = InstanceRecord(**{
@@ -247,6 +260,25 @@ def _load_set(src: InstanceSource, where: str, config_source: str) -> list[Insta
                     {**c.params, "seed": c.seed}) for c in chosen]
 
 
+def _check_sha256(path: Path, expected: str | None) -> None:
+    """Refuse a file whose SHA-256 differs from the one its set's manifest records."""
+    if expected is not None and sha256_file(path) != expected:
+        raise GQAPError(f"{path}: SHA-256 differs from the manifest; the file was changed "
+                        "after the set was written")
+
+
+def _manifest_hashes(folder: Path) -> dict[str, str]:
+    """File name -> SHA-256 from the folder's manifest.json ({} when there is none)."""
+    from gqap.instance_sets import MANIFEST, read_manifest
+
+    if not (folder / MANIFEST).is_file():
+        return {}
+    try:
+        return {str(r["file"]): str(r["sha256"]) for r in read_manifest(folder)["instances"]}
+    except (KeyError, TypeError) as exc:
+        raise GQAPError(f"{folder / MANIFEST}: bad instance row ({exc})") from None
+
+
 def _load_path(src: InstanceSource, where: str, config_source: str) -> list[InstanceRecord]:
     from gqap.io import read_instance
 
@@ -263,7 +295,12 @@ def _load_path(src: InstanceSource, where: str, config_source: str) -> list[Inst
             raise GQAPError(f"config {where}: no instance files match {pattern!r} in {base}")
     else:
         files = [base]
-    recs = [_record(read_instance(f), str(f), src.reference_solver) for f in files]
+    hashes: dict[Path, dict[str, str]] = {}
+    recs = []
+    for f in files:  # a file listed in its folder's manifest must still match it
+        known = hashes.setdefault(f.parent, _manifest_hashes(f.parent))
+        _check_sha256(f, known.get(f.relative_to(f.parent).as_posix()))
+        recs.append(_record(read_instance(f), str(f), src.reference_solver))
     _check_where(src, {k for r in recs for k in r.params}, where)
     return _take_cases([(r.params, r) for r in recs if _matches(r.params, src.where)],
                        src.cases)
@@ -296,6 +333,21 @@ def _load_generated(src: InstanceSource, where: str) -> list[InstanceRecord]:
                             raise GQAPError(f"config {where}: {exc}") from exc
                         out.append(_record(inst, f"generated offloading seed {seed}",
                                            src.reference_solver, {"seed": seed}))
+    elif s["generate"] == "multi":
+        from gqap.multi import generate_multi
+
+        for u in s["users"]:
+            for S in s["sites"]:
+                for c in range(n_cases):
+                    seed = case_seed(s["seed"], 3, u, S, c)
+                    name = f"gen-multi-u{u:03d}-s{S:02d}-c{c:03d}-s{s['seed']}"
+                    try:
+                        inst = generate_multi(np.random.default_rng(seed), u, S, name=name,
+                                              seed=seed, **s["model"])
+                    except (GQAPError, TypeError) as exc:
+                        raise GQAPError(f"config {where}: {exc}") from exc
+                    out.append(_record(inst, f"generated multi seed {seed}",
+                                       src.reference_solver, {"seed": seed}))
     else:
         for n in s["facilities"]:
             for m in s["sites"]:
@@ -392,12 +444,19 @@ def expand(config: BenchConfig) -> Plan:
             skipped.append((entry.label, why))
             continue
         entries.append((entry, families, version))
+    known_params = {k for rec in instances.values() for k in rec.params}
+    for entry, _, _ in entries:
+        unknown = sorted(set(entry.where) - known_params)
+        if unknown and instances:
+            raise GQAPError(f"config {config.source}: solver {entry.label}: 'where' names "
+                            f"unknown parameter {unknown[0]!r} (parameters: "
+                            f"{', '.join(sorted(known_params))})")
     runs = []
     unsupported = 0
     variants: dict[str, set[str]] = defaultdict(set)
     for rec in instances.values():
         for entry, families, version in entries:
-            if rec.family not in families or not entry.accepts_size(rec.size):
+            if not entry.accepts(rec.family, families, rec.size, rec.params):
                 unsupported += 1
                 continue
             tl = entry.time_limit or config.time_limit
@@ -423,7 +482,34 @@ def expand(config: BenchConfig) -> Plan:
             continue
         for v in sorted(vs):
             refs.append(ReferenceJob(h, v, rec.reference_solver, {"split": v} if v else {}))
+    if not runs:
+        raise GQAPError(f"config {config.source}: nothing to run: "
+                        + _why_no_runs(instances, entries, skipped, skipped_sources))
     notes = skipped_sources + [
         f"reference solver {name} is not available; gaps fall back to best-known or "
         "best-found values" for name in sorted(missing_ref_solvers)]
     return Plan(config, instances, runs, refs, skipped, notes, unsupported)
+
+
+def _why_no_runs(instances: dict[str, InstanceRecord],
+                 entries: list[tuple[SolverEntry, tuple[str, ...], str]],
+                 skipped: list[tuple[str, str]], skipped_sources: list[str]) -> str:
+    """One line saying why a configuration expands into no runs."""
+    if not instances:
+        extra = f" ({skipped_sources[0]})" if skipped_sources else ""
+        return "its instance sources hold no instance (filters left none)" + extra
+    if not entries:
+        return "every solver was skipped (" + "; ".join(
+            f"{label}: {why}" for label, why in skipped) + ")"
+    fams = sorted({r.family for r in instances.values()})
+    sizes = sorted(r.size for r in instances.values())
+    parts = []
+    for entry, families, _ in entries:
+        limits = [f"families {', '.join(families)}"]
+        if entry.min_size is not None or entry.max_size is not None:
+            limits.append(f"sizes {entry.min_size or 1}..{entry.max_size or 'any'}")
+        if entry.where:
+            limits.append(f"where {dict(entry.where)}")
+        parts.append(f"{entry.label} takes {' and '.join(limits)}")
+    return (f"no solver supports its instances (family {', '.join(fams)}, sizes "
+            f"{sizes[0]}..{sizes[-1]}): " + "; ".join(parts))

@@ -10,10 +10,11 @@ The reference of a run is the best one available for its instance and problem va
 - ``best_found``: the best value any run found (these gaps change as runs land, so they are
   recomputed whenever runs are added and at report time).
 
-Gaps are signed so that a positive gap means worse than the reference, for minimisation
-and maximisation alike: ``gap_abs`` = (ref - value) for max, (value - ref) for min;
-``gap_per_user`` = gap_abs / number of users (facilities for GQAP); ``gap_rel`` =
-gap_abs / |ref|, left empty when |ref| < 1e-9 (a relative gap to ~0 means nothing).
+Gaps are ``gqap.gaps``'s, signed so that a positive gap means worse than the reference, for
+minimisation and maximisation alike: ``gap_abs`` = (ref - value) for max, (value - ref) for
+min; ``gap_per_user`` = gap_abs / number of users (facilities for GQAP); ``gap_rel`` =
+``gqap.gaps.relative_gap``, left empty when |ref| < 1e-9 (a relative gap to ~0 means
+nothing).
 """
 
 from __future__ import annotations
@@ -23,19 +24,20 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
+from gqap.gaps import absolute_gap, relative_gap
+from gqap.solvers.base import Status
+
 REFERENCE_KINDS = ("exact", "best_known", "proven_bound", "best_found")
-NEAR_ZERO = 1e-9
-FOUND_STATUSES = ("optimal", "feasible", "time_limit")
+FOUND_STATUSES = (Status.OPTIMAL, Status.FEASIBLE, Status.TIME_LIMIT)
 
 
 def gaps(sense: str, value: float | None, reference: float | None,
          size: int) -> tuple[float | None, float | None, float | None]:
     """(gap_abs, gap_per_user, gap_rel) of ``value`` against ``reference``; positive = worse."""
-    if value is None or reference is None or not math.isfinite(reference):
+    gap_abs = absolute_gap(reference, value, sense)
+    if gap_abs is None:
         return None, None, None
-    gap_abs = (reference - value) if sense == "max" else (value - reference)
-    gap_rel = gap_abs / abs(reference) if abs(reference) >= NEAR_ZERO else None
-    return gap_abs, gap_abs / max(size, 1), gap_rel
+    return gap_abs, gap_abs / max(size, 1), relative_gap(reference, value, sense)
 
 
 def _better(sense: str, a: float, b: float) -> bool:
@@ -56,7 +58,7 @@ def choose(sense: str, family: str, stored: dict[str, float],
         if found is None or _better(sense, obj, found):
             found = obj
         if family == "gqap":
-            if r["status"] == "optimal" and (proven is None or _better(sense, obj, proven)):
+            if r["status"] == Status.OPTIMAL and (proven is None or _better(sense, obj, proven)):
                 proven = obj
             b = r.get("bound")
             if b is not None and math.isfinite(b) and (bound is None or _better(sense, bound, b)):

@@ -14,7 +14,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from gqap.bench import plots, references, tables
+from gqap.bench import references, tables
+from gqap.bench.figures import (
+    breakdown,
+    gap_distribution,
+    objective_curve,
+    runtime_scaling,
+)
+from gqap.bench.figures import dynamic_batch as dynamic_batch_figure
+from gqap.bench.hooks import HOOKS
 from gqap.bench.store import DB_NAME, ResultStore
 from gqap.errors import GQAPError
 from gqap.io import write_text_atomic
@@ -95,8 +103,11 @@ def _provenance(data: SweepData) -> str:
 
 def write_report(sweep_dir: str | Path, out_dir: str | Path,
                  formats: list[str] | tuple[str, ...] = ("markdown", "latex", "csv"),
-                 figures: bool = True, dynamic_batch: bool | None = None) -> Report:
-    """Write the tables (in ``formats``) and figures of a sweep folder into ``out_dir``."""
+                 figures: bool = True, dynamic_batch: bool | None = None,
+                 command: str = "", conditions: str = "") -> Report:
+    """Write the tables (in ``formats``) and figures of a sweep folder into ``out_dir``;
+    its README.md names ``command`` (the command that wrote the folder, when it is not a
+    plain ``gqap bench report``) and the machine ``conditions`` of the run."""
     data = load(sweep_dir)
     out = Path(out_dir)
     rep = Report(out)
@@ -115,13 +126,20 @@ def write_report(sweep_dir: str | Path, out_dir: str | Path,
         tables.objective_pivot(rows, order, "users"),
         tables.objective_pivot(rows, order, "G"),
         tables.summary_offloading(rows, order),
+        tables.summary_offloading(rows, order, "multi"),
         tables.summary_gqap(rows, order),
         tables.breakdown(rows, order, max_inst),
         tables.scaling_table(rows, fits),
         tables.runtime_by_size(rows, order),
         tables.dynamic_batch_table(rows, order) if dynamic_batch else None,
-        tables.failures_table(rows),
     ]
+    hooks = data.settings.get("hooks", [])  # the study tables the config names
+    for name in [hooks] if isinstance(hooks, str) else hooks:
+        if name in HOOKS:
+            candidates += HOOKS[name](rows, order)
+        else:
+            rep.notes.append(f"report hook {name!r} is unknown here; skipped")
+    candidates.append(tables.failures_table(rows))
     made = [t for t in candidates if t is not None and t.rows]
     for t in made:
         for fmt in formats:
@@ -130,25 +148,32 @@ def write_report(sweep_dir: str | Path, out_dir: str | Path,
     names = {t.name for t in made}
     if figures:
         if "objective_vs_users" in names:
-            rep.figures.append(plots.objective_curve(rows, order, "users",
-                                                     out / "objective_vs_users.png", title))
+            rep.figures.append(objective_curve.draw(rows, order, "users",
+                                                    out / "objective_vs_users.png", title))
         if "objective_vs_gpus" in names:
-            rep.figures.append(plots.objective_curve(rows, order, "G",
-                                                     out / "objective_vs_gpus.png", title))
+            rep.figures.append(objective_curve.draw(rows, order, "G",
+                                                    out / "objective_vs_gpus.png", title))
         if "instance_breakdown" in names:
-            rep.figures.append(plots.breakdown(rows, order, out / "instance_breakdown.png",
-                                               title))
+            rep.figures.append(breakdown.draw(rows, order, out / "instance_breakdown.png",
+                                              title))
         if fits:
-            rep.figures.append(plots.runtime_scaling(rows, fits, order,
-                                                     out / "runtime_scaling.png"))
-        if any(tables.ok(r) and r.get("gap_per_user") is not None for r in rows):
-            rep.figures.append(plots.gap_distribution(rows, order, out / "gap_distribution.png"))
+            rep.figures.append(runtime_scaling.draw(rows, fits, order,
+                                                    out / "runtime_scaling.png"))
+        if gap_distribution.has_data(rows):
+            rep.figures.append(gap_distribution.draw(rows, order,
+                                                     out / "gap_distribution.png"))
         if "dynamic_batch" in names:
-            rep.figures.append(plots.dynamic_batch(rows, order, out / "dynamic_batch.png"))
+            rep.figures.append(dynamic_batch_figure.draw(rows, order,
+                                                         out / "dynamic_batch.png"))
+    written_by = (f"Written by `{command}` (sweeps into `{sweep_dir}`, then its report); "
+                  "nothing here is written by another command." if command else
+                  f"Written by `gqap bench report` on `{sweep_dir}`.")
     index = [f"# {title or data.name}", "",
              f"{len(rows)} runs of {len({r['label'] for r in rows})} solvers on "
-             f"{len({r['instance_hash'] for r in rows})} instances, from "
-             f"`gqap bench report` on `{sweep_dir}`.", "", _provenance(data), ""]
+             f"{len({r['instance_hash'] for r in rows})} instances. {written_by}", ""]
+    if conditions:
+        index += [conditions, ""]
+    index += [_provenance(data), ""]
     for t in made:
         index += [f"## {t.name}", "", tables.to_markdown(t), ""]
     for f in rep.figures:

@@ -13,11 +13,13 @@ import json
 import sqlite3
 from collections.abc import Iterable
 from datetime import UTC, datetime
+from enum import Enum
 from pathlib import Path
 from typing import Any
 
 from gqap.bench import references
 from gqap.errors import GQAPError
+from gqap.solvers.base import Status
 
 DB_NAME = "results.sqlite"
 
@@ -185,7 +187,7 @@ class ResultStore:
     def rows(self, latest_only: bool = True) -> list[dict[str, Any]]:
         """Stored runs as dicts; by default only the newest row per (label, instance, seed)
         (an older row was made under another config hash)."""
-        rows = [dict(r) for r in self.db.execute("SELECT * FROM runs ORDER BY finished_at")]
+        rows = [_read_row(r) for r in self.db.execute("SELECT * FROM runs ORDER BY finished_at")]
         if not latest_only:
             return rows
         latest: dict[tuple[str, str, int], dict[str, Any]] = {}
@@ -290,7 +292,16 @@ class ResultStore:
         return [dict(r) for r in self.db.execute("SELECT * FROM sweeps ORDER BY sweep_id")]
 
 
+def _read_row(r: sqlite3.Row) -> dict[str, Any]:
+    """A stored run as a dict, its status read back as ``Status``."""
+    row = dict(r)
+    row["status"] = Status(row["status"])
+    return row
+
+
 def _sql(v: Any) -> Any:
+    if isinstance(v, Enum):
+        return v.value
     if isinstance(v, dict | list):
         return json.dumps(v, default=str)
     if isinstance(v, bool):

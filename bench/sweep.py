@@ -21,8 +21,9 @@ from gqap.bench.config import BenchConfig
 from gqap.bench.grid import Plan, Run, expand
 from gqap.bench.store import ResultStore, utc_from_unix, utc_now
 from gqap.errors import GQAPError
+from gqap.solvers.base import Status
 
-FAILED = ("error",)
+FAILED = (Status.ERROR,)
 
 
 @dataclass
@@ -44,40 +45,42 @@ class SweepSummary:
     dropped: int = 0
 
 
-def _rescore(plan: Plan, run_or_hash: Run | str, result: dict[str, Any]) -> dict[str, Any]:
-    """Objective and breakdown of a returned solution, computed here by the evaluator."""
+def rescore(instance: Any, result: dict[str, Any]) -> dict[str, Any]:
+    """A worker's answer re-scored in this process by the solver floor's ``finish_result``
+    (the evaluator's objective; a claim the solution does not back becomes ``error``),
+    with the status as ``Status`` and, for the offloading families, granted users, mean
+    PAI and mean latency of the solution."""
     from gqap.evaluation import evaluate
     from gqap.io import solution_from_dict
+    from gqap.solvers.base import SolverOutput, finish_result
 
-    h = run_or_hash if isinstance(run_or_hash, str) else run_or_hash.instance_hash
-    inst = plan.instances[h].instance
-    out: dict[str, Any] = {"status": result["status"], "objective": None, "granted": None,
+    info = dict(result.get("info") or {})
+    out: dict[str, Any] = {"status": Status.ERROR, "objective": None, "granted": None,
                            "mean_pai": None, "mean_latency_s": None,
-                           "error": result.get("error"), "info": dict(result.get("info") or {})}
-    if result.get("solution") is None:
-        if out["status"] in ("optimal", "feasible"):
-            out["status"] = "error"
-            out["error"] = out["error"] or "solver claimed a solution but returned none"
-        return out
+                           "error": result.get("error"), "info": info}
     try:
-        sol = solution_from_dict(result["solution"])
-        ev = evaluate(inst, sol)
-    except GQAPError as exc:
-        out["status"], out["error"] = "error", f"returned solution is unreadable: {exc}"
+        status = Status(result.get("status"))
+        sol = (None if result.get("solution") is None
+               else solution_from_dict(result["solution"]))
+        res = finish_result("", instance, SolverOutput(sol, status, result.get("bound"), info),
+                            0.0, 0, None)
+    except (GQAPError, TypeError, ValueError) as exc:  # unknown status, foreign solution
+        out["error"] = f"returned solution is unreadable: {exc}".splitlines()[0][:500]
         return out
-    out["objective"] = ev.objective
+    out.update(status=res.status, objective=res.objective, info=dict(res.info))
+    if res.status == Status.ERROR and not out["error"]:
+        violations = res.info.get("violations")
+        out["error"] = (f"infeasible solution: {violations[0]}" if violations else
+                        f"solver claimed {res.info.get('claimed_status')} but returned no "
+                        "solution")
     worker_obj = result.get("objective")
-    if worker_obj is not None and abs(worker_obj - ev.objective) > 1e-9 * max(
-            1.0, abs(ev.objective)):
+    if (res.objective is not None and worker_obj is not None
+            and abs(worker_obj - res.objective) > 1e-9 * max(1.0, abs(res.objective))):
         out["info"]["worker_objective"] = worker_obj
-    if not ev.feasible:
-        out["info"]["violations"] = list(ev.violations)
-        if out["status"] != "error":
-            out["info"]["claimed_status"] = out["status"]
-            out["status"] = "error"
-        out["error"] = out["error"] or f"infeasible solution: {ev.violations[0]}"
-    if inst.family == "offloading":
-        out.update(granted=ev.b, mean_pai=float(ev.pai.mean()),
+    if res.objective is not None and instance.family != "gqap":
+        ev = evaluate(instance, res.solution)
+        granted = ev.b if instance.family == "offloading" else int(ev.counts.sum())
+        out.update(granted=int(granted), mean_pai=float(ev.pai.mean()),
                    mean_latency_s=float(ev.latency.mean()))
     return out
 
@@ -89,7 +92,7 @@ def build_row(plan: Plan, run: Run, result: dict[str, Any], sweep_id: int,
     from gqap.evaluation import SENSE
 
     rec = plan.instances[run.instance_hash]
-    scored = _rescore(plan, run, result)
+    scored = rescore(rec.instance, result)
     started = result.get("started_at_unix")
     row = {
         "run_id": run.run_id, "solver": run.solver, "label": run.label,
@@ -168,6 +171,11 @@ def run_sweep(config: BenchConfig, out_dir: str | Path, *, executor: str = "loca
 
     t0 = time.perf_counter()
     out = Path(out_dir)
+    for p in (out, *out.parents):  # refuse before any instance is loaded or solved
+        if p.exists():
+            if not p.is_dir():
+                raise GQAPError(f"sweep folder: {p} is a file, not a folder")
+            break
     plan = expand(config)
     workers = workers or config.workers or os.cpu_count() or 1
     store = ResultStore.in_dir(out)
@@ -198,7 +206,7 @@ def run_sweep(config: BenchConfig, out_dir: str | Path, *, executor: str = "loca
                 summary.references_computed += 1
             else:
                 row = build_row(plan, runs[task["task_id"]], result, sweep_id, refs)
-                if task.get("probe") and row["status"] == "error":
+                if task.get("probe") and row["status"] == Status.ERROR:
                     dropped.add(task["label"])
                     summary.skipped_solvers.append(
                         (task["label"], f"its first run failed: {row['error']}"))
@@ -244,10 +252,10 @@ def run_sweep(config: BenchConfig, out_dir: str | Path, *, executor: str = "loca
 def _store_reference(plan: Plan, store: ResultStore, task: dict[str, Any],
                      result: dict[str, Any], refs: dict[tuple[str, str], dict[str, float]]) -> None:
     h, variant = task["instance_hash"], task["variant"]
-    scored = _rescore(plan, h, result)
+    scored = rescore(plan.instances[h].instance, result)
     source = (f"{task['solver']} {json.dumps(task['options'], sort_keys=True)} "
               f"v{result.get('solver_version')}, {result.get('wall_time_s') or 0:.3g} s")
-    if scored["status"] == "optimal" and scored["objective"] is not None:
+    if scored["status"] == Status.OPTIMAL and scored["objective"] is not None:
         store.put_reference(h, variant, "exact", scored["objective"], source)
         refs.setdefault((h, variant), {})["exact"] = scored["objective"]
     else:

@@ -145,8 +145,9 @@ def label_order(rows: list[dict[str, Any]], preferred: list[str]) -> list[str]:
     return [lab for lab in preferred if lab in present] + sorted(present - set(preferred))
 
 
-def _group(rows: list[dict[str, Any]], key: Callable[[dict[str, Any]], Any]
-           ) -> dict[Any, list[dict[str, Any]]]:
+def group_by(rows: list[dict[str, Any]], key: Callable[[dict[str, Any]], Any]
+             ) -> dict[Any, list[dict[str, Any]]]:
+    """Rows grouped by ``key(row)``, in order of appearance."""
     out: dict[Any, list[dict[str, Any]]] = defaultdict(list)
     for r in rows:
         out[key(r)].append(r)
@@ -161,22 +162,27 @@ KINDS_NOTE = ("reference kind: optimal = proven optimum, best-known = literature
               "bound = best proven bound, best-found = best value any run found")
 
 
-def _kinds(rows: list[dict[str, Any]]) -> str:
+def kinds_text(rows: list[dict[str, Any]]) -> str:
+    """The reference kinds of ``rows`` in words ('optimal/best-known'), '-' for none."""
     kinds = sorted({KIND_LABELS.get(r["reference_kind"], r["reference_kind"])
                     for r in rows if r.get("reference_kind")})
     return "/".join(kinds) or "-"
 
 
-def summary_offloading(rows: list[dict[str, Any]], order: list[str]) -> Table:
-    """Per solver, user count and G: runs, failures, objective, gap and time statistics."""
-    rows = [r for r in rows if r["family"] == "offloading"]
+def summary_offloading(rows: list[dict[str, Any]], order: list[str],
+                       family: str = "offloading") -> Table:
+    """Per solver, user count and G (``family`` 'multi': the site count S): runs,
+    failures, objective, gap and time statistics."""
+    rows = [r for r in rows if r["family"] == family]
     rank = {lab: i for i, lab in enumerate(order)}
-    t = Table("summary_offloading",
-              "Offloading: per solver and size, runs with a solution (solved) and failed or "
+    t = Table(f"summary_{family}",
+              f"{family.capitalize()}: per solver and size, runs with a solution (solved) "
+              "and failed or "
               "killed runs, mean objective per user, gap to the reference per user and "
               "relative (in %, positive = worse), and solve wall time; CI = 95% confidence "
               f"interval of the mean; {KINDS_NOTE}.",
-              [Column("solver"), Column("users", numeric=True), Column("G", numeric=True),
+              [Column("solver"), Column("users", numeric=True),
+               Column("G" if family == "offloading" else "S", numeric=True),
                Column("runs", numeric=True), Column("solved", numeric=True),
                Column("failed", numeric=True),
                Column("obj/user", fmt_num(4), True), Column("gap/user", fmt_num(4), True),
@@ -184,7 +190,7 @@ def summary_offloading(rows: list[dict[str, Any]], order: list[str]) -> Table:
                Column("gap % mean", fmt_pct(2), True), Column("gap % median", fmt_pct(2), True),
                Column("time s mean", fmt_sig(3), True), Column("time s median", fmt_sig(3), True),
                Column("time s CI", fmt_interval(fmt_sig(3))), Column("reference")])
-    groups = _group(rows, lambda r: (r["n_users_or_facilities"], r["gpus_or_sites"],
+    groups = group_by(rows, lambda r: (r["n_users_or_facilities"], r["gpus_or_sites"],
                                      rank.get(r["label"], 99), r["label"]))
     for (users, g, _, label), rs in sorted(groups.items()):
         good = [r for r in rs if ok(r)]
@@ -195,7 +201,7 @@ def summary_offloading(rows: list[dict[str, Any]], order: list[str]) -> Table:
         t.rows.append([label, users, g, len(rs), len(good), sum(failed(r) for r in rs), obj.mean,
                        gu.mean,
                        (gu.lo, gu.hi), gr.mean, gr.median, tm.mean, tm.median, (tm.lo, tm.hi),
-                       _kinds(good)])
+                       kinds_text(good)])
     return t
 
 
@@ -216,7 +222,7 @@ def summary_gqap(rows: list[dict[str, Any]], order: list[str]) -> Table:
                Column("kind"), Column("gap % mean", fmt_pct(3), True),
                Column("gap % CI", fmt_interval(fmt_pct(3))),
                Column("time s mean", fmt_sig(3), True), Column("time s median", fmt_sig(3), True)])
-    groups = _group(rows, lambda r: (r["instance"], rank.get(r["label"], 99), r["label"]))
+    groups = group_by(rows, lambda r: (r["instance"], rank.get(r["label"], 99), r["label"]))
     for (inst, _, label), rs in sorted(groups.items()):
         good = [r for r in rs if ok(r)]
         cost = stats(r["objective"] for r in good)
@@ -226,7 +232,7 @@ def summary_gqap(rows: list[dict[str, Any]], order: list[str]) -> Table:
         ref = next((r["reference"] for r in rs if r.get("reference") is not None), None)
         t.rows.append([inst, label, rs[0]["n_users_or_facilities"], rs[0]["gpus_or_sites"],
                        len(rs), len(good), sum(failed(r) for r in rs), cost.mean, best, ref,
-                       _kinds(rs),
+                       kinds_text(rs),
                        gr.mean, (gr.lo, gr.hi), tm.mean, tm.median])
     return t
 
@@ -298,7 +304,7 @@ def runtime_fits(rows: list[dict[str, Any]], order: list[str]) -> list[Fit]:
     from scipy import stats as st
 
     for lab in label_order(rows, order):
-        by_size = _group([r for r in rows if r["label"] == lab and ok(r)
+        by_size = group_by([r for r in rows if r["label"] == lab and ok(r)
                           and r["status"] != "time_limit" and r.get("wall_time_s")],
                          lambda r: r["n_users_or_facilities"])
         sizes = sorted(by_size)
@@ -377,7 +383,7 @@ def breakdown(rows: list[dict[str, Any]], order: list[str], max_instances: int) 
                Column("objective", fmt_num(3), True), Column("obj/user", fmt_num(4), True),
                Column("mean PAI", fmt_num(4), True), Column("mean latency s", fmt_num(3), True),
                Column("granted b", fmt_num(1), True), Column("gap/user", fmt_num(4), True)])
-    groups = _group(rows, lambda r: (r["instance"], rank[r["label"]], r["label"]))
+    groups = group_by(rows, lambda r: (r["instance"], rank[r["label"]], r["label"]))
     for (inst, _, lab), rs in sorted(groups.items()):
         good = [r for r in rs if ok(r)]
         means = [stats(r[k] for r in good).mean for k in (
@@ -406,7 +412,7 @@ def dynamic_batch_table(rows: list[dict[str, Any]], order: list[str]) -> Table |
                Column("difference/user", fmt_num(4), True),
                Column("difference CI", fmt_interval(fmt_num(4))),
                Column("change %", fmt_pct(2), True)])
-    groups = _group(rows, lambda r: (r["n_users_or_facilities"], rank[r["label"]], r["label"]))
+    groups = group_by(rows, lambda r: (r["n_users_or_facilities"], rank[r["label"]], r["label"]))
     for (users, _, lab), rs in sorted(groups.items()):
         paper = stats(r["objective_per_user"] for r in rs)
         dyn = stats(r["objective_dynamic"] / users for r in rs)

@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import sys
-import threading
 import time
 import traceback
 from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
+
+from gqap.solvers import process
 
 THREAD_ENV = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
               "NUMEXPR_NUM_THREADS": "1", "VECLIB_MAXIMUM_THREADS": "1"}
@@ -80,23 +80,11 @@ def run_task(task: dict[str, Any], on_start: Callable[[], None] | None = None) -
                 "error": f"{type(exc).__name__}: {exc}".splitlines()[0][:500]}
 
 
-def _watch_parent(parent: int) -> None:
-    while True:
-        time.sleep(0.5)
-        if os.getppid() != parent:
-            try:  # the worker leads its own process group: take its children along
-                if os.getpgid(0) == os.getpid():
-                    os.killpg(os.getpid(), signal.SIGKILL)
-            except (AttributeError, OSError):
-                pass
-            os._exit(70)
-
-
 def main() -> int:
     """Serve tasks from stdin until it closes (the ``python -m gqap.bench.worker`` loop)."""
     proto = os.fdopen(os.dup(1), "w", encoding="utf-8", buffering=1)
     os.dup2(2, 1)  # solver chatter on fd 1 (print, CBC, ...) goes to the log, not the protocol
-    threading.Thread(target=_watch_parent, args=(os.getppid(),), daemon=True).start()
+    process.exit_with_parent(0.5, 70)  # a killed sweep leaves no worker (or backend) behind
 
     def send(obj: dict[str, Any]) -> None:
         proto.write(json.dumps(obj) + "\n")

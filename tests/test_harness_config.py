@@ -19,18 +19,27 @@ BASE = {"solvers": [{"name": "exact"}], "instances": [{"set": "tiny"}]}
     ({"instances": [{"set": "tiny", "glob": "*"}]}, "instances[0]: unknown key 'glob'"),
     ({"report": {"titel": "x"}}, "report: unknown key 'titel'"),
     ({"time_limit": -1}, "time_limit: must be a positive number"),
-    ({"seeds": ["a"]}, "seeds: must be an integer"),
+    ({"seeds": ["a"]}, "seeds = 'a' has the wrong type (expected int)"),
+    ({"seeds": [-1]}, "seeds: must be >= 0"),
+    ({"kill_grace_s": -1}, "kill_grace_s: must be a number >= 0"),
     ({"solvers": []}, "needs a non-empty 'solvers' list"),
     ({"solvers": [{"name": "exact"}, {"name": "exact"}]}, "label 'exact' is used twice"),
     ({"solvers": [{"name": "x", "target": "m:C"}]}, "also needs 'families'"),
     ({"solvers": [{"name": "exact", "label": "a b"}]}, "may only hold letters"),
-    ({"solvers": [{"name": "exact", "options": 3}]}, "must be a table"),
+    ({"solvers": [{"name": "exact", "options": 3}]}, "options = 3 has the wrong type "
+     "(expected a table)"),
+    ({"solvers": [{"name": "exact", "families": "cube"}]}, "unknown family 'cube'"),
+    ({"solvers": [{"name": "exact", "where": 3}]}, "where: must be a table"),
+    ({"report": {"hooks": ["nope"]}}, "unknown hook 'nope'"),
     ({"instances": [{"set": "tiny", "path": "x"}]}, "exactly one of 'set', 'path'"),
     ({"instances": [{"generate": "offloading"}]}, "needs 'users'"),
     ({"instances": [{"generate": "gqap", "facilities": 5, "sites": 2}]},
      "needs 'capacity_ratio'"),
     ({"instances": [{"generate": "offloading", "users": 4, "sites": 2}]},
-     "'sites' belongs to generate = 'gqap'"),
+     "instances[0]: unknown key 'sites'"),
+    ({"instances": [{"generate": "multi", "users": 4}]}, "needs 'sites'"),
+    ({"instances": [{"generate": "multi", "users": 4, "sites": 0}]}, "sites: must be >= 1"),
+    ({"instances": [{"generate": "cube", "users": 4}]}, "generate: must be one of"),
     ({"instances": [{"generate": "gqap", "facilities": 5, "sites": 2,
                      "capacity_ratio": 1.5}]}, "must lie in (0, 1]"),
 ])
@@ -195,3 +204,29 @@ def test_quick_config_matches_the_flags():
     assert src.spec["users"] == (4, 8) and src.spec["G"] == (2,) and src.cases == 3
     with pytest.raises(GQAPError, match="not in --solvers"):
         quick_config(family="offloading", solvers=["exact"], options={"ga": {"x": "1"}})
+
+
+def test_a_solver_entry_where_filter_restricts_its_instances():
+    cfg = config_from_dict({
+        "solvers": ["baseline3", {"name": "baseline1", "where": {"G": 8, "n_users": [4, 6]}}],
+        "instances": [{"set": "tiny"}]})
+    plan = expand(cfg)
+    b1 = [plan.instances[r.instance_hash].params for r in plan.runs if r.label == "baseline1"]
+    assert sorted((p["n_users"], p["G"]) for p in b1) == [(4, 8), (6, 8)]
+    assert sum(r.label == "baseline3" for r in plan.runs) == 6
+    with pytest.raises(GQAPError, match="solver baseline1: 'where' names unknown parameter"):
+        expand(config_from_dict({"solvers": [{"name": "baseline1", "where": {"S": 2}}],
+                                 "instances": [{"set": "tiny"}]}))
+
+
+def test_manifest_sets_can_be_filtered_by_file_name():
+    cfg = config_from_dict({"solvers": ["exact"], "instances": [
+        {"set": "tiny", "where": {"name": ["u6-g04-b03", "u8-g16-b05"]}}]})
+    instances, _ = load_instances(cfg)
+    assert sorted(r.params["name"] for r in instances.values()) == ["u6-g04-b03",
+                                                                     "u8-g16-b05"]
+    lit = config_from_dict({"solvers": ["tabu"], "instances": [
+        {"set": "cordeau", "where": {"name": "20-15-35"}}]})
+    (rec,) = load_instances(lit)[0].values()
+    assert (rec.name, rec.best_known, rec.reference_kind) == ("20-15-35", 1471896.0,
+                                                              "best_known")

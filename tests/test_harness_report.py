@@ -254,6 +254,7 @@ def test_reproduce_writes_results_and_removes_stale_files(tmp_path, monkeypatch,
         '[[instances]]\nset = "tiny"\nwhere = { G = [8] }\n')
     monkeypatch.setattr(reproduce, "CONFIG_DIR", tmp_path / "cfg")
     monkeypatch.setattr(reproduce, "CONFIGS", ("mini",))
+    monkeypatch.setattr(reproduce, "FIGURE_STUDIES", {})
     stale = tmp_path / "results" / "mini" / "objective_vs_gpus.png"
     stale.parent.mkdir(parents=True)
     stale.write_bytes(b"old")

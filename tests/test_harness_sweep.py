@@ -18,6 +18,7 @@ from conftest import ROOT
 from harness_solvers import TEST_SOLVERS
 
 from gqap.bench.config import config_from_dict
+from gqap.bench.report import write_report
 from gqap.bench.store import ResultStore
 from gqap.bench.sweep import run_sweep
 from gqap.cli import main
@@ -300,3 +301,106 @@ def test_an_optional_solver_whose_first_run_fails_is_skipped(tmp_path):
         ("test-raise", "its first run failed: RuntimeError: deliberate failure for the "
                        "harness tests")]
     assert {r["label"] for r in _rows(tmp_path)} == {"baseline3"}
+
+
+# ---------------------------------------------------------------------------------------
+# issue 13: kill grace, nothing to run, folders, manifests; the multi family
+# ---------------------------------------------------------------------------------------
+def test_the_kill_grace_grows_with_the_limit_from_a_floor():
+    from gqap.bench.executor import kill_after, kill_grace
+
+    assert kill_grace(3.0) == 2.0 and kill_grace(600.0) == pytest.approx(60.0)
+    assert kill_after(3.0) == pytest.approx(3.3 + 2.0)  # within 1.1 x limit + 2 s
+    assert kill_after(600.0) == pytest.approx(660.0 + 60.0)
+    assert kill_after(10.0, 0.0) == pytest.approx(11.0 + 1.0)
+    assert kill_after(1.0, 5.0) == pytest.approx(1.1 + 5.0)
+
+
+@pytest.mark.parametrize(("config", "message"), [
+    ('solvers = ["exact"]\n[[instances]]\nset = "tiny-gqap"\n',
+     "nothing to run: no solver supports its instances (family gqap, sizes 6..10): exact "
+     "takes families offloading, multi"),
+    ('[[solvers]]\nname = "exact"\nmax_size = 2\n[[instances]]\nset = "tiny"\n',
+     "exact takes families offloading, multi and sizes 1..2"),
+    ('[[solvers]]\nname = "nope-solver"\noptional = true\n[[instances]]\nset = "tiny"\n',
+     "nothing to run: every solver was skipped (nope-solver: solver: unknown"),
+])
+def test_a_sweep_with_nothing_to_run_exits_non_zero_naming_the_reason(tmp_path, capsys,
+                                                                     config, message):
+    (tmp_path / "c.toml").write_text(config)
+    code = main(["bench", "run", str(tmp_path / "c.toml"), "--out", str(tmp_path / "o"),
+                 "--no-progress"])
+    err = capsys.readouterr().err
+    assert code == 1 and message in err and err.count("\n") == 1, err
+    assert "0 of 0" not in err
+
+
+def test_a_sweep_folder_that_is_a_file_is_refused_before_any_work(tmp_path):
+    from gqap.errors import GQAPError
+
+    (tmp_path / "f").write_text("not a folder")
+    cfg = config_from_dict({"solvers": ["exact"], "instances": [{"set": "tiny"}]})
+    for out in (tmp_path / "f", tmp_path / "f" / "sub"):
+        with pytest.raises(GQAPError, match="is a file, not a folder"):
+            run_sweep(cfg, out, progress=False)
+    assert (tmp_path / "f").read_text() == "not a folder"
+
+
+def test_path_sources_check_files_against_their_manifest(tmp_path):
+    import shutil
+
+    from gqap.bench.grid import load_instances
+    from gqap.errors import GQAPError
+
+    folder = tmp_path / "tiny"
+    shutil.copytree(ROOT / "instances" / "tiny", folder)
+    cfg = config_from_dict({"solvers": ["exact"], "instances": [{"path": str(folder)}]})
+    assert len(load_instances(cfg)[0]) == 6
+    victim = folder / "u6-g04-b03.json"
+    victim.write_text(victim.read_text() + "\n")  # same instance, other bytes
+    with pytest.raises(GQAPError, match="u6-g04-b03.json: SHA-256 differs from the manifest"):
+        load_instances(cfg)
+    one = config_from_dict({"solvers": ["exact"], "instances": [{"path": str(victim)}]})
+    with pytest.raises(GQAPError, match="SHA-256 differs"):
+        load_instances(one)
+    (folder / "manifest.json").unlink()  # no manifest: nothing to check against
+    assert len(load_instances(cfg)[0]) == 6
+
+
+def test_a_tiny_multi_sweep_is_measured_against_the_exact_optimum(tmp_path):
+    from gqap.multi import generate_multi
+    from gqap.solvers.base import Status
+
+    cfg = config_from_dict({
+        "name": "multi", "time_limit": 20, "seeds": [0],
+        "solvers": ["exact", "brute-force", "baseline1", "baseline3",
+                    {"name": "tabu", "options": {"max_iterations": 200}}],
+        "instances": [{"generate": "multi", "users": [4, 5], "sites": [2], "cases": 2,
+                       "seed": 1, "model": {"delta_max": 20.0}}],
+        "report": {"hooks": ["gap_summary"]}})
+    summary = run_sweep(cfg, tmp_path, workers=2, progress=False)
+    assert (summary.planned, summary.failed, summary.references_computed) == (20, 0, 4)
+    rows = _rows(tmp_path)
+    with ResultStore.in_dir(tmp_path, readonly=True) as store:
+        metas = {m["instance_hash"]: m for m in store.instance_rows()}
+        insts = {h: store.instance(h) for h in metas}
+    for r in rows:
+        inst = insts[r["instance_hash"]]
+        params = json.loads(metas[r["instance_hash"]]["params"])
+        again = generate_multi(np.random.default_rng(params["seed"]), inst.n_users, 2,
+                               delta_max=20.0)
+        assert again.content_hash() == r["instance_hash"]
+        assert (params["n_users"], params["S"]) == (inst.n_users, 2)
+        assert r["family"] == "multi" and r["sense"] == "max" and r["gpus_or_sites"] == 2
+        assert isinstance(r["status"], Status) and r["reference_kind"] == "exact"
+        optimum = solve("exact", inst).objective
+        assert r["reference"] == pytest.approx(optimum, rel=1e-12)
+        assert r["gap_abs"] >= -1e-9
+        if r["solver"] in ("exact", "brute-force"):
+            assert r["status"] == Status.OPTIMAL and r["gap_abs"] == pytest.approx(0, abs=1e-9)
+        assert r["granted"] == int((solution_from_dict(json.loads(r["solution"])).site
+                                    >= 0).sum())
+    rep = write_report(tmp_path, tmp_path / "rep", formats=["markdown"])
+    names = {p.name for p in rep.tables}
+    assert {"summary_multi.md", "gap_summary.md"} <= names
+    assert "gap_distribution.png" in {p.name for p in rep.figures}

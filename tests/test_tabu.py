@@ -195,28 +195,3 @@ def test_falls_back_to_packing_when_the_search_finds_nothing_feasible():
     r = solve("tabu", inst, seed=0, max_iterations=1)  # one move cannot fix a random start
     assert r.status == "feasible" and r.info["fallback"] == "first_fit_decreasing"
     assert evaluate(inst, r.solution).feasible
-
-
-def test_literature_study_writes_table(cordeau_dir, tmp_path, capsys):
-    import csv
-
-    from gqap.bench.literature_study import main as study
-
-    code = study(["--solver", "tabu", "--time-limit", "0.3", "--seed", "0", "--data",
-                  str(cordeau_dir), "--instances", "30-06-95", "--out", str(tmp_path),
-                  "--all-cores"])  # no pinning: it would hold the test process to one core
-    assert code == 0
-    rows = list(csv.DictReader((tmp_path / "tabu-seed0.csv").open()))
-    assert [r["instance"] for r in rows] == ["30-06-95"]
-    row = rows[0]
-    assert float(row["best_known"]) == 5160920
-    gap = (float(row["best_found"]) - 5160920) / 5160920 * 100
-    assert float(row["gap_pct"]) == pytest.approx(gap, abs=1e-9)
-    assert 0 <= float(row["time_to_best_s"]) <= float(row["wall_time_s"])
-    assert "| 30-06-95" in (tmp_path / "tabu-seed0.md").read_text()
-    meta = json.loads((tmp_path / "tabu-seed0.json").read_text())["settings"]
-    assert meta["time_limit_s"] == 0.3 and meta["cpu_affinity"] is None
-    assert study(["--data", str(tmp_path / "absent"), "--out", str(tmp_path)]) == 1
-    assert "not found" in capsys.readouterr().err
-    assert study(["--data", str(cordeau_dir), "--instances", "nope", "--out",
-                  str(tmp_path)]) == 1

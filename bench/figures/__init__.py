@@ -1,8 +1,14 @@
-"""Figures of the paper reproduced from the model alone (no sweep needed), one module each.
+"""Figures, one module per figure kind.
 
-``FIGURES`` maps a figure name to the module that provides ``write(out_dir, **options)``.
+Figures of a sweep (``objective_curve``: Fig. 11; ``breakdown``: Fig. 10;
+``runtime_scaling``; ``gap_distribution``; ``dynamic_batch``) are drawn by
+``gqap.bench.report`` from stored rows. Figures that need no sweep, listed in ``FIGURES``
+(name -> module with ``write(out_dir) -> list[Path]``), follow from the model (``fig8``) or
+from what the shipped checkpoints record (``fig9``: training curves and the checkpoint
+table); ``gqap figure NAME`` and ``gqap bench reproduce`` write them.
 """
 
 from __future__ import annotations
 
-FIGURES: dict[str, str] = {"fig8": "gqap.bench.figures.fig8"}
+FIGURES: dict[str, str] = {"fig8": "gqap.bench.figures.fig8",
+                           "fig9": "gqap.bench.figures.fig9"}

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from gqap.bench.figures.common import plt, save
 from gqap.instances import OffloadingInstance
 from gqap.io import write_text_atomic
 from gqap.profiles import PAPER_PROFILE
@@ -77,14 +78,9 @@ def rows_to_csv(rows: list[dict[str, Any]]) -> str:
 
 def plot_fig8(rows: list[dict[str, Any]], path: Path) -> Path:
     """Two panels like the paper's: (a) batch size x local GPU at G = 8, (b) G x batch size."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     styles = ("-", "--", ":")
-    colors = plt.get_cmap("tab10")
-    fig, axes = plt.subplots(1, 2, figsize=(12, 5.6), sharey=True)
+    colors = plt().get_cmap("tab10")
+    fig, axes = plt().subplots(1, 2, figsize=(12, 5.6), sharey=True)
     curves: dict[tuple, list[dict[str, Any]]] = {}
     for r in rows:
         curves.setdefault((r["panel"], r["G"], r["batch_size"], r["gpu_row"]), []).append(r)
@@ -112,11 +108,7 @@ def plot_fig8(rows: list[dict[str, Any]], path: Path) -> Path:
     axes[0].set_ylabel(r"optimal offloaded steps $N - n^*$")
     fig.suptitle(f"Fig. 8: optimal offloaded denoising steps vs alpha "
                  f"(N = 200, N_hat = 80, {split} split points, {conv} convention)", fontsize=10)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.tight_layout()
-    fig.savefig(path, dpi=130)
-    plt.close(fig)
-    return path
+    return save(fig, path)
 
 
 def write(out_dir: str | Path, split: str = "integer",

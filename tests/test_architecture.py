@@ -1,0 +1,133 @@
+"""The floors of the house and what may import what (docs/ARCHITECTURE.md), read from the
+source with ``ast`` (every import counts: module level, inside functions, TYPE_CHECKING).
+
+- model (``gqap/``: gqap.*): nothing from gqap.solvers, gqap.bench or gqap.cli, except the
+  lazy forwarding of the public API in gqap/__init__.py;
+- solvers (``solvers/``: gqap.solvers.*): never gqap.bench or gqap.cli; one solver never
+  imports another's modules, only the shared infrastructure in ``SOLVER_INFRASTRUCTURE``
+  (and a solver package its own modules, a solver its family companion);
+- harness (``bench/``: gqap.bench.*): never gqap.cli; from the solvers only the interface
+  in ``HARNESS_USES``;
+- top floor (``cli/``: gqap.cli.*): anything.
+"""
+
+from __future__ import annotations
+
+import ast
+import functools
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from conftest import ROOT
+
+FLOORS = {"gqap": "gqap", "solvers": "gqap.solvers", "bench": "gqap.bench",
+          "cli": "gqap.cli"}
+# Modules of gqap.solvers that every solver may import: the interface, the registry, shared
+# option types, termination and deadlines, process supervision, the model formulations the
+# MILP and CP-SAT adapters share, and the incremental evaluators shared by GA and tabu.
+SOLVER_INFRASTRUCTURE = {"base", "registry", "options", "termination", "process",
+                         "formulations", "gqap_delta", "multi_delta"}
+# A solver's second module for the multi-cluster family counts as the solver itself.
+COMPANIONS = {"multi_exact": "exact", "multi_brute_force": "brute_force"}
+HARNESS_USES = {"base", "registry", "process"}
+# gqap.__getattr__ forwards read, solve, sweep ... to gqap.cli.api on first use
+ALLOWED = {("gqap", "gqap.cli"), ("gqap", "gqap.cli.api")}
+
+
+def _module_name(path: Path) -> str:
+    folder, *rest = path.relative_to(ROOT).with_suffix("").parts
+    parts = [p for p in rest if p != "__init__"]
+    return ".".join([FLOORS[folder], *parts])
+
+
+def _imports(path: Path) -> Iterator[tuple[int, str]]:
+    """(line, imported module or module.name) of every import in the file."""
+    module = _module_name(path)
+    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+    for node in ast.walk(_parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                yield node.lineno, alias.name
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")[: len(package.split(".")) - node.level + 1]
+                target = ".".join(base + ([node.module] if node.module else []))
+            else:
+                target = node.module or ""
+            yield node.lineno, target
+            for alias in node.names:  # `from gqap.solvers import process` names a module
+                yield node.lineno, f"{target}.{alias.name}"
+
+
+@functools.cache
+def _parse(source: str) -> ast.Module:
+    return ast.parse(source)
+
+
+def _files(folder: str) -> list[Path]:
+    return sorted((ROOT / folder).rglob("*.py"))
+
+
+def _solver_unit(module: str) -> str:
+    """The solver a gqap.solvers module belongs to ('' for the package itself)."""
+    parts = module.split(".")
+    unit = parts[2] if len(parts) > 2 else ""
+    return COMPANIONS.get(unit, unit)
+
+
+def violations() -> list[str]:
+    """Every import that breaks a rule, as 'file:line: importer -> imported (rule)'."""
+    out = []
+    for folder in FLOORS:
+        for path in _files(folder):
+            importer = _module_name(path)
+            for line, target in _imports(path):
+                if not target.startswith("gqap."):
+                    continue
+                where = f"{path.relative_to(ROOT)}:{line}: {importer} -> {target}"
+                if (importer, target) in ALLOWED:
+                    continue
+                if folder == "gqap" and target.startswith(("gqap.solvers", "gqap.bench",
+                                                           "gqap.cli")):
+                    out.append(f"{where} (the model imports no upper floor)")
+                elif folder == "solvers":
+                    if target.startswith(("gqap.bench", "gqap.cli")):
+                        out.append(f"{where} (solvers import neither harness nor CLI)")
+                    elif target.startswith("gqap.solvers."):
+                        mine, theirs = _solver_unit(importer), _solver_unit(target)
+                        if theirs not in SOLVER_INFRASTRUCTURE and theirs != mine and mine:
+                            out.append(f"{where} (a solver imports another solver)")
+                elif folder == "bench":
+                    if target.startswith("gqap.cli"):
+                        out.append(f"{where} (the harness imports no CLI)")
+                    elif (target.startswith("gqap.solvers.")
+                          and _solver_unit(target) not in HARNESS_USES):
+                        out.append(f"{where} (the harness uses the solver interface only)")
+    return out
+
+
+def test_every_floor_imports_only_what_the_architecture_allows():
+    found = violations()
+    assert not found, "\n".join(found)
+
+
+@pytest.mark.parametrize(("folder", "source", "rule"), [
+    ("gqap", "from gqap.solvers import solve\n", "the model imports no upper floor"),
+    ("gqap", "def f():\n    import gqap.bench.report\n", "the model imports no upper floor"),
+    ("solvers", "from gqap.bench.store import ResultStore\n", "neither harness nor CLI"),
+    ("solvers", "from gqap.solvers.tabu import TabuSolver\n", "a solver imports another"),
+    ("solvers", "from . import ga\n", "a solver imports another"),
+    ("bench", "from gqap.cli import main\n", "the harness imports no CLI"),
+    ("bench", "from gqap.solvers.mip import lp_relaxation\n", "the solver interface only"),
+])
+def test_the_checker_catches_each_kind_of_breach(tmp_path, monkeypatch, folder, source, rule):
+    fake = ROOT / folder / "_architecture_probe.py"
+    monkeypatch.setattr("test_architecture._files",
+                        lambda f, real=_files: real(f) + ([fake] if f == folder else []))
+    real_read = Path.read_text
+    monkeypatch.setattr(Path, "read_text",
+                        lambda self, *a, **k: source if self == fake else real_read(self, *a,
+                                                                                    **k))
+    found = [v for v in violations() if "_architecture_probe" in v]
+    assert len(found) >= 1 and rule in found[0], found
