@@ -49,6 +49,13 @@ def _non_empty(name: str, values: tuple[Any, ...] | None) -> None:
         raise ValueError(f"{name}: must not be empty")
 
 
+def _counts(obj: Any, names: tuple[str, ...], low: int = 1) -> None:
+    """Each named field is a non-empty list of integers >= ``low``."""
+    for name in names:
+        _non_empty(name, getattr(obj, name))
+        _at_least(name, getattr(obj, name), low)
+
+
 def _check_label(what: str, value: str) -> None:
     if not _LABEL.match(value):
         raise ValueError(f"{what} {value!r} may only hold letters, digits and _.+-")
@@ -184,11 +191,8 @@ class GenerateOffloading(InstanceSource):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        for name in ("users", "G"):
-            _non_empty(name, getattr(self, name))
-            _at_least(name, getattr(self, name), 1)
-        _non_empty("B_max", self.B_max)
-        _at_least("B_max", self.B_max, 0)
+        _counts(self, ("users", "G"))
+        _counts(self, ("B_max",), 0)
         _at_least("seed", self.seed, 0)
 
 
@@ -205,9 +209,7 @@ class GenerateGQAP(InstanceSource):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        for name in ("facilities", "sites"):
-            _non_empty(name, getattr(self, name))
-            _at_least(name, getattr(self, name), 1)
+        _counts(self, ("facilities", "sites"))
         _non_empty("capacity_ratio", self.capacity_ratio)
         if any(not 0 < r <= 1 for r in self.capacity_ratio):
             raise ValueError(f"capacity_ratio: must lie in (0, 1], got "
@@ -230,9 +232,7 @@ class GenerateMulti(InstanceSource):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        for name in ("users", "sites"):
-            _non_empty(name, getattr(self, name))
-            _at_least(name, getattr(self, name), 1)
+        _counts(self, ("users", "sites"))
         _at_least("seed", self.seed, 0)
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import itertools
 import json
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -313,56 +314,46 @@ def case_seed(*parts: int | float) -> int:
     return int(np.random.SeedSequence(ints).generate_state(1)[0])
 
 
-def _load_generated(src: InstanceSource, where: str) -> list[InstanceRecord]:
+# generate = FAMILY: the source keys a case is drawn over, a tag that keeps the seeds of the
+# families apart, and the case's name (values, case index, source seed).
+_GENERATE: dict[str, tuple[tuple[str, ...], int, Any]] = {
+    "offloading": (("users", "G", "B_max"), 1,
+                   lambda v, c, s0: f"gen-u{v[0]:03d}-g{v[1]:02d}-b{v[2]:02d}-c{c:03d}-s{s0}"),
+    "gqap": (("facilities", "sites", "capacity_ratio"), 2,
+             lambda v, c, s0: f"gen-{v[0]}-{v[1]}-{int(round(v[2] * 100))}-c{c:03d}-s{s0}"),
+    "multi": (("users", "sites"), 3,
+              lambda v, c, s0: f"gen-multi-u{v[0]:03d}-s{v[1]:02d}-c{c:03d}-s{s0}"),
+}
+
+
+def _generate(family: str, rng: np.random.Generator, values: tuple[Any, ...], name: str,
+              seed: int, model: dict[str, Any]) -> Instance:
     from gqap.generators import generate_gqap, generate_offloading
+    from gqap.multi import generate_multi
 
+    if family == "offloading":
+        return generate_offloading(rng, *values, name=name, seed=seed, **model)
+    if family == "gqap":
+        return generate_gqap(rng, *values, name=name, seed=seed)
+    return generate_multi(rng, *values, name=name, seed=seed, **model)
+
+
+def _load_generated(src: InstanceSource, where: str) -> list[InstanceRecord]:
     s = src.spec
-    n_cases = src.cases or 1
+    family = s["generate"]
+    axes, tag, name_of = _GENERATE[family]
     out = []
-    if s["generate"] == "offloading":
-        for u in s["users"]:
-            for g in s["G"]:
-                for bm in s["B_max"]:
-                    for c in range(n_cases):
-                        seed = case_seed(s["seed"], 1, u, g, bm, c)
-                        name = f"gen-u{u:03d}-g{g:02d}-b{bm:02d}-c{c:03d}-s{s['seed']}"
-                        try:
-                            inst = generate_offloading(np.random.default_rng(seed), u, g, bm,
-                                                       name=name, seed=seed, **s["model"])
-                        except GQAPError as exc:
-                            raise GQAPError(f"config {where}: {exc}") from exc
-                        out.append(_record(inst, f"generated offloading seed {seed}",
-                                           src.reference_solver, {"seed": seed}))
-    elif s["generate"] == "multi":
-        from gqap.multi import generate_multi
-
-        for u in s["users"]:
-            for S in s["sites"]:
-                for c in range(n_cases):
-                    seed = case_seed(s["seed"], 3, u, S, c)
-                    name = f"gen-multi-u{u:03d}-s{S:02d}-c{c:03d}-s{s['seed']}"
-                    try:
-                        inst = generate_multi(np.random.default_rng(seed), u, S, name=name,
-                                              seed=seed, **s["model"])
-                    except (GQAPError, TypeError) as exc:
-                        raise GQAPError(f"config {where}: {exc}") from exc
-                    out.append(_record(inst, f"generated multi seed {seed}",
-                                       src.reference_solver, {"seed": seed}))
-    else:
-        for n in s["facilities"]:
-            for m in s["sites"]:
-                for r in s["capacity_ratio"]:
-                    for c in range(n_cases):
-                        seed = case_seed(s["seed"], 2, n, m, r, c)
-                        name = f"gen-{n}-{m}-{int(round(r * 100))}-c{c:03d}-s{s['seed']}"
-                        try:
-                            inst = generate_gqap(np.random.default_rng(seed), n, m, r,
-                                                 name=name, seed=seed)
-                        except GQAPError as exc:
-                            raise GQAPError(f"config {where}: {exc}") from exc
-                        out.append(_record(inst, f"generated gqap seed {seed}",
-                                           src.reference_solver,
-                                           {"capacity_ratio": r, "seed": seed}))
+    for values in itertools.product(*(s[a] for a in axes)):
+        for c in range(src.cases or 1):
+            seed = case_seed(s["seed"], tag, *values, c)
+            try:
+                inst = _generate(family, np.random.default_rng(seed), values,
+                                 name_of(values, c, s["seed"]), seed, s.get("model", {}))
+            except (GQAPError, TypeError) as exc:  # TypeError: an unknown generator option
+                raise GQAPError(f"config {where}: {exc}") from exc
+            extra = {"seed": seed, **({"capacity_ratio": values[2]} if family == "gqap" else {})}
+            out.append(_record(inst, f"generated {family} seed {seed}", src.reference_solver,
+                               extra))
     _check_where(src, {k for r in out for k in r.params}, where)
     return [r for r in out if _matches(r.params, src.where)]
 

@@ -14,6 +14,8 @@ time-limit guard, resume, references and store:
   ``lp_bound = true``) and the share of the standard linearisation's gap each closes.
 - ``race``: the literature race: per solver, instances and runs that reach the reference;
   per instance, best, mean and worst cost over seeds and the mean time to the best.
+- ``frontier``: per site count (G, m) and solver, the largest user count at which every
+  run proved its optimum within the time limit (the multi-cluster study's frontier).
 
 A hook is ``hook(rows, order) -> list[Table]``; rows are the report's rows (current gaps,
 status as ``Status``, ``info`` and ``options`` as stored JSON text).
@@ -37,6 +39,7 @@ from gqap.bench.tables import (
     group_by,
     kinds_text,
     label_order,
+    label_rank,
     ok,
     stats,
 )
@@ -148,7 +151,7 @@ def time_to_proof(rows: list[dict[str, Any]], order: list[str]) -> list[Table]:
     off = [r for r in rows if r["family"] != "gqap"]
     if off:
         restricted = _restricted_optima(off)
-        rank = {lab: i for i, lab in enumerate(label_order(off, order))}
+        rank = label_rank(off, order)
         t = Table("time_to_proof",
                   "Time to a proven optimum: per user count, model and solver, runs that "
                   "proved their model's optimum, median and largest wall time of those "
@@ -184,7 +187,7 @@ def time_to_proof(rows: list[dict[str, Any]], order: list[str]) -> list[Table]:
         out.append(t)
     gq = [r for r in rows if r["family"] == "gqap"]
     if gq:
-        rank = {lab: i for i, lab in enumerate(label_order(gq, order))}
+        rank = label_rank(gq, order)
         t = Table("time_to_proof_gqap",
                   "GQAP: per instance and solver (first seed), status, incumbent, the proven "
                   "bound, the gap between them |incumbent - bound| / |incumbent| in %, the "
@@ -239,7 +242,7 @@ def lp_bounds(rows: list[dict[str, Any]], order: list[str]) -> list[Table]:
                Column("optimum from"), Column("gap closed %", fmt_num(1), True),
                Column("LP time s", fmt_sig(3), True), Column("variables", numeric=True),
                Column("constraints", numeric=True), Column("LP status")])
-    rank = {lab: i for i, lab in enumerate(label_order(lp, order))}
+    rank = label_rank(lp, order)
     firsts = {}
     for r in sorted(lp, key=lambda r: r["seed"]):
         firsts.setdefault((r["instance_hash"], r["label"]), r)
@@ -296,7 +299,7 @@ def race(rows: list[dict[str, Any]], order: list[str]) -> list[Table]:
          Column("mean", fmt_num(1), True), Column("worst", fmt_num(1), True),
          Column("reference", fmt_num(1), True), Column("kind"),
          Column("best gap %", fmt_pct(3), True), Column("time to best s", fmt_sig(3), True)])
-    rank = {lab: i for i, lab in enumerate(labels)}
+    rank = label_rank(rows, order)
     groups = group_by(rows, lambda r: (r["instance"], rank[r["label"]], r["label"]))
     best_of: dict[str, list[dict[str, Any]]] = {lab: [] for lab in labels}
     for (inst, _, lab), rs in sorted(groups.items()):
@@ -323,5 +326,46 @@ def race(rows: list[dict[str, Any]], order: list[str]) -> list[Table]:
     return [per_solver, per_instance]
 
 
+# ---------------------------------------------------------------------------------------
+# frontier
+# ---------------------------------------------------------------------------------------
+def frontier(rows: list[dict[str, Any]], order: list[str]) -> list[Table]:
+    """Per site count S (G for offloading, m for GQAP) and solver: the largest user count at
+    which every run proved its optimum within the time limit, and proofs per run."""
+    if not rows:
+        return []
+    family = rows[0]["family"]
+    key = {"multi": "S", "offloading": "G"}.get(family, "m")
+    t = Table("frontier",
+              f"Proof frontier: per {key} and solver, the largest user count (facilities for "
+              "GQAP) at which every run proved its optimum within the time limit ('-': none), "
+              "the largest at which any run did, the smallest at which some run did not, and "
+              "the runs proved out of the runs made.",
+              [Column(key), Column("solver"), Column("all proved up to", numeric=True),
+               Column("some proved up to", numeric=True),
+               Column("first unproved", numeric=True), Column("proved", numeric=True),
+               Column("runs", numeric=True)])
+    labels = label_order(rows, order)
+    for g in sorted({r["gpus_or_sites"] for r in rows}):
+        for lab in labels:
+            rs = [r for r in rows if r["gpus_or_sites"] == g and r["label"] == lab]
+            if not rs:
+                continue
+            sizes = sorted({r["n_users_or_facilities"] for r in rs})
+            proved = {u: [r["status"] == Status.OPTIMAL for r in rs
+                          if r["n_users_or_facilities"] == u] for u in sizes}
+            all_up = None
+            for u in sizes:  # every size up to u fully proved
+                if not all(proved[u]):
+                    break
+                all_up = u
+            some = [u for u in sizes if any(proved[u])]
+            unproved = [u for u in sizes if not all(proved[u])]
+            t.rows.append([g, lab, all_up, max(some) if some else None,
+                           min(unproved) if unproved else None,
+                           sum(sum(p) for p in proved.values()), len(rs)])
+    return [t]
+
+
 HOOKS: dict[str, Hook] = {"gap_summary": gap_summary, "time_to_proof": time_to_proof,
-                          "lp_bounds": lp_bounds, "race": race}
+                          "lp_bounds": lp_bounds, "race": race, "frontier": frontier}

@@ -94,20 +94,21 @@ def _provenance(data: SweepData) -> str:
     lines = []
     for s in data.sweeps:
         wall = f"{s['wall_s']:.0f} s" if s.get("wall_s") is not None else "unfinished"
+        machine = f" ({s['machine']})" if s.get("machine") else ""
         lines.append(f"- sweep {s['sweep_id']} ({s['config_name']}): {s['started_at']} on "
-                     f"{s['host']}, {s['executor']} executor, {s['workers']} workers, "
-                     f"{s['planned']} runs planned, {s['already_stored']} already stored, "
-                     f"{s['completed']} new ({s['failed']} failed), wall {wall}")
+                     f"{s['host']}{machine}, {s['executor']} executor, {s['workers']} "
+                     f"workers, {s['planned']} runs planned, {s['already_stored']} already "
+                     f"stored, {s['completed']} new ({s['failed']} failed), wall {wall}")
     return "\n".join(lines)
 
 
 def write_report(sweep_dir: str | Path, out_dir: str | Path,
                  formats: list[str] | tuple[str, ...] = ("markdown", "latex", "csv"),
                  figures: bool = True, dynamic_batch: bool | None = None,
-                 command: str = "", conditions: str = "") -> Report:
+                 command: str = "") -> Report:
     """Write the tables (in ``formats``) and figures of a sweep folder into ``out_dir``;
     its README.md names ``command`` (the command that wrote the folder, when it is not a
-    plain ``gqap bench report``) and the machine ``conditions`` of the run."""
+    plain ``gqap bench report``) and each sweep with the machine conditions it ran under."""
     data = load(sweep_dir)
     out = Path(out_dir)
     rep = Report(out)
@@ -171,9 +172,8 @@ def write_report(sweep_dir: str | Path, out_dir: str | Path,
     index = [f"# {title or data.name}", "",
              f"{len(rows)} runs of {len({r['label'] for r in rows})} solvers on "
              f"{len({r['instance_hash'] for r in rows})} instances. {written_by}", ""]
-    if conditions:
-        index += [conditions, ""]
-    index += [_provenance(data), ""]
+    index += ["Sweeps (times are wall times on the machine named; compare solvers by ratios "
+              "within one sweep):", "", _provenance(data), ""]
     for t in made:
         index += [f"## {t.name}", "", tables.to_markdown(t), ""]
     for f in rep.figures:

@@ -13,14 +13,13 @@ command that wrote it and the machine it ran on, and the README's copied tables
 from __future__ import annotations
 
 import importlib
-import os
-import platform
 import socket
 import sys
 import time
 from pathlib import Path
 
 from gqap.bench.config import CONFIG_DIR, load_config
+from gqap.bench.sweep import machine_note
 from gqap.errors import GQAPError
 from gqap.io import write_text_atomic
 
@@ -37,19 +36,6 @@ def studies() -> tuple[str, ...]:
     return (*CONFIGS, *FIGURE_STUDIES)
 
 
-def machine_note(workers: int | None) -> str:
-    """One line on the conditions of a run: host, CPUs, load, niceness, Python."""
-    try:
-        load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
-    except OSError:
-        load = "unknown"
-    return (f"Machine: {socket.gethostname()} ({platform.machine()}, {os.cpu_count()} CPUs, "
-            f"load average {load} when the study started, niceness {os.nice(0)}), Python "
-            f"{platform.python_version()}, {workers or os.cpu_count()} worker processes. "
-            "Times are wall times on this shared machine: compare solvers by ratios within "
-            "one sweep.")
-
-
 def _remove_stale(out: Path, kept: set[Path], before: set[Path]) -> None:
     for stale in before - kept:
         stale.unlink()
@@ -60,7 +46,7 @@ def _report_files(out: Path) -> set[Path]:
             else set())
 
 
-def _run_figure(name: str, results_dir: Path, workers: int | None) -> tuple[int, Path]:
+def _run_figure(name: str, results_dir: Path) -> tuple[int, Path]:
     from gqap.bench.figures import FIGURES
 
     figure = FIGURE_STUDIES[name]
@@ -72,7 +58,8 @@ def _run_figure(name: str, results_dir: Path, workers: int | None) -> tuple[int,
     lines = [f"# {name}", "", doc, "",
              f"Written by `gqap bench reproduce --only {name}` (the same files as "
              f"`gqap figure {figure} --out {out}`); nothing here is written by any other "
-             "command.", "", machine_note(workers), "", "Files:", ""]
+             "command.", "", f"Machine: {socket.gethostname()}, {machine_note()}.", "",
+             "Files:", ""]
     lines += [f"- `{p.name}`" for p in written]
     lines += [""] + [f"![{p.stem}]({p.name})" for p in written if p.suffix == ".png"]
     readme = write_text_atomic(out / "README.md", "\n".join(lines) + "\n")
@@ -100,19 +87,17 @@ def reproduce(only: list[str] | None = None, runs_dir: Path = Path("runs"),
         t0 = time.perf_counter()
         try:
             if name in FIGURE_STUDIES:
-                n_files, out = _run_figure(name, results_dir, workers)
+                n_files, out = _run_figure(name, results_dir)
                 times[name] = time.perf_counter() - t0
                 print(f"{name}: {n_files} files in {out} ({times[name]:.0f} s)")
                 continue
-            conditions = machine_note(workers)
             config = load_config(CONFIG_DIR / f"{name}.toml")
             sweep_dir = runs_dir / config.name
             summary = run_sweep(config, sweep_dir, workers=workers, progress=progress,
                                 retry_failed=True)
             out = results_dir / config.name
             before = _report_files(out)
-            report = write_report(sweep_dir, out, command=f"gqap bench reproduce --only {name}",
-                                  conditions=conditions)
+            report = write_report(sweep_dir, out, command=f"gqap bench reproduce --only {name}")
             _remove_stale(out, set(report.tables) | set(report.figures), before)
         except Exception as exc:  # noqa: BLE001 - one broken study must not stop the rest
             print(f"{name}: FAILED: {type(exc).__name__}: {exc}", file=sys.stderr)

@@ -107,7 +107,8 @@ CREATE TABLE IF NOT EXISTS sweeps (
     already_stored INTEGER NOT NULL,
     completed INTEGER NOT NULL DEFAULT 0,
     failed INTEGER NOT NULL DEFAULT 0,
-    wall_s REAL
+    wall_s REAL,
+    machine TEXT
 );
 """
 
@@ -137,6 +138,9 @@ class ResultStore:
                 self.db.execute("PRAGMA journal_mode=WAL")
                 self.db.execute("PRAGMA synchronous=NORMAL")
                 self.db.executescript(_SCHEMA)
+                columns = {r[1] for r in self.db.execute("PRAGMA table_info(sweeps)")}
+                if "machine" not in columns:  # a store written before sweeps recorded it
+                    self.db.execute("ALTER TABLE sweeps ADD COLUMN machine TEXT")
                 self.db.commit()
         except sqlite3.DatabaseError as exc:  # a damaged or foreign file: name it, one line
             raise GQAPError(f"{self.path}: not a usable results database ({exc})") from None
@@ -270,13 +274,15 @@ class ResultStore:
 
     # ---- sweeps ----------------------------------------------------------------------
     def start_sweep(self, config_name: str, config: dict[str, Any], executor: str,
-                    workers: int, host: str, planned: int, already: int) -> int:
-        """Record a sweep's start; returns its id."""
+                    workers: int, host: str, planned: int, already: int,
+                    machine: str = "") -> int:
+        """Record a sweep's start (``machine``: the conditions it ran under); returns its
+        id."""
         cur = self.db.execute(
             "INSERT INTO sweeps (config_name, config, executor, workers, host, started_at, "
-            "planned, already_stored) VALUES (?,?,?,?,?,?,?,?)",
+            "planned, already_stored, machine) VALUES (?,?,?,?,?,?,?,?,?)",
             (config_name, json.dumps(config, default=str), executor, workers, host, utc_now(),
-             planned, already))
+             planned, already, machine))
         self.db.commit()
         return int(cur.lastrowid)
 

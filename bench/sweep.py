@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import platform
 import socket
 import sys
 import time
@@ -43,6 +44,16 @@ class SweepSummary:
     unsupported_pairs: int = 0
     retried: int = 0
     dropped: int = 0
+
+
+def machine_note() -> str:
+    """The conditions a sweep runs under: CPUs, load average, niceness, Python."""
+    try:
+        load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    except OSError:
+        load = "unknown"
+    return (f"{platform.machine()}, {os.cpu_count()} CPUs, load average {load} at the start, "
+            f"niceness {os.nice(0)}, Python {platform.python_version()}")
 
 
 def rescore(instance: Any, result: dict[str, Any]) -> dict[str, Any]:
@@ -191,7 +202,8 @@ def run_sweep(config: BenchConfig, out_dir: str | Path, *, executor: str = "loca
                                skipped_solvers=list(plan.skipped_solvers), notes=plan.notes,
                                unsupported_pairs=plan.unsupported_pairs)
         sweep_id = store.start_sweep(config.name, config.raw, executor, workers,
-                                     socket.gethostname(), len(plan.runs), already)
+                                     socket.gethostname(), len(plan.runs), already,
+                                     machine_note())
         refs = store.references()
         runs = {r.run_id: r for r in plan.runs}
         bar = tqdm(total=len(refs_tasks) + len(probes) + len(rest), desc=config.name,

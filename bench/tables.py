@@ -69,31 +69,27 @@ def failed(row: dict[str, Any]) -> bool:
 # ---------------------------------------------------------------------------------------
 # tables
 # ---------------------------------------------------------------------------------------
-def fmt_num(digits: int = 4) -> Callable[[Any], str]:
-    """Formatter: fixed decimals, '-' for missing values."""
+def _number_format(spec: str, scale: float = 1.0) -> Callable[[Any], str]:
     def f(v: Any) -> str:
         if v is None or (isinstance(v, float) and not math.isfinite(v)):
             return "-"
-        return f"{v:.{digits}f}"
+        return format(scale * v, spec)
     return f
+
+
+def fmt_num(digits: int = 4) -> Callable[[Any], str]:
+    """Formatter: fixed decimals, '-' for missing values."""
+    return _number_format(f".{digits}f")
 
 
 def fmt_sig(digits: int = 3) -> Callable[[Any], str]:
     """Formatter: significant digits, '-' for missing values."""
-    def f(v: Any) -> str:
-        if v is None or (isinstance(v, float) and not math.isfinite(v)):
-            return "-"
-        return f"{v:.{digits}g}"
-    return f
+    return _number_format(f".{digits}g")
 
 
 def fmt_pct(digits: int = 2) -> Callable[[Any], str]:
     """Formatter: a fraction shown in percent."""
-    def f(v: Any) -> str:
-        if v is None or (isinstance(v, float) and not math.isfinite(v)):
-            return "-"
-        return f"{100 * v:.{digits}f}"
-    return f
+    return _number_format(f".{digits}f", 100.0)
 
 
 def fmt_interval(inner: Callable[[Any], str]) -> Callable[[Any], str]:
@@ -145,6 +141,11 @@ def label_order(rows: list[dict[str, Any]], preferred: list[str]) -> list[str]:
     return [lab for lab in preferred if lab in present] + sorted(present - set(preferred))
 
 
+def label_rank(rows: list[dict[str, Any]], preferred: list[str]) -> dict[str, int]:
+    """Label -> its position in ``label_order`` (the sort key of every per-solver table)."""
+    return {lab: i for i, lab in enumerate(label_order(rows, preferred))}
+
+
 def group_by(rows: list[dict[str, Any]], key: Callable[[dict[str, Any]], Any]
              ) -> dict[Any, list[dict[str, Any]]]:
     """Rows grouped by ``key(row)``, in order of appearance."""
@@ -174,7 +175,7 @@ def summary_offloading(rows: list[dict[str, Any]], order: list[str],
     """Per solver, user count and G (``family`` 'multi': the site count S): runs,
     failures, objective, gap and time statistics."""
     rows = [r for r in rows if r["family"] == family]
-    rank = {lab: i for i, lab in enumerate(order)}
+    rank = label_rank(rows, order)
     t = Table(f"summary_{family}",
               f"{family.capitalize()}: per solver and size, runs with a solution (solved) "
               "and failed or "
@@ -208,7 +209,7 @@ def summary_offloading(rows: list[dict[str, Any]], order: list[str],
 def summary_gqap(rows: list[dict[str, Any]], order: list[str]) -> Table:
     """Per GQAP instance and solver: cost, relative gap and time statistics."""
     rows = [r for r in rows if r["family"] == "gqap"]
-    rank = {lab: i for i, lab in enumerate(order)}
+    rank = label_rank(rows, order)
     t = Table("summary_gqap",
               "GQAP: per instance and solver, runs with a solution (solved) and failed or "
               "killed runs, mean and best cost, reference value, relative gap to the reference "
@@ -375,7 +376,7 @@ def breakdown(rows: list[dict[str, Any]], order: list[str], max_instances: int) 
     names = sorted({r["instance"] for r in rows})
     if not names or len(names) > max_instances:
         return None
-    rank = {lab: i for i, lab in enumerate(label_order(rows, order))}
+    rank = label_rank(rows, order)
     t = Table("instance_breakdown",
               "Per instance and solver (mean over seeds): objective, objective per user, mean "
               "PAI, mean end-to-end latency, granted users b and gap per user.",
@@ -399,7 +400,7 @@ def dynamic_batch_table(rows: list[dict[str, Any]], order: list[str]) -> Table |
     rows = [r for r in rows if r.get("objective_dynamic") is not None]
     if not rows:
         return None
-    rank = {lab: i for i, lab in enumerate(label_order(rows, order))}
+    rank = label_rank(rows, order)
     t = Table("dynamic_batch",
               "The paper's worst-case batch assumption (the edge batch stays at b for every "
               "step) against the dynamic-batch latency model (the batch shrinks as granted "

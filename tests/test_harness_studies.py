@@ -209,7 +209,8 @@ def test_reproduce_refreshes_the_readme_tables_beside_results(tmp_path, monkeypa
                         workers=2, progress=False)
     table = (tmp_path / "results" / "mini" / "objective_vs_users.md").read_text()
     assert table in readme.read_text() and "old" not in readme.read_text()
-    assert "`gqap bench reproduce --only mini`" in (
-        tmp_path / "results" / "mini" / "README.md").read_text()
+    text = (tmp_path / "results" / "mini" / "README.md").read_text()
+    assert "`gqap bench reproduce --only mini`" in text
+    assert "CPUs, load average" in text and "niceness" in text  # the sweep's machine
     with ResultStore.in_dir(tmp_path / "runs" / "mini", readonly=True) as store:
         assert all(isinstance(r["status"], Status) for r in store.rows())
