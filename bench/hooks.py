@@ -1,0 +1,371 @@
+"""Study tables a config asks for by name (``[report] hooks = [...]``), read from stored rows.
+
+The data-driven tables of ``bench.tables`` suit every sweep; a study that needs a measure
+they lack names a hook here instead of solving instances itself, so it keeps the harness's
+time-limit guard, resume, references and store:
+
+- ``gap_summary``: gaps to the reference per solver and group (users, G or S) and over
+  all: mean and median relative gap, sum gap, gap per user, share solved to the reference
+  (the DQN study's table).
+- ``time_to_proof``: per size, model and solver, how many runs proved their optimum and
+  how fast; per GQAP instance, incumbent, proven bound and the gaps to bound and reference
+  (the MILP study's tables).
+- ``lp_bounds``: LP-relaxation bounds of the linearisations (runs of ``milp`` with
+  ``lp_bound = true``) and the share of the standard linearisation's gap each closes.
+- ``race``: the literature race: per solver, instances and runs that reach the reference;
+  per instance, best, mean and worst cost over seeds and the mean time to the best.
+- ``frontier``: per site count (G, m) and solver, the largest user count at which every
+  run proved its optimum within the time limit (the multi-cluster study's frontier).
+
+A hook is ``hook(rows, order) -> list[Table]``; rows are the report's rows (current gaps,
+status as ``Status``, ``info`` and ``options`` as stored JSON text).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import statistics
+from collections.abc import Callable
+from typing import Any
+
+from gqap.bench.tables import (
+    KINDS_NOTE,
+    Column,
+    Table,
+    fmt_num,
+    fmt_pct,
+    fmt_sig,
+    group_by,
+    kinds_text,
+    label_order,
+    label_rank,
+    ok,
+    stats,
+)
+from gqap.gaps import bound_gap
+from gqap.solvers.base import Status
+
+Hook = Callable[[list[dict[str, Any]], list[str]], list[Table]]
+REACHED_REL = 1e-6  # a run reaches the reference when within this share of it
+
+
+def _json(text: Any) -> dict[str, Any]:
+    if isinstance(text, dict):
+        return text
+    try:
+        out = json.loads(text) if text else {}
+    except (TypeError, ValueError):
+        return {}
+    return out if isinstance(out, dict) else {}
+
+
+def _reached(r: dict[str, Any]) -> bool:
+    ref, gap = r.get("reference"), r.get("gap_abs")
+    return ok(r) and gap is not None and gap <= REACHED_REL * max(1.0, abs(ref))
+
+
+def _model(r: dict[str, Any]) -> str:
+    if r["family"] == "gqap":
+        return "gqap"
+    return str(_json(r.get("options")).get("model", "full"))
+
+
+# ---------------------------------------------------------------------------------------
+# gap_summary
+# ---------------------------------------------------------------------------------------
+def gap_summary(rows: list[dict[str, Any]], order: list[str]) -> list[Table]:
+    """Gaps to the reference per solver and group, with an 'all' line per solver."""
+    rows = [r for r in rows if r["family"] != "gqap" and ok(r) and r.get("reference")
+            is not None]
+    if not rows:
+        return []
+    users = {r["n_users_or_facilities"] for r in rows}
+    second = "S" if all(r["family"] == "multi" for r in rows) else "G"
+    key, by = (("users", lambda r: r["n_users_or_facilities"]) if len(users) > 1
+               else (second, lambda r: r["gpus_or_sites"]))
+    labels = label_order(rows, order)
+    t = Table("gap_summary",
+              "Gap to the reference per solver and "
+              f"{'user count' if key == 'users' else key}: mean and median relative gap "
+              "(ref - value) / |ref| in % (references with |ref| < 1e-9 left out), sum gap "
+              "sum(ref - value) / sum |ref| in % (robust to references near 0), mean gap per "
+              "user, share of runs that reach the reference, mean objective and reference, "
+              f"mean solve time; {KINDS_NOTE}.",
+              [Column(key), Column("solver"), Column("runs", numeric=True),
+               Column("gap % mean", fmt_pct(2), True), Column("gap % median", fmt_pct(2), True),
+               Column("sum gap %", fmt_pct(2), True), Column("gap/user", fmt_num(4), True),
+               Column("reached %", fmt_pct(0), True), Column("mean obj.", fmt_num(3), True),
+               Column("mean ref.", fmt_num(3), True), Column("s/solve", fmt_sig(3), True),
+               Column("reference")])
+    groups = sorted({by(r) for r in rows})
+    for g in [*groups, "all"]:
+        at = rows if g == "all" else [r for r in rows if by(r) == g]
+        for lab in labels:
+            rs = [r for r in at if r["label"] == lab]
+            if not rs:
+                continue
+            ref_sum = sum(abs(r["reference"]) for r in rs)
+            rel = stats(r["gap_rel"] for r in rs)
+            t.rows.append([g, lab, len(rs), rel.mean, rel.median,
+                           sum(r["gap_abs"] for r in rs) / ref_sum if ref_sum else None,
+                           stats(r["gap_per_user"] for r in rs).mean,
+                           sum(_reached(r) for r in rs) / len(rs),
+                           stats(r["objective"] for r in rs).mean,
+                           stats(r["reference"] for r in rs).mean,
+                           stats(r["wall_time_s"] for r in rs).mean, kinds_text(rs)])
+    return [t]
+
+
+# ---------------------------------------------------------------------------------------
+# time_to_proof
+# ---------------------------------------------------------------------------------------
+def _proven(r: dict[str, Any]) -> bool:
+    """Proved its model's optimum: ``optimal``, or for a fixed-split model (whose optimum
+    is not the instance's) ``info.model_status`` optimal."""
+    if _model(r) == "fixed-split":
+        return _json(r.get("info")).get("model_status") == "optimal"
+    return r["status"] == Status.OPTIMAL
+
+
+def _restricted_optima(rows: list[dict[str, Any]]) -> dict[str, float]:
+    """Instance hash -> the fixed-split model's optimum as any run proved it (best first)."""
+    out: dict[str, float] = {}
+    for r in rows:
+        if _model(r) == "fixed-split" and _proven(r) and r.get("objective") is not None:
+            h = r["instance_hash"]
+            out[h] = max(out.get(h, -math.inf), r["objective"])
+    return out
+
+
+def _lp_run(r: dict[str, Any]) -> bool:
+    """A run that solved an LP relaxation before its MIP (its time is not a proof time)."""
+    return bool(_json(r.get("options")).get("lp_bound"))
+
+
+def time_to_proof(rows: list[dict[str, Any]], order: list[str]) -> list[Table]:
+    """Proofs per (users, model, solver); per GQAP instance incumbent, bound and gaps.
+    Runs that solved an LP relaxation first (``lp_bound``) are left to ``lp_bounds``."""
+    out = []
+    rows = [r for r in rows if not _lp_run(r)]
+    off = [r for r in rows if r["family"] != "gqap"]
+    if off:
+        restricted = _restricted_optima(off)
+        rank = label_rank(off, order)
+        t = Table("time_to_proof",
+                  "Time to a proven optimum: per user count, model and solver, runs that "
+                  "proved their model's optimum, median and largest wall time of those "
+                  "(model build included), runs whose value equals the reference (full "
+                  "model: the exact solver's optimum; fixed-split: the restricted model's "
+                  "optimum as proved in this sweep), the mean loss of the fixed-split optimum "
+                  "against the full optimum in %, and the median model size.",
+                  [Column("users", numeric=True), Column("model"), Column("solver"),
+                   Column("proven"), Column("median time s", fmt_sig(3), True),
+                   Column("max time s", fmt_sig(3), True), Column("= reference"),
+                   Column("gap to full opt. %", fmt_pct(3), True),
+                   Column("variables", fmt_sig(5), True)])
+        groups = group_by(off, lambda r: (r["n_users_or_facilities"], _model(r),
+                                        rank[r["label"]], r["label"]))
+        for (users, model, _, lab), rs in sorted(groups.items()):
+            times = [r["wall_time_s"] for r in rs if _proven(r) and r.get("wall_time_s")]
+            if model == "fixed-split":
+                refs = [(r["objective"], restricted.get(r["instance_hash"])) for r in rs]
+            else:
+                refs = [(r["objective"], r.get("reference")) for r in rs
+                        if r.get("reference_kind") == "exact"]
+            refs = [(v, ref) for v, ref in refs if ref is not None]
+            match = sum(v is not None and abs(v - ref) <= REACHED_REL * max(1.0, abs(ref))
+                        for v, ref in refs)
+            sizes = [_json(r.get("info")).get("n_variables") for r in rs]
+            sizes = [s for s in sizes if s is not None]
+            t.rows.append([users, model, lab, f"{len(times)}/{len(rs)}",
+                           statistics.median(times) if times else None,
+                           max(times) if times else None,
+                           f"{match}/{len(refs)}" if refs else "-",
+                           stats(r["gap_rel"] for r in rs if ok(r)).mean,
+                           statistics.median(sizes) if sizes else None])
+        out.append(t)
+    gq = [r for r in rows if r["family"] == "gqap"]
+    if gq:
+        rank = label_rank(gq, order)
+        t = Table("time_to_proof_gqap",
+                  "GQAP: per instance and solver (first seed), status, incumbent, the proven "
+                  "bound, the gap between them |incumbent - bound| / |incumbent| in %, the "
+                  "reference and the gap to it in %, wall time of the call and of the model "
+                  f"build, and the backend's own status; {KINDS_NOTE}.",
+                  [Column("instance"), Column("solver"), Column("status"),
+                   Column("incumbent", fmt_num(1), True), Column("bound", fmt_num(1), True),
+                   Column("gap to bound %", fmt_pct(2), True),
+                   Column("reference", fmt_num(1), True), Column("kind"),
+                   Column("gap to ref. %", fmt_pct(2), True),
+                   Column("wall s", fmt_sig(4), True), Column("build s", fmt_sig(3), True),
+                   Column("backend status")])
+        for r in sorted(gq, key=lambda r: (r["instance"], rank[r["label"]], r["seed"])):
+            if r["seed"] != min(x["seed"] for x in gq if x["label"] == r["label"]
+                                and x["instance_hash"] == r["instance_hash"]):
+                continue
+            info = _json(r.get("info"))
+            t.rows.append([r["instance"], r["label"], str(r["status"]), r.get("objective"),
+                           r.get("bound"), bound_gap(r.get("objective"), r.get("bound")),
+                           r.get("reference"), kinds_text([r]), r.get("gap_rel"),
+                           r.get("wall_time_s"), info.get("build_time_s"),
+                           str(info.get("backend_status", "-"))[:60]])
+        out.append(t)
+    return out
+
+
+# ---------------------------------------------------------------------------------------
+# lp_bounds
+# ---------------------------------------------------------------------------------------
+def _linearisation(info: dict[str, Any]) -> str:
+    lin = info.get("linearization")
+    if lin is None:
+        return str(info.get("model", "-"))
+    return lin + (" + capacity products" if lin == "rlt" and info.get("rlt_capacity") else "")
+
+
+def lp_bounds(rows: list[dict[str, Any]], order: list[str]) -> list[Table]:
+    """LP bound per instance and linearisation, with the share of the standard
+    linearisation's gap to the optimum it closes."""
+    lp = [r for r in rows if _lp_run(r) and "lp_bound" in _json(r.get("info"))]
+    if not lp:
+        return []
+    restricted = _restricted_optima(rows)
+    t = Table("lp_bounds",
+              "LP-relaxation bounds of the linearisations (runs of milp with lp_bound = true, "
+              "first seed): the bound in the family's sense, the optimum it bounds (GQAP: the "
+              "reference; fixed-split offloading: the restricted model's optimum proved in "
+              "this sweep), the share of the standard linearisation's gap to that optimum the "
+              "bound closes (in %), LP time and model size.",
+              [Column("instance"), Column("solver"), Column("linearisation"),
+               Column("LP bound", fmt_sig(8), True), Column("optimum", fmt_sig(8), True),
+               Column("optimum from"), Column("gap closed %", fmt_num(1), True),
+               Column("LP time s", fmt_sig(3), True), Column("variables", numeric=True),
+               Column("constraints", numeric=True), Column("LP status")])
+    rank = label_rank(lp, order)
+    firsts = {}
+    for r in sorted(lp, key=lambda r: r["seed"]):
+        firsts.setdefault((r["instance_hash"], r["label"]), r)
+    by_instance = group_by(list(firsts.values()), lambda r: r["instance_hash"])
+    for _, rs in sorted(by_instance.items(), key=lambda kv: kv[1][0]["instance"]):
+        std = next((_json(r["info"]).get("lp_bound") for r in rs
+                    if _json(r["info"]).get("linearization") == "standard"), None)
+        for r in sorted(rs, key=lambda r: rank[r["label"]]):
+            info = _json(r["info"])
+            if _model(r) == "fixed-split":
+                opt, source = restricted.get(r["instance_hash"]), "fixed-split proof"
+            else:
+                opt, source = r.get("reference"), kinds_text([r])
+            bound, closed = info.get("lp_bound"), None
+            if None not in (bound, std, opt):
+                sign = 1.0 if r["sense"] == "min" else -1.0  # towards the optimum
+                room = sign * (opt - std)
+                if room > 1e-9 * max(1.0, abs(opt)):
+                    closed = 100.0 * sign * (bound - std) / room
+            t.rows.append([r["instance"], r["label"], _linearisation(info), bound,
+                           opt, source if opt is not None else "-", closed,
+                           info.get("lp_time_s"), info.get("n_variables"),
+                           info.get("n_constraints"), str(info.get("lp_status", "-"))[:40]])
+    return [t]
+
+
+# ---------------------------------------------------------------------------------------
+# race
+# ---------------------------------------------------------------------------------------
+def race(rows: list[dict[str, Any]], order: list[str]) -> list[Table]:
+    """The literature race: per solver and per instance, who reaches the reference."""
+    rows = [r for r in rows if r["family"] == "gqap"]
+    if not rows:
+        return []
+    labels = label_order(rows, order)
+    per_solver = Table(
+        "race",
+        "Literature race: per solver, instances, runs (instances x seeds), runs and "
+        "instances (best over seeds) that reach the reference (within a share of 1e-6), "
+        "mean relative gap of all runs and of the best run per instance in %, mean time "
+        f"to the run's best solution and mean wall time; {KINDS_NOTE}.",
+        [Column("solver"), Column("instances", numeric=True), Column("runs", numeric=True),
+         Column("runs reached", numeric=True), Column("instances reached", numeric=True),
+         Column("gap % mean", fmt_pct(3), True), Column("best gap % mean", fmt_pct(3), True),
+         Column("time to best s", fmt_sig(3), True), Column("wall s", fmt_sig(3), True),
+         Column("reference")])
+    per_instance = Table(
+        "race_instances",
+        "Literature race per instance and solver: runs, runs reaching the reference, best, "
+        "mean and worst cost over the seeds, the reference, gap of the best run in %, and "
+        f"the mean time to each run's best solution; {KINDS_NOTE}.",
+        [Column("instance"), Column("solver"), Column("runs", numeric=True),
+         Column("reached", numeric=True), Column("best", fmt_num(1), True),
+         Column("mean", fmt_num(1), True), Column("worst", fmt_num(1), True),
+         Column("reference", fmt_num(1), True), Column("kind"),
+         Column("best gap %", fmt_pct(3), True), Column("time to best s", fmt_sig(3), True)])
+    rank = label_rank(rows, order)
+    groups = group_by(rows, lambda r: (r["instance"], rank[r["label"]], r["label"]))
+    best_of: dict[str, list[dict[str, Any]]] = {lab: [] for lab in labels}
+    for (inst, _, lab), rs in sorted(groups.items()):
+        good = [r for r in rs if ok(r)]
+        best = min(good, key=lambda r: r["objective"], default=None)
+        if best is not None:
+            best_of[lab].append(best)
+        costs = [r["objective"] for r in good]
+        per_instance.rows.append([
+            inst, lab, len(rs), sum(_reached(r) for r in rs),
+            min(costs) if costs else None, stats(costs).mean, max(costs) if costs else None,
+            next((r["reference"] for r in rs if r.get("reference") is not None), None),
+            kinds_text(rs), None if best is None else best.get("gap_rel"),
+            stats(_json(r.get("info")).get("time_to_best_s") for r in good).mean])
+    for lab in labels:
+        rs = [r for r in rows if r["label"] == lab]
+        per_solver.rows.append([
+            lab, len({r["instance_hash"] for r in rs}), len(rs), sum(_reached(r) for r in rs),
+            sum(_reached(r) for r in best_of[lab]),
+            stats(r["gap_rel"] for r in rs if ok(r)).mean,
+            stats(r["gap_rel"] for r in best_of[lab]).mean,
+            stats(_json(r.get("info")).get("time_to_best_s") for r in rs if ok(r)).mean,
+            stats(r["wall_time_s"] for r in rs if ok(r)).mean, kinds_text(rs)])
+    return [per_solver, per_instance]
+
+
+# ---------------------------------------------------------------------------------------
+# frontier
+# ---------------------------------------------------------------------------------------
+def frontier(rows: list[dict[str, Any]], order: list[str]) -> list[Table]:
+    """Per site count S (G for offloading, m for GQAP) and solver: the largest user count at
+    which every run proved its optimum within the time limit, and proofs per run."""
+    if not rows:
+        return []
+    family = rows[0]["family"]
+    key = {"multi": "S", "offloading": "G"}.get(family, "m")
+    t = Table("frontier",
+              f"Proof frontier: per {key} and solver, the largest user count (facilities for "
+              "GQAP) at which every run proved its optimum within the time limit ('-': none), "
+              "the largest at which any run did, the smallest at which some run did not, and "
+              "the runs proved out of the runs made.",
+              [Column(key), Column("solver"), Column("all proved up to", numeric=True),
+               Column("some proved up to", numeric=True),
+               Column("first unproved", numeric=True), Column("proved", numeric=True),
+               Column("runs", numeric=True)])
+    labels = label_order(rows, order)
+    for g in sorted({r["gpus_or_sites"] for r in rows}):
+        for lab in labels:
+            rs = [r for r in rows if r["gpus_or_sites"] == g and r["label"] == lab]
+            if not rs:
+                continue
+            sizes = sorted({r["n_users_or_facilities"] for r in rs})
+            proved = {u: [r["status"] == Status.OPTIMAL for r in rs
+                          if r["n_users_or_facilities"] == u] for u in sizes}
+            all_up = None
+            for u in sizes:  # every size up to u fully proved
+                if not all(proved[u]):
+                    break
+                all_up = u
+            some = [u for u in sizes if any(proved[u])]
+            unproved = [u for u in sizes if not all(proved[u])]
+            t.rows.append([g, lab, all_up, max(some) if some else None,
+                           min(unproved) if unproved else None,
+                           sum(sum(p) for p in proved.values()), len(rs)])
+    return [t]
+
+
+HOOKS: dict[str, Hook] = {"gap_summary": gap_summary, "time_to_proof": time_to_proof,
+                          "lp_bounds": lp_bounds, "race": race, "frontier": frontier}
