@@ -3,10 +3,12 @@
 The reference of a run is the best one available for its instance and problem variant
 (integer or real split points), in this order:
 
-- ``exact``: the proven optimum (offloading: the exact solver, computed once per
-  instance; GQAP: a reference solver such as brute force, or a run that proved optimality);
+- ``exact``: the proven optimum (offloading and multi: the exact solver, computed once per
+  instance; GQAP: a reference solver such as brute force; GQAP and multi: also a run that
+  proved optimality);
 - ``best_known``: a value from a reference file (the literature's best-known costs);
-- ``proven_bound``: the tightest bound any GQAP run proved (gaps to it are upper bounds);
+- ``proven_bound``: the tightest bound any GQAP or multi run proved (gaps to it are upper
+  bounds);
 - ``best_found``: the best value any run found (these gaps change as runs land, so they are
   recomputed whenever runs are added and at report time).
 
@@ -57,7 +59,7 @@ def choose(sense: str, family: str, stored: dict[str, float],
             continue
         if found is None or _better(sense, obj, found):
             found = obj
-        if family == "gqap":
+        if family != "offloading":  # GQAP, multi: runs may prove an optimum or a bound
             if r["status"] == Status.OPTIMAL and (proven is None or _better(sense, obj, proven)):
                 proven = obj
             b = r.get("bound")
