@@ -31,13 +31,19 @@ SOLUTION_TYPES: dict[str, type] = {"offloading": OffloadingSolution, "gqap": GQA
 
 
 class Status(StrEnum):
-    """Outcome of a solve; ``optimal`` only when the solver proved it."""
+    """Outcome of a solve; ``optimal`` only when the solver proved it.
+
+    ``bound``: a proven bound on the optimum and no solution (a bound-only computation such
+    as an LP relaxation or a Lagrangean dual); the result's ``bound`` holds it and its
+    ``solution`` and ``objective`` are None.
+    """
 
     OPTIMAL = "optimal"
     FEASIBLE = "feasible"
     TIME_LIMIT = "time_limit"
     INFEASIBLE = "infeasible"
     ERROR = "error"
+    BOUND = "bound"
 
 
 @dataclass
@@ -146,6 +152,9 @@ class Solver(ABC):
                             f"family (supports {', '.join(self.families)})")
         if time_limit is not None and not (time_limit > 0 and math.isfinite(time_limit)):
             raise GQAPError(f"time limit: must be a positive number of seconds, got {time_limit}")
+        if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or not (
+                0 <= seed < 2 ** 63):
+            raise GQAPError(f"seed: must be an integer in 0..2^63-1, got {seed!r}")
         start = time.perf_counter()
         out = self._solve(instance, time_limit, int(seed))
         wall = time.perf_counter() - start
@@ -154,7 +163,9 @@ class Solver(ABC):
 
 def finish_result(solver: str, instance: Instance, out: SolverOutput, wall: float, seed: int,
                   time_limit: float | None) -> SolveResult:
-    """Re-score ``out.solution``; a solution that breaks a constraint turns into an error."""
+    """Re-score ``out.solution``; a solution that breaks a constraint turns into an error, and
+    so does a claim the result does not back (``optimal``/``feasible`` without a solution,
+    ``bound`` with a solution or without a finite bound)."""
     info = dict(out.info)
     status, objective, solution = out.status, None, out.solution
     if solution is not None:
@@ -171,6 +182,13 @@ def finish_result(solver: str, instance: Instance, out: SolverOutput, wall: floa
                 status = Status.ERROR
     elif status in (Status.OPTIMAL, Status.FEASIBLE):
         info["claimed_status"] = str(status)
+        status = Status.ERROR
+    if status == Status.BOUND and (solution is not None or out.bound is None
+                                   or not math.isfinite(out.bound)):
+        # 'bound' promises a proven bound and nothing else.
+        info["claimed_status"] = str(status)
+        info["error"] = ("status bound with a solution" if solution is not None
+                         else "status bound without a finite bound")
         status = Status.ERROR
     return SolveResult(solver=solver, instance=instance.name, family=instance.family,
                        status=status, objective=objective, bound=out.bound, wall_time_s=wall,

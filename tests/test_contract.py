@@ -224,6 +224,15 @@ def test_an_unknown_option_is_refused_by_name(spec, options):
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.name)
+@pytest.mark.parametrize("seed", [-1, 2 ** 63, 1.5, True])
+def test_a_bad_seed_is_refused_before_solving(spec, seed, options):
+    runnable(spec)
+    solver = make_solver(spec.name, **options.get(spec.name, {}))
+    with pytest.raises(GQAPError, match=r"seed: must be an integer in 0\.\.2\^63-1"):
+        solver.solve(tiny(spec.families[0]), seed=seed)
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.name)
 def test_the_registry_lists_the_families_the_class_supports(spec):
     runnable(spec)
     from gqap.solvers.registry import solver_class
