@@ -442,3 +442,29 @@ def test_multi_greedy_start_and_size():
     assert r.info["start_objective"] <= r.objective + 1e-9 and r.info["start_accepted"]
     prob = build_multi_milp(data)[0]
     assert multi_milp_size_for(data.b_max, data.n_users) == _pulp_size(prob)
+
+
+def _wide_range_gqap():
+    """Tiny GQAP whose traffic and distances hold 1e30 beside ordinary values: valid input,
+    but beyond what a floating-point MIP backend resolves (brute force: 401197)."""
+    from gqap.instances import GQAPInstance
+    from gqap.io import read_instance
+
+    base = read_instance("tiny-gqap/8-4-50")
+    t, d = base.t.copy(), base.d.copy()
+    t[0, 1] = t[1, 0] = 1e30
+    d[0, 1] = d[1, 0] = d[2, 3] = d[3, 2] = 1e30
+    return GQAPInstance(a=base.a, t=t, d=d, q=base.q, Q=base.Q, v=base.v, name="wide")
+
+
+@pytest.mark.parametrize("backend", ["cbc", "highs"])
+def test_coefficients_beyond_the_provable_range_claim_no_optimum_or_bound(backend):
+    from gqap.solvers.mip.solver import lp_relaxation
+
+    inst = _wide_range_gqap()
+    res = solve("milp", inst, time_limit=20, backend=backend)
+    assert res.status == "feasible" and res.bound is None
+    assert "objective coefficients span" in res.info["unproven_reason"]
+    assert res.objective >= solve("brute-force", inst).objective
+    lp = lp_relaxation(inst, time_limit=20, backend=backend)
+    assert lp["lp_bound"] is None and "not a bound" in lp["lp_status"]

@@ -81,6 +81,7 @@ class BuiltModel:
     start: dict[str, float] | None = None
     start_solution: Solution | None = None
     scale: float = 1.0
+    coefficient_range: float = 1.0  # max / min non-zero |objective coefficient|
 
     def family_value(self, v: float | None) -> float | None:
         """Model value -> objective in the instance family's sense."""
@@ -91,6 +92,22 @@ class BuiltModel:
 # LP codes treat about 1e20 as infinity and drop tiny values, while a power of two changes
 # no digit of any coefficient.
 _SAFE_MAGNITUDE = 2.0 ** 40
+
+
+# A floating-point MIP code accepts x within ~1e-6 of an integer and compares objective
+# values with tolerances relative to the largest coefficient, so when the objective's
+# coefficients span more than this many orders of magnitude the small ones are below its
+# resolution: its incumbent may be far from optimal and its bound invalid (seen: traffic and
+# distances of 1e30 beside ordinary ones, CBC and HiGHS both "optimal" at 1e33 above the
+# true optimum). Beyond it the adapter keeps the solution but claims neither.
+PROVABLE_RANGE = 1e12
+
+
+def coefficient_range(values: np.ndarray) -> float:
+    """max / min of the non-zero |values| (1 when there are none)."""
+    v = np.abs(np.asarray(values, dtype=np.float64))
+    v = v[v > 0]
+    return float(v.max() / v.min()) if v.size else 1.0
 
 
 def power_of_two_scale(values: np.ndarray) -> float:
@@ -490,7 +507,8 @@ def build_model(inst: Instance, plan: ModelPlan, linearization: str = "rlt",
                               for i in range(data.n_users)])
             return data.solution(grant)
 
-        built = BuiltModel(prob, -1.0, -data.base, decode, plan.size, scale=s)
+        built = BuiltModel(prob, -1.0, -data.base, decode, plan.size, scale=s,
+                           coefficient_range=coefficient_range(data.gain))
         if start is not None:
             grant = start.grant
             b = int(grant.sum())
@@ -516,7 +534,9 @@ def build_model(inst: Instance, plan: ModelPlan, linearization: str = "rlt",
             else sol
 
     sign = 1.0 if plan.kind == "gqap" else -1.0  # reductions: GQAP cost = -objective
-    built = BuiltModel(prob, sign, 0.0, decode_gqap, plan.size, scale=s)
+    built = BuiltModel(prob, sign, 0.0, decode_gqap, plan.size, scale=s,
+                       coefficient_range=coefficient_range(np.concatenate(
+                           [data.lin[data.allowed], data.pair_cost[data.pair_allowed]])))
     if start is not None:
         if isinstance(start, OffloadingSolution):
             assignment = grant_to_assignment(start.grant).assignment
@@ -546,7 +566,8 @@ def _build_multi(inst: Instance, plan: ModelPlan, deadline: Deadline | None) -> 
                 site[i] = s_
         return data.solution(site)
 
-    built = BuiltModel(prob, -1.0, -data.base, decode, plan.size, scale=s)
+    built = BuiltModel(prob, -1.0, -data.base, decode, plan.size, scale=s,
+                       coefficient_range=coefficient_range(data.gains()))
     if plan.start is not None:
         site = np.asarray(plan.start.site, dtype=np.int64)
         counts = np.bincount(site[site >= 0], minlength=data.n_sites)

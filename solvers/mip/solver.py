@@ -24,6 +24,7 @@ from gqap.solvers.mip.backend import Backend, BackendResult
 from gqap.solvers.mip.cbc import CBCBackend
 from gqap.solvers.mip.highs import HighsBackend
 from gqap.solvers.mip.model import (
+    PROVABLE_RANGE,
     BuiltModel,
     ModelPlan,
     build_model,
@@ -112,8 +113,15 @@ def relaxation_bound(built: BuiltModel, opts: MILPOptions, deadline: Deadline,
                                      threads=opts.threads, gap=opts.gap, msg=opts.msg,
                                      build_time_s=build_time_s)
     bound = built.family_value(lp.objective) if lp.outcome == Status.OPTIMAL else None
-    return {"lp_bound": bound, "lp_status": lp.raw_status,
-            "lp_time_s": time.perf_counter() - t0}
+    status = lp.raw_status
+    if bound is not None and built.coefficient_range > PROVABLE_RANGE:
+        bound, status = None, f"{status}; not a bound: {_range_reason(built)}"
+    return {"lp_bound": bound, "lp_status": status, "lp_time_s": time.perf_counter() - t0}
+
+
+def _range_reason(built: BuiltModel) -> str:
+    return (f"objective coefficients span {built.coefficient_range:.3g} (max / min non-zero), "
+            f"beyond the {PROVABLE_RANGE:.0e} a floating-point MIP backend resolves")
 
 
 def lp_relaxation(instance: Instance, time_limit: float | None = None,
@@ -224,6 +232,14 @@ def _result(instance: Instance, opts: MILPOptions, built: BuiltModel, res: Backe
     if solution is None and status == Status.TIME_LIMIT:
         solution = built.start_solution
         info["solution_from"] = "start" if solution is not None else None
+    if built.coefficient_range > PROVABLE_RANGE and (status == Status.OPTIMAL
+                                                       or bound is not None):
+        # Keep the (re-scored) solution, claim neither its optimality nor the bound.
+        info["unproven_reason"] = _range_reason(built)
+        info["claimed_status"], info["claimed_bound"] = str(status), bound
+        bound = None
+        if status == Status.OPTIMAL:
+            status = Status.FEASIBLE
     if fixed:
         # Optimal for the restriction to n_i = N_hat only: not a bound on the instance.
         info["model_status"] = str(status)
