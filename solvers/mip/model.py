@@ -82,6 +82,16 @@ class BuiltModel:
     start_solution: Solution | None = None
     scale: float = 1.0
     coefficient_range: float = 1.0  # max / min non-zero |objective coefficient|
+    coefficient_max: float = 0.0  # max |objective coefficient| in model units (scaled)
+
+    def resolves(self, model_value: float | None) -> bool:
+        """False when the objective's coefficients span more than ``PROVABLE_RANGE`` and
+        ``model_value`` lies below the backend's resolution (``RESOLUTION`` of the largest
+        coefficient): then it is made of terms the backend cannot tell from zero, and
+        neither an optimality claim nor a bound at that value can be trusted."""
+        if self.coefficient_range <= PROVABLE_RANGE:
+            return True
+        return model_value is not None and abs(model_value) >= RESOLUTION * self.coefficient_max
 
     def family_value(self, v: float | None) -> float | None:
         """Model value -> objective in the instance family's sense."""
@@ -95,19 +105,20 @@ _SAFE_MAGNITUDE = 2.0 ** 40
 
 
 # A floating-point MIP code accepts x within ~1e-6 of an integer and compares objective
-# values with tolerances relative to the largest coefficient, so when the objective's
-# coefficients span more than this many orders of magnitude the small ones are below its
-# resolution: its incumbent may be far from optimal and its bound invalid (seen: traffic and
-# distances of 1e30 beside ordinary ones, CBC and HiGHS both "optimal" at 1e33 above the
-# true optimum). Beyond it the adapter keeps the solution but claims neither.
+# values with tolerances relative to the largest coefficient. When the coefficients span
+# more than PROVABLE_RANGE and the optimum is made of the small ones, the backend cannot
+# tell it from zero: seen with traffic and distances of 1e30 beside ordinary values, where
+# CBC and HiGHS both claimed "optimal" at 1.5e33 against a true optimum of 401197. Such a
+# claim (and a bound at such a value) is not kept; the solution is.
 PROVABLE_RANGE = 1e12
+RESOLUTION = 1e-6
 
 
-def coefficient_range(values: np.ndarray) -> float:
-    """max / min of the non-zero |values| (1 when there are none)."""
+def coefficient_range(values: np.ndarray) -> tuple[float, float]:
+    """(max / min of the non-zero |values|, max |values|); (1, 0) when all are zero."""
     v = np.abs(np.asarray(values, dtype=np.float64))
     v = v[v > 0]
-    return float(v.max() / v.min()) if v.size else 1.0
+    return (float(v.max() / v.min()), float(v.max())) if v.size else (1.0, 0.0)
 
 
 def power_of_two_scale(values: np.ndarray) -> float:
@@ -507,8 +518,8 @@ def build_model(inst: Instance, plan: ModelPlan, linearization: str = "rlt",
                               for i in range(data.n_users)])
             return data.solution(grant)
 
-        built = BuiltModel(prob, -1.0, -data.base, decode, plan.size, scale=s,
-                           coefficient_range=coefficient_range(data.gain))
+        built = BuiltModel(prob, -1.0, -data.base, decode, plan.size, scale=s)
+        built.coefficient_range, built.coefficient_max = coefficient_range(data.gain * s)
         if start is not None:
             grant = start.grant
             b = int(grant.sum())
@@ -534,9 +545,9 @@ def build_model(inst: Instance, plan: ModelPlan, linearization: str = "rlt",
             else sol
 
     sign = 1.0 if plan.kind == "gqap" else -1.0  # reductions: GQAP cost = -objective
-    built = BuiltModel(prob, sign, 0.0, decode_gqap, plan.size, scale=s,
-                       coefficient_range=coefficient_range(np.concatenate(
-                           [data.lin[data.allowed], data.pair_cost[data.pair_allowed]])))
+    built = BuiltModel(prob, sign, 0.0, decode_gqap, plan.size, scale=s)
+    built.coefficient_range, built.coefficient_max = coefficient_range(np.concatenate(
+        [model_data.lin[data.allowed], model_data.pair_cost[data.pair_allowed]]))
     if start is not None:
         if isinstance(start, OffloadingSolution):
             assignment = grant_to_assignment(start.grant).assignment
@@ -566,8 +577,8 @@ def _build_multi(inst: Instance, plan: ModelPlan, deadline: Deadline | None) -> 
                 site[i] = s_
         return data.solution(site)
 
-    built = BuiltModel(prob, -1.0, -data.base, decode, plan.size, scale=s,
-                       coefficient_range=coefficient_range(data.gains()))
+    built = BuiltModel(prob, -1.0, -data.base, decode, plan.size, scale=s)
+    built.coefficient_range, built.coefficient_max = coefficient_range(data.gains() * s)
     if plan.start is not None:
         site = np.asarray(plan.start.site, dtype=np.int64)
         counts = np.bincount(site[site >= 0], minlength=data.n_sites)

@@ -114,14 +114,15 @@ def relaxation_bound(built: BuiltModel, opts: MILPOptions, deadline: Deadline,
                                      build_time_s=build_time_s)
     bound = built.family_value(lp.objective) if lp.outcome == Status.OPTIMAL else None
     status = lp.raw_status
-    if bound is not None and built.coefficient_range > PROVABLE_RANGE:
+    if bound is not None and not built.resolves(lp.objective):
         bound, status = None, f"{status}; not a bound: {_range_reason(built)}"
     return {"lp_bound": bound, "lp_status": status, "lp_time_s": time.perf_counter() - t0}
 
 
 def _range_reason(built: BuiltModel) -> str:
-    return (f"objective coefficients span {built.coefficient_range:.3g} (max / min non-zero), "
-            f"beyond the {PROVABLE_RANGE:.0e} a floating-point MIP backend resolves")
+    return (f"objective coefficients span {built.coefficient_range:.3g} (max / min non-zero, "
+            f"more than {PROVABLE_RANGE:.0e}) and the value is below the backend's resolution "
+            "of the largest")
 
 
 def lp_relaxation(instance: Instance, time_limit: float | None = None,
@@ -232,8 +233,8 @@ def _result(instance: Instance, opts: MILPOptions, built: BuiltModel, res: Backe
     if solution is None and status == Status.TIME_LIMIT:
         solution = built.start_solution
         info["solution_from"] = "start" if solution is not None else None
-    if built.coefficient_range > PROVABLE_RANGE and (status == Status.OPTIMAL
-                                                       or bound is not None):
+    if not built.resolves(res.objective if res.objective is not None else res.bound) and (
+            status == Status.OPTIMAL or bound is not None):
         # Keep the (re-scored) solution, claim neither its optimality nor the bound.
         info["unproven_reason"] = _range_reason(built)
         info["claimed_status"], info["claimed_bound"] = str(status), bound
