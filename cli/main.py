@@ -123,9 +123,6 @@ def _cmd_generate_gqap(args: argparse.Namespace) -> int:
     return 0
 
 
-MULTI_MAX_USERS = 10**7
-MULTI_MAX_SITES = 1000
-MULTI_MAX_SHIFTS = 10**8  # users x sites entries of the shift matrix
 
 
 def _points(text: str) -> list[list[float]]:
@@ -155,15 +152,15 @@ def _cmd_generate_multi(args: argparse.Namespace) -> int:
     from gqap.multi.generator import generate_multi
 
     _check_out(args.output)
-    if args.users > MULTI_MAX_USERS:
-        raise GQAPError(f"users: at most {MULTI_MAX_USERS:,} in a generated instance, got "
-                        f"{args.users:,}")
-    if args.sites > MULTI_MAX_SITES:
-        raise GQAPError(f"sites: at most {MULTI_MAX_SITES:,} in a generated instance, got "
-                        f"{args.sites:,}")
-    if args.users * args.sites > MULTI_MAX_SHIFTS:
+    # sizes first, before any per-site list is checked (the generator repeats the checks)
+    from gqap.generators import size_within
+    from gqap.multi.generator import MAX_SHIFTS, MAX_SITES, MAX_USERS
+
+    size_within("users", args.users, MAX_USERS)
+    size_within("sites", args.sites, MAX_SITES)
+    if args.users * args.sites > MAX_SHIFTS:
         raise GQAPError(f"users x sites: the shift matrix may hold at most "
-                        f"{MULTI_MAX_SHIFTS:,} entries, got {args.users * args.sites:,}")
+                        f"{MAX_SHIFTS:,} entries, got {args.users * args.sites:,}")
     for flag, values in (("--gpus", args.gpus), ("--bmax", args.bmax),
                          ("--bandwidth", args.bandwidth), ("--site-rows", args.site_rows)):
         if values is not None and len(values) not in (1, args.sites):

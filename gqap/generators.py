@@ -48,7 +48,7 @@ MAX_FACILITIES = 10**4
 MAX_SITES = 10**4
 
 
-def _size(name: str, value: Any, high: int) -> int:
+def size_within(name: str, value: Any, high: int) -> int:
     """A positive integer size up to ``high``; a one-line error otherwise."""
     if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
         raise ValidationError(f"{name}: must be a positive integer, got {value!r}")
@@ -130,7 +130,7 @@ def generate_offloading(rng: np.random.Generator, n_users: int = 20, G: int = 8,
                         seed: int | None = None, **model: Any) -> OffloadingInstance:
     """One offloading instance of the paper's scenario; ``model`` overrides MODEL.md defaults
     (N, N_hat, a_F, b_F, K, W_max_hz, eta, s_p_bits, s_m_bits, convention)."""
-    _size("users", n_users, MAX_USERS)
+    size_within("users", n_users, MAX_USERS)
     if isinstance(G, bool) or not isinstance(G, int) or G < 1:
         raise ValidationError(f"G: must be an integer >= 1, got {G!r}")
     _integer("G", G, low=1, high=COUNT_MAX)
@@ -184,8 +184,8 @@ def generate_gqap(rng: np.random.Generator, n_facilities: int, n_sites: int,
     for value in (n, m):
         if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
             raise ValidationError(f"sizes: need at least 1 facility and 1 site, got {n}x{m}")
-    n = _size("facilities", n, MAX_FACILITIES)
-    m = _size("sites", m, MAX_SITES)
+    n = size_within("facilities", n, MAX_FACILITIES)
+    m = size_within("sites", m, MAX_SITES)
     if isinstance(capacity_ratio, bool) or not isinstance(capacity_ratio, int | float | np.number):
         raise ValidationError(f"capacity ratio: must be a number, got {capacity_ratio!r}")
     if not 0.0 < capacity_ratio <= 1.0:

@@ -153,7 +153,9 @@ def test_provenance_regenerates_the_same_bytes():
     (dict(delta_max=-1.0), "delta_max: must be a finite number >= 0"),
     (dict(centres=[[0, 0]]), "centres: expected 2 finite"),
     (dict(positions=np.zeros((3, 3))), "positions: expected 4 finite"),
-    (dict(kappa=0.0), "kappa: must be > 0"),
+    (dict(kappa=0.0), "kappa: must be a finite number within"),
+    (dict(b_hat=0), "b_hat: must be >= 1"),
+    (dict(n_users=10**8), "users: at most 10,000,000"),
     (dict(colour=1), "generator option: unknown colour"),
 ])
 def test_bad_options_are_refused(kw, message):

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from gqap.errors import ValidationError
-from gqap.generators import _edge_latency, draw_users
+from gqap.generators import _edge_latency, check_alpha_rule, draw_users, size_within
 from gqap.multi.instance import MultiInstance
 from gqap.profiles import EDGE_CLASS_H_S, EDGE_CLASS_K_S, EDGE_CLASS_ROWS, PAPER_PROFILE, GPUProfile
 
@@ -29,6 +29,12 @@ MULTI_GENERATOR_VERSION = 1
 G_CHOICES: tuple[int, ...] = (2, 4, 8, 16)
 MODEL_DEFAULTS: dict[str, Any] = dict(N=200, N_hat=80, a_F=0.0413, b_F=71.44, K=1.0, eta=10.0,
                                       s_p_bits=216.0, s_m_bits=4.4e6, convention="paper")
+
+
+# Sizes a generated instance may have (the command line and the API alike).
+MAX_USERS = 10**7
+MAX_SITES = 1000
+MAX_SHIFTS = 10**8  # users x sites entries of the shift matrix
 
 
 def _count(name: str, value: Any) -> int:
@@ -86,10 +92,12 @@ def generate_multi(rng: np.random.Generator, n_users: int = 20, n_sites: int = 2
     task-space points instead of drawing them. ``model`` overrides N, N_hat, a_F, b_F, K,
     eta, s_p_bits, s_m_bits and convention; unknown names are refused.
     """
-    n_users = _count("users", n_users)
-    S = _count("sites", n_sites)
-    if kappa <= 0:
-        raise ValidationError(f"kappa: must be > 0, got {kappa!r}")
+    n_users = size_within("users", n_users, MAX_USERS)
+    S = size_within("sites", n_sites, MAX_SITES)
+    if n_users * S > MAX_SHIFTS:
+        raise ValidationError(f"users x sites: the shift matrix may hold at most "
+                              f"{MAX_SHIFTS:,} entries, got {n_users * S:,}")
+    check_alpha_rule(b_hat, kappa)
     if not math.isfinite(delta_max) or delta_max < 0:
         raise ValidationError(f"delta_max: must be a finite number >= 0, got {delta_max!r}")
     unknown = set(model) - set(MODEL_DEFAULTS)
