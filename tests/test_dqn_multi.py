@@ -195,3 +195,15 @@ def test_multi_config_errors_name_the_key(tmp_path):
     bad.write_text("[scope]\nkind = 'multi'\n[network]\nkind = 'set'\n[env]\nmax_users = 50\n")
     with pytest.raises(GQAPError, match="network.kind = 'multi'"):
         make_trainer(load_config(bad), tmp_path / "y")
+
+
+def test_numpy_rollout_takes_the_torch_rollouts_decisions():
+    from gqap.solvers.dqn.multi_policy import fast_sites, greedy_sites
+
+    ck = load_checkpoint("multi", "multi")
+    xs = [inst(500 + k, 5 + 13 * k, 1 + k % 8) for k in range(12)]
+    batched, _, _ = greedy_sites(ck.network, xs, ck.scales)
+    for x, want in zip(xs, batched, strict=True):
+        got, steps, cut = fast_sites(ck.network, x, ck.scales)
+        np.testing.assert_array_equal(got, want)
+        assert not cut and steps <= x.n_users

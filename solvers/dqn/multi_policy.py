@@ -7,6 +7,7 @@ deny first); the potential part of Q does not depend on the action.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 import torch
@@ -73,12 +74,14 @@ def _mlp(x: np.ndarray, layers: list[tuple[np.ndarray, np.ndarray]], final_relu:
 
 def fast_sites(net: nn.Module, inst: MultiInstance, scales: FeatureScales,
                integer: bool = True, expired: Callable[[], bool] | None = None,
-               ) -> tuple[np.ndarray, int, bool]:
+               built: tuple[Any, Any] | None = None) -> tuple[np.ndarray, int, bool]:
     """The greedy roll-out of ``greedy_sites`` for one instance, in numpy with incremental
-    features: the first encoder layer is split into per-user, per-status, per-site and
-    per-pair terms, and a grant on site s recomputes only column s (its count changed);
-    the pooled codes are summed afresh each step. Same decisions as ``greedy_sites`` up to
-    float rounding in exact ties. Returns (sites, steps, cut short)."""
+    work: the first encoder layer is split into per-user, per-status, per-site and per-pair
+    terms; the codes of pending users and of the users on a site are kept and recomputed
+    only for the site whose count changed (a grant on s changes column s); each step
+    encodes the current user on every site and pools. Same decisions as ``greedy_sites``
+    up to float rounding in exact ties. ``built``: ``multi_env.episode_tables``'s result,
+    when the caller has it. Returns (sites, steps, cut short)."""
     from gqap.solvers.dqn.env import CURRENT, GRANTED, PENDING
     from gqap.solvers.dqn.multi_env import episode_tables
 
@@ -92,19 +95,25 @@ def fast_sites(net: nn.Module, inst: MultiInstance, scales: FeatureScales,
     cs = np.float32(net.count_scale)
     gs, cscale = np.float32(scales.gain), np.float32(scales.count)
 
-    tab, _ = episode_tables(inst, scales, integer)
+    tab, _ = built or episode_tables(inst, scales, integer)
     n, S = tab.n_users, tab.n_sites
     G = np.concatenate([tab.gain, np.full((1, n, S), -np.inf, np.float32)])
     B = tab.B_max
     b = np.zeros(S, dtype=np.int64)
     x = np.full(n, -1, dtype=np.int64)
-    members: list[int] = []
+    members: list[list[int]] = [[] for _ in range(S)]
     pairs = np.zeros((n, S, 4), np.float32)
     pairs[:, :, 0] = tab.shift
     sitef = np.zeros((S, 11), np.float32)
     sitef[:, :7] = tab.sites
-    p_term = np.zeros((n, S, W1.shape[1]), np.float32)
-    s_term = np.zeros((S, W1.shape[1]), np.float32)
+    h1 = W1.shape[1]
+    p_term = np.zeros((n, S, h1), np.float32)
+    s_term = np.zeros((S, h1), np.float32)
+    u_term = tab.users @ W1[:3]
+
+    def encode(pre: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        h = _mlp(np.maximum(pre, 0.0), enc[1:], True)
+        return h, h @ w_sc + b_sc
 
     def column(s: int) -> None:  # features of site s at its count, as in multi_env.features
         g_next, g_now = G[b[s] + 1, :, s], G[max(b[s], 1), :, s]
@@ -112,7 +121,7 @@ def fast_sites(net: nn.Module, inst: MultiInstance, scales: FeatureScales,
         open_ = ~full & np.isfinite(g_next)
         with np.errstate(invalid="ignore"):
             loss = np.where(open_ & np.isfinite(g_now), g_next - g_now, np.float32(0.0))
-        on = [j for j in members if x[j] == s]
+        on = members[s]
         ext = loss[on].sum(dtype=np.float32) if on else np.float32(0.0)
         g_next = np.where(open_, g_next, np.float32(0.0))
         marg = np.where(open_, g_next + ext, np.float32(0.0))
@@ -125,35 +134,27 @@ def fast_sites(net: nn.Module, inst: MultiInstance, scales: FeatureScales,
 
     for s in range(S):
         column(s)
-    u_term = tab.users @ W1[:3]
+    # codes of every user as pending (rows after the current one are read) and pooled sums
+    # of the users on each site
+    h_pend, sc_pend = encode(u_term[:, None, :] + p_term + (s_term + b1)[None]
+                             + emb[PENDING])
+    d, k = h_pend.shape[2], sc_pend.shape[2]
+    on_sum = np.zeros((S, d), np.float32)
+    sc_on: list[np.ndarray] = [np.zeros((0, k), np.float32) for _ in range(S)]
     steps, cut = 0, False
     for t in range(n):
         if expired is not None and expired():
             cut = True
             break
         steps += 1
-        pre = u_term[t:, None, :] + p_term[t:] + (s_term + b1)[None]
-        pre[0] += emb[CURRENT]
-        pre[1:] += emb[PENDING]
-        h = _mlp(np.maximum(pre, 0.0).reshape(-1, pre.shape[2]), enc[1:], True)
-        h = h.reshape(n - t, S, -1)
-        sc = h @ w_sc + b_sc
-        h_c, sc_c = h[0], sc[0]
+        h_c, sc_c = encode(u_term[t] + p_term[t] + (s_term + b1) + emb[CURRENT])
         n_p = n - t - 1
-        pend_mean = h[1:].sum(0) / np.float32(max(n_p, 1))
-        cnt_p = np.minimum((1.0 / (1.0 + np.exp(sc_c[None] - sc[1:]))).sum(0), cs)
-        on_mean = np.zeros_like(h_c)
-        cnt_on = np.zeros_like(sc_c)
-        if members:
-            J = np.array(members)
-            X = x[J]
-            pre_on = u_term[J] + emb[GRANTED] + w_on + p_term[J, X] + s_term[X] + b1
-            h_on = _mlp(np.maximum(pre_on, 0.0), enc[1:], True)
-            np.add.at(on_mean, X, h_on)
-            on_mean /= np.maximum(b, 1).astype(np.float32)[:, None]
-            np.add.at(cnt_on, X, 1.0 / (1.0 + np.exp(sc_c[X] - (h_on @ w_sc + b_sc))))
-            cnt_on = np.minimum(cnt_on, cs)
-        ng = len(members)
+        pend_mean = h_pend[t + 1:].sum(0) / np.float32(max(n_p, 1))
+        cnt_p = np.minimum((1.0 / (1.0 + np.exp(sc_c[None] - sc_pend[t + 1:]))).sum(0), cs)
+        on_mean = on_sum / np.maximum(b, 1).astype(np.float32)[:, None]
+        cnt_on = np.stack([np.minimum((1.0 / (1.0 + np.exp(sc_c[s] - sc_on[s]))).sum(0), cs)
+                           for s in range(S)])
+        ng = int(b.sum())
         counts = np.array([n_p, ng, t - ng, S, (B - b).sum()], np.float32)
         glob = np.concatenate([np.minimum(counts, cs) / cs, np.log1p(counts)])
         z = _mlp(np.concatenate([h_c, pend_mean, on_mean, cnt_p / cs, np.log1p(cnt_p),
@@ -169,8 +170,15 @@ def fast_sites(net: nn.Module, inst: MultiInstance, scales: FeatureScales,
             s = a - 1
             x[t] = s
             b[s] += 1
-            members.append(t)
-            column(s)
+            members[s].append(t)
+            column(s)  # site s's count changed: its column, pending codes and members
+            base = p_term[:, s] + (s_term[s] + b1)
+            if t + 1 < n:
+                h_pend[t + 1:, s], sc_pend[t + 1:, s] = encode(
+                    u_term[t + 1:] + base[t + 1:] + emb[PENDING])
+            J = np.array(members[s])
+            h_on, sc_on[s] = encode(u_term[J] + base[J] + emb[GRANTED] + w_on)
+            on_sum[s] = h_on.sum(0)
             if np.all(b >= B):
                 break
     return x, steps, cut

@@ -79,13 +79,17 @@ class DQNMultiSolver(DQNSolver):
                      Deadline(None))
 
     def _decide(self, ck: Any, instance: MultiInstance,
-                deadline: Deadline) -> tuple[Any, int, bool]:
-        """(site vector, forward passes, timed out) of the checkpoint's greedy roll-out
-        (``multi_policy.fast_sites``: numpy, features updated incrementally)."""
+                deadline: Deadline) -> tuple[Any, int, bool, Any]:
+        """(site vector, forward passes, timed out, gain table) of the checkpoint's greedy
+        roll-out (``multi_policy.fast_sites``: numpy, features updated incrementally)."""
+        from gqap.solvers.dqn.multi_env import episode_tables
         from gqap.solvers.dqn.multi_policy import fast_sites
 
-        return fast_sites(ck.network, instance, ck.scales,
-                          integer=self.options.split == "integer", expired=deadline.expired)
+        integer = self.options.split == "integer"
+        built = episode_tables(instance, ck.scales, integer)
+        sites, steps, cut = fast_sites(ck.network, instance, ck.scales, integer,
+                                       deadline.expired, built)
+        return sites, steps, cut, built[1]
 
     def _solve(self, instance: MultiInstance, time_limit: float | None,
                seed: int) -> SolverOutput:
@@ -93,8 +97,8 @@ class DQNMultiSolver(DQNSolver):
 
         deadline = Deadline(time_limit)
         ck = load_cached(self.options.checkpoint, self.network_kind)
-        sites, passes, timed_out = self._decide(ck, instance, deadline)
-        sol = final_multi_solution(instance, sites, self.options.split == "integer")
+        sites, passes, timed_out, gt = self._decide(ck, instance, deadline)
+        sol = final_multi_solution(instance, sites, self.options.split == "integer", gt)
         info: dict[str, Any] = {
             "split_mode": self.options.split, "checkpoint": ck.name,
             "checkpoint_sha256": ck.meta["sha256"], "forward_passes": passes,

@@ -553,3 +553,22 @@ def plot_learning_curve(run_dirs: str | Path | list, out: str | Path | None = No
     fig.savefig(out, dpi=120)
     plt.close(fig)
     return out
+
+
+def write_training_curves(run_dirs: list[str | Path], path: str | Path) -> Path:
+    """The training curves of a checkpoint's phases (one run folder per phase, in order)
+    as ``NAME.curves.csv`` beside a shipped checkpoint (columns phase, kind, window,
+    episode, value; read by gqap.bench.figures.fig9): the episode return smoothed over
+    episodes / 50 episodes at every 10th episode, and the validation sum gap."""
+    lines = ["phase,kind,window,episode,value"]
+    for phase, d in enumerate(run_dirs, start=1):
+        log = read_log(Path(d) / "train_log.csv")
+        ev = read_log(Path(d) / "eval_log.csv")
+        ep, ret = log["episode"], log["reward"]
+        w = max(1, ep.size // 50)
+        sm = smooth(ret, w)
+        lines += [f"{phase},return_smoothed,{w},{int(e)},{v:.6g}"
+                  for e, v in zip(ep[9::10], sm[9::10], strict=True)]
+        lines += [f"{phase},validation_sum_gap,,{int(e)},{v:.6g}"
+                  for e, v in zip(ev.get("episode", []), ev.get("sum_gap", []), strict=True)]
+    return write_text_atomic(Path(path), "\n".join(lines) + "\n")
