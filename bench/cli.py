@@ -154,6 +154,36 @@ def _cmd_reproduce(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_bounds(args: argparse.Namespace) -> int:
+    from tabulate import tabulate
+
+    from gqap.bench import annotate
+
+    folder = Path(args.dir)
+    if not (folder / "results.sqlite").is_file():
+        raise GQAPError(f"bench bounds: {folder}: no results.sqlite here (not a sweep folder)")
+    found = annotate.collect(folder, args.set)
+    rows = [[("-" if v is None else f"{v:.10g}" if isinstance(v, float) else v) for v in row]
+            for row in annotate.describe(found)]
+    print(tabulate(rows, headers=["instance", "reference", "kind", "best found", "bound",
+                                  "by", "open gap %"], tablefmt="github",
+                   disable_numparse=True))
+    missing = annotate.not_run(found)
+    if missing:
+        print(f"note: {len(missing)} instances of {args.set} have no stored run "
+              f"({', '.join(missing[:5])}{', ...' if len(missing) > 5 else ''})",
+              file=sys.stderr)
+    if args.write_manifest or args.write_references:
+        command = args.command or (f"gqap bench bounds {args.dir} --set {args.set}"
+                                   + (" --write-manifest" if args.write_manifest else "")
+                                   + (" --write-references" if args.write_references else ""))
+        done = annotate.write(folder, args.set, command, bounds=args.write_manifest,
+                              references=args.write_references)
+        print(f"manifest of {args.set}: {len(done['bounds'])} bounds and "
+              f"{len(done['references'])} references written")
+    return 0
+
+
 def _formats(text: str) -> list[str]:
     names = {"latex": "latex", "tex": "latex", "markdown": "markdown", "md": "markdown",
              "csv": "csv"}
@@ -166,7 +196,7 @@ def _formats(text: str) -> list[str]:
 
 
 def register(subparsers: Any) -> None:
-    """Add ``gqap bench run|report|reproduce``."""
+    """Add ``gqap bench run|report|reproduce|bounds``."""
     bench = subparsers.add_parser("bench", help="benchmark sweeps and reports",
                                   description="Run benchmark sweeps into a results store "
                                   "and write tables and figures from it.")
@@ -233,3 +263,20 @@ def register(subparsers: Any) -> None:
                    help="worker processes (default CPU count)")
     d.add_argument("--no-progress", action="store_true", help="no progress bars")
     d.set_defaults(func=_cmd_reproduce)
+
+    b = sub.add_parser("bounds", help="best certified bounds of a sweep, into a set manifest",
+                       description="Per instance of a shipped GQAP set, the best lower bound "
+                       "any stored run of the sweep proved (a proof, a bound-only run, a "
+                       "branch and bound's bound) and the best solution found; with "
+                       "--write-manifest the bounds go into the set's manifest as 'bound' "
+                       "objects beside the references (a stronger recorded bound stays).")
+    b.add_argument("dir", help="sweep folder holding results.sqlite")
+    b.add_argument("--set", required=True, help="shipped set name (e.g. cordeau, lee-ma)")
+    b.add_argument("--write-manifest", action="store_true",
+                   help="record the bounds in the set's manifest")
+    b.add_argument("--write-references", action="store_true",
+                   help="record the best solutions as best-known references (sets whose "
+                   "references this suite finds; literature references are never replaced)")
+    b.add_argument("--command", help="the command to record as how the values were obtained "
+                   "(default: this command)")
+    b.set_defaults(func=_cmd_bounds)

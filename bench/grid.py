@@ -35,7 +35,9 @@ class InstanceRecord:
 
     ``best_known`` is a known reference value (a config's best-known file, or the manifest
     of a shipped set), stored under ``reference_kind``: 'best_known', or 'exact' for a
-    proven optimum; ``reference_source`` says where it comes from.
+    proven optimum; ``reference_source`` says where it comes from. ``proven_bound`` is a
+    certified lower bound a shipped set's manifest records (GQAP), described by
+    ``bound_source``.
     """
 
     name: str
@@ -51,6 +53,8 @@ class InstanceRecord:
     best_known: float | None = None
     reference_kind: str = "best_known"
     reference_source: str = "best-known file of the config"
+    proven_bound: float | None = None
+    bound_source: str = ""
 
 
 @dataclass(frozen=True)
@@ -219,6 +223,7 @@ def _load_set(src: InstanceSource, where: str, config_source: str) -> list[Insta
         generate_case,
         get_set,
         read_manifest,
+        set_bounds,
         set_references,
     )
     from gqap.io import read_instance
@@ -230,6 +235,7 @@ def _load_set(src: InstanceSource, where: str, config_source: str) -> list[Insta
     if folder is not None and (folder / MANIFEST).exists():
         rows = read_manifest(folder)["instances"]
         known = set_references(folder)
+        lower = set_bounds(folder)
         items = [({**r.get("params", {}), "seed": r.get("seed"), "name": Path(r["file"]).stem},
                   r) for r in rows]
         _check_where(src, {k for p, _ in items for k in p} | {"n_users", "G", "B_max"}, where)
@@ -248,6 +254,12 @@ def _load_set(src: InstanceSource, where: str, config_source: str) -> list[Insta
                     **rec.__dict__, "best_known": ref.value, "reference_kind": ref.harness_kind,
                     "reference_source": f"{ref.kind.replace('_', '-')}, manifest of set "
                                         f"{name}: {ref.source}"})
+            bound = lower.get(Path(row["file"]).stem)
+            if bound is not None:
+                rec = InstanceRecord(**{
+                    **rec.__dict__, "proven_bound": bound.value,
+                    "bound_source": f"bound, manifest of set {name}: {bound.method} "
+                                    f"({bound.date})"})
             out.append(rec)
         return out
     if "dir" in src.spec:

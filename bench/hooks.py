@@ -16,6 +16,11 @@ time-limit guard, resume, references and store:
   per instance, best, mean and worst cost over seeds and the mean time to the best.
 - ``frontier``: per site count (G, m) and solver, the largest user count at which every
   run proved its optimum within the time limit (the multi-cluster study's frontier).
+- ``proofs``: per GQAP instance, the exact method that proved the optimum first, the proven
+  optimum, whether it equals the published one, and the time to proof (the Lee & Ma study).
+- ``bounds``: per GQAP instance and method, the certified lower bound a run reached and its
+  time; per instance the best of them, the method and the open gap to the best known value
+  (the Cordeau and large-tier bound studies).
 
 A hook is ``hook(rows, order) -> list[Table]``; rows are the report's rows (current gaps,
 status as ``Status``, ``info`` and ``options`` as stored JSON text).
@@ -30,6 +35,7 @@ from collections.abc import Callable
 from typing import Any
 
 from gqap.bench.tables import (
+    BOUND_NOTE,
     KINDS_NOTE,
     Column,
     Table,
@@ -37,6 +43,7 @@ from gqap.bench.tables import (
     fmt_pct,
     fmt_sig,
     group_by,
+    instance_bound,
     kinds_text,
     label_order,
     label_rank,
@@ -191,13 +198,15 @@ def time_to_proof(rows: list[dict[str, Any]], order: list[str]) -> list[Table]:
         t = Table("time_to_proof_gqap",
                   "GQAP: per instance and solver (first seed), status, incumbent, the proven "
                   "bound, the gap between them |incumbent - bound| / |incumbent| in %, the "
-                  "reference and the gap to it in %, wall time of the call and of the model "
-                  f"build, and the backend's own status; {KINDS_NOTE}.",
+                  "reference and the gap to it in %, the instance's best bound and open gap, "
+                  "wall time of the call and of the model "
+                  f"build, and the backend's own status; {KINDS_NOTE}; {BOUND_NOTE}.",
                   [Column("instance"), Column("solver"), Column("status"),
                    Column("incumbent", fmt_num(1), True), Column("bound", fmt_num(1), True),
                    Column("gap to bound %", fmt_pct(2), True),
                    Column("reference", fmt_num(1), True), Column("kind"),
                    Column("gap to ref. %", fmt_pct(2), True),
+                   Column("best bound", fmt_num(1), True), Column("open gap %", fmt_pct(3), True),
                    Column("wall s", fmt_sig(4), True), Column("build s", fmt_sig(3), True),
                    Column("backend status")])
         for r in sorted(gq, key=lambda r: (r["instance"], rank[r["label"]], r["seed"])):
@@ -208,6 +217,7 @@ def time_to_proof(rows: list[dict[str, Any]], order: list[str]) -> list[Table]:
             t.rows.append([r["instance"], r["label"], str(r["status"]), r.get("objective"),
                            r.get("bound"), bound_gap(r.get("objective"), r.get("bound")),
                            r.get("reference"), kinds_text([r]), r.get("gap_rel"),
+                           *instance_bound([r]),
                            r.get("wall_time_s"), info.get("build_time_s"),
                            str(info.get("backend_status", "-"))[:60]])
         out.append(t)
@@ -283,21 +293,24 @@ def race(rows: list[dict[str, Any]], order: list[str]) -> list[Table]:
         "Literature race: per solver, instances, runs (instances x seeds), runs and "
         "instances (best over seeds) that reach the reference (within a share of 1e-6), "
         "mean relative gap of all runs and of the best run per instance in %, mean time "
-        f"to the run's best solution and mean wall time; {KINDS_NOTE}.",
+        "to the run's best solution and mean wall time, and the mean open gap of its "
+        f"instances; {KINDS_NOTE}; {BOUND_NOTE}.",
         [Column("solver"), Column("instances", numeric=True), Column("runs", numeric=True),
          Column("runs reached", numeric=True), Column("instances reached", numeric=True),
          Column("gap % mean", fmt_pct(3), True), Column("best gap % mean", fmt_pct(3), True),
          Column("time to best s", fmt_sig(3), True), Column("wall s", fmt_sig(3), True),
-         Column("reference")])
+         Column("reference"), Column("open gap % mean", fmt_pct(3), True)])
     per_instance = Table(
         "race_instances",
         "Literature race per instance and solver: runs, runs reaching the reference, best, "
-        "mean and worst cost over the seeds, the reference, gap of the best run in %, and "
-        f"the mean time to each run's best solution; {KINDS_NOTE}.",
+        "mean and worst cost over the seeds, the reference, the best bound and open gap, "
+        "gap of the best run in %, and "
+        f"the mean time to each run's best solution; {KINDS_NOTE}; {BOUND_NOTE}.",
         [Column("instance"), Column("solver"), Column("runs", numeric=True),
          Column("reached", numeric=True), Column("best", fmt_num(1), True),
          Column("mean", fmt_num(1), True), Column("worst", fmt_num(1), True),
          Column("reference", fmt_num(1), True), Column("kind"),
+         Column("bound", fmt_num(1), True), Column("open gap %", fmt_pct(3), True),
          Column("best gap %", fmt_pct(3), True), Column("time to best s", fmt_sig(3), True)])
     rank = label_rank(rows, order)
     groups = group_by(rows, lambda r: (r["instance"], rank[r["label"]], r["label"]))
@@ -312,7 +325,7 @@ def race(rows: list[dict[str, Any]], order: list[str]) -> list[Table]:
             inst, lab, len(rs), sum(_reached(r) for r in rs),
             min(costs) if costs else None, stats(costs).mean, max(costs) if costs else None,
             next((r["reference"] for r in rs if r.get("reference") is not None), None),
-            kinds_text(rs), None if best is None else best.get("gap_rel"),
+            kinds_text(rs), *instance_bound(rs), None if best is None else best.get("gap_rel"),
             stats(_json(r.get("info")).get("time_to_best_s") for r in good).mean])
     for lab in labels:
         rs = [r for r in rows if r["label"] == lab]
@@ -322,8 +335,127 @@ def race(rows: list[dict[str, Any]], order: list[str]) -> list[Table]:
             stats(r["gap_rel"] for r in rs if ok(r)).mean,
             stats(r["gap_rel"] for r in best_of[lab]).mean,
             stats(_json(r.get("info")).get("time_to_best_s") for r in rs if ok(r)).mean,
-            stats(r["wall_time_s"] for r in rs if ok(r)).mean, kinds_text(rs)])
+            stats(r["wall_time_s"] for r in rs if ok(r)).mean, kinds_text(rs),
+            stats(instance_bound(g)[1] for g in group_by(
+                rs, lambda r: r["instance_hash"]).values()).mean])
     return [per_solver, per_instance]
+
+
+# ---------------------------------------------------------------------------------------
+# proofs and bounds
+# ---------------------------------------------------------------------------------------
+def _same(a: float | None, b: float | None) -> bool:
+    return a is not None and b is not None and abs(a - b) <= 1e-9 * max(1.0, abs(b))
+
+
+def proofs(rows: list[dict[str, Any]], order: list[str]) -> list[Table]:
+    """Per GQAP instance, the fastest run that proved the optimum and what it proved."""
+    rows = [r for r in rows if r["family"] == "gqap"]
+    if not rows:
+        return []
+    t = Table("proofs",
+              "Proven optima: per instance, the exact method whose run proved the optimum "
+              "fastest (status optimal), the proven optimum, the published optimum (the "
+              "set's reference), whether they are equal, the time to proof (wall time of "
+              "the solve call, model build included) and how many runs proved it; instances "
+              "no run proved show the best bound any run reached.",
+              [Column("instance"), Column("n", numeric=True), Column("m", numeric=True),
+               Column("method"), Column("proven optimum", fmt_num(1), True),
+               Column("published", fmt_num(1), True), Column("equal"),
+               Column("time to proof s", fmt_sig(3), True), Column("runs proved"),
+               Column("best bound", fmt_num(1), True)])
+    by_method: dict[str, list[dict[str, Any]]] = {}
+    for inst, rs in sorted(group_by(rows, lambda r: r["instance"]).items()):
+        proved = [r for r in rs if r["status"] == Status.OPTIMAL and r.get("objective")
+                  is not None]
+        first = min(proved, key=lambda r: r.get("wall_time_s") or math.inf, default=None)
+        ref = next((r["reference"] for r in rs if r.get("reference_kind") in
+                    ("exact", "best_known")), None)
+        if first is not None:
+            by_method.setdefault(first["label"], []).append(first)
+        t.rows.append([inst, rs[0]["n_users_or_facilities"], rs[0]["gpus_or_sites"],
+                       "-" if first is None else first["label"],
+                       None if first is None else first["objective"], ref,
+                       "-" if first is None or ref is None
+                       else ("yes" if _same(first["objective"], ref) else "no"),
+                       None if first is None else first.get("wall_time_s"),
+                       f"{len(proved)}/{len(rs)}", instance_bound(rs)[0]])
+    s = Table("proofs_summary",
+              "Proven optima per method (the fastest proof of each instance): instances, "
+              "how many equal the published optimum, median and largest time to proof.",
+              [Column("method"), Column("instances", numeric=True),
+               Column("equal published", numeric=True), Column("median s", fmt_sig(3), True),
+               Column("max s", fmt_sig(3), True)])
+    rank = label_rank(rows, order)
+    for lab in sorted(by_method, key=lambda lab: rank.get(lab, 99)):
+        rs = by_method[lab]
+        times = [r["wall_time_s"] for r in rs if r.get("wall_time_s") is not None]
+        s.rows.append([lab, len(rs), sum(_same(r["objective"], r.get("reference")) for r in rs
+                                        if r.get("reference_kind") == "exact"),
+                       statistics.median(times) if times else None,
+                       max(times) if times else None])
+    proven = sum(1 for row in t.rows if row[3] != "-")
+    s.rows.append(["all", proven, sum(1 for row in t.rows if row[6] == "yes"), None, None])
+    return [t, s]
+
+
+def _run_bound(r: dict[str, Any]) -> float | None:
+    """The proven lower bound a GQAP run reached (a proof's optimum, else its bound)."""
+    if r["status"] == Status.OPTIMAL and r.get("objective") is not None:
+        return float(r["objective"])
+    b = r.get("bound")
+    if r["status"] in (Status.BOUND, Status.FEASIBLE, Status.TIME_LIMIT) and b is not None \
+            and math.isfinite(b):
+        return float(b)
+    return None
+
+
+def bounds(rows: list[dict[str, Any]], order: list[str]) -> list[Table]:
+    """Per GQAP instance and method the bound a run reached; per instance the best."""
+    rows = [r for r in rows if r["family"] == "gqap"]
+    if not rows:
+        return []
+    rank = label_rank(rows, order)
+    t = Table("bounds",
+              "Certified lower bounds per instance and method (first seed): status, the bound "
+              "the run proved (a proof's optimum, a bound-only run's bound or a branch and "
+              "bound's best bound), the gap it leaves to the best known value "
+              "(best known - bound) / best known in %, wall time and time limit.",
+              [Column("instance"), Column("method"), Column("status"),
+               Column("bound", fmt_num(1), True), Column("best known", fmt_num(1), True),
+               Column("gap %", fmt_pct(3), True), Column("wall s", fmt_sig(4), True),
+               Column("limit s", fmt_sig(4), True)])
+    best_t = Table("bounds_best",
+                   "Best certified lower bound per instance within this sweep's budgets: the "
+                   "best known value and its kind, the best bound and the method that reached "
+                   "it, and the open gap (best known - bound) / best known in %; "
+                   f"{KINDS_NOTE}.",
+                   [Column("instance"), Column("n", numeric=True), Column("m", numeric=True),
+                    Column("best known", fmt_num(1), True), Column("kind"),
+                    Column("best bound", fmt_num(1), True), Column("method"),
+                    Column("open gap %", fmt_pct(3), True)])
+    for inst, rs in sorted(group_by(rows, lambda r: r["instance"]).items()):
+        firsts: dict[str, dict[str, Any]] = {}
+        for r in sorted(rs, key=lambda r: r["seed"]):
+            firsts.setdefault(r["label"], r)
+        known = [r.get("objective") for r in rs if ok(r)]
+        if rs[0].get("reference_kind") in ("exact", "best_known", "best_found"):
+            known.append(rs[0].get("reference"))
+        known = [v for v in known if v is not None]
+        best_known = min(known) if known else None
+        top: tuple[float, str] | None = None
+        for lab in sorted(firsts, key=lambda lab: rank.get(lab, 99)):
+            r = firsts[lab]
+            b = _run_bound(r)
+            if b is not None and (top is None or b > top[0]):
+                top = (b, lab)
+            t.rows.append([inst, lab, str(r["status"]), b, best_known,
+                           bound_gap(best_known, b), r.get("wall_time_s"), r.get("time_limit")])
+        best_t.rows.append([inst, rs[0]["n_users_or_facilities"], rs[0]["gpus_or_sites"],
+                            best_known, kinds_text(rs[:1]),
+                            None if top is None else top[0], "-" if top is None else top[1],
+                            None if top is None else bound_gap(best_known, top[0])])
+    return [t, best_t]
 
 
 # ---------------------------------------------------------------------------------------
@@ -368,4 +500,5 @@ def frontier(rows: list[dict[str, Any]], order: list[str]) -> list[Table]:
 
 
 HOOKS: dict[str, Hook] = {"gap_summary": gap_summary, "time_to_proof": time_to_proof,
-                          "lp_bounds": lp_bounds, "race": race, "frontier": frontier}
+                          "lp_bounds": lp_bounds, "race": race, "frontier": frontier,
+                          "proofs": proofs, "bounds": bounds}

@@ -196,6 +196,9 @@ def run_sweep(config: BenchConfig, out_dir: str | Path, *, executor: str = "loca
             if rec.best_known is not None:
                 store.put_reference(rec.hash, "", rec.reference_kind, rec.best_known,
                                     rec.reference_source)
+            if rec.proven_bound is not None:
+                store.put_reference(rec.hash, "", "proven_bound", rec.proven_bound,
+                                    rec.bound_source)
         retried = store.delete_failed(r.key for r in plan.runs) if retry_failed else 0
         refs_tasks, probes, rest, already = plan_tasks(plan, store)
         summary = SweepSummary(out, store.path, len(plan.runs), already, retried=retried,

@@ -163,6 +163,18 @@ KINDS_NOTE = ("reference kind: optimal = proven optimum, best-known = literature
               "bound = best proven bound, best-found = best value any run found")
 
 
+BOUND_NOTE = ("bound = the tightest proven lower bound on the optimum (a shipped set's manifest, "
+              "a proof or any run's bound), open gap = (best known - bound) / best known in %: "
+              "how far the best known solution could still be from the optimum")
+
+
+def instance_bound(rows: list[dict[str, Any]]) -> tuple[float | None, float | None]:
+    """(instance_bound, open_gap) of the rows of one instance (``bench.references.assign``
+    gives every row of an instance the same); (None, None) when unknown."""
+    r = next((r for r in rows if r.get("instance_bound") is not None), None)
+    return (None, None) if r is None else (r["instance_bound"], r.get("open_gap"))
+
+
 def kinds_text(rows: list[dict[str, Any]]) -> str:
     """The reference kinds of ``rows`` in words ('optimal/best-known'), '-' for none."""
     kinds = sorted({KIND_LABELS.get(r["reference_kind"], r["reference_kind"])
@@ -214,13 +226,14 @@ def summary_gqap(rows: list[dict[str, Any]], order: list[str]) -> Table:
               "GQAP: per instance and solver, runs with a solution (solved) and failed or "
               "killed runs, mean and best cost, reference value, relative gap to the reference "
               "(in %, positive = worse) and solve wall time; CI = 95% confidence interval of "
-              f"the mean; {KINDS_NOTE}.",
+              f"the mean; {KINDS_NOTE}; {BOUND_NOTE}.",
               [Column("instance"), Column("solver"), Column("n", numeric=True),
                Column("m", numeric=True), Column("runs", numeric=True),
                Column("solved", numeric=True), Column("failed", numeric=True),
                Column("cost mean", fmt_num(1), True),
                Column("cost best", fmt_num(1), True), Column("reference", fmt_num(1), True),
-               Column("kind"), Column("gap % mean", fmt_pct(3), True),
+               Column("kind"), Column("bound", fmt_num(1), True),
+               Column("open gap %", fmt_pct(3), True), Column("gap % mean", fmt_pct(3), True),
                Column("gap % CI", fmt_interval(fmt_pct(3))),
                Column("time s mean", fmt_sig(3), True), Column("time s median", fmt_sig(3), True)])
     groups = group_by(rows, lambda r: (r["instance"], rank.get(r["label"], 99), r["label"]))
@@ -233,7 +246,7 @@ def summary_gqap(rows: list[dict[str, Any]], order: list[str]) -> Table:
         ref = next((r["reference"] for r in rs if r.get("reference") is not None), None)
         t.rows.append([inst, label, rs[0]["n_users_or_facilities"], rs[0]["gpus_or_sites"],
                        len(rs), len(good), sum(failed(r) for r in rs), cost.mean, best, ref,
-                       kinds_text(rs),
+                       kinds_text(rs), *instance_bound(rs),
                        gr.mean, (gr.lo, gr.hi), tm.mean, tm.median])
     return t
 

@@ -347,7 +347,7 @@ def _cmd_solve(args: argparse.Namespace) -> int:
     if result.status == "error":
         raise GQAPError(f"solver {result.solver}: status error ({_error_reason(result.info)})"
                         + (f"; {args.out} records it" if args.out else ""))
-    if result.solution is None:
+    if result.solution is None and result.status != "bound":  # bound: a bound, by design
         raise GQAPError(f"solver {result.solver}: no solution (status {result.status})"
                         + (f"; {args.out} now records the status and no solution"
                            if args.out else ""))
@@ -591,7 +591,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("solve", help="solve an instance with a registered solver",
                        description="Solve an instance; the objective is re-scored by the "
-                       "shared evaluator. Exit status 0 with a solution; 1 when the solver "
+                       "shared evaluator. Exit status 0 with a solution (or a bound-only "
+                       "solver's status bound); 1 when the solver "
                        "ends without one (infeasible, time limit) or errs, and then --out "
                        "records the status and no solution; 2 on a usage error.")
     s.add_argument("file", help="instance file (JSON or Cordeau text)")

@@ -90,6 +90,19 @@ def _tiny_gqap() -> list[Case]:
             for i, (n, m, r) in enumerate(spec)]
 
 
+# The large tier: Cordeau-style instances beyond the literature's sizes (the literature
+# stops at 50 facilities and 20 sites), one per size and capacity ratio.
+LARGE_SIZES = ((50, 10), (100, 20), (150, 30), (200, 40))
+LARGE_RATIOS = (0.35, 0.55, 0.75, 0.95)
+
+
+def _gqap_large() -> list[Case]:
+    return [Case(f"{n}-{m}-{int(round(r * 100))}.json", "gqap",
+                 {"n_facilities": n, "n_sites": m, "capacity_ratio": r},
+                 2_000_000 + 1000 * n + int(round(r * 100)))
+            for n, m in LARGE_SIZES for r in LARGE_RATIOS]
+
+
 def _scaling() -> list[Case]:
     users = (4, 8, 16, 32, 64, 128, 200, 500, 1000)
     return [Case(f"u{u:04d}-c{c}.json", "offloading",
@@ -108,6 +121,9 @@ SETS: dict[str, SetDefinition] = {
                       "B_max = 18, 100 cases each", _fig11b),
         SetDefinition("scaling", 1, "runtime scaling: 4..1000 users, G = 8, B_max = 18, "
                       "5 cases each", _scaling),
+        SetDefinition("gqap-large", 1, "large tier: 16 Cordeau-style GQAPs beyond the "
+                      "literature's sizes (50x10, 100x20, 150x30, 200x40 facilities x sites; "
+                      "capacity ratios 35, 55, 75, 95 %)", _gqap_large),
     )
 }
 
@@ -142,9 +158,37 @@ def write_set(name: str, out_dir: str | Path, progress: bool = False) -> Path:
         "description": spec.description,
         "generators": {g: {"version": _GENERATORS[g][1]}
                        for g in sorted({c.generator for c in cases})},
-        "instances": entries,
+        "instances": _keep_annotations(out, entries),
     }
     return write_text_atomic(out / MANIFEST, dumps(manifest))
+
+
+# Per-instance fields recorded after a set is written (how good its instances are known to
+# be): the reference value and the certified lower bound. Regenerating a set keeps them for
+# every file whose bytes are unchanged.
+ANNOTATIONS = ("reference", "bound")
+
+
+def _keep_annotations(folder: Path, entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``entries`` with the annotations the manifest already in ``folder`` records for the
+    same file with the same SHA-256."""
+    try:
+        old = read_manifest(folder)["instances"] if (folder / MANIFEST).exists() else []
+    except (FormatError, GQAPError):
+        return entries
+    known = {(r.get("file"), r.get("sha256")): r for r in old if isinstance(r, dict)}
+    out = []
+    for e in entries:
+        row = known.get((e["file"], e["sha256"]), {})
+        out.append({**e, **{k: row[k] for k in ANNOTATIONS if k in row and k not in e}})
+    return out
+
+
+def without_annotations(manifest: dict[str, Any]) -> dict[str, Any]:
+    """A copy of a manifest without the per-instance annotations (what a set's definition
+    and files alone determine)."""
+    rows = [{k: v for k, v in r.items() if k not in ANNOTATIONS} for r in manifest["instances"]]
+    return {**manifest, "instances": rows}
 
 
 @dataclass(frozen=True)
@@ -192,7 +236,7 @@ def read_set(set_dir: str | Path, verify: bool = True) -> list[Instance]:
 def set_summary(set_dir: str | Path) -> dict[str, Any]:
     """Name, version, description and instance count of a set folder; for a set with
     reference values (a literature set) also its citation and how many references of
-    each kind it records."""
+    each kind it records, and how many certified lower bounds."""
     obj = read_manifest(set_dir)
     out = {"name": obj.get("name"), "set_version": obj.get("set_version"),
            "description": obj.get("description"), "instances": len(obj["instances"])}
@@ -203,6 +247,9 @@ def set_summary(set_dir: str | Path) -> dict[str, Any]:
     if refs:
         kinds = [r.kind for r in refs.values()]
         out["references"] = {k: kinds.count(k) for k in REFERENCE_KINDS if k in kinds}
+    bounds = set_bounds(set_dir)
+    if bounds:
+        out["bounds"] = len(bounds)
     return out
 
 
@@ -226,7 +273,9 @@ class Reference:
     ``kind`` is 'optimal' (a proven optimum) or 'best_known'; ``notes`` carries every
     caveat of the source (a disputed value, a header convention). Proven optima may come
     with their ``optimal_assignment`` (0-based sites) and whether exhaustive enumeration
-    confirmed them.
+    confirmed them. A best-known value this suite found (a generated set's) comes with the
+    ``assignment`` that costs it and ``obtained``: how it was found (solver, options, seed,
+    time limit, command, date).
     """
 
     value: float
@@ -235,6 +284,8 @@ class Reference:
     notes: str = ""
     optimal_assignment: tuple[int, ...] | None = None
     confirmed_by_enumeration: bool = False
+    assignment: tuple[int, ...] | None = None
+    obtained: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
     @property
     def harness_kind(self) -> str:
@@ -309,6 +360,10 @@ def literature_manifest(folder: str | Path, name: str, description: str,
                             f"{', '.join(REFERENCE_KINDS)}, got {ref.get('kind')!r}")
         rows.append({"file": f.name, "sha256": sha256_file(f),
                      "params": {"n": inst.n, "m": inst.m}, "reference": ref})
+    kept = _keep_annotations(folder, [{k: r[k] for k in ("file", "sha256")} for r in rows])
+    for row, old in zip(rows, kept, strict=True):
+        if "bound" in old:  # a bound recorded for the same bytes stays
+            row["bound"] = old["bound"]
     return {"format": FORMAT_SET, "version": 1, "name": name, "set_version": set_version,
             "description": description, "source": source, "instances": rows}
 
@@ -332,12 +387,18 @@ def set_references(set_dir: str | Path) -> dict[str, Reference]:
             continue
         try:
             assignment = ref.get("optimal_assignment")
+            found = ref.get("assignment")
+            obtained = ref.get("obtained", {})
+            if not isinstance(obtained, dict):
+                raise TypeError("'obtained' must be an object")
             out[Path(row["file"]).stem] = Reference(
                 value=float(ref["value"]), kind=str(ref["kind"]),
                 source=str(ref.get("source", "")), notes=str(ref.get("notes", "")),
                 optimal_assignment=None if assignment is None else tuple(
                     int(s) for s in assignment),
-                confirmed_by_enumeration=bool(ref.get("confirmed_by_enumeration", False)))
+                confirmed_by_enumeration=bool(ref.get("confirmed_by_enumeration", False)),
+                assignment=None if found is None else tuple(int(s) for s in found),
+                obtained=dict(obtained))
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise FormatError(f"{set_dir / MANIFEST}: bad reference in row "
                               f"{row.get('file')!r} ({exc})") from exc
@@ -345,6 +406,85 @@ def set_references(set_dir: str | Path) -> dict[str, Reference]:
             raise FormatError(f"{set_dir / MANIFEST}: reference kind of {row['file']!r} must "
                               f"be one of {', '.join(REFERENCE_KINDS)}")
     return out
+
+
+BOUND_FIELDS = ("value", "method", "budget_s", "command", "date")
+
+
+@dataclass(frozen=True)
+class Bound:
+    """A certified lower bound on a shipped GQAP instance's optimum, as its manifest records
+    it: the value, the method that proved it (``gqap.solvers.bounds``, or a branch and bound
+    of ``milp`` / ``cpsat`` / ``brute-force``), the time budget of that computation in
+    seconds, the command that wrote it and the date; ``details`` holds the rest (solver,
+    options, seconds taken, status)."""
+
+    value: float
+    method: str
+    budget_s: float | None
+    command: str
+    date: str
+    details: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+
+
+def _bound_from_row(where: str, obj: Any) -> Bound:
+    if not isinstance(obj, dict):
+        raise FormatError(f"{where}: 'bound' must be an object with {', '.join(BOUND_FIELDS)}")
+    missing = [k for k in BOUND_FIELDS if k not in obj]
+    if missing:
+        raise FormatError(f"{where}: bound lacks {', '.join(missing)}")
+    try:
+        value = float(obj["value"])
+        budget = None if obj["budget_s"] is None else float(obj["budget_s"])
+    except (TypeError, ValueError) as exc:
+        raise FormatError(f"{where}: bound value and budget_s must be numbers ({exc})") from None
+    if not np.isfinite(value):
+        raise FormatError(f"{where}: bound value must be finite, got {obj['value']!r}")
+    details = {k: v for k, v in obj.items() if k not in BOUND_FIELDS}
+    return Bound(value, str(obj["method"]), budget, str(obj["command"]), str(obj["date"]),
+                 details)
+
+
+def set_bounds(set_dir: str | Path) -> dict[str, Bound]:
+    """File stem -> ``Bound`` for every manifest row that records a certified lower bound
+    (a 'bound' object beside its 'reference')."""
+    set_dir = Path(set_dir)
+    out: dict[str, Bound] = {}
+    for row in read_manifest(set_dir)["instances"]:
+        if isinstance(row, dict) and row.get("bound") is not None:
+            out[Path(row["file"]).stem] = _bound_from_row(
+                f"{set_dir / MANIFEST}: row {row.get('file')!r}", row["bound"])
+    return out
+
+
+def annotate_manifest(set_dir: str | Path, *, bounds: dict[str, dict[str, Any]] | None = None,
+                      references: dict[str, dict[str, Any]] | None = None) -> Path:
+    """Record per-instance bounds and references (file stem -> the manifest object) in the
+    manifest of ``set_dir``, keeping everything else byte for byte; atomic. A bound must
+    carry ``BOUND_FIELDS`` and stay at or below the instance's reference value (a bound
+    above it would mean the reference is not attainable: refused, naming both)."""
+    set_dir = Path(set_dir)
+    obj = read_manifest(set_dir)
+    rows = {Path(r["file"]).stem: r for r in obj["instances"]}
+    for what, given in (("bound", bounds or {}), ("reference", references or {})):
+        unknown = sorted(set(given) - set(rows))
+        if unknown:
+            raise GQAPError(f"{set_dir / MANIFEST}: no instance {unknown[0]!r} to record a "
+                            f"{what} for")
+    for stem, ref in (references or {}).items():
+        if ref.get("kind") not in REFERENCE_KINDS or "value" not in ref:
+            raise GQAPError(f"{stem}: a reference needs a value and a kind in "
+                            f"{', '.join(REFERENCE_KINDS)}")
+        rows[stem]["reference"] = ref
+    for stem, b in (bounds or {}).items():
+        bound = _bound_from_row(stem, b)
+        ref = rows[stem].get("reference")
+        if isinstance(ref, dict) and ref.get("value") is not None and \
+                bound.value > float(ref["value"]):
+            raise GQAPError(f"{stem}: bound {bound.value:.10g} exceeds the reference value "
+                            f"{float(ref['value']):.10g} ({ref.get('kind')}); not recorded")
+        rows[stem]["bound"] = b
+    return write_text_atomic(set_dir / MANIFEST, dumps(obj))
 
 
 def verify_set(set_dir: str | Path) -> list[str]:

@@ -121,6 +121,8 @@ class Solver(ABC):
     families: ClassVar[tuple[str, ...]]
     version: ClassVar[str] = "1"
     Options: ClassVar[type] = NoOptions
+    # True for a solver that proves bounds and returns no solution (status ``bound``).
+    bound_only: ClassVar[bool] = False
 
     def __init__(self, **options: Any) -> None:
         self.options = parse_options(self.Options, self.name, options)

@@ -127,5 +127,8 @@ for _name, _target, _families, _summary, *_extra in (
      "permutation-invariant DQN policy for any user count", "dqn"),
     ("external", "gqap.solvers.external:ExternalSolver", ("gqap",),
      "any executable from a command template, under the suite's guard (docs/EXTERNAL.md)"),
+    ("bound", "gqap.solvers.bounds:BoundSolver", ("gqap",),
+     "certified lower bound only (LP relaxations, Gilmore-Lawler-type, Lagrangean); status "
+     "bound, no solution (docs/LITERATURE.md)"),
 ):
     register(_name, _target, _families, _summary, *_extra)
