@@ -13,7 +13,9 @@ time-limit guard, resume, references and store:
 - ``lp_bounds``: LP-relaxation bounds of the linearisations (runs of ``milp`` with
   ``lp_bound = true``) and the share of the standard linearisation's gap each closes.
 - ``race``: the literature race: per solver, instances and runs that reach the reference;
-  per instance, best, mean and worst cost over seeds and the mean time to the best.
+  per instance, best, mean and worst cost over seeds and the mean time to the best; time to
+  target (``ttt``, ``ttt_summary``; the plots of ``bench.figures.ttt``) at the reference and
+  0.5 % above it, read from the best-so-far trajectory each run stores in ``info.history``.
 - ``frontier``: per site count (G, m) and solver, the largest user count at which every
   run proved its optimum within the time limit (the multi-cluster study's frontier).
 - ``proofs``: per GQAP instance, the exact method that proved the optimum first, the proven
@@ -338,7 +340,132 @@ def race(rows: list[dict[str, Any]], order: list[str]) -> list[Table]:
             stats(r["wall_time_s"] for r in rs if ok(r)).mean, kinds_text(rs),
             stats(instance_bound(g)[1] for g in group_by(
                 rs, lambda r: r["instance_hash"]).values()).mean])
-    return [per_solver, per_instance]
+    return [per_solver, per_instance, *ttt_tables(rows, order)]
+
+
+# ---------------------------------------------------------------------------------------
+# time to target (the race's TTT tables; bench.figures.ttt draws the curves)
+# ---------------------------------------------------------------------------------------
+TTT_TARGETS = (0.0, 0.5)  # the race's targets: the reference and 0.5 % worse than it
+
+
+def target_value(reference: float, sense: str, pct: float) -> float:
+    """The objective ``pct`` % worse than ``reference`` (``pct`` = 0: the reference)."""
+    shift = pct / 100.0 * abs(reference)
+    return reference + shift if sense == "min" else reference - shift
+
+
+def target_name(pct: float) -> str:
+    """How a target reads in tables and file names: 'ref' or 'ref+0.5%'."""
+    return "ref" if pct == 0 else f"ref+{pct:g}%"
+
+
+def trajectory(r: dict[str, Any]) -> list[tuple[float, float]] | None:
+    """The (seconds, best objective) points of a run's stored best-so-far history (seconds
+    from the start of its solve call), or None when the run stored none (a solver without
+    a trajectory, such as ``external``, or a killed run)."""
+    hist = _json(r.get("info")).get("history")
+    if not isinstance(hist, list):
+        return None
+    return [(float(p[1]), float(p[2])) for p in hist
+            if isinstance(p, list | tuple) and len(p) >= 3 and p[2] is not None]
+
+
+def time_to_target(r: dict[str, Any], target: float) -> float | None:
+    """Seconds from the start of the solve call until the run's best-so-far value first
+    reached ``target`` (within a share of 1e-6), read from its stored trajectory; None when
+    it never did, failed, or stored no trajectory."""
+    hist = trajectory(r) if ok(r) else None
+    tol = REACHED_REL * max(1.0, abs(target))
+    for seconds, best in hist or ():
+        if (best <= target + tol) if r["sense"] == "min" else (best >= target - tol):
+            return seconds
+    return None
+
+
+def ttt_curve(times: list[float | None], runs: int) -> list[tuple[float, float]]:
+    """The empirical distribution of the time to target: one point (t, k / runs) per run
+    that reached it, k of them by time t (ties share the last k); runs that never reached
+    it (None) count in ``runs`` only, so the curve ends below 1 when some missed."""
+    reached = sorted(t for t in times if t is not None)
+    if runs < len(reached) or runs < 1:
+        raise ValueError(f"ttt_curve: {len(reached)} reached times for {runs} runs")
+    points: list[tuple[float, float]] = []
+    for k, t in enumerate(reached, start=1):
+        if points and points[-1][0] == t:
+            points[-1] = (t, k / runs)
+        else:
+            points.append((t, k / runs))
+    return points
+
+
+def ttt_groups(rows: list[dict[str, Any]], order: list[str]
+               ) -> dict[str, dict[str, list[dict[str, Any]]]]:
+    """GQAP rows with a reference by instance, then by solver label (config order): the
+    curves of one time-to-target panel. Labels whose runs stored no trajectory at all are
+    left out (they have no curve)."""
+    rows = [r for r in rows if r["family"] == "gqap" and r.get("reference") is not None]
+    rank = label_rank(rows, order)
+    out: dict[str, dict[str, list[dict[str, Any]]]] = {}
+    for r in sorted(rows, key=lambda r: (r["instance"], rank[r["label"]], r["seed"])):
+        out.setdefault(r["instance"], {}).setdefault(r["label"], []).append(r)
+    for inst in out:
+        out[inst] = {lab: rs for lab, rs in out[inst].items()
+                     if any(trajectory(r) is not None for r in rs)}
+    return {inst: g for inst, g in out.items() if g}
+
+
+def ttt_tables(rows: list[dict[str, Any]], order: list[str]) -> list[Table]:
+    """Time to target from the stored trajectories: per instance, solver and target (the
+    reference and 0.5 % above it), the runs, how many reached it and how fast; then per
+    solver and target over all its instances."""
+    groups = ttt_groups(rows, order)
+    if not groups:
+        return []
+    cols = [Column("runs", numeric=True), Column("reached", numeric=True),
+            Column("time mean s", fmt_sig(3), True), Column("time median s", fmt_sig(3), True),
+            Column("time max s", fmt_sig(3), True)]
+    per = Table("ttt",
+                "Time to target per instance, solver and target (ref = the reference, "
+                "ref+0.5% = 0.5 % worse than it): runs, runs whose best-so-far value reached "
+                "the target (within a share of 1e-6), and the mean, median and largest time "
+                "from the start of the solve call until it did, over the runs that reached it "
+                "(read from each run's stored trajectory; the time-to-target plots ttt-*.png "
+                "draw the same times).",
+                [Column("instance"), Column("solver"), Column("target"),
+                 Column("target value", fmt_num(1), True), *cols])
+    total = Table("ttt_summary",
+                  "Time to target per solver and target over all instances: instances, runs, "
+                  "runs that reached the target, instances where every run reached it, and "
+                  "the mean and median time to it over the runs that reached it.",
+                  [Column("solver"), Column("target"), Column("instances", numeric=True),
+                   Column("runs", numeric=True), Column("reached", numeric=True),
+                   Column("all runs reached", numeric=True),
+                   Column("time mean s", fmt_sig(3), True),
+                   Column("time median s", fmt_sig(3), True)])
+    acc: dict[tuple[str, float], list[Any]] = {}
+    for inst, by_label in groups.items():
+        for lab, rs in by_label.items():
+            ref = rs[0]["reference"]
+            for pct in TTT_TARGETS:
+                value = target_value(ref, rs[0]["sense"], pct)
+                times = [time_to_target(r, value) for r in rs]
+                hit = [t for t in times if t is not None]
+                s = stats(hit)
+                per.rows.append([inst, lab, target_name(pct), value, len(rs), len(hit),
+                                 s.mean, s.median, max(hit) if hit else None])
+                a = acc.setdefault((lab, pct), [0, 0, 0, []])
+                a[0] += 1
+                a[1] += len(rs)
+                a[2] += len(hit) == len(rs)
+                a[3] += hit
+    rank = label_rank(rows, order)
+    for (lab, pct), (n_inst, runs, all_hit, hit) in sorted(
+            acc.items(), key=lambda kv: (rank[kv[0][0]], kv[0][1])):
+        s = stats(hit)
+        total.rows.append([lab, target_name(pct), n_inst, runs, len(hit), all_hit, s.mean,
+                           s.median])
+    return [per, total]
 
 
 # ---------------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from gqap.bench.figures import (
     gap_distribution,
     objective_curve,
     runtime_scaling,
+    ttt,
 )
 from gqap.bench.figures import dynamic_batch as dynamic_batch_figure
 from gqap.bench.hooks import HOOKS
@@ -163,6 +164,8 @@ def write_report(sweep_dir: str | Path, out_dir: str | Path,
         if gap_distribution.has_data(rows):
             rep.figures.append(gap_distribution.draw(rows, order,
                                                      out / "gap_distribution.png"))
+        if "ttt" in names:  # the race's time-to-target plots, from stored trajectories
+            rep.figures += ttt.draw(rows, order, out, title)
         if "dynamic_batch" in names:
             rep.figures.append(dynamic_batch_figure.draw(rows, order,
                                                          out / "dynamic_batch.png"))
