@@ -242,10 +242,12 @@ GENERATE_KINDS: dict[str, type[InstanceSource]] = {
 
 @dataclass(frozen=True)
 class ReportSettings:
-    """What ``gqap bench report`` adds on top of the data-driven tables and figures;
-    ``hooks`` names study tables (``gqap.bench.hooks``) the report writes as well."""
+    """What ``gqap bench report`` adds on top of the data-driven tables and figures:
+    a title and a note (what the study is and how it was trimmed) for the README, and
+    ``hooks``, study tables (``gqap.bench.hooks``) the report writes as well."""
 
     title: str = ""
+    note: str = ""
     dynamic_batch: bool = True
     breakdown_max_instances: int = 10
     hooks: tuple[str, ...] = ()

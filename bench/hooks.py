@@ -80,6 +80,13 @@ def _model(r: dict[str, Any]) -> str:
     return str(_json(r.get("options")).get("model", "full"))
 
 
+def _sum_gap(rows: list[dict[str, Any]]) -> float | None:
+    """sum(gap_abs) / sum |reference| over rows with a reference (None without one)."""
+    rows = [r for r in rows if r.get("gap_abs") is not None and r.get("reference")]
+    ref_sum = sum(abs(r["reference"]) for r in rows)
+    return sum(r["gap_abs"] for r in rows) / ref_sum if ref_sum else None
+
+
 # ---------------------------------------------------------------------------------------
 # gap_summary
 # ---------------------------------------------------------------------------------------
@@ -114,10 +121,8 @@ def gap_summary(rows: list[dict[str, Any]], order: list[str]) -> list[Table]:
             rs = [r for r in at if r["label"] == lab]
             if not rs:
                 continue
-            ref_sum = sum(abs(r["reference"]) for r in rs)
             rel = stats(r["gap_rel"] for r in rs)
-            t.rows.append([g, lab, len(rs), rel.mean, rel.median,
-                           sum(r["gap_abs"] for r in rs) / ref_sum if ref_sum else None,
+            t.rows.append([g, lab, len(rs), rel.mean, rel.median, _sum_gap(rs),
                            stats(r["gap_per_user"] for r in rs).mean,
                            sum(_reached(r) for r in rs) / len(rs),
                            stats(r["objective"] for r in rs).mean,
@@ -166,12 +171,13 @@ def time_to_proof(rows: list[dict[str, Any]], order: list[str]) -> list[Table]:
                   "proved their model's optimum, median and largest wall time of those "
                   "(model build included), runs whose value equals the reference (full "
                   "model: the exact solver's optimum; fixed-split: the restricted model's "
-                  "optimum as proved in this sweep), the mean loss of the fixed-split optimum "
-                  "against the full optimum in %, and the median model size.",
+                  "optimum as proved in this sweep), the loss against the full model's "
+                  "optimum as a sum gap sum(opt - value) / sum |opt| in % (robust to optima "
+                  "near 0), and the median model size.",
                   [Column("users", numeric=True), Column("model"), Column("solver"),
                    Column("proven"), Column("median time s", fmt_sig(3), True),
                    Column("max time s", fmt_sig(3), True), Column("= reference"),
-                   Column("gap to full opt. %", fmt_pct(3), True),
+                   Column("loss vs full opt. %", fmt_pct(3), True),
                    Column("variables", fmt_sig(5), True)])
         groups = group_by(off, lambda r: (r["n_users_or_facilities"], _model(r),
                                         rank[r["label"]], r["label"]))
@@ -191,7 +197,7 @@ def time_to_proof(rows: list[dict[str, Any]], order: list[str]) -> list[Table]:
                            statistics.median(times) if times else None,
                            max(times) if times else None,
                            f"{match}/{len(refs)}" if refs else "-",
-                           stats(r["gap_rel"] for r in rs if ok(r)).mean,
+                           _sum_gap([r for r in rs if ok(r)]),
                            statistics.median(sizes) if sizes else None])
         out.append(t)
     gq = [r for r in rows if r["family"] == "gqap"]
@@ -483,7 +489,8 @@ def proofs(rows: list[dict[str, Any]], order: list[str]) -> list[Table]:
     t = Table("proofs",
               "Proven optima: per instance, the exact method whose run proved the optimum "
               "fastest (status optimal), the proven optimum, the published optimum (the "
-              "set's reference), whether they are equal, the time to proof (wall time of "
+              "set's reference; '-' for sets without one), whether they are equal, the time "
+              "to proof (wall time of "
               "the solve call, model build included) and how many runs proved it; instances "
               "no run proved show the best bound any run reached.",
               [Column("instance"), Column("n", numeric=True), Column("m", numeric=True),
@@ -497,7 +504,7 @@ def proofs(rows: list[dict[str, Any]], order: list[str]) -> list[Table]:
                   is not None]
         first = min(proved, key=lambda r: r.get("wall_time_s") or math.inf, default=None)
         ref = next((r["reference"] for r in rs if r.get("reference_kind") in
-                    ("exact", "best_known")), None)
+                    ("exact", "best_known") and r.get("reference_stored")), None)
         if first is not None:
             by_method.setdefault(first["label"], []).append(first)
         t.rows.append([inst, rs[0]["n_users_or_facilities"], rs[0]["gpus_or_sites"],
@@ -518,7 +525,8 @@ def proofs(rows: list[dict[str, Any]], order: list[str]) -> list[Table]:
         rs = by_method[lab]
         times = [r["wall_time_s"] for r in rs if r.get("wall_time_s") is not None]
         s.rows.append([lab, len(rs), sum(_same(r["objective"], r.get("reference")) for r in rs
-                                        if r.get("reference_kind") == "exact"),
+                                        if r.get("reference_kind") == "exact"
+                                        and r.get("reference_stored")),
                        statistics.median(times) if times else None,
                        max(times) if times else None])
     proven = sum(1 for row in t.rows if row[3] != "-")

@@ -175,6 +175,8 @@ def write_report(sweep_dir: str | Path, out_dir: str | Path,
     index = [f"# {title or data.name}", "",
              f"{len(rows)} runs of {len({r['label'] for r in rows})} solvers on "
              f"{len({r['instance_hash'] for r in rows})} instances. {written_by}", ""]
+    if data.settings.get("note"):
+        index += [str(data.settings["note"]), ""]
     index += ["Sweeps (times are wall times on the machine named; compare solvers by ratios "
               "within one sweep):", "", _provenance(data), ""]
     for t in made:

@@ -56,7 +56,7 @@ def machine_note() -> str:
             f"niceness {os.nice(0)}, Python {platform.python_version()}")
 
 
-def rescore(instance: Any, result: dict[str, Any]) -> dict[str, Any]:
+def rescore(instance: Any, result: dict[str, Any], solver: str = "") -> dict[str, Any]:
     """A worker's answer re-scored in this process by the solver floor's ``finish_result``
     (the evaluator's objective; a claim the solution does not back becomes ``error``),
     with the status as ``Status`` and, for the offloading families, granted users, mean
@@ -73,8 +73,8 @@ def rescore(instance: Any, result: dict[str, Any]) -> dict[str, Any]:
         status = Status(result.get("status"))
         sol = (None if result.get("solution") is None
                else solution_from_dict(result["solution"]))
-        res = finish_result("", instance, SolverOutput(sol, status, result.get("bound"), info),
-                            0.0, 0, None)
+        res = finish_result(solver, instance,
+                            SolverOutput(sol, status, result.get("bound"), info), 0.0, 0, None)
     except (GQAPError, TypeError, ValueError) as exc:  # unknown status, foreign solution
         out["error"] = f"returned solution is unreadable: {exc}".splitlines()[0][:500]
         return out
@@ -103,7 +103,7 @@ def build_row(plan: Plan, run: Run, result: dict[str, Any], sweep_id: int,
     from gqap.evaluation import SENSE
 
     rec = plan.instances[run.instance_hash]
-    scored = rescore(rec.instance, result)
+    scored = rescore(rec.instance, result, run.solver)
     started = result.get("started_at_unix")
     row = {
         "run_id": run.run_id, "solver": run.solver, "label": run.label,
@@ -267,7 +267,7 @@ def run_sweep(config: BenchConfig, out_dir: str | Path, *, executor: str = "loca
 def _store_reference(plan: Plan, store: ResultStore, task: dict[str, Any],
                      result: dict[str, Any], refs: dict[tuple[str, str], dict[str, float]]) -> None:
     h, variant = task["instance_hash"], task["variant"]
-    scored = rescore(plan.instances[h].instance, result)
+    scored = rescore(plan.instances[h].instance, result, task["solver"])
     source = (f"{task['solver']} {json.dumps(task['options'], sort_keys=True)} "
               f"v{result.get('solver_version')}, {result.get('wall_time_s') or 0:.3g} s")
     if scored["status"] == Status.OPTIMAL and scored["objective"] is not None:

@@ -101,7 +101,7 @@ def test_time_to_proof_reads_the_restricted_models_proof_and_skips_lp_runs():
     assert set(by) == {"cbc", "cp", "full"}  # the LP run is lp_bounds' business
     assert by["cbc"][3:7] == ["1/1", 2.0, 2.0, "1/1"]
     assert by["cp"][3] == "0/1" and by["cp"][6] == "1/1"  # same value as the cbc proof
-    assert by["cbc"][_col(proof, "gap to full opt. %")] == pytest.approx(0.5)
+    assert by["cbc"][_col(proof, "loss vs full opt. %")] == pytest.approx(0.5)
     assert by["full"][1] == "full" and by["full"][3] == "1/1"
     (g,) = gq.rows
     assert g[_col(gq, "gap to bound %")] == pytest.approx(11.0 / 110.0)

@@ -404,3 +404,25 @@ def test_a_tiny_multi_sweep_is_measured_against_the_exact_optimum(tmp_path):
     names = {p.name for p in rep.tables}
     assert {"summary_multi.md", "gap_summary.md"} <= names
     assert "gap_distribution.png" in {p.name for p in rep.figures}
+
+
+def test_rescoring_goes_through_the_solver_floor_and_names_false_claims():
+    from gqap.bench.sweep import rescore
+    from gqap.solutions import GQAPSolution
+    from gqap.solvers.base import Status
+
+    inst = next(iter(TINY.values()))
+    good = solve("exact", inst)
+    ok = rescore(inst, {"status": "optimal", "solution": good.solution.to_dict(),
+                        "objective": good.objective + 1.0, "info": {}}, "exact")
+    assert ok["status"] is Status.OPTIMAL and ok["objective"] == pytest.approx(good.objective)
+    assert ok["info"]["worker_objective"] == pytest.approx(good.objective + 1.0)
+    assert ok["granted"] == evaluate(inst, good.solution).b
+    empty = rescore(inst, {"status": "feasible", "solution": None, "info": {}})
+    assert empty["status"] is Status.ERROR
+    assert empty["error"] == "solver claimed feasible but returned no solution"
+    foreign = rescore(inst, {"status": "feasible", "info": {},
+                             "solution": GQAPSolution([0] * inst.n_users).to_dict()}, "x")
+    assert foreign["status"] is Status.ERROR and "unreadable" in foreign["error"]
+    odd = rescore(inst, {"status": "great", "solution": None})
+    assert odd["status"] is Status.ERROR and "'great'" in odd["error"]
