@@ -76,9 +76,11 @@ def _json(v: Any) -> Any:
     return v
 
 
-def collect(sweep_dir: str | Path, set_name: str) -> list[Annotation]:
-    """Per instance of the shipped set ``set_name`` (manifest order), the best bound and the
-    best solution stored in ``sweep_dir``; instances the sweep never ran have neither."""
+def collect(sweep_dir: str | Path, set_name: str,
+            folder: str | Path | None = None) -> list[Annotation]:
+    """Per instance of the shipped set ``set_name`` (manifest order; ``folder``: another
+    copy of the set), the best bound and the best solution stored in ``sweep_dir``;
+    instances the sweep never ran have neither."""
     from gqap.bench.report import load
     from gqap.instance_sets import iter_set
     from gqap.library import set_dir
@@ -88,16 +90,19 @@ def collect(sweep_dir: str | Path, set_name: str) -> list[Annotation]:
     for r in rows:
         by_hash.setdefault(r["instance_hash"], []).append(r)
     out = []
-    for entry, inst in iter_set(set_dir(set_name)):
-        rs = by_hash.get(inst.content_hash, [])
-        bound_row = max((r for r in rs if run_bound(r) is not None), key=run_bound,
+    for entry, inst in iter_set(set_dir(set_name) if folder is None else folder):
+        h = inst.content_hash()
+        rs = by_hash.get(h, [])
+        # the strongest bound; among equal ones (proofs) the fastest run
+        bound_row = max((r for r in rs if run_bound(r) is not None),
+                        key=lambda r: (run_bound(r), -(r.get("wall_time_s") or 0.0)),
                         default=None)
         found = [r for r in rs if r["status"] in FOUND_STATUSES
                  and r.get("objective") is not None]
         best_row = min(found, key=lambda r: r["objective"], default=None)
         first = rs[0] if rs else {}
         out.append(Annotation(
-            Path(entry.file).stem, inst.content_hash, first.get("reference"),
+            Path(entry.file).stem, h, first.get("reference"),
             first.get("reference_kind"), None if bound_row is None else run_bound(bound_row),
             bound_row, None if best_row is None else float(best_row["objective"]), best_row))
     return out
@@ -148,16 +153,17 @@ def reference_object(a: Annotation, command: str, sweep_dir: str | Path) -> dict
 
 
 def write(sweep_dir: str | Path, set_name: str, command: str, bounds: bool = True,
-          references: bool = False) -> dict[str, list[str]]:
+          references: bool = False, folder: str | Path | None = None) -> dict[str, list[str]]:
     """Write the sweep's best bounds (and with ``references`` its best solutions) into the
-    manifest of the shipped set ``set_name``; returns {'bounds': stems, 'references':
-    stems} actually written (a stronger bound or better reference already recorded stays).
-    A bound above the instance's reference value is refused with one line."""
+    manifest of the shipped set ``set_name`` (``folder``: another copy of the set); returns
+    {'bounds': stems, 'references': stems} actually written (a stronger bound or better
+    reference already recorded stays). A bound above the instance's reference value is
+    refused with one line."""
     from gqap.instance_sets import annotate_manifest, set_bounds, set_references
     from gqap.library import set_dir
 
-    folder = set_dir(set_name)
-    found = collect(sweep_dir, set_name)
+    folder = set_dir(set_name) if folder is None else Path(folder)
+    found = collect(sweep_dir, set_name, folder)
     old_bounds, old_refs = set_bounds(folder), set_references(folder)
     new_bounds: dict[str, dict[str, Any]] = {}
     new_refs: dict[str, dict[str, Any]] = {}

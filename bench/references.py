@@ -89,13 +89,18 @@ def best_bound(sense: str, family: str, stored: dict[str, float],
                rows: Iterable[dict[str, Any]], solutions: bool = True) -> float | None:
     """The tightest proven bound on the optimum of one GQAP or multi instance (None for
     offloading): a stored ``proven_bound``, every run's bound (statuses ``BOUND_STATUSES``)
-    and, with ``solutions``, a stored exact optimum and every proven optimum's value."""
+    and, with ``solutions``, a stored exact optimum (unless a run found a better solution,
+    which disproves it) and every proven optimum's value."""
     if family == "offloading":
         return None
     tighter = max if sense == "min" else min
+    rows = list(rows)
     found = [stored.get("proven_bound")]
-    if solutions:
-        found.append(stored.get("exact"))
+    exact = stored.get("exact")
+    if solutions and exact is not None and not any(
+            r.get("objective") is not None and r.get("status") in FOUND_STATUSES
+            and _better(sense, r["objective"], exact) for r in rows):
+        found.append(exact)
     for r in rows:
         if r.get("status") in BOUND_STATUSES:
             found.append(r.get("bound"))
@@ -120,9 +125,9 @@ def _best_solution(sense: str, rows: list[dict[str, Any]], value: float | None,
 
 def assign(rows: list[dict[str, Any]],
            stored: dict[tuple[str, str], dict[str, float]]) -> list[dict[str, Any]]:
-    """Copies of ``rows`` with reference, reference_kind, gaps, instance_bound and open_gap
-    filled in; ``stored`` maps (instance_hash, variant) -> {kind: value}; variant '' applies
-    to every variant."""
+    """Copies of ``rows`` with reference, reference_kind, gaps, instance_bound, open_gap and
+    reference_stored filled in; ``stored`` maps (instance_hash, variant) -> {kind: value};
+    variant '' applies to every variant."""
     groups: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
     for r in rows:
         groups[(r["instance_hash"], r["variant"])].append(r)
@@ -132,6 +137,9 @@ def assign(rows: list[dict[str, Any]],
         first = members[0]
         value, kind = choose(first["sense"], first["family"], refs, members)
         lower = best_bound(first["sense"], first["family"], refs, members)
+        # True when the reference is a stored value (an exact solver's, a shipped set's
+        # manifest or a best-known file), not one a run of this sweep found or proved.
+        stored_ref = kind is not None and refs.get(kind) == value
         best = _best_solution(first["sense"], members, value, kind)
         open_gap = bound_gap(best, lower) if lower is not None else None
         for r in members:
@@ -139,5 +147,5 @@ def assign(rows: list[dict[str, Any]],
                               r["n_users_or_facilities"])
             out.append({**r, "reference": value, "reference_kind": kind, "gap_abs": ga,
                         "gap_per_user": gu, "gap_rel": gr, "instance_bound": lower,
-                        "open_gap": open_gap})
+                        "open_gap": open_gap, "reference_stored": stored_ref})
     return out

@@ -5,6 +5,7 @@ result, and the bound / open-gap columns of the GQAP tables."""
 
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
@@ -258,6 +259,11 @@ def test_references_give_every_row_the_best_bound_and_the_open_gap():
     proof = assign([_row("cpsat", Status.OPTIMAL, 97.0, bound=97.0)],
                    {("h", ""): {"proven_bound": 90.0}})
     assert proof[0]["instance_bound"] == 97.0 and proof[0]["open_gap"] == 0.0
+    assert not proof[0]["reference_stored"] and better[0]["reference_stored"]
+    # A stored 'optimum' that a run beats is disproved: it bounds nothing (C12X6-E-G).
+    wrong = assign([_row("cpsat", Status.OPTIMAL, 95.0, bound=95.0)],
+                   {("h", ""): {"exact": 100.0}})
+    assert wrong[0]["instance_bound"] == 95.0 and wrong[0]["reference"] == 100.0
 
 
 def test_gqap_tables_show_the_bound_and_the_open_gap():
@@ -287,3 +293,52 @@ def test_gqap_tables_show_the_bound_and_the_open_gap():
     table, summary = proofs(proved, [])
     assert table.rows[0][3:8] == ["cpsat", 100.0, 100.0, "yes", 1.0]
     assert summary.rows[-1][:3] == ["all", 1, 1]
+
+
+def test_a_sweeps_best_bounds_and_solutions_go_into_a_set_manifest(tmp_path):
+    import shutil
+
+    from gqap.bench import annotate
+    from gqap.bench.config import config_from_dict
+    from gqap.bench.sweep import run_sweep
+    from gqap.instance_sets import set_bounds, set_references
+    from gqap.library import set_dir
+
+    cfg = config_from_dict({
+        "name": "t", "time_limit": 30, "seeds": [0],
+        "solvers": [{"name": "bound", "label": "glb", "options": {"method": "glb"}},
+                    {"name": "tabu", "options": {"max_iterations": 200}}],
+        "instances": [{"set": "tiny-gqap"}]}, "test")
+    run_sweep(cfg, tmp_path / "sweep", workers=1, progress=False)
+    folder = tmp_path / "set"
+    shutil.copytree(set_dir("tiny-gqap"), folder)
+    found = annotate.collect(tmp_path / "sweep", "tiny-gqap", folder)
+    assert [a.stem for a in found] == ["6-3-60", "8-4-50", "10-4-80"]
+    for a in found:
+        assert a.bound is not None and a.bound_row["label"] == "glb"
+        assert a.best is not None and a.bound <= a.best
+    before = set_bounds(folder)
+    done = annotate.write(tmp_path / "sweep", "tiny-gqap", "gqap test", references=True,
+                          folder=folder)
+    # the shipped set records the optima as its bounds: a weaker bound is not written
+    assert len(before) == 3 and done["bounds"] == []
+    assert {s: b.value for s, b in set_bounds(folder).items()} == \
+        {s: b.value for s, b in before.items()}
+    refs = set_references(folder)
+    assert set(done["references"]) == set(refs) == {"6-3-60", "8-4-50", "10-4-80"}
+    for a in found:
+        ref = refs[a.stem]
+        assert ref.kind == "best_known" and ref.value == a.best and ref.assignment
+        assert ref.obtained["solver"] == "tabu" and ref.obtained["command"] == "gqap test"
+    # written into a copy without bounds, every instance gets the glb bound
+    bare = tmp_path / "bare"
+    shutil.copytree(set_dir("tiny-gqap"), bare)
+    obj = json.loads((bare / "manifest.json").read_text())
+    for row in obj["instances"]:
+        row.pop("bound", None)
+    (bare / "manifest.json").write_text(json.dumps(obj))
+    done = annotate.write(tmp_path / "sweep", "tiny-gqap", "gqap test", folder=bare)
+    assert done == {"bounds": ["10-4-80", "6-3-60", "8-4-50"], "references": []}
+    got = set_bounds(bare)
+    assert all(b.details["label"] == "glb" and b.budget_s == 30 for b in got.values())
+    assert all(b.value == a.bound for a, b in zip(found, got.values(), strict=True))
