@@ -342,3 +342,34 @@ def test_a_sweeps_best_bounds_and_solutions_go_into_a_set_manifest(tmp_path):
     got = set_bounds(bare)
     assert all(b.details["label"] == "glb" and b.budget_s == 30 for b in got.values())
     assert all(b.value == a.bound for a, b in zip(found, got.values(), strict=True))
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["bench", "bounds", "nowhere", "--set", "cordeau"], "no results.sqlite here"),
+    (["bench", "bounds", "{sweep}", "--set", "nope"], "no shipped set 'nope'"),
+])
+def test_bench_bounds_refuses_bad_input_in_one_line(tmp_path, capsys, argv, message):
+    from gqap.bench.store import ResultStore
+    from gqap.cli.main import main
+
+    with ResultStore.in_dir(tmp_path / "sweep"):
+        pass
+    code = main([a.replace("{sweep}", str(tmp_path / "sweep")) for a in argv])
+    err = capsys.readouterr().err.strip()
+    assert code == 1 and message in err and "\n" not in err and "Traceback" not in err
+
+
+def test_gqap_solve_with_the_bound_solver_exits_0(tmp_path, capsys):
+    from gqap.cli.main import main
+
+    out = tmp_path / "b.json"
+    assert main(["solve", "tiny-gqap/8-4-50", "--solver", "bound", "--opt", "method=glb",
+                 "--out", str(out), "--json"]) == 0
+    res = json.loads(capsys.readouterr().out)
+    assert res["status"] == "bound" and res["solution"] is None
+    from gqap.io import read_instance
+    from gqap.library import resolve_instance
+
+    assert res["bound"] <= optimum(read_instance(resolve_instance("tiny-gqap/8-4-50")))
+    written = json.loads(out.read_text())
+    assert written["status"] == "bound" and written["bound"] == res["bound"]
