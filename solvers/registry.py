@@ -125,6 +125,8 @@ for _name, _target, _families, _summary, *_extra in (
      "the paper's PER-DQN + convex split policy", "dqn"),
     ("dqn-set", "gqap.solvers.dqn.solver:DQNSetSolver", ("offloading",),
      "permutation-invariant DQN policy for any user count", "dqn"),
+    ("dqn-multi", "gqap.solvers.dqn.multi_solver:DQNMultiSolver", ("multi",),
+     "multi-cluster DQN policy (deny or a site per user) for any user and site count", "dqn"),
     ("external", "gqap.solvers.external:ExternalSolver", ("gqap",),
      "any executable from a command template, under the suite's guard (docs/EXTERNAL.md)"),
     ("bound", "gqap.solvers.bounds:BoundSolver", ("gqap",),
