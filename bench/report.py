@@ -23,6 +23,7 @@ from gqap.bench.figures import (
     ttt,
 )
 from gqap.bench.figures import dynamic_batch as dynamic_batch_figure
+from gqap.bench.figures import tradeoff as tradeoff_figure
 from gqap.bench.hooks import HOOKS
 from gqap.bench.store import DB_NAME, ResultStore
 from gqap.errors import GQAPError
@@ -164,6 +165,10 @@ def write_report(sweep_dir: str | Path, out_dir: str | Path,
         if gap_distribution.has_data(rows):
             rep.figures.append(gap_distribution.draw(rows, order,
                                                      out / "gap_distribution.png"))
+        if "tradeoff" in names:  # gap against time, one point per solver and size
+            key = {"multi": "S", "offloading": "G"}.get(rows[0]["family"], "m")
+            rep.figures.append(tradeoff_figure.draw(rows, order, out / "tradeoff.png",
+                                                    key=key))
         if "ttt" in names:  # the race's time-to-target plots, from stored trajectories
             rep.figures += ttt.draw(rows, order, out, title)
         if "dynamic_batch" in names:

@@ -445,8 +445,10 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
 def _cmd_solvers(args: argparse.Namespace) -> int:
     from gqap.solvers import list_solvers
 
-    for spec in list_solvers(args.family, installed_only=False):
-        line = f"{spec.name:12s} {'/'.join(spec.families):18s} {spec.summary}"
+    specs = list_solvers(args.family, installed_only=False)
+    width = max((len("/".join(s.families)) for s in specs), default=0)
+    for spec in specs:
+        line = f"{spec.name:12s} {'/'.join(spec.families):{width}s} {spec.summary}"
         if not spec.installed:
             line += (f"  [unavailable: pip install 'gqap-bench[{spec.extra}]']" if spec.extra
                      else "  [unavailable]")

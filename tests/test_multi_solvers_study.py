@@ -57,11 +57,41 @@ def test_shipped_multi_config_plans_the_issue_grid():
     assert cfg.time_limit == 60
     names = [s.name for s in cfg.solvers]
     assert {"exact", "tabu", "ga", "baseline1", "baseline2", "baseline3", "milp",
-            "cpsat"} == set(names)
+            "cpsat", "dqn-multi"} == set(names)
+    assert [s.time_limit for s in cfg.solvers if s.label == "tabu-0.1s"] == [0.1]
     grid, frontier = cfg.instances
     assert grid.users == (10, 20, 50, 100, 200) and grid.sites == (1, 2, 3, 4, 6, 8)
     assert grid.cases == 3 and frontier.users == (500, 1000)
-    assert "frontier" in cfg.report.hooks and "gap_summary" in cfg.report.hooks
+    assert {"frontier", "gap_summary", "tradeoff"} <= set(cfg.report.hooks)
+
+
+def _timed(label: str, users: int, sites: int, gap: float, time_s: float) -> dict:
+    return {**_row(label, users, sites, Status.FEASIBLE), "reference": -10.0,
+            "gap_rel": gap, "wall_time_s": time_s}
+
+
+def test_tradeoff_gives_mean_gap_and_time_per_solver_and_size_and_the_speedup_over_tabu():
+    rows = [_timed("tabu", 50, 3, 0.0, 2.0), _timed("tabu", 50, 3, 0.0, 4.0),
+            _timed("dqn-multi", 50, 3, 0.02, 0.1), _timed("dqn-multi", 50, 3, 0.04, 0.2),
+            _timed("dqn-multi", 200, 8, 0.06, 0.5),  # no tabu on this cell
+            {**_row("exact", 50, 3, Status.ERROR), "objective": None}]  # no solution
+    points = hooks.tradeoff_points(rows, ["tabu", "dqn-multi"])
+    assert [(p.label, p.group, p.users, p.runs) for p in points] == [
+        ("tabu", 3, 50, 2), ("dqn-multi", 3, 50, 2), ("dqn-multi", 8, 200, 1)]
+    assert abs(points[1].gap - 0.03) < 1e-12 and abs(points[1].time_s - 0.15) < 1e-12
+    (t,) = hooks.tradeoff(rows, ["tabu", "dqn-multi"])
+    by = {(r[0], r[1], r[2]): r[3:] for r in t.rows}
+    assert abs(by[(3, 50, "dqn-multi")][3] - 3.0 / 0.15) < 1e-9  # 20x faster than tabu
+    assert by[(3, 50, "tabu")][3] == 1.0 and by[(8, 200, "dqn-multi")][3] is None
+    assert hooks.tradeoff([], []) == [] and "tradeoff" in hooks.HOOKS
+
+
+def test_the_tradeoff_figure_is_drawn_from_rows(tmp_path):
+    from gqap.bench.figures import tradeoff
+
+    rows = [_timed("tabu", 50, 3, 0.0, 2.0), _timed("dqn-multi", 200, 8, 0.06, 0.5)]
+    path = tradeoff.draw(rows, ["tabu", "dqn-multi"], tmp_path / "t.png")
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 def test_offloading_references_still_ignore_run_bounds():
