@@ -611,12 +611,14 @@ def frontier(rows: list[dict[str, Any]], order: list[str]) -> list[Table]:
               f"Proof frontier: per {key} and solver, the largest user count (facilities for "
               "GQAP) at which every run proved its optimum within the time limit ('-': none), "
               "the largest at which any run did, the smallest at which some run did not, and "
-              "the runs proved out of the runs made.",
+              "the runs proved out of the runs made; solvers that proved no run at all "
+              "(heuristics) are left out.",
               [Column(key), Column("solver"), Column("all proved up to", numeric=True),
                Column("some proved up to", numeric=True),
                Column("first unproved", numeric=True), Column("proved", numeric=True),
                Column("runs", numeric=True)])
-    labels = label_order(rows, order)
+    provers = {r["label"] for r in rows if r["status"] == Status.OPTIMAL}
+    labels = [lab for lab in label_order(rows, order) if lab in provers]
     for g in sorted({r["gpus_or_sites"] for r in rows}):
         for lab in labels:
             rs = [r for r in rows if r["gpus_or_sites"] == g and r["label"] == lab]

@@ -32,9 +32,9 @@ def test_frontier_is_the_largest_user_count_proved_in_every_run():
     by = {(r[0], r[1]): r[2:] for r in t.rows}
     assert by[(2, "milp")] == [20, 50, 50, 3, 5]
     assert by[(2, "exact")] == [100, 100, None, 4, 4]
-    assert by[(2, "tabu")] == [None, None, 10, 0, 2]
+    assert (2, "tabu") not in by  # proved nothing anywhere: left out
     assert by[(4, "milp")] == [None, 20, 10, 1, 2]
-    assert [r[1] for r in t.rows if r[0] == 2] == ["exact", "milp", "tabu"]
+    assert [r[1] for r in t.rows if r[0] == 2] == ["exact", "milp"]
     assert hooks.frontier([], []) == []
     assert "frontier" in hooks.HOOKS
 
