@@ -128,6 +128,7 @@ def checkpoint_table(meta: dict[str, dict[str, Any]]) -> str:
         where = {"general": f"general, users {scope.get('users')}, G {scope.get('G')}",
                  "gpu": f"gpu, G = {scope.get('gpu_G')}, users {scope.get('users')}",
                  "specific": f"specific, {scope.get('instance_name', scope.get('instance'))}",
+                 "multi": f"multi, users {scope.get('users')}, S {scope.get('sites')}",
                  }.get(scope.get("kind"), str(scope.get("kind")))
         init = m.get("init") or {}
         first = f"phase 1: {init['episodes']} (best), then " if init.get("episodes") else ""
