@@ -253,10 +253,14 @@ def register(subparsers: Any) -> None:
                    "(default: as the sweep's config says, on)")
     p.set_defaults(func=_cmd_report)
 
-    d = sub.add_parser("reproduce", help="regenerate results/ from the paper configs",
-                       description="Run (or resume) the paper-reproduction sweeps into "
-                       "runs/ and write their tables and figures into results/.")
-    d.add_argument("--only", type=name_list, help="comma-separated config names")
+    d = sub.add_parser("reproduce", help="regenerate every folder of results/",
+                       description="Run (or resume) every study's sweep into runs/ and write "
+                       "its tables and figures into results/NAME, draw the figures that "
+                       "need no sweep (fig8, dqn-training), and refresh the tables the "
+                       "README copies.")
+    d.add_argument("--only", type=name_list, help="comma-separated study names (fig11a, "
+                   "fig11b, fig11c, fig10, scaling, literature, milp, dqn-scaling, fig8, "
+                   "dqn-training, ...)")
     d.add_argument("--runs", default="runs", help="sweep folders (default runs)")
     d.add_argument("--results", default="results", help="output folder (default results)")
     d.add_argument("--workers", type=positive_int,
