@@ -337,6 +337,55 @@ class _Lagrangean:
         return flat[keep], g[keep], g_lam
 
 
+class _Subgradient:
+    """Step control shared by the subgradient loops: keeps the best value (raw value and
+    rounding margin), takes Polyak steps toward ``upper`` (else 5 % above the best) and
+    halves the step after 20 evaluations without gain; ``stop`` says when to end and
+    ``status`` why. A value counts as the new best when it beats the best by more than
+    ``accept_rel`` (relative), and restarts the stall count when it beats it by more than
+    ``reset_rel``."""
+
+    def __init__(self, upper: float | None, max_iterations: int, deadline: Deadline,
+                 accept_rel: float, reset_rel: float) -> None:
+        self.upper, self.max_iterations, self.deadline = upper, max_iterations, deadline
+        self.accept_rel, self.reset_rel = accept_rel, reset_rel
+        self.best, self.margin = -math.inf, 0.0
+        self.theta, self.stall, self.it = 2.0, 0, 0
+        self.status = "iteration limit"
+
+    def stop(self, L: float, margin: float) -> bool:
+        """Record the value ``L`` (safe value ``L - margin``); True when the loop ends."""
+        value, best, scale = L - margin, self.best - self.margin, max(1.0, abs(L))
+        if value > best + self.accept_rel * scale:
+            self.best, self.margin = L, margin
+            if value > best + self.reset_rel * scale:
+                self.stall = 0
+        else:
+            self.stall += 1
+        up = self.upper
+        if up is not None and self.best - self.margin >= up - 1e-9 * max(1.0, abs(up)):
+            self.status = "reached the upper bound"
+            return True
+        if self.it >= self.max_iterations:
+            return True
+        if self.deadline.expired():
+            self.status = "time limit"
+            return True
+        if self.stall >= 20:
+            self.theta, self.stall = self.theta / 2.0, 0
+            if self.theta < 1e-4:
+                self.status = "converged (step below 1e-4)"
+                return True
+        return False
+
+    def step(self, L: float, norm: float) -> float:
+        """The step length along a subgradient of squared norm ``norm`` from value ``L``."""
+        best = self.best
+        goal = self.upper if self.upper is not None else best + 0.05 * max(1.0, abs(best))
+        self.it += 1
+        return self.theta * max(goal - L, 1e-9 * max(1.0, abs(L))) / norm
+
+
 def lagrangean_bound(inst: GQAPInstance, deadline: Deadline, max_iterations: int = 5000,
                      data: GQAPModelData | None = None,
                      upper: float | None = None) -> BoundResult:
@@ -356,44 +405,23 @@ def lagrangean_bound(inst: GQAPInstance, deadline: Deadline, max_iterations: int
                            "together with the others", seconds=time.perf_counter() - t0,
                            infeasible=True)
     lag.lam = np.where(np.isfinite(f), f, np.inf).min(axis=1)
-    best_raw, best_margin, first_value = -math.inf, 0.0, None
-    theta, stall, it = 2.0, 0, 0
-    target = upper
-    status = "iteration limit"
+    sg = _Subgradient(upper, max_iterations, deadline, accept_rel=0.0, reset_rel=1e-6)
+    first_value = None
     while True:
         L, margin, parts = lag.evaluate(want_y=True)
         if first_value is None:
             first_value = L - margin
-        if L - margin > best_raw - best_margin:
-            if L - margin > best_raw - best_margin + 1e-6 * max(1.0, abs(L)):
-                stall = 0
-            best_raw, best_margin = L, margin
-        else:
-            stall += 1
-        if target is not None and best_raw - best_margin >= target - 1e-9 * max(1, abs(target)):
-            status = "reached the upper bound"
+        if sg.stop(L, margin):
             break
-        if it >= max_iterations:
-            break
-        if deadline.expired():
-            status = "time limit"
-            break
-        if stall >= 20:
-            theta /= 2.0
-            stall = 0
-            if theta < 1e-4:
-                status = "converged (step below 1e-4)"
-                break
         g_idx, g_u, g_lam = lag.subgradient(parts)
         norm = float((g_u * g_u).sum() + (g_lam * g_lam).sum())
         if norm <= 0.0:
-            status = "zero subgradient (optimal multipliers)"
+            sg.status = "zero subgradient (optimal multipliers)"
             break
-        goal = target if target is not None else best_raw + 0.05 * max(1.0, abs(best_raw))
-        step = theta * max(goal - L, 1e-9 * max(1.0, abs(L))) / norm
+        step = sg.step(L, norm)
         lag.u.reshape(-1)[g_idx] += step * g_u
         lag.lam += step * g_lam
-        it += 1
+    best_raw, best_margin, it, status = sg.best, sg.margin, sg.it, sg.status
     bound = certify(best_raw, best_margin, integral)
     return BoundResult("lagrangean", bound, best_raw, best_margin, status,
                        time.perf_counter() - t0,
@@ -477,35 +505,18 @@ def gap_dual(f: np.ndarray, q: np.ndarray, Q: np.ndarray, deadline: Deadline,
     by subgradient steps on the assignment multipliers from lambda_i = min_k f[i, k]:
     (value, its rounding margin, iterations, why it stopped)."""
     lam = np.where(np.isfinite(f), f, np.inf).min(axis=1)
-    best, best_margin = -math.inf, 0.0
-    theta, stall, it, status = 2.0, 0, 0, "iteration limit"
+    sg = _Subgradient(upper, max_iterations, deadline, accept_rel=1e-9, reset_rel=1e-9)
     while True:
         L, margin, z = _master(f, q, Q, lam)
-        if L - margin > best - best_margin + 1e-9 * max(1.0, abs(L)):
-            best, best_margin, stall = L, margin, 0
-        else:
-            stall += 1
-        if upper is not None and best - best_margin >= upper - 1e-9 * max(1.0, abs(upper)):
-            status = "reached the upper bound"
+        if sg.stop(L, margin):
             break
-        if it >= max_iterations:
-            break
-        if deadline.expired():
-            status = "time limit"
-            break
-        if stall >= 20:
-            theta, stall = theta / 2.0, 0
-            if theta < 1e-4:
-                status = "converged (step below 1e-4)"
-                break
         g = 1.0 - z.sum(axis=1)
         norm = float(g @ g)
         if norm <= 0.0:
-            status = "zero subgradient (optimal multipliers)"
+            sg.status = "zero subgradient (optimal multipliers)"
             break
-        goal = upper if upper is not None else best + 0.05 * max(1.0, abs(best))
-        lam = lam + theta * max(goal - L, 1e-9 * max(1.0, abs(L))) / norm * g
-        it += 1
+        lam = lam + sg.step(L, norm) * g
+    best, best_margin, it, status = sg.best, sg.margin, sg.it, sg.status
     return best, best_margin, it, status
 
 
