@@ -351,19 +351,7 @@ class MultiTrainer(Trainer):
                 v_next = q_next.masked_fill(~mask2, -torch.inf).amax(1)
             v_next = torch.where(done, torch.zeros_like(v_next), v_next)
             y = r + discount * v_next
-        q = self.online(*s).gather(1, a[:, None])[:, 0]
-        td = y - q
-        loss = (torch.as_tensor(w) * td.pow(2)).mean()
-        self.opt.zero_grad(set_to_none=True)
-        loss.backward()
-        if d.lr_end > 0:
-            for group in self.opt.param_groups:
-                group["lr"] = self.learning_rate()
-        torch.nn.utils.clip_grad_norm_(self.online.parameters(), d.grad_clip, foreach=True)
-        self.opt.step()
-        self.replay.update_priorities(parts, td.detach().abs().numpy())
-        self.updates += 1
-        return float(loss.detach())
+        return self.gradient_step(s, a, y, w, parts)
 
     def run_episode(self) -> dict[str, Any]:
         """Play and learn from one episode; returns its log row."""

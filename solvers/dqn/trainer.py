@@ -173,6 +173,25 @@ class Trainer:
         p /= p.sum()
         return int(self.rng_explore.choice(2, p=p))
 
+    def gradient_step(self, s: Any, a: Any, y: Any, w: Any, parts: Any) -> float:
+        """One importance-weighted TD step of the online network toward the targets ``y``
+        for actions ``a`` in states ``s``; the replay priorities of the sampled ``parts``
+        become the new TD errors. Returns the loss."""
+        d = self.cfg.dqn
+        q = self.online(*s).gather(1, a[:, None])[:, 0]
+        td = y - q
+        loss = (torch.as_tensor(w) * td.pow(2)).mean()
+        self.opt.zero_grad(set_to_none=True)
+        loss.backward()
+        if d.lr_end > 0:
+            for group in self.opt.param_groups:
+                group["lr"] = self.learning_rate()
+        torch.nn.utils.clip_grad_norm_(self.online.parameters(), d.grad_clip, foreach=True)
+        self.opt.step()
+        self.replay.update_priorities(parts, td.detach().abs().numpy())
+        self.updates += 1
+        return float(loss.detach())
+
     def learn(self) -> float:
         """One gradient step on a prioritised mini-batch; returns the loss."""
         d = self.cfg.dqn
@@ -201,19 +220,7 @@ class Trainer:
                 v_next = torch.maximum(q_next[:, 0],
                                        torch.where(grant_ok, q_next[:, 1], -torch.inf))
             y = r + discount * (1.0 - done) * v_next
-        q = self.online(*s).gather(1, a[:, None])[:, 0]
-        td = y - q
-        loss = (torch.as_tensor(w) * td.pow(2)).mean()
-        self.opt.zero_grad(set_to_none=True)
-        loss.backward()
-        if d.lr_end > 0:
-            for group in self.opt.param_groups:
-                group["lr"] = self.learning_rate()
-        torch.nn.utils.clip_grad_norm_(self.online.parameters(), d.grad_clip, foreach=True)
-        self.opt.step()
-        self.replay.update_priorities(parts, td.detach().abs().numpy())
-        self.updates += 1
-        return float(loss.detach())
+        return self.gradient_step(s, a, y, w, parts)
 
     def run_episode(self) -> dict[str, Any]:
         """Play and learn from one episode; returns its log row."""
