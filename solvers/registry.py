@@ -121,6 +121,8 @@ for _name, _target, _families, _summary, *_extra in (
      "cp"),
     ("ga", "gqap.solvers.ga:GASolver", (*_BOTH, "multi"), "genetic algorithm (DEAP)", "ga"),
     ("tabu", "gqap.solvers.tabu:TabuSolver", (*_BOTH, "multi"), "iterated tabu search"),
+    ("descent", "gqap.solvers.descent:DescentSolver", ("multi",),
+     "1-opt steepest ascent (deny / grant / move one user) from everyone denied"),
     ("dqn", "gqap.solvers.dqn.solver:DQNSolver", ("offloading",),
      "the paper's PER-DQN + convex split policy", "dqn"),
     ("dqn-set", "gqap.solvers.dqn.solver:DQNSetSolver", ("offloading",),

@@ -57,7 +57,7 @@ def test_shipped_multi_config_plans_the_issue_grid():
     assert cfg.time_limit == 60
     names = [s.name for s in cfg.solvers]
     assert {"exact", "tabu", "ga", "baseline1", "baseline2", "baseline3", "milp",
-            "cpsat", "dqn-multi"} == set(names)
+            "cpsat", "dqn-multi", "descent"} == set(names)
     assert [s.time_limit for s in cfg.solvers if s.label == "tabu-0.1s"] == [0.1]
     grid, frontier = cfg.instances
     assert grid.users == (10, 20, 50, 100, 200) and grid.sites == (1, 2, 3, 4, 6, 8)
