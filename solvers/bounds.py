@@ -57,7 +57,7 @@ from gqap.solvers.formulations import GQAPModelData, check_model_data, gqap_mode
 from gqap.solvers.gqap_delta import GQAPDelta
 
 METHODS = ("best", "glb", "lagrangean", "lp-rlt1", "lp-gw")
-LP_METHODS = ("highs", "highs-ds", "highs-ipm")
+LP_METHODS = ("highs", "highs-ds", "highs-ipm", "highs-ipx")
 _EPS = 2.0 ** -53  # unit roundoff of float64
 _SAFE_MAGNITUDE = 2.0 ** 40  # LP coefficients beyond this (either way) are rescaled
 # Elements of the directed (i, k, j, h) cost blocks the Lagrangean holds at once.
@@ -73,7 +73,9 @@ class BoundOptions:
     RLT level-1 model) or 'lp-gw' (of Glover-Woolsey);
     rlt_capacity: the RLT LP includes the capacity x variable products (as ``milp``);
     lp_method: HiGHS's LP algorithm ('highs' chooses, 'highs-ds' dual simplex, 'highs-ipm'
-    interior point); max_iterations: Lagrangean subgradient iterations at most;
+    interior point, all through scipy; 'highs-ipx': interior point through highspy, without
+    presolve or crossover, stopping at a 1e-6 optimality tolerance, the mip extra);
+    max_iterations: Lagrangean subgradient iterations at most;
     lagrangean_share: with 'best' and a time limit, the share of what is left the Lagrangean
     may use before the LP; max_lp_columns: 'best' skips an LP with more columns (it could not
     be solved in time); max_pair_entries: 'best' skips the Lagrangean when its pair arrays
@@ -724,6 +726,7 @@ def dual_bound(lp: LPArrays, y_ub: np.ndarray, y_eq: np.ndarray) -> tuple[float,
 # LP travels as a .npz file; the answer comes back as one.
 _LP_CHILD = r"""
 import sys
+import time
 import numpy as np
 from scipy import sparse
 from scipy.optimize import linprog
@@ -731,17 +734,57 @@ d = np.load(sys.argv[1])
 def mat(p):
     return sparse.csr_matrix((d[p + "data"], d[p + "indices"], d[p + "indptr"]),
                              shape=tuple(d[p + "shape"]))
-opts = {"presolve": True, "disp": False}
-if float(d["time_limit"]) > 0:
-    opts["time_limit"] = float(d["time_limit"])
-res = linprog(d["c"], A_ub=mat("ub_"), b_ub=d["b_ub"], A_eq=mat("eq_"), b_eq=d["b_eq"],
-              bounds=(0.0, 1.0), method=str(d["method"]), options=opts)
-out = {"status": np.array(int(res.status)), "message": np.array(str(res.message)),
-       "fun": np.array(np.nan if res.fun is None else float(res.fun))}
-for part, key in (("ineqlin", "y_ub"), ("eqlin", "y_eq")):
-    m = getattr(getattr(res, part, None), "marginals", None)
-    if m is not None:
-        out[key] = np.asarray(m, dtype=np.float64)
+limit = float(d["time_limit"])
+if str(d["method"]) == "highs-ipx":
+    import highspy
+    A_ub, A_eq = mat("ub_"), mat("eq_")
+    A = sparse.vstack([A_ub, A_eq]).tocsc()
+    n_ub = A_ub.shape[0]
+    lp = highspy.HighsLp()
+    lp.num_col_, lp.num_row_ = A.shape[1], A.shape[0]
+    lp.col_cost_ = d["c"]
+    lp.col_lower_, lp.col_upper_ = np.zeros(A.shape[1]), np.ones(A.shape[1])
+    lp.row_lower_ = np.concatenate([np.full(n_ub, -np.inf), d["b_eq"]])
+    lp.row_upper_ = np.concatenate([d["b_ub"], d["b_eq"]])
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_, lp.a_matrix_.index_, lp.a_matrix_.value_ = A.indptr, A.indices, A.data
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("solver", "ipm")
+    h.setOptionValue("run_crossover", "off")  # the interior iterate's duals are enough
+    h.setOptionValue("threads", 1)
+    # The duals are certified afterwards (dual_bound), so a looser stopping tolerance costs
+    # at most about 1e-6 of the bound and spares the last iterations where IPX can stall.
+    h.setOptionValue("ipm_optimality_tolerance", 1e-6)
+    # HiGHS's presolve leaves IPX stalled ("no progress") on several Cordeau RLT LPs (30-10-65
+    # among them) that it solves in seconds without it.
+    h.setOptionValue("presolve", "off")
+    h.passModel(lp)
+    if limit > 0:  # what is left of the caller's budget after this child's start-up
+        h.setOptionValue("time_limit", max(float(d["deadline"]) - time.time(), 0.01))
+    h.run()
+    status = h.getModelStatus()
+    sol = h.getSolution()
+    S = highspy.HighsModelStatus
+    code = 0 if status == S.kOptimal else 2 if status == S.kInfeasible else 1  # as scipy
+    out = {"status": np.array(code), "message": np.array(h.modelStatusToString(status)),
+           "fun": np.array(float(h.getInfo().objective_function_value) if code == 0
+                           else np.nan)}
+    if sol.dual_valid:
+        y = np.asarray(sol.row_dual, dtype=np.float64)
+        out["y_ub"], out["y_eq"] = y[:n_ub], y[n_ub:]
+else:
+    opts = {"presolve": True, "disp": False}
+    if limit > 0:
+        opts["time_limit"] = limit
+    res = linprog(d["c"], A_ub=mat("ub_"), b_ub=d["b_ub"], A_eq=mat("eq_"), b_eq=d["b_eq"],
+                  bounds=(0.0, 1.0), method=str(d["method"]), options=opts)
+    out = {"status": np.array(int(res.status)), "message": np.array(str(res.message)),
+           "fun": np.array(np.nan if res.fun is None else float(res.fun))}
+    for part, key in (("ineqlin", "y_ub"), ("eqlin", "y_eq")):
+        m = getattr(getattr(res, part, None), "marginals", None)
+        if m is not None:
+            out[key] = np.asarray(m, dtype=np.float64)
 np.savez(sys.argv[2], **out)
 """
 _LP_GRACE_S = 0.5
@@ -763,7 +806,8 @@ def solve_lp(lp: LPArrays, deadline: Deadline, lp_method: str = "highs-ipm") -> 
         arrays: dict[str, Any] = {"c": lp.c, "b_ub": lp.b_ub, "b_eq": lp.b_eq,
                                   "method": np.array(lp_method),
                                   "time_limit": np.array(0.0 if math.isinf(left)
-                                                         else max(left - 0.2, 0.01))}
+                                                         else max(left - 0.2, 0.01)),
+                                  "deadline": np.array(time.time() + left - 0.3)}
         for prefix, A in (("ub_", lp.A_ub), ("eq_", lp.A_eq)):
             arrays.update({prefix + "data": A.data, prefix + "indices": A.indices,
                            prefix + "indptr": A.indptr, prefix + "shape": np.array(A.shape)})
@@ -791,6 +835,12 @@ def lp_bound(inst: GQAPInstance, deadline: Deadline, linearization: str = "rlt",
     """The LP-relaxation bound of ``milp``'s model with HiGHS, certified from its duals;
     the LP is solved in a child process stopped at ``deadline``."""
     name = "lp-rlt1" if linearization == "rlt" else "lp-gw"
+    if lp_method == "highs-ipx":
+        import importlib.util
+
+        if importlib.util.find_spec("highspy") is None:
+            raise GQAPError("solver bound: lp_method=highs-ipx needs highspy "
+                            "(pip install 'gqap-bench[mip]')")
     t0 = time.perf_counter()
     data = gqap_model_data(inst) if data is None else data
     integral = integral_costs(data)

@@ -116,6 +116,26 @@ def test_lp_values_equal_the_milp_modules_own_lp_relaxation(k, lin, cap):
     assert mine.raw == pytest.approx(theirs["lp_bound"], rel=1e-7, abs=1e-6)
 
 
+@pytest.mark.parametrize("k", [0, 3, 9])
+def test_the_interior_point_without_crossover_certifies_the_same_lp_bound(k):
+    pytest.importorskip("highspy")
+    inst = small(k)
+    ipm = lp_bound(inst, Deadline(60), "rlt", True, "highs-ipm")
+    ipx = lp_bound(inst, Deadline(60), "rlt", True, "highs-ipx")
+    assert ipx.status == "optimal"
+    assert ipx.bound <= optimum(inst)
+    assert ipx.raw == pytest.approx(ipm.raw, rel=1e-5, abs=1e-5)  # its 1e-6 tolerance
+
+
+def test_the_interior_point_without_crossover_reports_an_infeasible_lp():
+    pytest.importorskip("highspy")
+    inst = GQAPInstance(q=[6.0, 6.0, 6.0], Q=[10.0, 10.0], a=np.ones((3, 2)),
+                        t=np.ones((3, 3)), d=np.ones((2, 2)))
+    r = make_solver("bound", method="lp-rlt1", lp_method="highs-ipx").solve(inst,
+                                                                             time_limit=30)
+    assert r.status == Status.INFEASIBLE and r.bound is None
+
+
 @pytest.mark.parametrize("k", [1, 8])
 def test_the_dual_certificate_bounds_the_optimum_for_any_multipliers(k):
     inst = small(k)
