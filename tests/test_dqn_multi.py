@@ -38,9 +38,15 @@ def test_shipped_checkpoint_verifies_and_records_its_training():
     assert meta["scope"]["sites"] == [1, 8]
     for key in ("config", "seed", "episodes", "git_commit", "train_wall_time_s", "command"):
         assert meta.get(key) not in (None, ""), key
-    assert meta["command"].startswith("gqap train --config solvers/dqn/configs/multi.toml")
-    assert meta["config"] == load_config(CONFIGS / "multi.toml").to_dict()
-    assert meta["validation"]["seeds"] == [7_000_000, 7_000_299]
+    # The second phase's best network, started from the first phase's (recorded by hash).
+    assert meta["command"].startswith(
+        "gqap train --config solvers/dqn/configs/multi-finetune.toml")
+    assert meta["config"] == load_config(CONFIGS / "multi-finetune.toml").to_dict()
+    assert meta["init"]["command"].startswith(
+        "gqap train --config solvers/dqn/configs/multi.toml")
+    assert meta["init"]["sha256"] and meta["init"]["episodes"] > 0
+    assert meta["validation"]["seeds"] == [7_200_000, 7_200_299]
+    assert meta["validation"]["sites"] == [1, 8]
     assert (CHECKPOINT_DIR / "multi.pt").stat().st_size < 2_000_000
 
 

@@ -562,13 +562,15 @@ def plot_learning_curve(run_dirs: str | Path | list, out: str | Path | None = No
     return out
 
 
-def write_training_curves(run_dirs: list[str | Path], path: str | Path) -> Path:
-    """The training curves of a checkpoint's phases (one run folder per phase, in order)
+def write_training_curves(run_dirs: list[str | Path], path: str | Path,
+                          first_phase: int = 1) -> Path:
+    """The training curves of a checkpoint's phases (one run folder per phase, in order,
+    numbered from ``first_phase``: a phase whose logs are lost is left out, not renumbered)
     as ``NAME.curves.csv`` beside a shipped checkpoint (columns phase, kind, window,
     episode, value; read by gqap.bench.figures.fig9): the episode return smoothed over
     episodes / 50 episodes at every 10th episode, and the validation sum gap."""
     lines = ["phase,kind,window,episode,value"]
-    for phase, d in enumerate(run_dirs, start=1):
+    for phase, d in enumerate(run_dirs, start=first_phase):
         log = read_log(Path(d) / "train_log.csv")
         ev = read_log(Path(d) / "eval_log.csv")
         ep, ret = log["episode"], log["reward"]
