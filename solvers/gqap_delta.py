@@ -49,6 +49,10 @@ class GQAPDelta:
         self._dq = inst.q[None, :] - inst.q[:, None]  # q_j - q_i
         self._lower = np.tril(np.ones((self.n, self.n), dtype=bool))
         self._Q_tol = inst.Q + 1e-9 * np.maximum(1.0, inst.Q)
+        # For move(): column i of (v t, v t^T) side by side, and rows k of (d^T, d) stacked,
+        # so a C update is one (n x 2) @ (2 x m) product.
+        self._vv = np.ascontiguousarray(np.stack([self._vt, self._vtT], axis=2).transpose(1, 0, 2))
+        self._dd = np.ascontiguousarray(np.stack([self._dT, self._d], axis=1))
         self.reset(x)
 
     # ---- state -------------------------------------------------------------------------
@@ -140,6 +144,43 @@ class GQAPDelta:
             return
         self.shift(i, r)
         self.shift(j, p)
+
+    def move(self, i: int, k: int, j: int = -1, delta: float = 0.0) -> None:
+        """Shift facility i to site k (j < 0), or swap facilities i and j (k ignored), with
+        the move's known cost change ``delta``: the update of ``shift``/``swap`` done as one
+        small matrix product (the tabu search's hot path; the same values)."""
+        x = self.x
+        p = int(x[i])
+        if j < 0:
+            if p == k:
+                return
+            self.C += self._vv[i] @ (self._dd[k] - self._dd[p])
+            q = self.q[i]
+            self.loads[p] -= q
+            self.loads[k] += q
+            x[i] = k
+            self.n_swaps += int(self.counts[p]) - 1 - int(self.counts[k])
+            self.counts[p] -= 1
+            self.counts[k] += 1
+            changed = (i,)
+        else:
+            k = int(x[j])
+            if p == k:
+                return
+            self.C += (self._vv[i] - self._vv[j]) @ (self._dd[k] - self._dd[p])
+            dq = self.q[i] - self.q[j]
+            self.loads[p] -= dq
+            self.loads[k] += dq
+            x[i], x[j] = k, p
+            changed = (i, j)
+        self.cost += float(delta)
+        for f in changed:
+            row = self._vtsym[f] * self._E[x[f], x]
+            self.pair_cost[f, :] = row
+            self.pair_cost[:, f] = row
+            same = np.where(x == x[f], np.inf, 0.0)
+            self.pair_invalid[f, :] = np.where(self._lower[f], np.inf, same)
+            self.pair_invalid[:, f] = np.where(self._lower[:, f], np.inf, same)
 
     def exact_cost(self) -> float:
         """Recompute the cost from scratch (to cancel rounding drift on real-valued data)."""

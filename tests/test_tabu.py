@@ -76,6 +76,58 @@ def test_applied_moves_keep_matrix_and_cost_exact():
     assert D.cost == pytest.approx(gqap_cost(inst, D.x), rel=1e-12)
 
 
+def test_move_matches_shift_and_swap():
+    """The tabu search's one-product move leaves the same state as shift / swap."""
+    inst = general_gqap(6, 11, 4)
+    rng = np.random.default_rng(2)
+    A = GQAPDelta(inst, rng.integers(0, inst.m, inst.n))
+    B = GQAPDelta(inst, A.x)
+    for _ in range(300):
+        i, j = (int(v) for v in rng.choice(inst.n, 2, replace=False))
+        if rng.random() < 0.5:
+            k = int(rng.integers(inst.m))
+            B.move(i, k, -1, B.C[i, k] - B.C[i, B.x[i]])
+            A.shift(i, k)
+        else:
+            p, r = int(B.x[i]), int(B.x[j])
+            S, _ = B.shift_deltas()
+            B.move(i, r, j, S[i, r] + S[j, p] + B.pair_cost[i, j])
+            A.swap(i, j)
+        np.testing.assert_array_equal(A.x, B.x)
+    np.testing.assert_allclose(B.C, A.C, atol=1e-8)
+    np.testing.assert_allclose(B.pair_cost, A.pair_cost, atol=1e-9)
+    np.testing.assert_array_equal(B.pair_invalid, A.pair_invalid)
+    np.testing.assert_allclose(B.loads, site_loads(inst, B.x))
+    assert (B.counts == A.counts).all() and B.n_swaps == A.n_swaps
+    assert B.cost == pytest.approx(gqap_cost(inst, B.x), rel=1e-12)
+
+
+def test_elite_pool_and_path_relinking():
+    from gqap.solvers.tabu import _ELITE, TabuOptions, _GQAPSearch
+
+    inst = general_gqap(7, 20, 5)
+    search = _GQAPSearch(inst, TabuOptions(), None, np.random.default_rng(0))
+    rng = np.random.default_rng(3)
+    pool = [rng.integers(0, inst.m, inst.n) for _ in range(3 * _ELITE)]
+    for x in pool:
+        search._admit(gqap_cost(inst, x), x)
+        search._admit(gqap_cost(inst, x), x)  # a duplicate never enters
+    elite = search.elite
+    assert 2 <= len(elite) <= _ELITE
+    assert all(np.count_nonzero(e[1] != f[1]) > 0 for e in elite for f in elite if e is not f)
+    # Only the best of the offers stay (the worst member beats every offer left out).
+    kept = {tuple(e[1]) for e in elite}
+    left = [gqap_cost(inst, x) for x in pool if tuple(x) not in kept]
+    assert max(e[0] for e in elite) <= min(left) or len(elite) < _ELITE
+    # Relinking ends strictly between its two ends: every facility on a's or b's site.
+    a, b = elite[0][1], elite[1][1]
+    D = GQAPDelta(inst, a)
+    search._relink(D, a, b, lam=1.0)
+    assert np.all((D.x == a) | (D.x == b))
+    assert 0 < np.count_nonzero(D.x != a) < np.count_nonzero(a != b)
+    assert D.cost == pytest.approx(gqap_cost(inst, D.x), rel=1e-12)
+
+
 def test_reaches_exact_optimum_on_50_small_offloading_instances():
     misses, below = [], 0
     for k in range(50):
