@@ -9,6 +9,7 @@ import pytest
 
 from gqap.generators import generate_offloading
 from gqap.instances import OffloadingInstance
+from gqap.multi import MultiInstance, generate_multi
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -65,3 +66,14 @@ def gqap_optimum(inst) -> float:
     result = solve("brute-force", inst)
     assert result.status == "optimal"
     return float(result.objective)
+
+
+def small_multi(seed: int) -> MultiInstance:
+    """A small multi-cluster instance: 5..24 users on 1..4 sites, limits from 0 to above the
+    user count, both latency conventions, shifts of 0, 40 or 120 steps."""
+    rng = np.random.default_rng(seed)
+    users, sites = int(rng.integers(5, 25)), int(rng.integers(1, 5))
+    return generate_multi(rng, users, sites, seed=seed,
+                          B_max=[int(x) for x in rng.integers(0, users // 2 + 3, sites)],
+                          convention=("paper", "authors-scripts")[seed % 2],
+                          delta_max=float(rng.choice([0.0, 40.0, 120.0])))

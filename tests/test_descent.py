@@ -6,24 +6,15 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import small_multi
 
 from gqap.multi import evaluate_multi, gain_table, generate_multi
 from gqap.solvers import solve
 
 
-def small(seed: int):
-    """5..24 users on 1..4 sites, limits from 0 to above the user count."""
-    rng = np.random.default_rng(seed)
-    users, sites = int(rng.integers(5, 25)), int(rng.integers(1, 5))
-    return generate_multi(rng, users, sites, seed=seed,
-                          B_max=[int(x) for x in rng.integers(0, users // 2 + 3, sites)],
-                          convention=("paper", "authors-scripts")[seed % 2],
-                          delta_max=float(rng.choice([0.0, 40.0, 120.0])))
-
-
 @pytest.mark.parametrize("seed", range(8))
 def test_descent_ends_at_a_local_optimum(seed):
-    inst = small(seed)
+    inst = small_multi(seed)
     res = solve("descent", inst)
     assert res.status.value == "feasible"
     x = np.asarray(res.solution.site)
@@ -46,7 +37,7 @@ def test_descent_ends_at_a_local_optimum(seed):
 
 
 def test_descent_is_deterministic_and_ignores_the_seed():
-    inst = small(3)
+    inst = small_multi(3)
     a, b = solve("descent", inst, seed=0), solve("descent", inst, seed=7)
     assert np.array_equal(a.solution.site, b.solution.site)
     assert a.objective == b.objective

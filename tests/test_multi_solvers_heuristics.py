@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import random_offloading
+from conftest import random_offloading, small_multi
 
 import gqap.solvers.ga as ga
 from gqap.multi import evaluate_multi, from_offloading, gain_table, generate_multi
@@ -19,14 +19,6 @@ def tol(x: float) -> float:
     return 1e-9 * max(1.0, abs(x))
 
 
-def small(seed: int):
-    """5..24 users on 1..4 sites, limits from 0 to above the user count."""
-    rng = np.random.default_rng(seed)
-    users, sites = int(rng.integers(5, 25)), int(rng.integers(1, 5))
-    return generate_multi(rng, users, sites, seed=seed,
-                          B_max=[int(x) for x in rng.integers(0, users // 2 + 3, sites)],
-                          convention=("paper", "authors-scripts")[seed % 2],
-                          delta_max=float(rng.choice([0.0, 40.0, 120.0])))
 
 
 # ---- incremental prices -------------------------------------------------------------------
@@ -82,7 +74,7 @@ def test_move_and_swap_deltas_equal_recomputed_objectives(seed):
 def test_reach_the_exact_optimum_on_small_instances(solver):
     hits = 0
     for seed in range(12):
-        inst = small(seed)
+        inst = small_multi(seed)
         exact = solve("exact", inst)
         r = solve(solver, inst, seed=seed)
         assert r.status == "feasible" and evaluate_multi(inst, r.solution).feasible
