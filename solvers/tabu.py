@@ -26,6 +26,11 @@ reference restarting from the best only, 9 with these restarts). A kick: half th
 the contents of two sites are exchanged (good assignments cluster facilities on few
 sites, and no single shift or swap relocates a cluster), then random facilities move to
 random sites, more of them after every round that failed to improve the best.
+All of this works around the best of the current segment: after ``restart_after`` (100)
+rounds in a row that failed to improve it, the search starts a new segment from a random
+assignment with an empty elite pool (the overall best is kept). On tight instances the
+elite pool can gather in one basin that no relinking leaves (30-20-95, 10 s, seeds 10-29:
+9 of 20 runs reached the reference without new segments, 14 of 20 with them).
 
 Offloading: the same search over grant masks. Users interact only through b, so the
 gains of granting over denying, g_i(b), come from the fast split routine
@@ -79,12 +84,15 @@ class TabuOptions(SplitOptions):
     (GQAP default: 200 n + 2000 without a time limit, none with one); ``stop_after``
     (offloading): iterations without a new best before the search ends (default
     20 |I| + 200); ``patience``: iterations without a better round best before a
-    perturbation (default: size-based)."""
+    perturbation (default: size-based); ``restart_after`` (GQAP): rounds in a row that fail
+    to improve the segment's best before the search starts a new segment from a random
+    assignment (0: never)."""
 
     target: float | None = None
     max_iterations: int | None = None
     stop_after: int | None = None
     patience: int | None = None
+    restart_after: int = 100
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -94,6 +102,8 @@ class TabuOptions(SplitOptions):
             value = getattr(self, name)
             if value is not None and value < 1:
                 raise ValueError(f"{name} must be >= 1, got {value}")
+        if self.restart_after < 0:
+            raise ValueError(f"restart_after must be >= 0 (0: never), got {self.restart_after}")
 
 
 class TabuSolver(Solver):
@@ -104,7 +114,9 @@ class TabuSolver(Solver):
     families = ("offloading", "gqap", "multi")
     # 2: the offloading kick is one vectorised step (was a loop with a count per user).
     # 3: GQAP: elite pool with path-relinking restarts, patience max(30, 2 n), faster moves.
-    version = "3"
+    # 4: GQAP: new segments from random assignments after 100 failed rounds; the
+    #    neighbourhood priced in one pass, tenures drawn in blocks (~10 % more iterations/s).
+    version = "4"
     Options = TabuOptions
 
     def _solve(self, instance: Instance, time_limit: float | None, seed: int) -> SolverOutput:
@@ -146,6 +158,8 @@ class _GQAPSearch:
         self.evaluated = 0
         self.elite: list[tuple[float, np.ndarray]] = []
         self.min_dist = max(2, n // 10)  # elite members differ in at least n / 10 sites
+        self.restart_after = options.restart_after or None
+        self._tenures, self._tenure_at = np.zeros(0, dtype=np.int64), 0
 
     def run(self) -> SolverOutput:
         inst, rng, prog = self.inst, self.rng, self.progress
@@ -161,18 +175,21 @@ class _GQAPSearch:
         lam_min, lam_max = lam * 1e-6, lam * 1e6
         tabu = np.zeros((n, m), dtype=np.int64)
         best_x: np.ndarray | None = None
+        anchor_x: np.ndarray | None = None  # the segment's best (the best, without restarts)
+        anchor = _INF
         round_x: np.ndarray | None = None
         round_best, round_iter, perturbations = _INF, 0, 0
-        round_start, fails = 0, 0
+        fails, segments = 0, 1
+        restart_after = self.restart_after
         rows = np.arange(n)
+        improved = False
         reason = prog.stop_reason()
         search_start = time.perf_counter()
         while reason is None:
             it = prog.iteration
             x = D.x
-            S, dO = D.shift_deltas()
-            dC, dOs = D.swap_deltas(S)
-            over, cost = D.overload, D.cost
+            S, dO, dC, dOs, over = D.neighbourhood()
+            cost = D.cost
             best = prog.best
             limit = best - 1e-9 * max(1.0, abs(best)) if math.isfinite(best) else _INF
             # Shifts; tabu ones only where aspiration (a feasible new best) fails. Aspiration
@@ -206,7 +223,7 @@ class _GQAPSearch:
 
             b_shift, b_swap = flat_s.min(), flat_w.min()
             if not (b_shift < _INF or b_swap < _INF):
-                self._restart(D, best_x, tabu, fails, lam)
+                self._restart(D, anchor_x, tabu, fails, lam)
                 prog.step()
                 reason = prog.stop_reason()
                 continue
@@ -215,14 +232,14 @@ class _GQAPSearch:
                 i, k = divmod(flat, m)
                 p = int(x[i])
                 D.move(i, k, -1, S[i, k])
-                tabu[i, p] = it + rng.integers(*self.tenure, endpoint=True)
+                tabu[i, p] = it + self._tenure()
             else:
                 flat = _pick(rng, flat_w, b_swap)
                 i, j = divmod(flat, n)
                 p, r = int(x[i]), int(x[j])
                 D.move(i, r, j, S[i, r] + S[j, p] + D.pair_cost[i, j])
-                tabu[i, p] = it + rng.integers(*self.tenure, endpoint=True)
-                tabu[j, r] = it + rng.integers(*self.tenure, endpoint=True)
+                tabu[i, p] = it + self._tenure()
+                tabu[j, r] = it + self._tenure()
             prog.step()
             if it % _EXACT_EVERY == 0:
                 D.exact_cost()
@@ -232,21 +249,29 @@ class _GQAPSearch:
                 if prog.is_better(D.cost):
                     prog.record(D.exact_cost())
                     best_x = D.x.copy()
+                if anchor_x is None or D.cost < anchor - 1e-9 * max(1.0, abs(anchor)):
+                    anchor, anchor_x, improved = D.cost, D.x.copy(), True
                 if round_best == _INF or D.cost < round_best - 1e-9 * abs(round_best):
                     round_best, round_iter = D.cost, prog.iteration
                     round_x = D.x.copy()
             else:
                 lam = min(lam * (1.0 + _PENALTY_STEP), lam_max)
             if prog.iteration - round_iter >= self.patience:
-                # Kick harder after every round that failed to improve the best.
-                fails = 0 if prog.best_iteration is not None and \
-                    prog.best_iteration > round_start else fails + 1
+                # Kick harder after every round that failed to improve the segment's best.
+                fails = 0 if improved else fails + 1
                 if round_x is not None:
                     self._admit(round_best, round_x)
-                self._restart(D, best_x, tabu, fails, lam)
+                if restart_after is not None and fails >= restart_after:
+                    # A new segment: a random assignment, an empty elite pool.
+                    anchor, anchor_x, fails = _INF, None, 0
+                    self.elite.clear()
+                    D.reset(rng.integers(0, m, size=n))
+                    tabu.fill(0)
+                    segments += 1
+                else:
+                    self._restart(D, anchor_x, tabu, fails, lam)
                 perturbations += 1
-                round_best, round_iter, round_x = _INF, prog.iteration, None
-                round_start = prog.iteration
+                round_best, round_iter, round_x, improved = _INF, prog.iteration, None, False
             reason = prog.stop_reason()
 
         search_s = time.perf_counter() - search_start
@@ -259,9 +284,19 @@ class _GQAPSearch:
         info = prog.info(reason)
         if fallback:
             info["fallback"] = fallback
-        info.update(self._rates(search_s), perturbations=perturbations, final_penalty=lam)
+        info.update(self._rates(search_s), perturbations=perturbations, segments=segments,
+                    final_penalty=lam)
         solution = GQAPSolution(best_x) if best_x is not None else None
         return SolverOutput(solution, prog.status(reason), info=info)
+
+    def _tenure(self) -> int:
+        """A random tabu tenure, drawn from a buffer refilled 1,024 at a time (a draw per
+        move costs as much as pricing a small neighbourhood)."""
+        if self._tenure_at == self._tenures.size:
+            self._tenures = self.rng.integers(*self.tenure, size=1024, endpoint=True)
+            self._tenure_at = 0
+        self._tenure_at += 1
+        return int(self._tenures[self._tenure_at - 1])
 
     def _rates(self, seconds: float) -> dict[str, Any]:
         it = self.progress.iteration
@@ -320,12 +355,12 @@ class _GQAPSearch:
         lo, hi = max(1, total // 4), max(1, total - total // 4)
         best_v, best_x = _INF, None
         for step in range(1, total):
-            S, dO = D.shift_deltas()
             idx = diff[D.x[diff] != b[diff]]
             tgt = b[idx]
-            vals = S[idx, tgt] + lam * dO[idx, tgt]
+            dcost, dover = D.shift_values(idx, tgt)
+            vals = dcost + lam * dover
             k = _pick(self.rng, vals, float(vals.min()))
-            D.shift(int(idx[k]), int(tgt[k]), S[idx[k], tgt[k]])
+            D.move(int(idx[k]), int(tgt[k]), -1, float(dcost[k]))
             if lo <= step <= hi:
                 v = D.cost + lam * D.overload
                 if v < best_v:

@@ -10,6 +10,7 @@ import pytest
 from conftest import ROOT, gqap_optimum, random_offloading, small_offloading
 
 from gqap.cli import main
+from gqap.errors import GQAPError
 from gqap.evaluation import evaluate, gqap_cost, site_loads
 from gqap.generators import generate_gqap
 from gqap.instances import GQAPInstance
@@ -57,6 +58,16 @@ def test_move_deltas_match_recomputed_costs():
                 assert dC[i, j] == pytest.approx(gqap_cost(inst, y) - gqap_cost(inst, x),
                                                  abs=1e-8)
                 assert dOs[i, j] == pytest.approx(overload(y) - overload(x), abs=1e-9)
+    # The one-pass neighbourhood and the per-move values are the same numbers.
+    S1, dO1, dC1, dOs1, over = D.neighbourhood()
+    for got, want in ((S1, S), (dO1, dO), (dC1, dC), (dOs1, dOs)):
+        np.testing.assert_allclose(got, want, atol=1e-12)
+    assert over == pytest.approx(overload(x))
+    idx = np.arange(inst.n)
+    tgt = rng.integers(0, inst.m, inst.n)
+    dcost, dover = D.shift_values(idx, tgt)
+    np.testing.assert_allclose(dcost, S[idx, tgt], atol=1e-12)
+    np.testing.assert_allclose(dover, dO[idx, tgt], atol=1e-12)
 
 
 def test_applied_moves_keep_matrix_and_cost_exact():
@@ -126,6 +137,22 @@ def test_elite_pool_and_path_relinking():
     assert np.all((D.x == a) | (D.x == b))
     assert 0 < np.count_nonzero(D.x != a) < np.count_nonzero(a != b)
     assert D.cost == pytest.approx(gqap_cost(inst, D.x), rel=1e-12)
+
+
+def test_new_segments_start_after_failed_rounds():
+    inst = general_gqap(5, 12, 4)
+    # patience 5 and 3 failed rounds: many segments in 3,000 iterations; the same seed gives
+    # the same search, and the best is the best over all segments.
+    a = solve("tabu", inst, seed=4, max_iterations=3000, patience=5, restart_after=3)
+    b = solve("tabu", inst, seed=4, max_iterations=3000, patience=5, restart_after=3)
+    never = solve("tabu", inst, seed=4, max_iterations=3000, patience=5, restart_after=0)
+    assert a.info["segments"] > 10 and never.info["segments"] == 1
+    assert a.objective == b.objective
+    np.testing.assert_array_equal(a.solution.assignment, b.solution.assignment)
+    assert a.objective == pytest.approx(min(h[2] for h in a.info["history"]))
+    assert a.objective == pytest.approx(gqap_cost(inst, a.solution.assignment))
+    with pytest.raises(GQAPError, match="restart_after"):
+        solve("tabu", inst, restart_after=-1)
 
 
 def test_reaches_exact_optimum_on_50_small_offloading_instances():
@@ -226,7 +253,6 @@ def test_single_site_and_bad_options():
     r = solve("tabu", inst, seed=0)
     assert r.status == "feasible" and r.objective == pytest.approx(3 + 6)
     assert isinstance(r.solution, GQAPSolution)
-    from gqap.errors import GQAPError
     with pytest.raises(GQAPError, match="patience"):
         solve("tabu", inst, patience=0)
 
