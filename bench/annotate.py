@@ -125,6 +125,7 @@ def bound_object(a: Annotation, command: str, sweep_dir: str | Path) -> dict[str
             "command": command, "date": str(r.get("finished_at", ""))[:10],
             "solver": r["solver"], "label": r["label"], "options": _json(r.get("options")),
             "status": str(r["status"]), "seed": r["seed"],
+            "solver_version": r.get("solver_version"),
             "wall_s": None if r.get("wall_time_s") is None else round(r["wall_time_s"], 3),
             "sweep": str(sweep_dir)}
 
@@ -145,6 +146,7 @@ def reference_object(a: Annotation, command: str, sweep_dir: str | Path) -> dict
             "assignment": assignment,
             "obtained": {"solver": r["solver"], "label": r["label"],
                          "options": _json(r.get("options")), "seed": r["seed"],
+                         "solver_version": r.get("solver_version"),
                          "time_limit_s": r.get("time_limit"),
                          "wall_s": None if r.get("wall_time_s") is None
                          else round(r["wall_time_s"], 3),
@@ -157,8 +159,9 @@ def write(sweep_dir: str | Path, set_name: str, command: str, bounds: bool = Tru
     """Write the sweep's best bounds (and with ``references`` its best solutions) into the
     manifest of the shipped set ``set_name`` (``folder``: another copy of the set); returns
     {'bounds': stems, 'references': stems} actually written (a stronger bound or better
-    reference already recorded stays). A bound above the instance's reference value is
-    refused with one line."""
+    reference already recorded stays; an equal reference recorded without its assignment
+    or solver version is recorded again from the sweep's run). A bound above the
+    instance's reference value is refused with one line."""
     from gqap.instance_sets import annotate_manifest, set_bounds, set_references
     from gqap.library import set_dir
 
@@ -172,7 +175,8 @@ def write(sweep_dir: str | Path, set_name: str, command: str, bounds: bool = Tru
             old = old_refs.get(a.stem)
             ours = old is None or old.source.startswith(SOURCE_PREFIX)
             if ours and (old is None or a.best < old.value
-                         or (a.best == old.value and old.assignment is None)):
+                         or (a.best == old.value and (old.assignment is None
+                                                      or "solver_version" not in old.obtained))):
                 new_refs[a.stem] = reference_object(a, command, sweep_dir)
         if bounds and a.bound is not None:
             old_b = old_bounds.get(a.stem)

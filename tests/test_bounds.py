@@ -350,6 +350,20 @@ def test_a_sweeps_best_bounds_and_solutions_go_into_a_set_manifest(tmp_path):
         ref = refs[a.stem]
         assert ref.kind == "best_known" and ref.value == a.best and ref.assignment
         assert ref.obtained["solver"] == "tabu" and ref.obtained["command"] == "gqap test"
+        assert ref.obtained["solver_version"] == a.best_row["solver_version"]
+    # an equal reference recorded without the solver version is recorded again, with it
+    obj = json.loads((folder / "manifest.json").read_text())
+    for row in obj["instances"]:
+        row["reference"]["obtained"].pop("solver_version")
+        row["reference"]["obtained"]["command"] = "older"
+    (folder / "manifest.json").write_text(json.dumps(obj))
+    done = annotate.write(tmp_path / "sweep", "tiny-gqap", "gqap test", references=True,
+                          folder=folder)
+    assert done["references"] == ["10-4-80", "6-3-60", "8-4-50"]
+    assert all(r.obtained["solver_version"] and r.obtained["command"] == "gqap test"
+               for r in set_references(folder).values())
+    assert annotate.write(tmp_path / "sweep", "tiny-gqap", "gqap test", references=True,
+                          folder=folder)["references"] == []
     # written into a copy without bounds, every instance gets the glb bound
     bare = tmp_path / "bare"
     shutil.copytree(set_dir("tiny-gqap"), bare)
