@@ -31,8 +31,8 @@ rounds in a row that failed to improve it, the search starts a new segment from 
 assignment with an empty elite pool (the overall best is kept). On tight instances the
 elite pool can gather in one basin that no relinking leaves (30-20-95, 10 s, seeds 10-29:
 9 of 20 runs reached the reference without new segments, 14 of 20 with them; seeds 0-9: 5
-of 10 either way). On 14-16 facilities a 1-s run may end a segment that would still have
-succeeded (Lee & Ma: 263 of 270 runs reach the optimum with them, 266 without).
+of 10 either way). On Lee & Ma at 1 s they change nothing that 60 seeds can see
+(C14X6-1018, seeds 0-59: 43 of 60 runs reach the optimum with them, 41 without).
 
 Offloading: the same search over grant masks. Users interact only through b, so the
 gains of granting over denying, g_i(b), come from the fast split routine
