@@ -163,8 +163,7 @@ def upper_bound(inst: GQAPInstance, deadline: Deadline, max_seconds: float) -> f
     state = GQAPDelta(inst, start.assignment)
     t_end = time.perf_counter() + max_seconds
     while time.perf_counter() < t_end and not deadline.expired():
-        S, dO = state.shift_deltas()
-        dC, dOs = state.swap_deltas(S)
+        S, dO, dC, dOs, _ = state.neighbourhood()
         shifts = np.where(dO <= 0.0, S, np.inf)
         shifts[np.arange(state.n), state.x] = np.inf
         i, k = np.unravel_index(int(np.argmin(shifts)), shifts.shape)

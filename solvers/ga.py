@@ -243,8 +243,7 @@ class _GQAPProblem(_Problem):
             if expired is not None and expired():
                 self.failed_repairs += 1
                 break
-            S, dO = D.shift_deltas()
-            dC, dOs = D.swap_deltas(S)
+            S, dO, dC, dOs, _ = D.neighbourhood()
             dOs = np.where(upper & (D.x[:, None] != D.x[None, :]), dOs, 0.0)
             # Overload-reducing moves only, ranked by cost change + lam * overload change.
             rs = np.where(dO < -_TOL, S + self.lam * dO, np.inf)

@@ -82,40 +82,11 @@ class GQAPDelta:
         return bool((self.loads <= self._Q_tol).all())
 
     # ---- neighbourhoods ----------------------------------------------------------------
-    def shift_deltas(self) -> tuple[np.ndarray, np.ndarray]:
-        """(cost change, overload change) of every shift i -> k, both n x m; 0 at k = x_i."""
-        x, q = self.x, self.q
-        S = self.C - self.C[self._rows, x][:, None]
-        slack = self.loads - self.Q
-        excess = np.maximum(slack, 0.0)
-        leave = np.maximum(slack[x] - q, 0.0) - excess[x]
-        enter = np.maximum(slack[None, :] + q[:, None], 0.0) - excess[None, :]
-        dO = leave[:, None] + enter
-        dO[self._rows, x] = 0.0
-        return S, dO
-
-    def swap_deltas(self, S: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(cost change, overload change) of every swap i <-> j, n x n, from shift deltas S.
-
-        Only entries with i < j and x_i != x_j are swaps; ``pair_invalid`` (inf elsewhere,
-        0 there) masks the rest.
-        """
-        x = self.x
-        A = S[:, x]  # A[i, j] = S[i, x_j]
-        dC = A + A.T
-        dC += self.pair_cost
-        slack = self.loads - self.Q
-        excess = np.maximum(slack, 0.0)
-        # Facility i leaves site x_i and j arrives: load of x_i changes by q_j - q_i.
-        T1 = slack[x][:, None] + self._dq
-        np.maximum(T1, 0.0, out=T1)
-        T1 -= excess[x][:, None]
-        return dC, T1 + T1.T
-
     def neighbourhood(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, float]:
-        """``shift_deltas`` and ``swap_deltas`` in one pass (the same values), with the
-        current overload: the tabu search's hot path, where numpy call overhead dominates
-        on small instances."""
+        """(S, dO, dC, dOs, overload): cost and overload change of every shift i -> k (S, dO:
+        n x m, 0 at k = x_i) and of every swap i <-> j (dC, dOs: n x n, only entries with
+        i < j and x_i != x_j are swaps; ``pair_invalid`` is inf elsewhere, 0 there), and the
+        current overload. One pass: on small instances numpy's per-call cost dominates."""
         x, q, rows = self.x, self.q, self._rows
         C = self.C
         S = C - C[rows, x][:, None]
@@ -126,9 +97,10 @@ class GQAPDelta:
         dO -= excess
         dO += (np.maximum(sx - q, 0.0) - ex)[:, None]
         dO[rows, x] = 0.0
-        A = S[:, x]
+        A = S[:, x]  # A[i, j] = S[i, x_j]
         dC = A + A.T
         dC += self.pair_cost
+        # Facility i leaves site x_i and j arrives: load of x_i changes by q_j - q_i.
         T1 = sx[:, None] + self._dq
         np.maximum(T1, 0.0, out=T1)
         T1 -= ex[:, None]
@@ -136,7 +108,7 @@ class GQAPDelta:
 
     def shift_values(self, idx: np.ndarray, tgt: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(cost change, overload change) of shifting each facility idx[e] to tgt[e] alone:
-        entries of ``shift_deltas`` without building the n x m matrices."""
+        entries of ``neighbourhood``'s S and dO without building the n x m matrices."""
         x, q = self.x, self.q
         src = x[idx]
         dcost = self.C[idx, tgt] - self.C[idx, src]

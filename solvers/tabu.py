@@ -160,7 +160,7 @@ class _GQAPSearch:
         self.evaluated = 0
         self.elite: list[tuple[float, np.ndarray]] = []
         self.min_dist = max(2, n // 10)  # elite members differ in at least n / 10 sites
-        self.restart_after = options.restart_after or None
+        self.restart_after = options.restart_after
         self._tenures, self._tenure_at = np.zeros(0, dtype=np.int64), 0
 
     def run(self) -> SolverOutput:
@@ -182,7 +182,6 @@ class _GQAPSearch:
         round_x: np.ndarray | None = None
         round_best, round_iter, perturbations = _INF, 0, 0
         fails, segments = 0, 1
-        restart_after = self.restart_after
         rows = np.arange(n)
         improved = False
         reason = prog.stop_reason()
@@ -263,7 +262,7 @@ class _GQAPSearch:
                 fails = 0 if improved else fails + 1
                 if round_x is not None:
                     self._admit(round_best, round_x)
-                if restart_after is not None and fails >= restart_after:
+                if self.restart_after and fails >= self.restart_after:
                     # A new segment: a random assignment, an empty elite pool.
                     anchor, anchor_x, fails = _INF, None, 0
                     self.elite.clear()
@@ -325,17 +324,17 @@ class _GQAPSearch:
         if cost < elite[w][0]:
             elite[w] = (cost, x.copy())
 
-    def _restart(self, D: GQAPDelta, best_x: np.ndarray | None, tabu: np.ndarray,
+    def _restart(self, D: GQAPDelta, anchor_x: np.ndarray | None, tabu: np.ndarray,
                  fails: int, lam: float) -> None:
-        """Start the next round (module docstring): from the best after a round that
-        improved it, else by relinking two elite members, from one of them or from the best;
-        ``lam`` prices overload along the relinking path."""
+        """Start the next round (module docstring) around ``anchor_x``, the segment's best:
+        from it after a round that improved it, else by relinking two elite members, from
+        one of them or from it; ``lam`` prices overload along the relinking path."""
         rng, elite = self.rng, self.elite
-        if best_x is None:
+        if anchor_x is None:
             self._perturb(D, D.x, tabu, fails)
             return
         if fails == 0 or len(elite) < 2:
-            self._perturb(D, best_x, tabu, fails)
+            self._perturb(D, anchor_x, tabu, fails)
             return
         u = rng.random()
         if u < _P_RELINK:
@@ -345,7 +344,7 @@ class _GQAPSearch:
         elif u < _P_RELINK + _P_ELITE:
             self._perturb(D, elite[int(rng.integers(len(elite)))][1], tabu, fails)
         else:
-            self._perturb(D, best_x, tabu, fails)
+            self._perturb(D, anchor_x, tabu, fails)
 
     def _relink(self, D: GQAPDelta, a: np.ndarray, b: np.ndarray, lam: float) -> None:
         """Greedy path relinking from a to b: each step moves the differing facility whose
