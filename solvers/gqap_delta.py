@@ -21,6 +21,8 @@ import numpy as np
 from gqap.evaluation import gqap_cost, site_loads
 from gqap.instances import GQAPInstance
 
+_INF = np.inf
+
 
 class GQAPDelta:
     """An assignment with its contribution matrix, loads and cost, updated move by move.
@@ -118,6 +120,36 @@ class GQAPDelta:
         dover = (np.maximum(slack[src] - qi, 0.0) - excess[src]
                  + np.maximum(slack[tgt] + qi, 0.0) - excess[tgt])
         return dcost, np.where(src == tgt, 0.0, dover)
+
+    def one_for_two(self) -> tuple[float, int, int, int]:
+        """(delta, i, j, h): the cheapest exchange of one facility i for two facilities
+        j < h that share another site (i moves to their site r, both move to i's site p)
+        among those that leave p and r within capacity; (inf, -1, -1, -1) if there is none.
+
+        Priced from C like a swap: S[i, r] + S[j, p] + S[h, p] + E[p, r] (w[i, j] + w[i, h]
+        - w[j, h]) with w = v (t + t^T); one n x (pairs sharing a site) expression. On tight
+        capacities such an exchange can be the only improving step out of a local optimum,
+        and no shift or swap leads to it without crossing an overloaded site.
+        """
+        x, q = self.x, self.q
+        J, H = np.nonzero(np.triu(x[:, None] == x[None, :], 1))
+        if J.size == 0:
+            return _INF, -1, -1, -1
+        r = x[J]
+        S = self.C - self.C[self._rows, x][:, None]
+        w = self._vtsym
+        delta = S[:, r] + (S[J][:, x] + S[H][:, x]).T
+        delta += self._E[x[:, None], r[None, :]] * (w[:, J] + w[:, H] - w[J, H])
+        room = self._Q_tol - self.loads
+        moved = q[J] + q[H]
+        ok = x[:, None] != r[None, :]
+        ok &= moved[None, :] - q[:, None] <= room[x][:, None]  # site p
+        ok &= q[:, None] - moved[None, :] <= room[r][None, :]  # site r
+        delta = np.where(ok, delta, _INF)
+        i, e = divmod(int(np.argmin(delta)), J.size)
+        if delta[i, e] == _INF:
+            return _INF, -1, -1, -1
+        return float(delta[i, e]), i, int(J[e]), int(H[e])
 
     # ---- applying moves ----------------------------------------------------------------
     def shift(self, i: int, k: int, delta: float | None = None) -> None:

@@ -66,6 +66,55 @@ def test_move_deltas_match_recomputed_costs():
     np.testing.assert_allclose(dover, dO[idx, tgt], atol=1e-12)
 
 
+def test_one_for_two_is_the_cheapest_fitting_exchange():
+    """Against brute force: every facility i for every pair j < h on another site, with
+    sites p and r within capacity afterwards (tight capacities, so the filter matters)."""
+    for seed in range(4):
+        inst = general_gqap(10 + seed, 9, 3)
+        inst = GQAPInstance(q=inst.q, Q=inst.Q * 0.8, a=inst.a, t=inst.t, d=inst.d, v=inst.v)
+        rng = np.random.default_rng(seed)
+        x = rng.integers(0, inst.m, inst.n)
+        D = GQAPDelta(inst, x)
+        best, fits = np.inf, 0
+        for i in range(inst.n):
+            for j in range(inst.n):
+                for h in range(j + 1, inst.n):
+                    p, r = x[i], x[j]
+                    if x[h] != r or p == r:
+                        continue
+                    y = x.copy()
+                    y[i], y[j], y[h] = r, p, p
+                    loads = site_loads(inst, y)
+                    if loads[p] > inst.Q[p] or loads[r] > inst.Q[r]:
+                        continue
+                    fits += 1
+                    best = min(best, gqap_cost(inst, y) - gqap_cost(inst, x))
+        delta, i, j, h = D.one_for_two()
+        assert fits > 0 and delta == pytest.approx(best, abs=1e-8)
+        y = x.copy()
+        y[i], y[j], y[h] = x[j], x[i], x[i]
+        assert delta == pytest.approx(gqap_cost(inst, y) - gqap_cost(inst, x), abs=1e-8)
+    # No pair shares a site: no exchange.
+    inst = general_gqap(3, 4, 4)
+    assert GQAPDelta(inst, np.arange(4)).one_for_two() == (np.inf, -1, -1, -1)
+
+
+def test_round_best_gets_one_for_two_exchanges():
+    """C14X6-1018's trap at 2,379,550 (where 1-s runs used to stop): one exchange of
+    facility 7 for facilities 0 and 11 reaches the optimum, 2,351,000."""
+    from gqap.library import resolve_instance
+    from gqap.solvers.tabu import TabuOptions, _GQAPSearch
+
+    inst = read_cordeau(resolve_instance("lee-ma/C14X6-1018"))
+    trap = np.array([1, 0, 2, 0, 2, 5, 2, 2, 4, 3, 0, 1, 3, 1])
+    assert gqap_cost(inst, trap) == 2379550
+    search = _GQAPSearch(inst, TabuOptions(), None, np.random.default_rng(0))
+    D = GQAPDelta(inst, np.zeros(inst.n, dtype=np.int64))
+    search._exchange(D, trap)
+    assert D.cost == 2351000 and D.feasible
+    assert D.x.tolist() == [2, 0, 2, 0, 2, 5, 2, 1, 4, 3, 0, 2, 3, 1]
+
+
 def test_applied_moves_keep_matrix_and_cost_exact():
     inst = general_gqap(4, 10, 5)
     rng = np.random.default_rng(1)
