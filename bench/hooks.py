@@ -316,14 +316,17 @@ def race(rows: list[dict[str, Any]], order: list[str]) -> list[Table]:
         "race_instances",
         "Literature race per instance and solver: runs, runs reaching the reference, best, "
         "mean and worst cost over the seeds, the reference, the best bound and open gap, "
-        "gap of the best run in %, and "
-        f"the mean time to each run's best solution; {KINDS_NOTE}; {BOUND_NOTE}.",
+        "gap of the best run in %, the mean time to each run's best solution, and the "
+        "search's mean speed in steps per second (tabu iterations, GA generations: it "
+        "tells how much search a machine gives the same time limit, so races on "
+        f"different machines can be compared); {KINDS_NOTE}; {BOUND_NOTE}.",
         [Column("instance"), Column("solver"), Column("runs", numeric=True),
          Column("reached", numeric=True), Column("best", fmt_num(1), True),
          Column("mean", fmt_num(1), True), Column("worst", fmt_num(1), True),
          Column("reference", fmt_num(1), True), Column("kind"),
          Column("bound", fmt_num(1), True), Column("open gap %", fmt_pct(3), True),
-         Column("best gap %", fmt_pct(3), True), Column("time to best s", fmt_sig(3), True)])
+         Column("best gap %", fmt_pct(3), True), Column("time to best s", fmt_sig(3), True),
+         Column("steps/s", fmt_sig(3), True)])
     rank = label_rank(rows, order)
     groups = group_by(rows, lambda r: (r["instance"], rank[r["label"]], r["label"]))
     best_of: dict[str, list[dict[str, Any]]] = {lab: [] for lab in labels}
@@ -338,7 +341,8 @@ def race(rows: list[dict[str, Any]], order: list[str]) -> list[Table]:
             min(costs) if costs else None, stats(costs).mean, max(costs) if costs else None,
             next((r["reference"] for r in rs if r.get("reference") is not None), None),
             kinds_text(rs), *instance_bound(rs), None if best is None else best.get("gap_rel"),
-            stats(_json(r.get("info")).get("time_to_best_s") for r in good).mean])
+            stats(_json(r.get("info")).get("time_to_best_s") for r in good).mean,
+            stats(_steps_per_s(r) for r in good).mean])
     for lab in labels:
         rs = [r for r in rows if r["label"] == lab]
         per_solver.rows.append([
@@ -351,6 +355,13 @@ def race(rows: list[dict[str, Any]], order: list[str]) -> list[Table]:
             stats(instance_bound(g)[1] for g in group_by(
                 rs, lambda r: r["instance_hash"]).values()).mean])
     return [per_solver, per_instance, *ttt_tables(rows, order)]
+
+
+def _steps_per_s(row: dict[str, Any]) -> float | None:
+    """A run's search speed as its solver reports it (tabu iterations or GA generations
+    per second of search), else None."""
+    info = _json(row.get("info"))
+    return info.get("iterations_per_s", info.get("generations_per_s"))
 
 
 # ---------------------------------------------------------------------------------------

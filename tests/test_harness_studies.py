@@ -6,6 +6,7 @@ each results folder with its README and refreshing the README's copied tables.""
 from __future__ import annotations
 
 import json
+import math
 
 import pytest
 
@@ -47,7 +48,8 @@ def _col(t, header):
 # hooks on known rows
 # ---------------------------------------------------------------------------------------
 def test_race_counts_runs_and_instances_that_reach_the_reference():
-    rows = [_row(label="tabu", seed=s, objective=v, info=json.dumps({"time_to_best_s": t}))
+    rows = [_row(label="tabu", seed=s, objective=v,
+                 info=json.dumps({"time_to_best_s": t, "iterations_per_s": 1000.0 * t}))
             for s, v, t in ((0, 100.0, 1.0), (1, 101.0, 3.0), (2, 100.0, 2.0))]
     rows += [_row(label="ga", seed=s, objective=v) for s, v in ((0, 110.0), (1, 105.0))]
     rows += [_row(label="tabu", instance="y", instance_hash="h-y", objective=210.0,
@@ -61,6 +63,8 @@ def test_race_counts_runs_and_instances_that_reach_the_reference():
     x_tabu = per_instance.rows[0]
     assert x_tabu[:7] == ["x", "tabu", 3, 2, 100.0, pytest.approx(301 / 3), 101.0]
     assert x_tabu[_col(per_instance, "time to best s")] == pytest.approx(2.0)
+    assert x_tabu[_col(per_instance, "steps/s")] == pytest.approx(2000.0)
+    assert math.isnan(per_instance.rows[1][_col(per_instance, "steps/s")])  # ga: none reported
 
 
 def test_gap_summary_groups_by_the_varying_size_and_adds_all():
