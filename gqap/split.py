@@ -46,12 +46,15 @@ class SplitTable:
         self.alpha_F_N = inst.alpha * inst.pai(float(inst.N))
         self.concave = inst.N_hat >= inst.b_F  # F(N_hat) >= 1/2
 
-    def split_gain(self, le: Any, users: np.ndarray | None = None,
+    def split_gain(self, le: Any, users: np.ndarray | None = None, lower: Any = None,
                    ) -> tuple[np.ndarray, np.ndarray]:
         """(best split n, split gain h) for edge step latency ``le`` (scalar or (B, 1)).
 
         ``users`` selects a subset (index array); results broadcast to (len(users),) or
-        (B, len(users)). Integer mode: ties between candidate splits go to the larger n.
+        (B, len(users)). ``lower`` (optional, broadcast against the result; whole numbers in
+        integer mode) raises the smallest split point allowed above N_hat: the best split on
+        [max(N_hat, lower), N], which caps the edge steps a granted user may run (the online
+        family's hold limit). Integer mode: ties between candidate splits go to the larger n.
         """
         inst = self.inst
         sel = slice(None) if users is None else users
@@ -68,7 +71,8 @@ class SplitTable:
             # logit(F2) = log(F2 / (1 - F2)) = log((1 + s)^2 / (4 g)): no cancellation as
             # g -> 0.
             n = inst.b_F + np.log(s1 * s1 / (4.0 * g)) / inst.a_F
-        np.clip(n, N_hat, N, out=n)
+        low = N_hat if lower is None else np.maximum(N_hat, lower)
+        n = np.clip(n, low, N)
         if self.integer:
             lo, hi = np.floor(n), np.ceil(n)
             f_lo, f_hi = inst.pai(lo), inst.pai(hi)
@@ -79,9 +83,9 @@ class SplitTable:
             f = inst.pai(n)
         if not self.concave:
             # phi is convex left of b_F: its left end can beat the interior maximum.
-            f_left = inst.pai(N_hat)
-            left = alpha * f_left - c * N_hat > alpha * f - c * n
-            n = np.where(left, N_hat, n)
+            f_left = inst.pai(low)
+            left = alpha * f_left - c * low > alpha * f - c * n
+            n = np.where(left, low, n)
             f = np.where(left, f_left, f)
         h = alpha * f - self.alpha_F_N[sel] + c * (N - n)
         return n, h
