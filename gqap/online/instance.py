@@ -34,6 +34,7 @@ from gqap.instances import (
 PROFILES: tuple[str, ...] = ("constant", "diurnal", "burst")
 BUDGET_SHARE = 0.1  # default decision budget per period: 0.1 K
 MAX_PERIODS = 10**6
+_PAPER = {f.name: f.default for f in fields(OffloadingInstance)}
 
 
 @dataclass(frozen=True)
@@ -126,18 +127,19 @@ class OnlineHeader:
     h_edge: float
     n_periods: int
     arrivals: ArrivalProfile = field(default_factory=ArrivalProfile)
-    G: int = 8
-    B_max: int = 18
-    N: int = 200
-    N_hat: int = 80
-    a_F: float = 0.0413
-    b_F: float = 71.44
-    K: float = 1.0
-    W_max_hz: float = 1.0e6
-    eta: float = 10.0
-    s_p_bits: float = 216.0
-    s_m_bits: float = 4.4e6
-    convention: Convention = "paper"
+    # The paper family's defaults, read from OffloadingInstance (their one home).
+    G: int = _PAPER["G"]
+    B_max: int = _PAPER["B_max"]
+    N: int = _PAPER["N"]
+    N_hat: int = _PAPER["N_hat"]
+    a_F: float = _PAPER["a_F"]
+    b_F: float = _PAPER["b_F"]
+    K: float = _PAPER["K"]
+    W_max_hz: float = _PAPER["W_max_hz"]
+    eta: float = _PAPER["eta"]
+    s_p_bits: float = _PAPER["s_p_bits"]
+    s_m_bits: float = _PAPER["s_m_bits"]
+    convention: Convention = _PAPER["convention"]
     budget_s: float | None = None
 
     def __post_init__(self) -> None:
