@@ -11,6 +11,10 @@ each granted user its optimal split at its site's count, baseline 2 puts every g
 at N_hat, baseline 3 keeps everyone local. With one site and no shifts these are the
 paper's baselines, decision for decision.
 
+Online (docs/ONLINE.md), the same rules period by period on the free GPUs, through the one
+runner of ``gqap.solvers.online_policy``: 1 and 2 grant the earliest requests on every free
+GPU (nobody when none is free), 3 keeps everyone local.
+
 Each class maps a family to its method in ``_BY_FAMILY``.
 """
 
@@ -18,17 +22,22 @@ from __future__ import annotations
 
 import numpy as np
 
+from gqap.errors import GQAPError
 from gqap.instances import Instance, OffloadingInstance
 from gqap.multi.instance import MultiInstance
 from gqap.multi.solution import DENIED, MultiSolution
 from gqap.multi.split import best_splits
+from gqap.online.instance import OnlineHeader, OnlineInstance, PeriodRequests
+from gqap.online.pool import PoolState
+from gqap.online.solution import PeriodDecision
 from gqap.solutions import OffloadingSolution
 from gqap.solvers.base import Solver, SolverOutput, Status
+from gqap.solvers.online_policy import OnlinePolicy, policy_output
 from gqap.solvers.options import SplitOptions
 from gqap.split import optimal_split
 
-_FAMILIES = ("offloading", "multi")
-_BY_FAMILY = {"offloading": "_offloading", "multi": "_multi"}
+_FAMILIES = ("offloading", "multi")  # "online" joins once the family is registered
+_BY_FAMILY = {"offloading": "_offloading", "multi": "_multi", "online": "_online"}
 
 
 def earliest_grants(inst: OffloadingInstance) -> np.ndarray:
@@ -59,6 +68,30 @@ def _multi_splits(inst: MultiInstance, site: np.ndarray, integer: bool) -> np.nd
                     float(inst.N))
 
 
+class PerPeriodBaseline(OnlinePolicy):
+    """A paper baseline applied to each period on its free GPUs (online family)."""
+
+    def __init__(self, name: str, integer: bool = True) -> None:
+        self.name = name  # type: ignore[misc]
+        self.integer = integer
+
+    def reset(self, header: OnlineHeader, seed: int = 0) -> None:
+        self.header = header
+
+    def decide(self, requests: PeriodRequests, pool: PoolState) -> PeriodDecision:
+        h, n = self.header, requests.n_users
+        if self.name == "baseline3" or n == 0 or pool.free == 0:
+            return PeriodDecision.deny(n, h.N)
+        inst = h.offloading(requests, pool.free)
+        grant = earliest_grants(inst)
+        b = int(grant.sum())
+        if b == 0:
+            return PeriodDecision.deny(n, h.N)
+        n_edge = (optimal_split(inst, b, integer=self.integer) if self.name == "baseline1"
+                  else np.full(n, float(h.N_hat)))
+        return PeriodDecision(pool.free, grant, np.where(grant, n_edge, float(h.N)))
+
+
 class _Baseline(Solver):
     """A rule per family, looked up in ``_BY_FAMILY``."""
 
@@ -67,6 +100,13 @@ class _Baseline(Solver):
     def _solve(self, instance: Instance, time_limit: float | None,
                seed: int) -> SolverOutput:
         return getattr(self, _BY_FAMILY[instance.family])(instance)
+
+    def _online(self, instance: OnlineInstance) -> SolverOutput:
+        options = getattr(self.options, "split", "integer")
+        if options != "integer":
+            raise GQAPError(f"solver {self.name}: the online family takes whole split points "
+                            f"only (split=integer), got split={options}")
+        return policy_output(instance, PerPeriodBaseline(self.name), None, 0)
 
 
 class Baseline1(_Baseline):

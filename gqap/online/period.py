@@ -47,6 +47,16 @@ class PeriodTable:
         """V(g, m); m None or beyond M means no cap."""
         return float(self.value[g, self.m_max if m is None else min(m, self.m_max)])
 
+    def capped(self, m_cap: int) -> PeriodTable:
+        """The table with moments beyond ``m_cap`` merged into column ``m_cap`` (value and b
+        of no cap there): for a period with m_cap decision moments left in the horizon,
+        where occupying more of them than exist costs nothing."""
+        if m_cap >= self.m_max:
+            return self
+        value = np.concatenate([self.value[:, :m_cap], self.value[:, -1:]], axis=1)
+        b = np.concatenate([self.b[:, :m_cap], self.b[:, -1:]], axis=1)
+        return PeriodTable(value, b)
+
     def options(self, free: int) -> list[tuple[int, int]]:
         """The (g, m) with g <= free that no other option dominates (fewer GPUs, fewer
         moments, at least the value), (0, 0) first: the only ones worth considering when
