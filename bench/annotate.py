@@ -85,7 +85,7 @@ def collect(sweep_dir: str | Path, set_name: str,
     from gqap.instance_sets import iter_set
     from gqap.library import set_dir
 
-    rows = [r for r in load(sweep_dir).rows if r["family"] == "gqap"]
+    rows = [r for r in load(sweep_dir).rows if r["family"] == "classic"]
     by_hash: dict[str, list[dict[str, Any]]] = {}
     for r in rows:
         by_hash.setdefault(r["instance_hash"], []).append(r)

@@ -13,6 +13,8 @@ from typing import Any
 
 from gqap.errors import GQAPError
 from gqap.parsing import (
+    family_metavar,
+    family_name,
     finite_float,
     name_list,
     nonneg_int,
@@ -65,7 +67,7 @@ def _solver_options(pairs: list[str] | None) -> dict[str, dict[str, str]]:
 
 
 def _config_from_args(args: argparse.Namespace) -> Any:
-    from gqap.bench.config import load_config, quick_config
+    from gqap.bench.config import QUICK_AXES, load_config, quick_config
 
     given = [f for f in QUICK_FLAGS if getattr(args, f) not in (None, [])]
     if args.config:
@@ -76,9 +78,8 @@ def _config_from_args(args: argparse.Namespace) -> Any:
     if not args.family or not args.solvers:
         raise GQAPError("bench run: give a CONFIG file (e.g. bench/configs/default.toml) or "
                         "at least --family and --solvers")
-    return quick_config(family=args.family, solvers=args.solvers, users=args.users,
-                        gpus=args.gpus, bmax=args.bmax, facilities=args.facilities,
-                        sites=args.sites, capacity_ratio=args.capacity_ratio,
+    return quick_config(family=args.family, solvers=args.solvers,
+                        **{flag: getattr(args, flag) for flag in QUICK_AXES},
                         cases=10 if args.cases is None else args.cases,
                         time_limit=args.time_limit or 60.0, seeds=args.seeds,
                         instance_seed=args.instance_seed or 0,
@@ -222,14 +223,15 @@ def register(subparsers: Any) -> None:
     r.add_argument("--retry-failed", action="store_true",
                    help="run stored error rows again (killed runs stay)")
     q = r.add_argument_group("quick sweep (instead of CONFIG)")
-    q.add_argument("--family", choices=["offloading", "gqap", "multi"], help="instance family")
+    q.add_argument("--family", type=family_name, metavar=family_metavar(),
+                   help="instance family")
     q.add_argument("--solvers", type=name_list, help="comma-separated solver names")
     q.add_argument("--users", type=_int_list, help="user counts, e.g. 4,8,12 (offloading, multi)")
     q.add_argument("--gpus", type=_int_list, help="edge GPU counts G (default 8)")
     q.add_argument("--bmax", type=_nonneg_list, help="B_max values (default 18)")
-    q.add_argument("--facilities", type=_int_list, help="facility counts (gqap)")
-    q.add_argument("--sites", type=_int_list, help="site counts (gqap, multi)")
-    q.add_argument("--capacity-ratio", type=_ratio_list, help="capacity ratios (gqap)")
+    q.add_argument("--facilities", type=_int_list, help="facility counts (classic)")
+    q.add_argument("--sites", type=_int_list, help="site counts (classic, multi)")
+    q.add_argument("--capacity-ratio", type=_ratio_list, help="capacity ratios (classic)")
     q.add_argument("--cases", type=positive_int, help="instances per size (default 10)")
     q.add_argument("--time-limit", type=positive_float, help="seconds per run (default 60)")
     q.add_argument("--seeds", type=_seed_list, help="solver seeds, e.g. 0,1 (default 0)")

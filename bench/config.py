@@ -11,22 +11,22 @@ the project. The schema is documented in docs/BENCHMARKS.md.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 import re
 import tomllib
-import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
 from gqap.errors import GQAPError
-from gqap.instances import Family
+from gqap.family import canonical, names
+from gqap.family import family as family_spec
 from gqap.package_data import package_dir
 from gqap.parsing import dataclass_from_dict
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG_DIR = package_dir("gqap.bench") / "configs"
-FAMILIES: tuple[str, ...] = typing.get_args(Family)
 _LABEL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]*$")
 
 
@@ -61,10 +61,15 @@ def _check_label(what: str, value: str) -> None:
         raise ValueError(f"{what} {value!r} may only hold letters, digits and _.+-")
 
 
-def _check_families(families: tuple[str, ...] | None) -> None:
-    for f in families or ():
-        if f not in FAMILIES:
-            raise ValueError(f"families: unknown family {f!r} ({', '.join(FAMILIES)})")
+def _check_families(families: tuple[str, ...] | None) -> tuple[str, ...] | None:
+    """The families' current names (an old name with a deprecation line); an unknown name
+    is a ValueError naming it."""
+    if families is None:
+        return None
+    for f in families:
+        if f not in names(aliases=True):
+            raise ValueError(f"families: unknown family {f!r} ({', '.join(names())})")
+    return tuple(canonical(f) for f in families)
 
 
 def _listed(keys: tuple[str, ...]) -> Any:
@@ -112,7 +117,7 @@ class SolverEntry:
         _at_least("seeds", self.seeds or (), 0)
         _at_least("min_size", self.min_size, 1)
         _at_least("max_size", self.max_size, 1)
-        _check_families(self.families)
+        object.__setattr__(self, "families", _check_families(self.families))
         if self.target is not None and ":" not in self.target:
             raise ValueError(f"target: must be 'module:Class', got {self.target!r}")
         if self.target is not None and self.families is None:
@@ -177,67 +182,44 @@ class PathSource(InstanceSource):
 
 
 @dataclass(frozen=True, kw_only=True)
-class GenerateOffloading(InstanceSource):
-    """``generate = "offloading"``: users x G x B_max x cases, seeded; ``model`` overrides
-    generator defaults."""
+class GenerateSource(InstanceSource):
+    """``generate = FAMILY``: seeded instances over the product of the family's grid axes
+    (``gqap.family.Grid``: e.g. users x G x B_max for offloading) times ``cases``; where
+    the family takes them, ``model`` holds further generator options. Each family's
+    source class adds its axes as fields (``generate_source``)."""
 
     kind: ClassVar[str] = "generate"
     generate: str
-    users: tuple[int, ...]
-    G: tuple[int, ...] = (8,)
-    B_max: tuple[int, ...] = (18,)
-    seed: int = 0
-    model: dict[str, Any] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        _counts(self, ("users", "G"))
-        _counts(self, ("B_max",), 0)
-        _at_least("seed", self.seed, 0)
-
-
-@dataclass(frozen=True, kw_only=True)
-class GenerateGQAP(InstanceSource):
-    """``generate = "gqap"``: facilities x sites x capacity ratio x cases, seeded."""
-
-    kind: ClassVar[str] = "generate"
-    generate: str
-    facilities: tuple[int, ...]
-    sites: tuple[int, ...]
-    capacity_ratio: tuple[float, ...]
     seed: int = 0
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        _counts(self, ("facilities", "sites"))
-        _non_empty("capacity_ratio", self.capacity_ratio)
-        if any(not 0 < r <= 1 for r in self.capacity_ratio):
-            raise ValueError(f"capacity_ratio: must lie in (0, 1], got "
-                             f"{list(self.capacity_ratio)}")
+        for axis in family_spec(self.generate, warn=False).grid.axes:
+            values = getattr(self, axis.key)
+            _non_empty(axis.key, values)
+            problem = axis.check(values) if axis.check else None
+            if problem:
+                raise ValueError(problem)
+            if axis.type is int:
+                _at_least(axis.key, values, axis.low)
         _at_least("seed", self.seed, 0)
 
 
-@dataclass(frozen=True, kw_only=True)
-class GenerateMulti(InstanceSource):
-    """``generate = "multi"``: users x sites x cases of the multi-cluster family
-    (``gqap.multi.generate_multi``), seeded; ``model`` holds the generator's options
-    (G, B_max, W_hz, delta_max, kappa, b_hat, N, ...)."""
-
-    kind: ClassVar[str] = "generate"
-    generate: str
-    users: tuple[int, ...]
-    sites: tuple[int, ...]
-    seed: int = 0
-    model: dict[str, Any] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        _counts(self, ("users", "sites"))
-        _at_least("seed", self.seed, 0)
-
-
-GENERATE_KINDS: dict[str, type[InstanceSource]] = {
-    "offloading": GenerateOffloading, "gqap": GenerateGQAP, "multi": GenerateMulti}
+@functools.cache
+def generate_source(name: str) -> type[GenerateSource]:
+    """The source class of ``generate = name``: ``GenerateSource`` with one list field per
+    axis of the family's grid (required unless the axis has a default) and ``model``."""
+    spec = family_spec(name, warn=False)
+    fields: list[Any] = []
+    for axis in spec.grid.axes:
+        default = (dataclasses.MISSING if axis.default is None
+                   else field(default=tuple(axis.default)))
+        fields.append((axis.key, tuple[axis.type, ...], default))
+    if spec.grid.model:
+        fields.append(("model", dict[str, Any], field(default_factory=dict)))
+    return dataclasses.make_dataclass(
+        f"Generate{spec.name.capitalize()}", fields, bases=(GenerateSource,), frozen=True,
+        kw_only=True, namespace={"__module__": __name__})
 
 
 @dataclass(frozen=True)
@@ -364,38 +346,43 @@ def _source(obj: Any, where: str) -> InstanceSource:
     if len(kinds) != 1:
         raise GQAPError(f"{where}: needs exactly one of 'set', 'path' or 'generate'")
     if kinds[0] == "generate":
-        cls = GENERATE_KINDS.get(obj["generate"])
-        if cls is None:
-            raise GQAPError(f"{where}: generate: must be one of {', '.join(GENERATE_KINDS)}, "
+        if obj["generate"] not in names(aliases=True):
+            raise GQAPError(f"{where}: generate: must be one of {', '.join(names())}, "
                             f"got {obj['generate']!r}")
+        obj = {**obj, "generate": canonical(obj["generate"])}
+        cls: type[InstanceSource] = generate_source(obj["generate"])
+        listed = tuple(a.key for a in family_spec(obj["generate"]).grid.axes)
     else:
         cls = SetSource if kinds[0] == "set" else PathSource
-    return dataclass_from_dict(cls, obj, where, convert=_listed(
-        ("users", "G", "B_max", "facilities", "sites", "capacity_ratio")))
+        listed = ()
+    return dataclass_from_dict(cls, obj, where, convert=_listed(listed))
 
 
 # ---------------------------------------------------------------------------------------
 # the quick flag form
 # ---------------------------------------------------------------------------------------
-def quick_config(*, family: str, solvers: list[str], users: list[int] | None = None,
-                 gpus: list[int] | None = None, bmax: list[int] | None = None,
-                 facilities: list[int] | None = None, sites: list[int] | None = None,
-                 capacity_ratio: list[float] | None = None, cases: int = 10,
+# The quick flags of ``gqap bench run`` that describe a grid: flag -> the config key.
+QUICK_AXES = {"users": "users", "gpus": "G", "bmax": "B_max", "facilities": "facilities",
+              "sites": "sites", "capacity_ratio": "capacity_ratio"}
+
+
+def quick_config(*, family: str, solvers: list[str], cases: int = 10,
                  time_limit: float = 60.0, seeds: list[int] | None = None,
                  instance_seed: int = 0, options: dict[str, dict[str, str]] | None = None,
-                 name: str = "quick") -> BenchConfig:
+                 name: str = "quick", **flags: list[Any] | None) -> BenchConfig:
     """The configuration the ``gqap bench run --family ...`` flags describe (generated,
-    seeded instances; the generation seed is recorded with every instance)."""
-    gen: dict[str, Any] = {"generate": family, "seed": instance_seed, "cases": cases}
-    if family == "offloading":
-        gen.update({"users": users or [4, 8, 12], "G": gpus or [8], "B_max": bmax or [18]})
-    elif family == "gqap":
-        gen.update({"facilities": facilities or [10], "sites": sites or [4],
-                    "capacity_ratio": capacity_ratio or [0.6]})
-    elif family == "multi":
-        gen.update({"users": users or [8], "sites": sites or [2]})
-    else:
-        raise GQAPError(f"--family: must be offloading, gqap or multi, got {family!r}")
+    seeded instances; the generation seed is recorded with every instance). ``flags``
+    are the grid flags (``QUICK_AXES``); the family's grid ignores those it lacks and
+    takes its quick defaults for the rest."""
+    unknown = sorted(set(flags) - set(QUICK_AXES))
+    if unknown:
+        raise GQAPError(f"quick sweep: unknown flag {unknown[0]!r}")
+    if family not in names(aliases=True):
+        raise GQAPError(f"--family: must be one of {', '.join(names())}, got {family!r}")
+    spec = family_spec(family)
+    given = {QUICK_AXES[k]: v for k, v in flags.items() if v}
+    gen: dict[str, Any] = {"generate": spec.name, "seed": instance_seed, "cases": cases}
+    gen.update({key: list(given.get(key) or values) for key, values in spec.grid.quick.items()})
     options = options or {}
     unknown = sorted(set(options) - set(solvers))
     if unknown:

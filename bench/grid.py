@@ -23,8 +23,9 @@ import numpy as np
 
 from gqap.bench.config import ROOT, BenchConfig, InstanceSource, SolverEntry
 from gqap.errors import GQAPError
+from gqap.family import Instance, family_of
+from gqap.family import family as family_spec
 from gqap.hashing import sha256_file
-from gqap.instances import Instance
 
 HARNESS_VERSION = 1  # bump when a change makes stored runs incomparable
 
@@ -116,9 +117,10 @@ def run_id(label: str, instance_hash: str, seed: int, config_hash: str) -> str:
 
 
 def split_variant(family: str, options: dict[str, Any]) -> str:
-    """The problem variant a run solves: 'integer' or 'real' split points (offloading and
-    multi), '' for GQAP; gaps are measured against the reference of the same variant."""
-    if family == "gqap":
+    """The problem variant a run solves: 'integer' or 'real' split points (families whose
+    decisions carry split points), '' otherwise; gaps are measured against the reference
+    of the same variant."""
+    if not family_spec(family, warn=False).splits:
         return ""
     return str(options.get("split", "integer"))
 
@@ -136,22 +138,20 @@ def resolve_path(path: str, config_source: str) -> Path | None:
 
 
 def instance_params(inst: Any) -> dict[str, Any]:
-    """Size parameters used by filters, grouping and reports: n_users, G, B_max
-    (offloading); n, m (GQAP); n_users, S (multi)."""
-    if inst.family == "offloading":
-        return {"n_users": inst.n_users, "G": inst.G, "B_max": inst.B_max}
-    if inst.family == "multi":
-        return {"n_users": inst.n_users, "S": inst.n_sites}
-    return {"n": inst.n, "m": inst.m}
+    """Size parameters used by filters, grouping and reports: the family's
+    ``size_params`` (n_users, G, B_max for offloading; n, m for classic; n_users, S for
+    multi)."""
+    return family_of(inst).size_params(inst)
 
 
 def default_reference_solver(family: str) -> str | None:
-    """The reference solver of ``reference_solver = "auto"``: the exact solver where it
-    supports the family (offloading, multi), none otherwise (GQAP: the references come
-    from a manifest, a best-known file, a proof or the best value found)."""
+    """The reference solver of ``reference_solver = "auto"``: the family's reference
+    solver where the solver supports the family, none otherwise (classic: the references
+    come from a manifest, a best-known file, a proof or the best value found)."""
     from gqap.solvers.registry import solver_spec
 
-    return "exact" if family in solver_spec("exact").families and family != "gqap" else None
+    ref = family_spec(family, warn=False).reference_solver
+    return ref if ref and family in solver_spec(ref).families else None
 
 
 def _record(inst: Any, origin: str, ref: str | None,
@@ -159,12 +159,10 @@ def _record(inst: Any, origin: str, ref: str | None,
     params = {**(extra or {}), **instance_params(inst)}
     if ref == "auto":
         ref = default_reference_solver(inst.family)
-    secondary = {"offloading": "G", "multi": "S", "gqap": "m"}[inst.family]
     return InstanceRecord(
         name=inst.name, instance=inst, hash=inst.content_hash(), family=inst.family,
-        size=inst.size, secondary=params[secondary],
-        b_max=inst.B_max if inst.family == "offloading" else None,
-        params=params, origin=origin, reference_solver=ref)
+        size=inst.size, secondary=params[family_of(inst).secondary],
+        b_max=params.get("B_max"), params=params, origin=origin, reference_solver=ref)
 
 
 def read_best_known(path: Path) -> dict[str, float]:
@@ -326,46 +324,25 @@ def case_seed(*parts: int | float) -> int:
     return int(np.random.SeedSequence(ints).generate_state(1)[0])
 
 
-# generate = FAMILY: the source keys a case is drawn over, a tag that keeps the seeds of the
-# families apart, and the case's name (values, case index, source seed).
-_GENERATE: dict[str, tuple[tuple[str, ...], int, Any]] = {
-    "offloading": (("users", "G", "B_max"), 1,
-                   lambda v, c, s0: f"gen-u{v[0]:03d}-g{v[1]:02d}-b{v[2]:02d}-c{c:03d}-s{s0}"),
-    "gqap": (("facilities", "sites", "capacity_ratio"), 2,
-             lambda v, c, s0: f"gen-{v[0]}-{v[1]}-{int(round(v[2] * 100))}-c{c:03d}-s{s0}"),
-    "multi": (("users", "sites"), 3,
-              lambda v, c, s0: f"gen-multi-u{v[0]:03d}-s{v[1]:02d}-c{c:03d}-s{s0}"),
-}
-
-
-def _generate(family: str, rng: np.random.Generator, values: tuple[Any, ...], name: str,
-              seed: int, model: dict[str, Any]) -> Instance:
-    from gqap.generators import generate_gqap, generate_offloading
-    from gqap.multi import generate_multi
-
-    if family == "offloading":
-        return generate_offloading(rng, *values, name=name, seed=seed, **model)
-    if family == "gqap":
-        return generate_gqap(rng, *values, name=name, seed=seed)
-    return generate_multi(rng, *values, name=name, seed=seed, **model)
-
-
 def _load_generated(src: InstanceSource, where: str) -> list[InstanceRecord]:
     s = src.spec
-    family = s["generate"]
-    axes, tag, name_of = _GENERATE[family]
+    spec = family_spec(s["generate"], warn=False)
+    grid = spec.grid
     out = []
-    for values in itertools.product(*(s[a] for a in axes)):
+    for values in itertools.product(*(s[a.key] for a in grid.axes)):
         for c in range(src.cases or 1):
-            seed = case_seed(s["seed"], tag, *values, c)
+            seed = case_seed(s["seed"], grid.tag, *values, c)
+            params = {a.param: v for a, v in zip(grid.axes, values, strict=True)}
             try:
-                inst = _generate(family, np.random.default_rng(seed), values,
-                                 name_of(values, c, s["seed"]), seed, s.get("model", {}))
+                inst = spec.generate(np.random.default_rng(seed), **params,
+                                     name=grid.case_name(values, c, s["seed"]), seed=seed,
+                                     **s.get("model", {}))
             except (GQAPError, TypeError) as exc:  # TypeError: an unknown generator option
                 raise GQAPError(f"config {where}: {exc}") from exc
-            extra = {"seed": seed, **({"capacity_ratio": values[2]} if family == "gqap" else {})}
-            out.append(_record(inst, f"generated {family} seed {seed}", src.reference_solver,
-                               extra))
+            extra = {"seed": seed, **{a.key: v for a, v in zip(grid.axes, values, strict=True)
+                                      if a.key in grid.record}}
+            out.append(_record(inst, f"generated {spec.name} seed {seed}",
+                               src.reference_solver, extra))
     _check_where(src, {k for r in out for k in r.params}, where)
     return [r for r in out if _matches(r.params, src.where)]
 

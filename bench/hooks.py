@@ -56,6 +56,7 @@ from gqap.bench.tables import (
     ok,
     stats,
 )
+from gqap.family import family as family_spec
 from gqap.gaps import bound_gap
 from gqap.solvers.base import Status
 
@@ -79,8 +80,8 @@ def _reached(r: dict[str, Any]) -> bool:
 
 
 def _model(r: dict[str, Any]) -> str:
-    if r["family"] == "gqap":
-        return "gqap"
+    if r["family"] == "classic":
+        return "gqap"  # the classic family's one MILP model
     return str(_json(r.get("options")).get("model", "full"))
 
 
@@ -96,12 +97,13 @@ def _sum_gap(rows: list[dict[str, Any]]) -> float | None:
 # ---------------------------------------------------------------------------------------
 def gap_summary(rows: list[dict[str, Any]], order: list[str]) -> list[Table]:
     """Gaps to the reference per solver and group, with an 'all' line per solver."""
-    rows = [r for r in rows if r["family"] != "gqap" and ok(r) and r.get("reference")
+    rows = [r for r in rows if r["family"] != "classic" and ok(r) and r.get("reference")
             is not None]
     if not rows:
         return []
     users = {r["n_users_or_facilities"] for r in rows}
-    second = "S" if all(r["family"] == "multi" for r in rows) else "G"
+    seconds = {family_spec(r["family"], warn=False).secondary for r in rows}
+    second = seconds.pop() if len(seconds) == 1 else "G"
     key, by = (("users", lambda r: r["n_users_or_facilities"]) if len(users) > 1
                else (second, lambda r: r["gpus_or_sites"]))
     labels = label_order(rows, order)
@@ -166,7 +168,7 @@ def time_to_proof(rows: list[dict[str, Any]], order: list[str]) -> list[Table]:
     Runs that solved an LP relaxation first (``lp_bound``) are left to ``lp_bounds``."""
     out = []
     rows = [r for r in rows if not _lp_run(r)]
-    off = [r for r in rows if r["family"] != "gqap"]
+    off = [r for r in rows if r["family"] != "classic"]
     if off:
         restricted = _restricted_optima(off)
         rank = label_rank(off, order)
@@ -204,7 +206,7 @@ def time_to_proof(rows: list[dict[str, Any]], order: list[str]) -> list[Table]:
                            _sum_gap([r for r in rs if ok(r)]),
                            statistics.median(sizes) if sizes else None])
         out.append(t)
-    gq = [r for r in rows if r["family"] == "gqap"]
+    gq = [r for r in rows if r["family"] == "classic"]
     if gq:
         rank = label_rank(gq, order)
         t = Table("time_to_proof_gqap",
@@ -296,7 +298,7 @@ def lp_bounds(rows: list[dict[str, Any]], order: list[str]) -> list[Table]:
 # ---------------------------------------------------------------------------------------
 def race(rows: list[dict[str, Any]], order: list[str]) -> list[Table]:
     """The literature race: per solver and per instance, who reaches the reference."""
-    rows = [r for r in rows if r["family"] == "gqap"]
+    rows = [r for r in rows if r["family"] == "classic"]
     if not rows:
         return []
     labels = label_order(rows, order)
@@ -425,7 +427,7 @@ def ttt_groups(rows: list[dict[str, Any]], order: list[str]
     """GQAP rows with a reference by instance, then by solver label (config order): the
     curves of one time-to-target panel. Labels whose runs stored no trajectory at all are
     left out (they have no curve)."""
-    rows = [r for r in rows if r["family"] == "gqap" and r.get("reference") is not None]
+    rows = [r for r in rows if r["family"] == "classic" and r.get("reference") is not None]
     rank = label_rank(rows, order)
     out: dict[str, dict[str, list[dict[str, Any]]]] = {}
     for r in sorted(rows, key=lambda r: (r["instance"], rank[r["label"]], r["seed"])):
@@ -498,7 +500,7 @@ def _same(a: float | None, b: float | None) -> bool:
 
 def proofs(rows: list[dict[str, Any]], order: list[str]) -> list[Table]:
     """Per GQAP instance, the fastest run that proved the optimum and what it proved."""
-    rows = [r for r in rows if r["family"] == "gqap"]
+    rows = [r for r in rows if r["family"] == "classic"]
     if not rows:
         return []
     t = Table("proofs",
@@ -562,7 +564,7 @@ def _run_bound(r: dict[str, Any]) -> float | None:
 
 def bounds(rows: list[dict[str, Any]], order: list[str]) -> list[Table]:
     """Per GQAP instance and method the bound a run reached; per instance the best."""
-    rows = [r for r in rows if r["family"] == "gqap"]
+    rows = [r for r in rows if r["family"] == "classic"]
     if not rows:
         return []
     rank = label_rank(rows, order)
@@ -617,7 +619,7 @@ def frontier(rows: list[dict[str, Any]], order: list[str]) -> list[Table]:
     if not rows:
         return []
     family = rows[0]["family"]
-    key = {"multi": "S", "offloading": "G"}.get(family, "m")
+    key = family_spec(family, warn=False).secondary
     t = Table("frontier",
               f"Proof frontier: per {key} and solver, the largest user count (facilities for "
               "GQAP) at which every run proved its optimum within the time limit ('-': none), "
@@ -693,7 +695,7 @@ def tradeoff(rows: list[dict[str, Any]], order: list[str]) -> list[Table]:
     points = tradeoff_points(rows, order)
     if not points:
         return []
-    key = {"multi": "S", "offloading": "G"}.get(rows[0]["family"], "m")
+    key = family_spec(rows[0]["family"], warn=False).secondary
     base = {(p.group, p.users): p.time_s for p in points if p.label == SPEEDUP_BASE}
     t = Table("tradeoff",
               "Trade-off between solution quality and time: per size and solver, mean "

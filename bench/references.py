@@ -33,6 +33,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
+from gqap.family import family as family_spec
 from gqap.gaps import absolute_gap, bound_gap, relative_gap
 from gqap.solvers.base import Status
 
@@ -61,6 +62,7 @@ def choose(sense: str, family: str, stored: dict[str, float],
     (exact, best_known), ``rows`` are the runs of that instance and variant."""
     found = None
     proven = None
+    proves = family_spec(family, warn=False).bounds
     rows = list(rows)
     for r in rows:
         obj = r.get("objective")
@@ -68,7 +70,7 @@ def choose(sense: str, family: str, stored: dict[str, float],
             continue
         if found is None or _better(sense, obj, found):
             found = obj
-        if family != "offloading":  # GQAP, multi: runs may prove an optimum or a bound
+        if proves:  # a family whose runs may prove an optimum or a bound
             if r["status"] == Status.OPTIMAL and (proven is None or _better(sense, obj, proven)):
                 proven = obj
     bound = best_bound(sense, family, stored, rows, solutions=False)
@@ -87,11 +89,12 @@ def choose(sense: str, family: str, stored: dict[str, float],
 
 def best_bound(sense: str, family: str, stored: dict[str, float],
                rows: Iterable[dict[str, Any]], solutions: bool = True) -> float | None:
-    """The tightest proven bound on the optimum of one GQAP or multi instance (None for
-    offloading): a stored ``proven_bound``, every run's bound (statuses ``BOUND_STATUSES``)
+    """The tightest proven bound on the optimum of one instance of a family with bounds
+    (``FamilySpec.bounds``: classic, multi; None otherwise): a stored ``proven_bound``,
+    every run's bound (statuses ``BOUND_STATUSES``)
     and, with ``solutions``, a stored exact optimum (unless a run found a better solution,
     which disproves it) and every proven optimum's value."""
-    if family == "offloading":
+    if not family_spec(family, warn=False).bounds:
         return None
     tighter = max if sense == "min" else min
     rows = list(rows)

@@ -27,6 +27,8 @@ from gqap.bench.figures import tradeoff as tradeoff_figure
 from gqap.bench.hooks import HOOKS
 from gqap.bench.store import DB_NAME, ResultStore
 from gqap.errors import GQAPError
+from gqap.family import families, upper
+from gqap.family import family as family_spec
 from gqap.io import write_text_atomic
 
 FORMATS = {"markdown": ("md", tables.to_markdown), "latex": ("tex", tables.to_latex),
@@ -71,25 +73,24 @@ def load(sweep_dir: str | Path) -> SweepData:
     return SweepData(rows, order, settings, sweeps, config.get("name", Path(sweep_dir).name))
 
 
-def add_dynamic_batch(sweep_dir: str | Path, rows: list[dict[str, Any]]) -> int:
-    """Set ``objective_dynamic`` on every scored offloading row: its stored solution
-    re-scored under the dynamic-batch latency model. Returns the number of rows scored."""
-    from gqap.evaluation import evaluate
-    from gqap.io import solution_from_dict
+@dataclass
+class ReportContext:
+    """What a family's report tables (``bench.families``) get: the rows with current gaps,
+    the label order, the report settings and the sweep folder."""
 
-    cache: dict[str, Any] = {}
-    n = 0
-    with ResultStore.in_dir(sweep_dir, readonly=True) as store:
-        for r in rows:
-            if r["family"] != "offloading" or not tables.ok(r) or not r.get("solution"):
-                continue
-            h = r["instance_hash"]
-            if h not in cache:
-                cache[h] = store.instance(h)
-            sol = solution_from_dict(json.loads(r["solution"]))
-            r["objective_dynamic"] = evaluate(cache[h], sol, "dynamic-batch").objective
-            n += 1
-    return n
+    rows: list[dict[str, Any]]
+    order: list[str]
+    sweep_dir: Path
+    dynamic_batch: bool
+    max_instances: int
+
+
+SLOTS = ("objective_tables", "summary_tables", "breakdown_tables")
+
+
+def family_tables(slot: str, ctx: ReportContext) -> list[Any]:
+    """Every family's tables of one slot, families in registry order."""
+    return [t for spec in families() for t in upper(spec.report, slot, lambda ctx: [])(ctx)]
 
 
 def _provenance(data: SweepData) -> str:
@@ -121,20 +122,14 @@ def write_report(sweep_dir: str | Path, out_dir: str | Path,
         return rep
     if dynamic_batch is None:
         dynamic_batch = bool(data.settings.get("dynamic_batch", True))
-    if dynamic_batch:
-        add_dynamic_batch(sweep_dir, rows)
     fits = tables.runtime_fits(rows, order)
-    max_inst = int(data.settings.get("breakdown_max_instances", 10))
+    ctx = ReportContext(rows, order, Path(sweep_dir), dynamic_batch,
+                        int(data.settings.get("breakdown_max_instances", 10)))
     candidates = [
-        tables.objective_pivot(rows, order, "users"),
-        tables.objective_pivot(rows, order, "G"),
-        tables.summary_offloading(rows, order),
-        tables.summary_offloading(rows, order, "multi"),
-        tables.summary_gqap(rows, order),
-        tables.breakdown(rows, order, max_inst),
+        *(t for slot in SLOTS for t in family_tables(slot, ctx)),
         tables.scaling_table(rows, fits),
         tables.runtime_by_size(rows, order),
-        tables.dynamic_batch_table(rows, order) if dynamic_batch else None,
+        *family_tables("latency_tables", ctx),
     ]
     hooks = data.settings.get("hooks", [])  # the study tables the config names
     for name in [hooks] if isinstance(hooks, str) else hooks:
@@ -166,7 +161,7 @@ def write_report(sweep_dir: str | Path, out_dir: str | Path,
             rep.figures.append(gap_distribution.draw(rows, order,
                                                      out / "gap_distribution.png"))
         if "tradeoff" in names:  # gap against time, one point per solver and size
-            key = {"multi": "S", "offloading": "G"}.get(rows[0]["family"], "m")
+            key = family_spec(rows[0]["family"], warn=False).secondary
             rep.figures.append(tradeoff_figure.draw(rows, order, out / "tradeoff.png",
                                                     key=key))
         if "ttt" in names:  # the race's time-to-target plots, from stored trajectories

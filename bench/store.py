@@ -19,6 +19,7 @@ from typing import Any
 
 from gqap.bench import references
 from gqap.errors import GQAPError
+from gqap.family import current
 from gqap.solvers.base import Status
 
 DB_NAME = "results.sqlite"
@@ -233,7 +234,7 @@ class ResultStore:
 
     def instance_rows(self) -> list[dict[str, Any]]:
         """Instance metadata (without the data column)."""
-        return [dict(r) for r in self.db.execute(
+        return [{**dict(r), "family": current(r["family"])} for r in self.db.execute(
             "SELECT instance_hash, name, family, size, gpus_or_sites, b_max, params, origin "
             "FROM instances")]
 
@@ -299,9 +300,11 @@ class ResultStore:
 
 
 def _read_row(r: sqlite3.Row) -> dict[str, Any]:
-    """A stored run as a dict, its status read back as ``Status``."""
+    """A stored run as a dict, its status read back as ``Status`` and its family under its
+    current name (stores written before a family's rename keep working)."""
     row = dict(r)
     row["status"] = Status(row["status"])
+    row["family"] = current(row["family"])
     return row
 
 

@@ -22,6 +22,7 @@ from gqap.bench.config import BenchConfig
 from gqap.bench.grid import Plan, Run, expand
 from gqap.bench.store import ResultStore, utc_from_unix, utc_now
 from gqap.errors import GQAPError
+from gqap.family import family_of
 from gqap.solvers.base import Status
 
 FAILED = (Status.ERROR,)
@@ -88,10 +89,9 @@ def rescore(instance: Any, result: dict[str, Any], solver: str = "") -> dict[str
     if (res.objective is not None and worker_obj is not None
             and abs(worker_obj - res.objective) > 1e-9 * max(1.0, abs(res.objective))):
         out["info"]["worker_objective"] = worker_obj
-    if res.objective is not None and instance.family != "gqap":
+    if res.objective is not None and family_of(instance).per_user:
         ev = evaluate(instance, res.solution)
-        granted = ev.b if instance.family == "offloading" else int(ev.counts.sum())
-        out.update(granted=int(granted), mean_pai=float(ev.pai.mean()),
+        out.update(granted=int(ev.granted), mean_pai=float(ev.pai.mean()),
                    mean_latency_s=float(ev.latency.mean()))
     return out
 

@@ -182,116 +182,12 @@ def kinds_text(rows: list[dict[str, Any]]) -> str:
     return "/".join(kinds) or "-"
 
 
-def summary_offloading(rows: list[dict[str, Any]], order: list[str],
-                       family: str = "offloading") -> Table:
-    """Per solver, user count and G (``family`` 'multi': the site count S): runs,
-    failures, objective, gap and time statistics."""
-    rows = [r for r in rows if r["family"] == family]
-    rank = label_rank(rows, order)
-    t = Table(f"summary_{family}",
-              f"{family.capitalize()}: per solver and size, runs with a solution (solved) "
-              "and failed or "
-              "killed runs, mean objective per user, gap to the reference per user and "
-              "relative (in %, positive = worse), and solve wall time; CI = 95% confidence "
-              f"interval of the mean; {KINDS_NOTE}.",
-              [Column("solver"), Column("users", numeric=True),
-               Column("G" if family == "offloading" else "S", numeric=True),
-               Column("runs", numeric=True), Column("solved", numeric=True),
-               Column("failed", numeric=True),
-               Column("obj/user", fmt_num(4), True), Column("gap/user", fmt_num(4), True),
-               Column("gap/user CI", fmt_interval(fmt_num(4))),
-               Column("gap % mean", fmt_pct(2), True), Column("gap % median", fmt_pct(2), True),
-               Column("time s mean", fmt_sig(3), True), Column("time s median", fmt_sig(3), True),
-               Column("time s CI", fmt_interval(fmt_sig(3))), Column("reference")])
-    groups = group_by(rows, lambda r: (r["n_users_or_facilities"], r["gpus_or_sites"],
-                                     rank.get(r["label"], 99), r["label"]))
-    for (users, g, _, label), rs in sorted(groups.items()):
-        good = [r for r in rs if ok(r)]
-        obj = stats(r["objective_per_user"] for r in good)
-        gu = stats(r["gap_per_user"] for r in good)
-        gr = stats(r["gap_rel"] for r in good)
-        tm = stats(r["wall_time_s"] for r in good)
-        t.rows.append([label, users, g, len(rs), len(good), sum(failed(r) for r in rs), obj.mean,
-                       gu.mean,
-                       (gu.lo, gu.hi), gr.mean, gr.median, tm.mean, tm.median, (tm.lo, tm.hi),
-                       kinds_text(good)])
-    return t
-
-
-def summary_gqap(rows: list[dict[str, Any]], order: list[str]) -> Table:
-    """Per GQAP instance and solver: cost, relative gap and time statistics."""
-    rows = [r for r in rows if r["family"] == "gqap"]
-    rank = label_rank(rows, order)
-    t = Table("summary_gqap",
-              "GQAP: per instance and solver, runs with a solution (solved) and failed or "
-              "killed runs, mean and best cost, reference value, relative gap to the reference "
-              "(in %, positive = worse) and solve wall time; CI = 95% confidence interval of "
-              f"the mean; {KINDS_NOTE}; {BOUND_NOTE}.",
-              [Column("instance"), Column("solver"), Column("n", numeric=True),
-               Column("m", numeric=True), Column("runs", numeric=True),
-               Column("solved", numeric=True), Column("failed", numeric=True),
-               Column("cost mean", fmt_num(1), True),
-               Column("cost best", fmt_num(1), True), Column("reference", fmt_num(1), True),
-               Column("kind"), Column("bound", fmt_num(1), True),
-               Column("open gap %", fmt_pct(3), True), Column("gap % mean", fmt_pct(3), True),
-               Column("gap % CI", fmt_interval(fmt_pct(3))),
-               Column("time s mean", fmt_sig(3), True), Column("time s median", fmt_sig(3), True)])
-    groups = group_by(rows, lambda r: (r["instance"], rank.get(r["label"], 99), r["label"]))
-    for (inst, _, label), rs in sorted(groups.items()):
-        good = [r for r in rs if ok(r)]
-        cost = stats(r["objective"] for r in good)
-        gr = stats(r["gap_rel"] for r in good)
-        tm = stats(r["wall_time_s"] for r in good)
-        best = min((r["objective"] for r in good), default=None)
-        ref = next((r["reference"] for r in rs if r.get("reference") is not None), None)
-        t.rows.append([inst, label, rs[0]["n_users_or_facilities"], rs[0]["gpus_or_sites"],
-                       len(rs), len(good), sum(failed(r) for r in rs), cost.mean, best, ref,
-                       kinds_text(rs), *instance_bound(rs),
-                       gr.mean, (gr.lo, gr.hi), tm.mean, tm.median])
-    return t
-
-
 def most_common(values: Iterable[Any]) -> Any:
     """The most frequent value (ties: the smallest)."""
     counts: dict[Any, int] = defaultdict(int)
     for v in values:
         counts[v] += 1
     return min(counts, key=lambda v: (-counts[v], v))
-
-
-def objective_pivot(rows: list[dict[str, Any]], order: list[str], by: str) -> Table | None:
-    """Mean objective per user (with 95% CI half-width) per solver against the user count
-    (``by='users'``, at the most common G) or G (``by='G'``, at the most common user
-    count): the data of the paper's Fig. 11; None when there is only one x value."""
-    rows = [r for r in rows if r["family"] == "offloading"]
-    if not rows:
-        return None
-    if by == "users":
-        fixed = most_common(r["gpus_or_sites"] for r in rows)
-        rows = [r for r in rows if r["gpus_or_sites"] == fixed]
-        x_of, x_name, fixed_text = (lambda r: r["n_users_or_facilities"]), "users", f"G = {fixed}"
-    else:
-        fixed = most_common(r["n_users_or_facilities"] for r in rows)
-        rows = [r for r in rows if r["n_users_or_facilities"] == fixed]
-        x_of, x_name, fixed_text = (lambda r: r["gpus_or_sites"]), "G", f"{fixed} users"
-    xs = sorted({x_of(r) for r in rows})
-    if len(xs) < 2:
-        return None
-    labels = label_order(rows, order)
-    t = Table(f"objective_vs_{'users' if by == 'users' else 'gpus'}",
-              f"Mean objective per user (higher is better) {PM} half-width of the 95% "
-              f"confidence interval, against {'the number of users' if by == 'users' else 'G'} "
-              f"({fixed_text}); 'cases' = instances per row.",
-              [Column(x_name, numeric=True), Column("cases", numeric=True)]
-              + [Column(lab, fmt_pm(fmt_num(3)), True) for lab in labels])
-    for x in xs:
-        at = [r for r in rows if x_of(r) == x]
-        cells = []
-        for lab in labels:
-            s = stats(r["objective_per_user"] for r in at if r["label"] == lab and ok(r))
-            cells.append((s.mean, s.half) if s.n else None)
-        t.rows.append([x, len({r["instance_hash"] for r in at}), *cells])
-    return t
 
 
 @dataclass(frozen=True)
@@ -379,62 +275,6 @@ def runtime_by_size(rows: list[dict[str, Any]], order: list[str]) -> Table | Non
                         and r["n_users_or_facilities"] == s and ok(r))
             cells.append(st_.mean if st_.n else None)
         t.rows.append([s, *cells])
-    return t
-
-
-def breakdown(rows: list[dict[str, Any]], order: list[str], max_instances: int) -> Table | None:
-    """Per instance and solver: objective, mean PAI, mean end-to-end latency (the paper's
-    Fig. 10); None when the sweep has more than ``max_instances`` offloading instances."""
-    rows = [r for r in rows if r["family"] == "offloading"]
-    names = sorted({r["instance"] for r in rows})
-    if not names or len(names) > max_instances:
-        return None
-    rank = label_rank(rows, order)
-    t = Table("instance_breakdown",
-              "Per instance and solver (mean over seeds): objective, objective per user, mean "
-              "PAI, mean end-to-end latency, granted users b and gap per user.",
-              [Column("instance"), Column("solver"), Column("runs", numeric=True),
-               Column("objective", fmt_num(3), True), Column("obj/user", fmt_num(4), True),
-               Column("mean PAI", fmt_num(4), True), Column("mean latency s", fmt_num(3), True),
-               Column("granted b", fmt_num(1), True), Column("gap/user", fmt_num(4), True)])
-    groups = group_by(rows, lambda r: (r["instance"], rank[r["label"]], r["label"]))
-    for (inst, _, lab), rs in sorted(groups.items()):
-        good = [r for r in rs if ok(r)]
-        means = [stats(r[k] for r in good).mean for k in (
-            "objective", "objective_per_user", "mean_pai", "mean_latency_s", "granted",
-            "gap_per_user")]
-        t.rows.append([inst, lab, len(rs), *means])
-    return t
-
-
-def dynamic_batch_table(rows: list[dict[str, Any]], order: list[str]) -> Table | None:
-    """Paper (worst-case batch) vs dynamic-batch objective of the same stored solutions;
-    rows need ``objective_dynamic`` (see ``bench.report``)."""
-    rows = [r for r in rows if r.get("objective_dynamic") is not None]
-    if not rows:
-        return None
-    rank = label_rank(rows, order)
-    t = Table("dynamic_batch",
-              "The paper's worst-case batch assumption (the edge batch stays at b for every "
-              "step) against the dynamic-batch latency model (the batch shrinks as granted "
-              "users finish their edge steps), for the same stored solutions: mean objective "
-              "per user under each, the mean difference per user with its 95% CI, and that "
-              "difference relative to |mean paper objective| in %.",
-              [Column("solver"), Column("users", numeric=True), Column("runs", numeric=True),
-               Column("obj/user paper", fmt_num(4), True),
-               Column("obj/user dynamic", fmt_num(4), True),
-               Column("difference/user", fmt_num(4), True),
-               Column("difference CI", fmt_interval(fmt_num(4))),
-               Column("change %", fmt_pct(2), True)])
-    groups = group_by(rows, lambda r: (r["n_users_or_facilities"], rank[r["label"]], r["label"]))
-    for (users, _, lab), rs in sorted(groups.items()):
-        paper = stats(r["objective_per_user"] for r in rs)
-        dyn = stats(r["objective_dynamic"] / users for r in rs)
-        diff = stats((r["objective_dynamic"] - r["objective"]) / users for r in rs)
-        # ratio of means: a mean of per-run ratios would be dominated by objectives near 0
-        change = diff.mean / abs(paper.mean) if abs(paper.mean) > 1e-12 else None
-        t.rows.append([lab, users, len(rs), paper.mean, dyn.mean, diff.mean, (diff.lo, diff.hi),
-                       change])
     return t
 
 

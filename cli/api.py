@@ -19,8 +19,6 @@ import numpy as np
 
 from gqap.errors import GQAPError
 
-FAMILIES = ("offloading", "gqap", "multi")
-
 
 def read(ref: str | Path) -> Any:
     """The instance in a file (JSON of any family, or Cordeau text) or the shipped
@@ -31,23 +29,16 @@ def read(ref: str | Path) -> Any:
 
 
 def generate(family: str, *, seed: int = 0, **params: Any) -> Any:
-    """A seeded instance of ``family`` ('offloading', 'gqap' or 'multi'); ``params`` are
-    the generator's keyword arguments (e.g. ``n_users=20`` or ``n_facilities=20,
-    n_sites=15, capacity_ratio=0.35``). Same seed, same instance."""
-    rng = np.random.default_rng(seed)
-    if family == "offloading":
-        from gqap.generators import generate_offloading
+    """A seeded instance of ``family`` (a name of ``gqap.family``: 'offloading',
+    'classic', 'multi'); ``params`` are the family generator's keyword arguments (e.g.
+    ``n_users=20`` or ``n_facilities=20, n_sites=15, capacity_ratio=0.35``). Same seed,
+    same instance."""
+    from gqap.family import family as family_spec
+    from gqap.family import names
 
-        return generate_offloading(rng, seed=seed, **params)
-    if family == "gqap":
-        from gqap.generators import generate_gqap
-
-        return generate_gqap(rng, seed=seed, **params)
-    if family == "multi":
-        from gqap.multi.generator import generate_multi
-
-        return generate_multi(rng, seed=seed, **params)
-    raise GQAPError(f"generate: unknown family {family!r} ({', '.join(FAMILIES)})")
+    if family not in names(aliases=True):
+        raise GQAPError(f"generate: unknown family {family!r} ({', '.join(names())})")
+    return family_spec(family).generate(np.random.default_rng(seed), seed=seed, **params)
 
 
 def solve(instance: Any, solver: str = "exact", *, time_limit: float | None = None,

@@ -10,20 +10,17 @@ from __future__ import annotations
 import argparse
 import importlib
 import importlib.util
-import json
-import math
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
+from gqap.cli.common import check_out, fmt, json_text
 from gqap.errors import GQAPError
+from gqap.family import families, family_of, upper
 from gqap.parsing import (
-    finite_float,
-    nonneg_int,
-    number_list,
+    family_metavar,
+    family_name,
     parse_key_values,
     positive_float,
     positive_int,
@@ -33,171 +30,27 @@ from gqap.parsing import (
 PLUGINS = ("gqap.bench.cli", "gqap.bench.figures_cli", "gqap.solvers.dqn.cli")
 
 
-def _nonneg_float(text: str) -> float:
-    x = finite_float(text)
-    if x < 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, got {text!r}")
-    return x
-
-
-_pos_list = number_list(positive_int, "positive integers")
-_nonneg_list = number_list(nonneg_int, "integers >= 0")
-_posf_list = number_list(positive_float, "positive numbers")
-
-
-# ---------------------------------------------------------------------------------------
-# output helpers
-# ---------------------------------------------------------------------------------------
-def _fmt(x: Any) -> str:
-    if x is None:
-        return "-"
-    if isinstance(x, float):
-        return f"{x:.6g}"
-    return str(x)
-
-
-def _strict(x: Any) -> Any:
-    """Plain JSON values: numpy scalars and arrays unwrapped, non-finite floats as null."""
-    if isinstance(x, dict):
-        return {str(k): _strict(v) for k, v in x.items()}
-    if isinstance(x, list | tuple):
-        return [_strict(v) for v in x]
-    if isinstance(x, np.ndarray):
-        return _strict(x.tolist())
-    if isinstance(x, np.generic):
-        return _strict(x.item())
-    if isinstance(x, float) and not math.isfinite(x):
-        return None
-    return x
-
-
-def json_text(obj: Any, indent: int | None = None) -> str:
-    """Standard JSON (RFC 8259) for printing: never NaN or Infinity (those become null)."""
-    return json.dumps(_strict(obj), indent=indent, allow_nan=False)
-
-
-def _check_out(out: str | None) -> None:
-    """Refuse an output path that cannot become a file before any work is done."""
-    if out:
-        from gqap.io import check_writable
-
-        check_writable(out)
-
-
-def _emit(text: str, out: str | None) -> None:
-    if out:
-        from gqap.io import write_text_atomic
-
-        write_text_atomic(out, text)
-        print(f"wrote {out}", file=sys.stderr)
-    else:
-        sys.stdout.write(text)
-
-
 # ---------------------------------------------------------------------------------------
 # generate
 # ---------------------------------------------------------------------------------------
-def _cmd_generate_offloading(args: argparse.Namespace) -> int:
-    from gqap.generators import generate_offloading
-    from gqap.io import dumps, instance_to_dict
+def _add_generate_family(gsub: Any, spec: Any) -> None:
+    """The ``gqap generate NAME`` parser of a family (its own, or the generic one); an old
+    name runs the same command after a deprecation line."""
+    from gqap.cli.generate import add_generic
 
-    _check_out(args.output)
-    model = {k: v for k, v in (("N", args.N), ("N_hat", args.N_hat),
-                               ("convention", args.convention)) if v is not None}
-    inst = generate_offloading(np.random.default_rng(args.seed), args.users, args.gpus,
-                               args.bmax, b_hat=args.b_hat, kappa=args.kappa,
-                               name=args.name or "", seed=args.seed, **model)
-    _emit(dumps(instance_to_dict(inst)), args.output)
-    return 0
+    add = upper(spec.cli, "add_generate") or add_generic(spec)
+    add(gsub, spec.name, spec.aliases)
 
 
-def _cmd_generate_gqap(args: argparse.Namespace) -> int:
-    from gqap.generators import generate_gqap
-    from gqap.io import cordeau_text, dumps, instance_to_dict
-
-    _check_out(args.output)
-    inst = generate_gqap(np.random.default_rng(args.seed), args.facilities, args.sites,
-                         args.capacity_ratio, name=args.name or "", seed=args.seed)
-    text = cordeau_text(inst) if args.format == "cordeau" else dumps(instance_to_dict(inst))
-    _emit(text, args.output)
-    return 0
-
-
-
-
-def _points(text: str) -> list[list[float]]:
-    """argparse type: points 'x,y;x,y;...' (finite numbers)."""
-    points = []
-    for part in text.split(";"):
-        if not part.strip():
-            continue
-        xy = part.split(",")
-        if len(xy) != 2:
-            raise argparse.ArgumentTypeError(f"expected points 'x,y;x,y;...', got {part!r}")
-        points.append([finite_float(v) for v in xy])
-    if not points:
-        raise argparse.ArgumentTypeError("expected at least one point 'x,y'")
-    return points
-
-
-def _one_or_list(values: list[Any] | None) -> Any:
-    """A scalar for one value (the generator's 'every site'), else the per-site list."""
-    if values is None:
-        return None
-    return values[0] if len(values) == 1 else values
-
-
-def _cmd_generate_multi(args: argparse.Namespace) -> int:
-    from gqap.io import dumps, instance_to_dict
-    from gqap.multi.generator import generate_multi
-
-    _check_out(args.output)
-    # sizes first, before any per-site list is checked (the generator repeats the checks)
-    from gqap.generators import size_within
-    from gqap.multi.generator import MAX_SHIFTS, MAX_SITES, MAX_USERS
-
-    size_within("users", args.users, MAX_USERS)
-    size_within("sites", args.sites, MAX_SITES)
-    if args.users * args.sites > MAX_SHIFTS:
-        raise GQAPError(f"users x sites: the shift matrix may hold at most "
-                        f"{MAX_SHIFTS:,} entries, got {args.users * args.sites:,}")
-    for flag, values in (("--gpus", args.gpus), ("--bmax", args.bmax),
-                         ("--bandwidth", args.bandwidth), ("--site-rows", args.site_rows)):
-        if values is not None and len(values) not in (1, args.sites):
-            raise GQAPError(f"{flag}: expected one value (every site) or {args.sites} "
-                            f"(one per site), got {len(values)}")
-    for flag, points, rows in (("--centres", args.centres, args.sites),
-                               ("--positions", args.positions, args.users)):
-        if points is not None and len(points) != rows:
-            raise GQAPError(f"{flag}: expected {rows} points, got {len(points)}")
-    from gqap.generators import check_alpha_rule, check_model
-    from gqap.instances import VALUE_MAX
-    from gqap.multi.generator import MODEL_DEFAULTS
-
-    if args.delta_max is not None and args.delta_max > VALUE_MAX:
-        raise GQAPError(f"--delta-max: at most {VALUE_MAX:g} (the bound of shift_steps), got "
-                        f"{args.delta_max:g}")
-    check_alpha_rule(20 if args.b_hat is None else args.b_hat,
-                     0.05 if args.kappa is None else args.kappa)
-    check_model({**MODEL_DEFAULTS, **{k: getattr(args, k) for k in MODEL_DEFAULTS
-                                      if getattr(args, k) is not None}})
-    kwargs: dict[str, Any] = {}
-    for key, value in (("G", _one_or_list(args.gpus)), ("G_choices", args.gpu_choices),
-                       ("B_max", _one_or_list(args.bmax)),
-                       ("W_hz", _one_or_list(args.bandwidth)),
-                       ("site_rows", _one_or_list(args.site_rows)),
-                       ("delta_max", args.delta_max), ("centres", args.centres),
-                       ("positions", args.positions), ("b_hat", args.b_hat),
-                       ("kappa", args.kappa), ("N", args.N), ("N_hat", args.N_hat),
-                       ("a_F", args.a_F), ("b_F", args.b_F), ("K", args.K),
-                       ("eta", args.eta), ("s_p_bits", args.s_p_bits),
-                       ("s_m_bits", args.s_m_bits), ("convention", args.convention)):
-        if value is not None:  # left out: the generator's default, recorded as such
-            kwargs[key] = value
-    inst = generate_multi(np.random.default_rng(args.seed), args.users, args.sites,
-                          name=args.name or "", seed=args.seed, **kwargs)
-    _emit(dumps(instance_to_dict(inst)), args.output)
-    return 0
+def instance_info(inst: Any) -> dict[str, Any]:
+    """Family, sizes and basic statistics of an instance, as plain values (the family's
+    ``describe``; at least its name, size and content hash)."""
+    spec = family_of(inst)
+    describe = upper(spec.cli, "describe")
+    if describe is not None:
+        return describe(inst)
+    return {"family": spec.name, "name": inst.name, "size": inst.size,
+            "content_hash": inst.content_hash()}
 
 
 def _cmd_generate_set(args: argparse.Namespace) -> int:
@@ -217,66 +70,6 @@ def _cmd_generate_set(args: argparse.Namespace) -> int:
 # ---------------------------------------------------------------------------------------
 # info
 # ---------------------------------------------------------------------------------------
-def _stats(x: np.ndarray) -> dict[str, float]:
-    return {"min": float(x.min()), "mean": float(x.mean()), "max": float(x.max())}
-
-
-def _multi_info(inst: Any) -> dict[str, Any]:
-    sites = np.arange(inst.n_sites)
-    nearest = inst.shift_steps.argmin(axis=1)
-    return {
-        "family": "multi", "name": inst.name, "users": inst.n_users, "sites": inst.n_sites,
-        "N": inst.N, "N_hat": inst.N_hat, "convention": inst.convention,
-        "site_G": inst.G.tolist(), "site_B_max": inst.B_max.tolist(),
-        "site_W_hz": inst.W_hz.tolist(),
-        "site_step_latency_b1_s": inst.site_step_latency(sites, 1).tolist(),
-        "site_step_latency_bmax_s": inst.site_step_latency(
-            sites, np.maximum(1, inst.max_granted)).tolist(),
-        "local_step_latency_s": _stats(inst.local_step_latency),
-        "alpha": _stats(inst.alpha),
-        "request_time_s": {"min": float(inst.request_time.min()),
-                           "max": float(inst.request_time.max())},
-        "shift_steps": _stats(inst.shift_steps),
-        "shift_to_nearest_site": _stats(inst.shift_steps.min(axis=1)),
-        "users_nearest_site": np.bincount(nearest, minlength=inst.n_sites).tolist(),
-        "content_hash": inst.content_hash(),
-    }
-
-
-def instance_info(inst: Any) -> dict[str, Any]:
-    """Family, sizes and basic statistics of an instance, as plain values; for the
-    multi-cluster family also per-site G, B_max, link and step latency and the shift
-    statistics (all shifts, each user's shift to its nearest site, users per nearest site)."""
-    from gqap.instances import OffloadingInstance
-
-    if inst.family == "multi":
-        return _multi_info(inst)
-    if isinstance(inst, OffloadingInstance):
-        lat = inst.local_step_latency
-        edge1 = inst.edge_step_latency(1)
-        return {
-            "family": "offloading", "name": inst.name, "users": inst.n_users, "G": inst.G,
-            "B_max": inst.B_max, "N": inst.N, "N_hat": inst.N_hat,
-            "convention": inst.convention,
-            "edge_step_latency_b1_s": edge1,
-            "edge_step_latency_bmax_s": inst.edge_step_latency(max(1, inst.max_granted)),
-            "local_step_latency_s": {"min": lat.min(), "mean": lat.mean(), "max": lat.max()},
-            "alpha": {"min": inst.alpha.min(), "mean": inst.alpha.mean(),
-                      "max": inst.alpha.max()},
-            "request_time_s": {"min": inst.request_time.min(),
-                               "max": inst.request_time.max()},
-            "content_hash": inst.content_hash(),
-        }
-    return {
-        "family": "gqap", "name": inst.name, "facilities": inst.n, "sites": inst.m,
-        "v": inst.v, "capacity_ratio": inst.q.sum() / inst.Q.sum(),
-        "weight": {"min": inst.q.min(), "total": inst.q.sum()},
-        "capacity": {"min": inst.Q.min(), "max": inst.Q.max(), "total": inst.Q.sum()},
-        "traffic_density": float(np.count_nonzero(inst.t)) / inst.t.size,
-        "content_hash": inst.content_hash(),
-    }
-
-
 def _cmd_info(args: argparse.Namespace) -> int:
     from gqap.instance_sets import MANIFEST, set_summary, verify_set
     from gqap.io import read_instance
@@ -299,10 +92,10 @@ def _cmd_info(args: argparse.Namespace) -> int:
     else:
         for key, value in info.items():
             if isinstance(value, dict):
-                value = ", ".join(f"{k} {_fmt(v)}" for k, v in value.items())
+                value = ", ".join(f"{k} {fmt(v)}" for k, v in value.items())
             elif isinstance(value, list):
-                value = " ".join(_fmt(v) for v in value)
-            print(f"{key:28s} {_fmt(value)}")
+                value = " ".join(fmt(v) for v in value)
+            print(f"{key:28s} {fmt(value)}")
     return 0
 
 
@@ -313,7 +106,7 @@ def _cmd_solve(args: argparse.Namespace) -> int:
     from gqap.io import read_instance, write_no_solution, write_solution
     from gqap.solvers import make_solver
 
-    _check_out(args.out)
+    check_out(args.out)
     inst = read_instance(args.file)
     options = parse_key_values(args.opt)
     if args.threads is not None:
@@ -332,17 +125,14 @@ def _cmd_solve(args: argparse.Namespace) -> int:
         rows = [("solver", result.solver), ("instance", result.instance),
                 ("status", result.status), ("objective", result.objective),
                 ("bound", result.bound), ("wall time (s)", result.wall_time_s)]
-        if inst.family == "offloading" and result.solution is not None:
-            rows.append(("granted users b", result.solution.b))
-        if inst.family == "multi" and result.solution is not None:
-            rows.append(("users per site b_s", " ".join(
-                str(c) for c in result.solution.counts(inst.n_sites))))
-        if inst.family != "gqap" and result.objective is not None:
+        spec = family_of(inst)
+        rows += upper(spec.cli, "solve_rows", lambda inst, result: [])(inst, result)
+        if spec.per_user and result.objective is not None:
             rows.append(("objective per user", result.objective / inst.n_users))
         rows += [(k, v) for k, v in result.info.items()
                  if isinstance(v, int | float | str | bool) or v is None]
         for key, value in rows:
-            print(f"{key:22s} {_fmt(value)}")
+            print(f"{key:22s} {fmt(value)}")
     sys.stdout.flush()
     if result.status == "error":
         raise GQAPError(f"solver {result.solver}: status error ({_error_reason(result.info)})"
@@ -371,13 +161,14 @@ def _error_reason(info: dict[str, Any]) -> str:
 def _cmd_evaluate(args: argparse.Namespace) -> int:
     from tabulate import tabulate
 
-    from gqap.evaluation import GQAPEvaluation, evaluate
+    from gqap.evaluation import evaluate, family_words
     from gqap.io import read_instance, read_solution
 
     inst = read_instance(args.file)
-    if inst.family == "gqap" and args.latency_model != "paper":
-        raise GQAPError(f"--latency-model {args.latency_model}: only the offloading and multi "
-                        "families have latency models")
+    spec = family_of(inst)
+    if not spec.latency_models and args.latency_model != "paper":
+        raise GQAPError(f"--latency-model {args.latency_model}: only the "
+                        f"{family_words(latency=True)} families have latency models")
     sol = read_solution(args.solution, inst)
     try:
         ev = evaluate(inst, sol, args.latency_model)
@@ -386,37 +177,14 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     out: dict[str, Any] = {"instance": inst.name, "family": inst.family,
                            "objective": ev.objective, "feasible": ev.feasible,
                            "violations": list(ev.violations)}
-    if isinstance(ev, GQAPEvaluation):
-        out["loads"] = ev.loads.tolist()
-    else:
-        out["latency_model"] = ev.latency_model
-        if inst.family == "multi":
-            out["users_per_site"] = ev.counts.tolist()
-            out["denied"] = int(np.count_nonzero(sol.site == -1))
-        else:
-            out["b"] = ev.b
-        out.update({"mean_pai": float(ev.pai.mean()), "mean_latency_s": float(ev.latency.mean()),
-                    "totals_s": {"l_R": float(ev.l_R.sum()), "l_T": float(ev.l_T.sum()),
-                                 "l_E": float(ev.l_E.sum()), "l_L": float(ev.l_L.sum())}})
-    if args.per_user and isinstance(ev, GQAPEvaluation):
-        x = sol.assignment
-        per_user = {"headers": ["facility", "site", "weight", "cost a"],
-                    "rows": np.column_stack([np.arange(inst.n), x, inst.q,
-                                             inst.a[np.arange(inst.n), x]])}
-    elif args.per_user and inst.family == "multi":
-        site = sol.site
-        on = (site >= 0) & (site < inst.n_sites)
-        shift = np.where(on, inst.shift_steps[np.arange(inst.n_users), np.where(on, site, 0)],
-                         0.0)
-        per_user = {"headers": ["user", "site", "shift", "n", "l_R", "l_T", "l_E", "l_L", "PAI",
-                                "QoE"],
-                    "rows": np.column_stack([np.arange(inst.n_users), site, shift,
-                                             sol.split_points, ev.l_R, ev.l_T, ev.l_E, ev.l_L,
-                                             ev.pai, ev.qoe])}
-    elif args.per_user:
-        per_user = {"headers": ["user", "grant", "n", "l_R", "l_T", "l_E", "l_L", "PAI", "QoE"],
-                    "rows": np.column_stack([np.arange(inst.n_users), sol.grant, sol.split,
-                                             ev.l_R, ev.l_T, ev.l_E, ev.l_L, ev.pai, ev.qoe])}
+    out.update(upper(spec.cli, "evaluation_fields", lambda i, s, e: {})(inst, sol, ev))
+    per_user = None
+    if args.per_user:
+        table = upper(spec.cli, "per_user")
+        if table is None:
+            raise GQAPError(f"--per-user: the {spec.name} family has no per-user breakdown")
+        headers, rows = table(inst, sol, ev)
+        per_user = {"headers": headers, "rows": rows}
     if args.json:
         if args.per_user:
             out["per_user"] = [dict(zip(per_user["headers"], row, strict=True))
@@ -427,10 +195,10 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
             if key == "violations":
                 value = "; ".join(value) or "none"
             elif isinstance(value, dict):
-                value = ", ".join(f"{k} {_fmt(v)}" for k, v in value.items())
+                value = ", ".join(f"{k} {fmt(v)}" for k, v in value.items())
             elif isinstance(value, list):
-                value = " ".join(_fmt(v) for v in value)
-            print(f"{key:16s} {_fmt(value)}")
+                value = " ".join(fmt(v) for v in value)
+            print(f"{key:16s} {fmt(value)}")
         if args.per_user:
             print(tabulate(per_user["rows"], headers=per_user["headers"], floatfmt=".4g"))
     if not ev.feasible:
@@ -501,82 +269,8 @@ def build_parser() -> argparse.ArgumentParser:
     gen = sub.add_parser("generate", help="generate instances or instance sets",
                          description="Generate seeded instances; same seed, same bytes.")
     gsub = gen.add_subparsers(dest="kind", metavar="KIND", required=True)
-    g = gsub.add_parser("offloading", help="one instance of the paper's scenario",
-                        description="One offloading instance (paper Section VI-B).")
-    g.add_argument("--users", type=int, default=20, help="number of users (default 20)")
-    g.add_argument("--gpus", type=int, default=8, help="edge GPUs G (default 8)")
-    g.add_argument("--bmax", type=int, default=18, help="max granted users B_max (default 18)")
-    g.add_argument("--seed", type=seed_int, default=0, help="RNG seed (default 0)")
-    g.add_argument("--convention", choices=["paper", "authors-scripts"], default=None,
-                   help="edge latency convention (default paper)")
-    g.add_argument("--N", type=positive_int, default=None,
-                   help="total denoising steps (default 200)")
-    g.add_argument("--N-hat", dest="N_hat", type=int, default=None,
-                   help="steps that must run locally (default 80)")
-    g.add_argument("--b-hat", type=positive_int, default=20,
-                   help="batch used by the alpha rule (default 20)")
-    g.add_argument("--kappa", type=positive_float, default=0.05,
-                   help="alpha rule's kappa (default 0.05)")
-    g.add_argument("--name", help="instance name (default derived from the parameters)")
-    g.add_argument("-o", "--output", help="output file (default stdout)")
-    g.set_defaults(func=_cmd_generate_offloading)
-
-    g = gsub.add_parser("gqap", help="a random Cordeau-style GQAP",
-                        description="A random GQAP in the style of Cordeau et al. (2006).")
-    g.add_argument("--facilities", type=int, required=True, help="number of facilities n")
-    g.add_argument("--sites", type=int, required=True, help="number of sites m")
-    g.add_argument("--capacity-ratio", type=float, required=True,
-                   help="sum(q)/sum(Q) in (0, 1]")
-    g.add_argument("--seed", type=seed_int, default=0, help="RNG seed (default 0)")
-    g.add_argument("--format", choices=["json", "cordeau"], default="json",
-                   help="file format (default json)")
-    g.add_argument("--name", help="instance name")
-    g.add_argument("-o", "--output", help="output file (default stdout)")
-    g.set_defaults(func=_cmd_generate_gqap)
-
-    g = gsub.add_parser("multi", help="a multi-cluster offloading instance (docs/MULTI.md)",
-                        description="One multi-cluster instance: S edge sites, each with its "
-                        "own GPU class, GPU count, batch limit, link and accuracy shifts. "
-                        "Options left out take the generator's defaults; per-site options "
-                        "take one value (every site) or one per site, comma-separated.")
-    g.add_argument("--users", type=positive_int, default=20, help="number of users (default 20)")
-    g.add_argument("--sites", type=positive_int, default=2, help="number of sites S (default 2)")
-    g.add_argument("--seed", type=seed_int, default=0, help="RNG seed (default 0)")
-    g.add_argument("--gpus", type=_pos_list, metavar="G[,G...]",
-                   help="GPUs per site (default: drawn from --gpu-choices)")
-    g.add_argument("--gpu-choices", type=_pos_list, metavar="G,G,...",
-                   help="GPU counts a site's G is drawn from (default 2,4,8,16)")
-    g.add_argument("--bmax", type=_nonneg_list, metavar="B[,B...]",
-                   help="batch limit B_max per site (default 18)")
-    g.add_argument("--bandwidth", type=_posf_list, metavar="W[,W...]",
-                   help="access-link bandwidth W_hz per site (default 1e6)")
-    g.add_argument("--site-rows", type=_nonneg_list, metavar="R[,R...]",
-                   help="edge-class profile row 0-2 per site (default: drawn)")
-    g.add_argument("--delta-max", type=_nonneg_float,
-                   help="largest accuracy shift in steps (default 40)")
-    g.add_argument("--centres", type=_points, metavar="X,Y;X,Y;...",
-                   help="task-space centre of each site (default: drawn)")
-    g.add_argument("--positions", type=_points, metavar="X,Y;X,Y;...",
-                   help="task-space position of each user (default: drawn)")
-    g.add_argument("--b-hat", type=positive_int, help="batch used by the alpha rule (default 20)")
-    g.add_argument("--kappa", type=positive_float, help="alpha rule's kappa (default 0.05)")
-    g.add_argument("--N", type=positive_int, help="total denoising steps (default 200)")
-    g.add_argument("--N-hat", dest="N_hat", type=int,
-                   help="steps that must run locally (default 80)")
-    g.add_argument("--a-F", dest="a_F", type=positive_float, help="PAI slope a_F (default 0.0413)")
-    g.add_argument("--b-F", dest="b_F", type=finite_float, help="PAI midpoint b_F (default 71.44)")
-    g.add_argument("--K", type=positive_float, help="period length in s (default 1)")
-    g.add_argument("--eta", type=positive_float, help="spectral efficiency (default 10)")
-    g.add_argument("--s-p-bits", dest="s_p_bits", type=_nonneg_float,
-                   help="prompt size in bits (default 216)")
-    g.add_argument("--s-m-bits", dest="s_m_bits", type=_nonneg_float,
-                   help="intermediate-result size in bits (default 4.4e6)")
-    g.add_argument("--convention", choices=["paper", "authors-scripts"],
-                   help="site latency convention (default paper)")
-    g.add_argument("--name", help="instance name (default derived from the parameters)")
-    g.add_argument("-o", "--output", help="output file (default stdout)")
-    g.set_defaults(func=_cmd_generate_multi)
-
+    for spec in families():
+        _add_generate_family(gsub, spec)
     g = gsub.add_parser("set", help="a shipped, versioned instance set",
                         description="Write a named instance set and its manifest.json.")
     g.add_argument("name", nargs="?", help="set name (see --list)")
@@ -620,13 +314,13 @@ def build_parser() -> argparse.ArgumentParser:
                    help="latency model of the offloading and multi families (default paper)")
     e.add_argument("--per-user", action="store_true",
                    help="the per-user breakdown (multi: with each user's site and shift; "
-                   "gqap: per facility)")
+                   "classic: per facility)")
     e.add_argument("--json", action="store_true", help="print one JSON object")
     e.set_defaults(func=_cmd_evaluate)
 
     ls = sub.add_parser("solvers", help="list the registered solvers",
                         description="List registered solvers and the families they support.")
-    ls.add_argument("--family", choices=["offloading", "gqap", "multi"],
+    ls.add_argument("--family", type=family_name, metavar=family_metavar(),
                     help="only this family")
     ls.set_defaults(func=_cmd_solvers)
 
@@ -654,6 +348,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     debug = "--debug" in argv
     try:
         args = build_parser().parse_args(argv)
+        if args.command == "generate" and args.kind != "set":
+            args.kind = family_name(args.kind)  # an old name: the deprecation line
         return int(args.func(args) or 0)
     except GQAPError as exc:
         if debug:

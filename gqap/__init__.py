@@ -15,9 +15,12 @@ package's modules; ``read``, ``generate``, ``solve``, ``evaluate``, ``sweep`` an
 """
 
 from gqap._version import __version__
+from gqap.classic.instance import GQAPInstance
+from gqap.classic.solution import GQAPSolution
 from gqap.errors import FormatError, GQAPError, ValidationError
-from gqap.instances import GQAPInstance, Instance, OffloadingInstance
-from gqap.solutions import GQAPSolution, OffloadingSolution, Solution
+from gqap.family import Instance, Solution
+from gqap.offloading.instance import OffloadingInstance
+from gqap.offloading.solution import OffloadingSolution
 
 _API = ("read", "generate", "solve", "evaluate", "sweep", "available_solvers")
 

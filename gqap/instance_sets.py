@@ -17,15 +17,9 @@ from typing import Any
 import numpy as np
 
 from gqap.errors import FormatError, GQAPError
-from gqap.generators import (
-    GQAP_GENERATOR_VERSION,
-    OFFLOADING_GENERATOR_VERSION,
-    generate_gqap,
-    generate_offloading,
-)
+from gqap.family import Instance, family
 from gqap.hashing import sha256_bytes, sha256_file
-from gqap.instances import Instance
-from gqap.io import _read_json, dumps, instance_to_dict, read_instance, write_text_atomic
+from gqap.io import dumps, instance_to_dict, read_instance, read_json, write_text_atomic
 
 MANIFEST = "manifest.json"
 FORMAT_SET = "gqap-bench/instance-set"
@@ -51,15 +45,11 @@ class SetDefinition:
     cases: Callable[[], list[Case]] = field(repr=False)
 
 
-_GENERATORS: dict[str, tuple[Callable[..., Instance], int]] = {
-    "offloading": (generate_offloading, OFFLOADING_GENERATOR_VERSION),
-    "gqap": (generate_gqap, GQAP_GENERATOR_VERSION),
-}
-
-
 def generate_case(case: Case, name: str) -> Instance:
-    """Build the instance of one case (``numpy.random.default_rng(case.seed)``)."""
-    gen, _ = _GENERATORS[case.generator]
+    """Build the instance of one case (``numpy.random.default_rng(case.seed)``) with the
+    generator of the family ``case.generator`` names (an old family name included: it is
+    what the shipped manifests record)."""
+    gen = family(case.generator, warn=False).generate
     return gen(np.random.default_rng(case.seed), name=name, seed=case.seed, **case.params)
 
 
@@ -156,7 +146,7 @@ def write_set(name: str, out_dir: str | Path, progress: bool = False) -> Path:
     manifest = {
         "format": FORMAT_SET, "version": 1, "name": name, "set_version": spec.version,
         "description": spec.description,
-        "generators": {g: {"version": _GENERATORS[g][1]}
+        "generators": {g: {"version": family(g, warn=False).generator_version}
                        for g in sorted({c.generator for c in cases})},
         "instances": _keep_annotations(out, entries),
     }
@@ -205,7 +195,7 @@ class SetEntry:
 def read_manifest(set_dir: str | Path) -> dict[str, Any]:
     """The manifest of an instance-set folder, checked for format and version."""
     path = Path(set_dir) / MANIFEST
-    obj = _read_json(path)
+    obj = read_json(path)
     if obj.get("format") != FORMAT_SET or obj.get("version") != 1:
         raise FormatError(f"{path}: not a version-1 gqap-bench instance-set manifest")
     if not isinstance(obj.get("instances"), list):
@@ -338,7 +328,7 @@ def literature_manifest(folder: str | Path, name: str, description: str,
     against the file's header and the table) and its reference row from ``references``
     (instance name -> value, kind, source, notes, optionally optimal_assignment and
     confirmed_by_enumeration; see ``references_from_csv``)."""
-    from gqap.io import read_cordeau
+    from gqap.classic.format import read_cordeau
 
     folder = Path(folder)
     files = sorted(folder.glob("*.txt"))

@@ -101,6 +101,23 @@ def number_list(kind: Callable[[str], Any], what: str) -> Callable[[str], list[A
     return parse
 
 
+def family_name(text: str) -> str:
+    """argparse type: a family's name (an old name translated, with a deprecation line)."""
+    from gqap.family import canonical, names
+
+    if text not in names(aliases=True):
+        raise argparse.ArgumentTypeError(f"invalid choice: {text!r} (choose from "
+                                         f"{', '.join(names())})")
+    return canonical(text)
+
+
+def family_metavar() -> str:
+    """The metavar of a family argument: the current names, as argparse shows choices."""
+    from gqap.family import names
+
+    return "{" + ",".join(names()) + "}"
+
+
 def name_list(text: str) -> list[str]:
     """argparse type: comma-separated names (at least one)."""
     values = [v.strip() for v in text.split(",") if v.strip()]

@@ -1,6 +1,6 @@
 """Solver adapters behind one interface (see solvers.base) and their registry."""
 
-from gqap.instances import Instance
+from gqap.family import Instance
 from gqap.solvers.base import Deadline, Solver, SolveResult, SolverOutput, Status
 from gqap.solvers.registry import list_solvers, make_solver, register, solver_class, solver_spec
 

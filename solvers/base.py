@@ -20,14 +20,8 @@ import numpy as np
 
 from gqap.errors import GQAPError
 from gqap.evaluation import SENSE, evaluate
-from gqap.instances import Instance
-from gqap.multi.solution import MultiSolution
+from gqap.family import Instance, Solution, current, family_of
 from gqap.parsing import dataclass_from_dict
-from gqap.solutions import GQAPSolution, OffloadingSolution, Solution
-
-# The solution type a solver must return for each family.
-SOLUTION_TYPES: dict[str, type] = {"offloading": OffloadingSolution, "gqap": GQAPSolution,
-                                   "multi": MultiSolution}
 
 
 class Status(StrEnum):
@@ -74,7 +68,7 @@ class SolveResult:
 
     @property
     def sense(self) -> str:
-        """'min' for GQAP, 'max' for offloading."""
+        """The family's sense: 'min' (classic) or 'max' (offloading, multi)."""
         return SENSE[self.family]
 
     def to_dict(self) -> dict[str, Any]:
@@ -139,8 +133,9 @@ class Solver(ABC):
         return cls.version
 
     def supports(self, instance: Instance) -> bool:
-        """True when the solver handles the instance's family."""
-        return instance.family in self.families
+        """True when the solver handles the instance's family (a family's old name in
+        ``families`` counts as the family)."""
+        return instance.family in {current(f) for f in self.families}
 
     @abstractmethod
     def _solve(self, instance: Instance, time_limit: float | None, seed: int) -> SolverOutput:
@@ -171,7 +166,7 @@ def finish_result(solver: str, instance: Instance, out: SolverOutput, wall: floa
     info = dict(out.info)
     status, objective, solution = out.status, None, out.solution
     if solution is not None:
-        kind = SOLUTION_TYPES[instance.family]
+        kind = family_of(instance).solution_type
         if not isinstance(solution, kind):
             raise TypeError(f"solver {solver} returned {type(solution).__name__} "
                             f"for a {instance.family} instance")

@@ -23,18 +23,19 @@ from __future__ import annotations
 import numpy as np
 
 from gqap.errors import GQAPError
-from gqap.instances import Instance, OffloadingInstance
+from gqap.family import Instance
 from gqap.multi.instance import MultiInstance
 from gqap.multi.solution import DENIED, MultiSolution
 from gqap.multi.split import best_splits
+from gqap.offloading.instance import OffloadingInstance
+from gqap.offloading.solution import OffloadingSolution
+from gqap.offloading.split import optimal_split
 from gqap.online.instance import OnlineHeader, OnlineInstance, PeriodRequests
 from gqap.online.pool import PoolState
 from gqap.online.solution import PeriodDecision
-from gqap.solutions import OffloadingSolution
 from gqap.solvers.base import Solver, SolverOutput, Status
 from gqap.solvers.online_policy import OnlinePolicy, policy_output
 from gqap.solvers.options import SplitOptions
-from gqap.split import optimal_split
 
 _FAMILIES = ("offloading", "multi")  # "online" joins once the family is registered
 _BY_FAMILY = {"offloading": "_offloading", "multi": "_multi", "online": "_online"}

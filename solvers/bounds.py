@@ -50,8 +50,9 @@ from typing import Any
 
 import numpy as np
 
+from gqap.classic.instance import GQAPInstance
 from gqap.errors import GQAPError
-from gqap.instances import GQAPInstance, Instance
+from gqap.family import Instance
 from gqap.solvers.base import Deadline, DeadlineExpired, Solver, SolverOutput, Status
 from gqap.solvers.formulations import GQAPModelData, check_model_data, gqap_model_data, gqap_start
 from gqap.solvers.gqap_delta import GQAPDelta
@@ -878,7 +879,7 @@ class BoundSolver(Solver):
     """Certified lower bound on a GQAP's optimum (LP relaxations, Lagrangean); no solution."""
 
     name = "bound"
-    families = ("gqap",)
+    families = ("classic",)
     Options = BoundOptions
     bound_only = True
 

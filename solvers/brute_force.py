@@ -21,15 +21,19 @@ from typing import Any
 
 import numpy as np
 
+from gqap.classic.evaluation import gqap_cost_batch, site_loads_batch
+from gqap.classic.instance import GQAPInstance
+from gqap.classic.solution import GQAPSolution
 from gqap.errors import GQAPError
-from gqap.evaluation import denied_qoe, gqap_cost_batch, granted_qoe, site_loads_batch
-from gqap.instances import GQAPInstance, Instance, OffloadingInstance
+from gqap.family import Instance
 from gqap.multi.instance import MultiInstance
-from gqap.solutions import GQAPSolution, OffloadingSolution
+from gqap.offloading.evaluation import denied_qoe, granted_qoe
+from gqap.offloading.instance import OffloadingInstance
+from gqap.offloading.solution import OffloadingSolution
+from gqap.offloading.split import optimal_split
 from gqap.solvers.base import Deadline, Solver, SolverOutput, Status
 from gqap.solvers.multi_brute_force import brute_force_multi
 from gqap.solvers.options import SplitOptions
-from gqap.split import optimal_split
 
 _CHUNK_ELEMENTS = 1 << 21  # candidate x size entries per vectorised chunk
 _CAPACITY_TOL = 1e-9  # relative, as in gqap.evaluation's feasibility check
@@ -77,9 +81,9 @@ class BruteForceSolver(Solver):
     tiny instances only."""
 
     name = "brute-force"
-    families = ("offloading", "gqap", "multi")
+    families = ("offloading", "classic", "multi")
     Options = BruteForceOptions
-    _BY_FAMILY = {"offloading": "_offloading", "gqap": "_gqap", "multi": "_multi"}
+    _BY_FAMILY = {"offloading": "_offloading", "classic": "_gqap", "multi": "_multi"}
 
     def _solve(self, instance: Instance, time_limit: float | None, seed: int) -> SolverOutput:
         deadline = Deadline(time_limit)

@@ -9,7 +9,7 @@ capacity x variable products as well.
 
 **Offloading.** ``model=full`` (default): the b-disaggregated model of
 ``solvers.formulations`` (exact, integer or real splits); ``model=fixed-split``: the
-paper's variant, the 2-site GQAP of gqap.reduction.offloading_to_gqap with the GQAP model
+paper's variant, the 2-site GQAP of gqap.offloading.reduction.offloading_to_gqap with the GQAP model
 above. As in ``milp``, a fixed-split result is ``feasible`` for the instance;
 ``info["model_status"]`` says whether the restriction was proven optimal.
 
@@ -46,14 +46,21 @@ from typing import Any
 
 import numpy as np
 
+from gqap.classic.instance import GQAPInstance
+from gqap.classic.solution import GQAPSolution
 from gqap.errors import GQAPError
 from gqap.evaluation import evaluate
+from gqap.family import Instance, Solution
 from gqap.gaps import bound_gap
-from gqap.instances import GQAPInstance, Instance, OffloadingInstance
 from gqap.multi.instance import MultiInstance
 from gqap.multi.reduction import multi_to_gqap
-from gqap.reduction import assignment_to_offloading, grant_to_assignment, offloading_to_gqap
-from gqap.solutions import GQAPSolution, OffloadingSolution, Solution
+from gqap.offloading.instance import OffloadingInstance
+from gqap.offloading.reduction import (
+    assignment_to_offloading,
+    grant_to_assignment,
+    offloading_to_gqap,
+)
+from gqap.offloading.solution import OffloadingSolution
 from gqap.solvers.base import Deadline, DeadlineExpired, Solver, SolverOutput, Status
 from gqap.solvers.formulations import (
     MODELS,
@@ -534,7 +541,7 @@ class CPSATSolver(Solver):
     """CP-SAT with RLT channelling (GQAP) or the b-disaggregated model (offloading)."""
 
     name = "cpsat"
-    families = ("offloading", "gqap", "multi")
+    families = ("offloading", "classic", "multi")
     Options = CPSATOptions
 
     def _solve(self, instance: Instance, time_limit: float | None, seed: int) -> SolverOutput:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from gqap.instances import Instance
+from gqap.family import Instance
 from gqap.multi.instance import MultiInstance
 from gqap.multi.solution import DENIED
 from gqap.multi.split import gain_table

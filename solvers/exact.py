@@ -8,7 +8,7 @@ Offloading (MODEL.md section 2, "Structure worth exploiting").
 
 Users interact only through b, the number of granted users. For a fixed b every user's
 best split and its gain g_i(b) = h_i(b) - l_T(b) of granting over denying are independent
-of the others (h_i(b) >= 0 is the split gain, see ``gqap.split.SplitTable``), so the best
+of the others (h_i(b) >= 0 is the split gain, see ``gqap.offloading.split.SplitTable``), so the best
 decision with exactly b grants takes the b largest gains:
 value(b) = D + top_b(h(b)) - t(b), with D the all-local objective and t(b) = b l_T(b).
 Scanning b = 1..min(|I|, B_max) and keeping the best value is exact.
@@ -37,14 +37,16 @@ from typing import Any
 
 import numpy as np
 
-from gqap.evaluation import denied_qoe, evaluate
-from gqap.instances import Instance, OffloadingInstance
+from gqap.evaluation import evaluate
+from gqap.family import Instance
 from gqap.multi.instance import MultiInstance
-from gqap.solutions import OffloadingSolution
+from gqap.offloading.evaluation import denied_qoe
+from gqap.offloading.instance import OffloadingInstance
+from gqap.offloading.solution import OffloadingSolution
+from gqap.offloading.split import SplitTable, grant_gains
 from gqap.solvers.base import Deadline, Solver, SolverOutput, Status
 from gqap.solvers.multi_exact import exact_multi_output
 from gqap.solvers.options import SplitOptions
-from gqap.split import SplitTable, grant_gains
 
 _DENSE_MAX_USERS = 256  # up to this many users: whole blocks of b, rows sorted
 _BLOCK_ELEMENTS = 1 << 15  # (b, user) pairs per block on the dense path

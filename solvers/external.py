@@ -29,10 +29,12 @@ from typing import Any
 
 import numpy as np
 
+from gqap.classic.format import cordeau_text
+from gqap.classic.instance import GQAPInstance
+from gqap.classic.solution import GQAPSolution
 from gqap.errors import GQAPError
-from gqap.instances import GQAPInstance, Instance
-from gqap.io import cordeau_text, write_text_atomic
-from gqap.solutions import GQAPSolution
+from gqap.family import Instance
+from gqap.io import write_text_atomic
 from gqap.solvers.base import Deadline, Solver, SolverOutput, Status
 from gqap.solvers.process import spawn, wait_until
 
@@ -103,7 +105,7 @@ class ExternalSolver(Solver):
     """Runs an executable from a command template under the suite's time-limit guard."""
 
     name = "external"
-    families = ("gqap",)
+    families = ("classic",)
     version = "1"
     Options = ExternalOptions
 

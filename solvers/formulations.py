@@ -20,7 +20,7 @@ are granted and w_ib = 1 when user i is granted under that choice,
     s.t. sum_{b=0..B} z_b = 1;  sum_i w_ib = b z_b;  w_ib <= z_b;  z, w binary,
 
 where base = sum_i denied QoE, B = min(|I|, B_max), and gain[b, i] is user i's gain of
-granting over denying at batch b with its best split for that b (gqap.split.grant_gains),
+granting over denying at batch b with its best split for that b (gqap.offloading.split.grant_gains),
 so every choice of (b, grant set) is scored exactly as the evaluator scores it. The LP
 relaxation is already tight: for fixed z the best w takes the z_b-weighted b largest
 gains, so the LP optimum is max_b V(b), the exact optimum.
@@ -47,16 +47,20 @@ from pathlib import Path
 
 import numpy as np
 
+from gqap.classic.generator import first_fit_decreasing
+from gqap.classic.instance import GQAPInstance
+from gqap.classic.solution import GQAPSolution
 from gqap.errors import GQAPError
-from gqap.evaluation import denied_qoe, evaluate
-from gqap.generators import first_fit_decreasing
-from gqap.instances import GQAPInstance, Instance, OffloadingInstance
+from gqap.evaluation import evaluate
+from gqap.family import Instance, Solution
 from gqap.io import read_solution
 from gqap.multi.instance import MultiInstance
 from gqap.multi.solution import DENIED, MultiSolution
 from gqap.multi.split import GainTable, gain_table
-from gqap.solutions import GQAPSolution, OffloadingSolution, Solution
-from gqap.split import grant_gains, optimal_split
+from gqap.offloading.evaluation import denied_qoe
+from gqap.offloading.instance import OffloadingInstance
+from gqap.offloading.solution import OffloadingSolution
+from gqap.offloading.split import grant_gains, optimal_split
 
 LINEARIZATIONS = ("rlt", "standard")
 MODELS = ("full", "fixed-split")  # offloading: integer splits (b-disaggregated) or N_hat

@@ -29,7 +29,7 @@ more than B_max users loses its lowest-gain grants (gains at b = B_max) until b 
 
 Fitness is vectorised over the population: ``gqap_cost_batch`` and ``site_loads_batch``
 for GQAP; for offloading every user's best split and gain g_i(b) come from
-``gqap.split.grant_gains`` once per distinct b (cached for the run), and an individual's
+``gqap.offloading.split.grant_gains`` once per distinct b (cached for the run), and an individual's
 value is sum(denied QoE) + sum over its granted users of g_i(b).
 
 Time. The clock starts at the top of the solve call. Every loop checks it at a bounded
@@ -60,19 +60,23 @@ from typing import Any
 import numpy as np
 from deap import base, tools
 
-from gqap.evaluation import denied_qoe, gqap_cost_batch, site_loads_batch
-from gqap.generators import first_fit_decreasing
-from gqap.instances import GQAPInstance, Instance, OffloadingInstance
+from gqap.classic.evaluation import gqap_cost_batch, site_loads_batch
+from gqap.classic.generator import first_fit_decreasing
+from gqap.classic.instance import GQAPInstance
+from gqap.classic.solution import GQAPSolution
+from gqap.family import Instance
 from gqap.multi.evaluation import evaluate_multi_batch
 from gqap.multi.instance import MultiInstance
 from gqap.multi.solution import MultiSolution
 from gqap.multi.split import gain_table
-from gqap.solutions import GQAPSolution, OffloadingSolution
+from gqap.offloading.evaluation import denied_qoe
+from gqap.offloading.instance import OffloadingInstance
+from gqap.offloading.solution import OffloadingSolution
+from gqap.offloading.split import grant_gains
 from gqap.solvers.base import Solver, SolverOutput
 from gqap.solvers.gqap_delta import GQAPDelta
 from gqap.solvers.options import SplitOptions
 from gqap.solvers.termination import ITERATIONS, TIME_LIMIT, Progress, Termination
-from gqap.split import grant_gains
 
 _TOL = 1e-9
 _GAIN_CACHE_ROWS = 512  # batch sizes whose gains are kept (each row: one float per user)
@@ -154,7 +158,7 @@ class GASolver(Solver):
     """DEAP genetic algorithm: uniform crossover, per-gene mutation, tournament, elitism."""
 
     name = "ga"
-    families = ("offloading", "gqap", "multi")
+    families = ("offloading", "classic", "multi")
     # 2: clock checked inside generations (chunks), vectorised grant repair; same runs as 1
     # wherever no limit cuts a generation.
     version = "2"
@@ -394,7 +398,7 @@ class _MultiProblem(_Problem):
         return self.table.decision(np.asarray(genes, dtype=np.int64) - 1)
 
 
-_PROBLEMS: dict[str, Any] = {"offloading": _OffloadingProblem, "gqap": _GQAPProblem,
+_PROBLEMS: dict[str, Any] = {"offloading": _OffloadingProblem, "classic": _GQAPProblem,
                              "multi": _MultiProblem}
 
 

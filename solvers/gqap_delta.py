@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from gqap.evaluation import gqap_cost, site_loads
-from gqap.instances import GQAPInstance
+from gqap.classic.evaluation import gqap_cost, site_loads
+from gqap.classic.instance import GQAPInstance
 
 _INF = np.inf
 

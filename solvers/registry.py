@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from gqap.errors import GQAPError
+from gqap.family import current
 from gqap.solvers.base import Solver
 
 # Optional dependency groups (pyproject's extras): extra -> modules it provides.
@@ -64,10 +65,12 @@ _REGISTRY: dict[str, SolverSpec] = {}
 
 def register(name: str, target: str, families: tuple[str, ...], summary: str,
              extra: str = "") -> None:
-    """Add a solver; re-registering a name replaces its entry (used by tests)."""
+    """Add a solver; re-registering a name replaces its entry (used by tests). A family's
+    old name in ``families`` is stored under its current name."""
     if extra and extra not in EXTRAS:
         raise GQAPError(f"solver {name}: unknown extra {extra!r} ({', '.join(EXTRAS)})")
-    _REGISTRY[name] = SolverSpec(name, target, tuple(families), summary, extra)
+    _REGISTRY[name] = SolverSpec(name, target, tuple(current(f) for f in families), summary,
+                                 extra)
 
 
 def solver_spec(name: str) -> SolverSpec:
@@ -96,13 +99,14 @@ def make_solver(name: str, **options: Any) -> Solver:
 
 
 def list_solvers(family: str | None = None, installed_only: bool = True) -> list[SolverSpec]:
-    """Registered solvers, optionally only those supporting ``family`` and only those
-    whose dependencies are installed."""
+    """Registered solvers, optionally only those supporting ``family`` (a family's old
+    name counts as the family) and only those whose dependencies are installed."""
+    family = None if family is None else current(family)
     return [s for s in _REGISTRY.values()
             if (family is None or family in s.families) and (s.installed or not installed_only)]
 
 
-_BOTH = ("offloading", "gqap")
+_BOTH = ("offloading", "classic")
 for _name, _target, _families, _summary, *_extra in (
     ("exact", "gqap.solvers.exact:ExactSolver", ("offloading", "multi"),
      "proven optimum: batch-size scan (offloading), count vectors + bounds (multi)"),
@@ -129,9 +133,9 @@ for _name, _target, _families, _summary, *_extra in (
      "permutation-invariant DQN policy for any user count", "dqn"),
     ("dqn-multi", "gqap.solvers.dqn.multi_solver:DQNMultiSolver", ("multi",),
      "multi-cluster DQN policy (deny or a site per user) for any user and site count", "dqn"),
-    ("external", "gqap.solvers.external:ExternalSolver", ("gqap",),
+    ("external", "gqap.solvers.external:ExternalSolver", ("classic",),
      "any executable from a command template, under the suite's guard (docs/EXTERNAL.md)"),
-    ("bound", "gqap.solvers.bounds:BoundSolver", ("gqap",),
+    ("bound", "gqap.solvers.bounds:BoundSolver", ("classic",),
      "certified lower bound only (LP relaxations, Gilmore-Lawler-type, Lagrangean); status "
      "bound, no solution (docs/LITERATURE.md)"),
 ):

@@ -43,7 +43,7 @@ of 10 either way). On Lee & Ma at 1 s they change nothing that 60 seeds can see
 
 Offloading: the same search over grant masks. Users interact only through b, so the
 gains of granting over denying, g_i(b), come from the fast split routine
-(``gqap.split.grant_gains``, vectorised over users) once per b the search visits; the
+(``gqap.offloading.split.grant_gains``, vectorised over users) once per b the search visits; the
 value of a mask is sum(denied QoE) + sum of the granted users' g_i(b). Moves: grant one
 user (b + 1, only while b < B_max), deny one (b - 1), or exchange a granted and a denied
 user (b fixed), each priced in O(1); exchanges are separable (cur - g_i + g_j), so the
@@ -66,18 +66,22 @@ from typing import Any
 
 import numpy as np
 
-from gqap.evaluation import denied_qoe, gqap_cost
-from gqap.generators import first_fit_decreasing
-from gqap.instances import GQAPInstance, Instance, OffloadingInstance
+from gqap.classic.evaluation import gqap_cost
+from gqap.classic.generator import first_fit_decreasing
+from gqap.classic.instance import GQAPInstance
+from gqap.classic.solution import GQAPSolution
+from gqap.family import Instance
 from gqap.multi.instance import MultiInstance
 from gqap.multi.split import gain_table
-from gqap.solutions import GQAPSolution, OffloadingSolution
+from gqap.offloading.evaluation import denied_qoe
+from gqap.offloading.instance import OffloadingInstance
+from gqap.offloading.solution import OffloadingSolution
+from gqap.offloading.split import grant_gains
 from gqap.solvers.base import Solver, SolverOutput
 from gqap.solvers.gqap_delta import GQAPDelta
 from gqap.solvers.multi_delta import MultiDelta
 from gqap.solvers.options import SplitOptions
 from gqap.solvers.termination import Progress, Termination
-from gqap.split import grant_gains
 
 _INF = math.inf
 _PENALTY_STEP = 0.1  # lambda is multiplied / divided by 1 + this each iteration
@@ -120,7 +124,7 @@ class TabuSolver(Solver):
     (offloading) or over site vectors (multi); ``_SEARCHES`` maps a family to its search."""
 
     name = "tabu"
-    families = ("offloading", "gqap", "multi")
+    families = ("offloading", "classic", "multi")
     # 2: the offloading kick is one vectorised step (was a loop with a count per user).
     # 3: GQAP: elite pool with path-relinking restarts, patience max(30, 2 n), faster moves.
     # 4: GQAP: new segments from random assignments after 100 failed rounds; the
@@ -718,5 +722,5 @@ class _MultiSearch:
         tabu.fill(0)
 
 
-_SEARCHES: dict[str, Any] = {"offloading": _MaskSearch, "gqap": _GQAPSearch,
+_SEARCHES: dict[str, Any] = {"offloading": _MaskSearch, "classic": _GQAPSearch,
                              "multi": _MultiSearch}

@@ -7,9 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gqap.generators import generate_offloading
-from gqap.instances import OffloadingInstance
 from gqap.multi import MultiInstance, generate_multi
+from gqap.offloading.generator import generate_offloading
+from gqap.offloading.instance import OffloadingInstance
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gqap.solutions import OffloadingSolution
+from gqap.offloading.solution import OffloadingSolution
 from gqap.solvers.base import Solver, SolverOutput, Status
 from gqap.solvers.registry import register
 
@@ -101,7 +101,7 @@ class RandomFitGQAP(Solver):
     families = ("gqap",)
 
     def _solve(self, instance, time_limit, seed):
-        from gqap.solutions import GQAPSolution
+        from gqap.classic.solution import GQAPSolution
 
         rng = np.random.default_rng(seed)
         free = instance.Q.copy()

@@ -9,6 +9,11 @@ source with ``ast`` (every import counts: module level, inside functions, TYPE_C
 - harness (``bench/``: gqap.bench.*): never gqap.cli; from the solvers only the interface
   in ``HARNESS_USES``;
 - top floor (``cli/``: gqap.cli.*): anything.
+
+And no import cycle between modules: ``import_graph`` links each module to the modules it
+imports (``from P import n`` counts as P.n when that is a module, else P; a parent package
+is not counted), and ``cycles`` lists every strongly connected group of more than one
+module.
 """
 
 from __future__ import annotations
@@ -59,6 +64,77 @@ def _imports(path: Path) -> Iterator[tuple[int, str]]:
             yield node.lineno, target
             for alias in node.names:  # `from gqap.solvers import process` names a module
                 yield node.lineno, f"{target}.{alias.name}"
+
+
+def _module_files() -> dict[str, Path]:
+    return {_module_name(p): p for folder in FLOORS for p in _files(folder)}
+
+
+def _edges(path: Path, modules: set[str]) -> Iterator[str]:
+    """The project modules one file imports: for ``from P import n`` P.n when that is a
+    module, else P; for ``import a.b`` a.b (its parent packages are not counted)."""
+    module = _module_name(path)
+    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+    for node in ast.walk(_parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            yield from (a.name for a in node.names if a.name in modules)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")[: len(package.split(".")) - node.level + 1]
+                target = ".".join(base + ([node.module] if node.module else []))
+            else:
+                target = node.module or ""
+            for alias in node.names:
+                if f"{target}.{alias.name}" in modules:
+                    yield f"{target}.{alias.name}"
+                elif target in modules:
+                    yield target
+
+
+def import_graph() -> dict[str, set[str]]:
+    """Module -> the project modules it imports (every import: module level, inside
+    functions, under TYPE_CHECKING), except the lazy forwarding in ``ALLOWED``."""
+    files = _module_files()
+    graph = {m: set() for m in files}
+    for importer, path in files.items():
+        graph[importer] = {t for t in _edges(path, set(files))
+                           if t != importer and (importer, t) not in ALLOWED}
+    return graph
+
+
+def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Every strongly connected group of more than one module (Tarjan), sorted."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: list[list[str]] = []
+
+    def visit(v: str) -> None:
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        on_stack.add(v)
+        for w in sorted(graph.get(v, ())):
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on_stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            group = []
+            while True:
+                w = stack.pop()
+                on_stack.discard(w)
+                group.append(w)
+                if w == v:
+                    break
+            if len(group) > 1:
+                found.append(sorted(group))
+
+    for v in sorted(graph):
+        if v not in index:
+            visit(v)
+    return sorted(found)
 
 
 @functools.cache
@@ -132,3 +208,30 @@ def test_the_checker_catches_each_kind_of_breach(tmp_path, monkeypatch, folder, 
                                                                                     **k))
     found = [v for v in violations() if "_architecture_probe" in v]
     assert len(found) >= 1 and rule in found[0], found
+
+
+def test_no_import_cycles():
+    found = cycles(import_graph())
+    assert not found, "import cycles:\n" + "\n".join(" <-> ".join(c) for c in found)
+
+
+def test_the_cycle_finder_finds_a_cycle_and_only_cycles():
+    assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+    assert cycles({"a": {"b"}, "b": set(), "c": {"b"}}) == []
+
+
+@pytest.mark.parametrize(("source", "edge"), [
+    ("def f():\n    from gqap import evaluation\n", "gqap.evaluation"),
+    ("def f():\n    import gqap.evaluation\n", "gqap.evaluation"),
+    ("from gqap.evaluation import evaluate\n", "gqap.evaluation"),
+    ("from gqap import GQAPInstance\n", "gqap"),
+])
+def test_the_graph_sees_every_kind_of_import(monkeypatch, source, edge):
+    fake = ROOT / "gqap" / "_cycle_probe.py"
+    monkeypatch.setattr("test_architecture._files",
+                        lambda f, real=_files: real(f) + ([fake] if f == "gqap" else []))
+    real_read = Path.read_text
+    monkeypatch.setattr(Path, "read_text",
+                        lambda self, *a, **k: source if self == fake else real_read(self, *a,
+                                                                                    **k))
+    assert import_graph()["gqap._cycle_probe"] == {edge}

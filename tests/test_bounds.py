@@ -11,10 +11,10 @@ import math
 import numpy as np
 import pytest
 
+from gqap.classic.generator import generate_gqap
+from gqap.classic.instance import GQAPInstance
+from gqap.classic.solution import GQAPSolution
 from gqap.errors import GQAPError
-from gqap.generators import generate_gqap
-from gqap.instances import GQAPInstance
-from gqap.solutions import GQAPSolution
 from gqap.solvers import Status, make_solver, solve
 from gqap.solvers.base import Deadline, SolverOutput, finish_result
 from gqap.solvers.bounds import (
@@ -252,7 +252,7 @@ def test_finish_result_holds_a_bound_claim_to_its_promise():
 # ---------------------------------------------------------------------------------------
 def _row(label, status, objective=None, bound=None, **kw):
     return {"instance_hash": "h", "variant": "", "instance": "i", "label": label,
-            "solver": label, "family": "gqap", "sense": "min", "n_users_or_facilities": 5,
+            "solver": label, "family": "classic", "sense": "min", "n_users_or_facilities": 5,
             "gpus_or_sites": 2, "seed": 0, "status": status, "objective": objective,
             "bound": bound, "wall_time_s": 1.0, "time_limit": 10, "info": "{}",
             "options": "{}", "killed": False, **kw}
@@ -287,9 +287,9 @@ def test_references_give_every_row_the_best_bound_and_the_open_gap():
 
 
 def test_gqap_tables_show_the_bound_and_the_open_gap():
+    from gqap.bench.families.classic import summary_gqap
     from gqap.bench.hooks import bounds, proofs, race, time_to_proof
     from gqap.bench.references import assign
-    from gqap.bench.tables import summary_gqap
 
     rows = assign([_row("tabu", Status.FEASIBLE, 110.0),
                    _row("bound", Status.BOUND, bound=90.0)],

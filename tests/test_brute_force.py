@@ -8,12 +8,13 @@ import numpy as np
 import pytest
 from conftest import ROOT, random_offloading
 
+from gqap.classic.generator import generate_gqap
+from gqap.classic.instance import GQAPInstance
+from gqap.classic.solution import GQAPSolution
 from gqap.errors import GQAPError
 from gqap.evaluation import evaluate
-from gqap.generators import generate_gqap
-from gqap.instances import GQAPInstance
 from gqap.io import read_instance
-from gqap.solutions import GQAPSolution, OffloadingSolution
+from gqap.offloading.solution import OffloadingSolution
 from gqap.solvers import solve
 
 

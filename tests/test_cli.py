@@ -80,7 +80,7 @@ def test_evaluate_exits_one_on_infeasible_solution(tmp_path, capsys):
         (["solve", "OLD", "--solver", "exact"], "schema version 99 is not supported"),
         (["solve", "NEG", "--solver", "exact"], "users.alpha: must be >= 0"),
         (["solve", TINY, "--solver", "nope"], "solver: unknown 'nope'"),
-        (["solve", TINY_GQAP, "--solver", "exact"], "does not support the gqap family"),
+        (["solve", TINY_GQAP, "--solver", "exact"], "does not support the classic family"),
         (["solve", TINY, "--solver", "exact", "--opt", "split=half"], "split must be one of"),
         (["solve", TINY, "--solver", "exact", "--opt", "speed=3"], "unknown option 'speed'"),
         (["solve", TINY, "--solver", "exact", "--threads", "2"], "unknown option 'threads'"),
@@ -371,7 +371,7 @@ def _packing_infeasible(path):
     but at most 5 of them fit (issue 13)."""
     import numpy as np
 
-    from gqap.instances import GQAPInstance
+    from gqap.classic.instance import GQAPInstance
     from gqap.io import write_instance
 
     rng = np.random.default_rng(0)

@@ -21,10 +21,10 @@ import numpy as np
 import pytest
 from conftest import random_offloading
 
+from gqap.classic.generator import generate_gqap
+from gqap.classic.instance import GQAPInstance
 from gqap.errors import GQAPError
 from gqap.evaluation import SENSE, evaluate
-from gqap.generators import generate_gqap
-from gqap.instances import GQAPInstance
 from gqap.multi import generate_multi
 from gqap.solvers import Status, make_solver, solve
 from gqap.solvers.registry import list_solvers
@@ -41,7 +41,7 @@ def tiny(family: str):
     """A tiny instance of ``family`` that brute force solves in well under a second."""
     if family == "offloading":
         return random_offloading(1, 6, B_max=3)
-    if family == "gqap":
+    if family == "classic":
         return generate_gqap(np.random.default_rng(1), 6, 3, 0.6)
     if family == "multi":
         return generate_multi(np.random.default_rng(1), 5, 2, B_max=2, seed=1)
@@ -52,7 +52,7 @@ def larger(family: str):
     """An instance no solver finishes exactly within a second on this machine."""
     if family == "offloading":
         return random_offloading(2, 3000)
-    if family == "gqap":
+    if family == "classic":
         return generate_gqap(np.random.default_rng(2), 40, 15, 0.6)
     if family == "multi":
         return generate_multi(np.random.default_rng(2), 300, 4, seed=2)
@@ -188,7 +188,7 @@ def test_optimal_only_when_brute_force_agrees(case, options):
     runnable(spec)
     if spec.name == "brute-force":
         pytest.skip("brute force is the reference")
-    for k, inst in enumerate([tiny(family)] + ([packing_infeasible()] if family == "gqap"
+    for k, inst in enumerate([tiny(family)] + ([packing_infeasible()] if family == "classic"
                                                else [])):
         r = make_solver(spec.name, **options.get(spec.name, {})).solve(inst, seed=k)
         if r.status == Status.OPTIMAL:

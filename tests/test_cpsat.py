@@ -18,9 +18,9 @@ from test_milp import (
     packing_infeasible,
 )
 
+from gqap.classic.generator import generate_gqap
+from gqap.classic.instance import GQAPInstance
 from gqap.errors import GQAPError
-from gqap.generators import generate_gqap
-from gqap.instances import GQAPInstance
 from gqap.solvers import solve
 from gqap.solvers.base import DeadlineExpired
 from gqap.solvers.cpsat import (
@@ -122,7 +122,7 @@ def test_bad_options_are_one_line_errors():
 def test_cpsat_and_milp_share_one_process():
     # highspy and OR-Tools ship clashing libhighs.so.1 (google/or-tools#5246): milp keeps
     # highspy out of the process, so both orders must work in one interpreter.
-    code = ("import numpy as np; from gqap.generators import generate_gqap; "
+    code = ("import numpy as np; from gqap.classic.generator import generate_gqap; "
             "from gqap.solvers import solve; "
             "g = generate_gqap(np.random.default_rng(5), 8, 4, 0.7); "
             "a = solve('milp', g, backend='highs').objective; b = solve('cpsat', g).objective; "

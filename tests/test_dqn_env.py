@@ -10,6 +10,7 @@ from conftest import ROOT, random_offloading
 
 from gqap.errors import GQAPError
 from gqap.evaluation import evaluate
+from gqap.offloading.split import optimal_split
 from gqap.solvers.dqn.config import FeatureScales, ScopeConfig
 from gqap.solvers.dqn.env import (
     CURRENT,
@@ -20,7 +21,6 @@ from gqap.solvers.dqn.env import (
     EpisodeSampler,
     OffloadingEnv,
 )
-from gqap.split import optimal_split
 
 
 def play(env, policy, **reset_kw):
@@ -128,7 +128,7 @@ def test_rewards_sum_to_a_tenth_of_the_evaluator_objective(seed, split):
 
 
 def info_solution(info):
-    from gqap.solutions import OffloadingSolution
+    from gqap.offloading.solution import OffloadingSolution
 
     return OffloadingSolution(info["grant"], info["split"])
 

@@ -21,7 +21,8 @@ from gqap.multi import evaluate_multi, generate_multi
 from gqap.solvers.dqn.checkpoints import CHECKPOINT_DIR, file_sha256, load_checkpoint
 from gqap.solvers.dqn.config import load_config
 from gqap.solvers.dqn.multi_trainer import MULTI_LOG_FIELDS, MultiTrainer, reference_optimum
-from gqap.solvers.dqn.trainer import make_trainer, read_log
+from gqap.solvers.dqn.trainer import read_log
+from gqap.solvers.dqn.trainers import make_trainer
 
 CONFIGS = ROOT / "solvers" / "dqn" / "configs"
 

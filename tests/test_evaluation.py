@@ -8,17 +8,14 @@ import numpy as np
 import pytest
 from conftest import hand_instance
 
+from gqap.classic.evaluation import evaluate_gqap, gqap_cost, gqap_cost_batch, site_loads_batch
+from gqap.classic.instance import GQAPInstance
+from gqap.classic.solution import GQAPSolution
 from gqap.errors import ValidationError
-from gqap.evaluation import (
-    evaluate,
-    evaluate_gqap,
-    evaluate_offloading,
-    gqap_cost,
-    gqap_cost_batch,
-    site_loads_batch,
-)
-from gqap.instances import GQAPInstance, OffloadingInstance
-from gqap.solutions import GQAPSolution, OffloadingSolution
+from gqap.evaluation import evaluate
+from gqap.offloading.evaluation import evaluate_offloading
+from gqap.offloading.instance import OffloadingInstance
+from gqap.offloading.solution import OffloadingSolution
 
 
 def sig(x: float) -> float:

@@ -11,8 +11,8 @@ from conftest import random_offloading
 import gqap.solvers.exact as exact
 from gqap.cli import main
 from gqap.evaluation import evaluate
-from gqap.instances import OffloadingInstance
 from gqap.io import write_instance
+from gqap.offloading.instance import OffloadingInstance
 from gqap.solvers import solve
 from gqap.solvers.exact import decision_for_b, scan_batch_sizes, verify_certificate
 

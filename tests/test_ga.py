@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 from conftest import gqap_optimum, random_offloading, small_offloading
 
+from gqap.classic.format import read_cordeau
+from gqap.classic.generator import generate_gqap
 from gqap.errors import GQAPError
 from gqap.evaluation import evaluate
-from gqap.generators import generate_gqap
-from gqap.io import read_cordeau
 from gqap.solvers import solve
 from gqap.solvers.ga import deap_random
 

@@ -6,10 +6,12 @@ import numpy as np
 import pytest
 from conftest import random_offloading
 
+from gqap.classic.evaluation import site_loads
+from gqap.classic.format import cordeau_text
+from gqap.classic.generator import first_fit_decreasing, generate_gqap
 from gqap.errors import FormatError, ValidationError
-from gqap.evaluation import site_loads
-from gqap.generators import first_fit_decreasing, generate_gqap, generate_offloading
-from gqap.io import cordeau_text, dumps, instance_to_dict
+from gqap.io import dumps, instance_to_dict
+from gqap.offloading.generator import generate_offloading
 from gqap.profiles import PAPER_PROFILE, read_profile_csv
 
 

@@ -21,7 +21,7 @@ from gqap.solvers.registry import solver_spec
 
 
 def _row(**kw) -> dict:
-    base = {"family": "gqap", "sense": "min", "label": "a", "instance": "x",
+    base = {"family": "classic", "sense": "min", "label": "a", "instance": "x",
             "instance_hash": "h-x", "seed": 0, "status": Status.FEASIBLE, "objective": 100.0,
             "reference": 100.0, "reference_kind": "best_known", "gap_abs": 0.0,
             "gap_rel": 0.0, "gap_per_user": 0.0, "wall_time_s": 1.0, "bound": None,

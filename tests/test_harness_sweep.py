@@ -260,7 +260,7 @@ def test_quick_flags_generate_seeded_instances_and_print_report_paths(tmp_path, 
     with ResultStore.in_dir(out, readonly=True) as store:
         instances = store.instance_rows()
         assert len(instances) == 4
-        from gqap.generators import generate_offloading
+        from gqap.offloading.generator import generate_offloading
         for meta in instances:
             seed = json.loads(meta["params"])["seed"]
             assert meta["origin"] == f"generated offloading seed {seed}"
@@ -318,7 +318,7 @@ def test_the_kill_grace_grows_with_the_limit_from_a_floor():
 
 @pytest.mark.parametrize(("config", "message"), [
     ('solvers = ["exact"]\n[[instances]]\nset = "tiny-gqap"\n',
-     "nothing to run: no solver supports its instances (family gqap, sizes 6..10): exact "
+     "nothing to run: no solver supports its instances (family classic, sizes 6..10): exact "
      "takes families offloading, multi"),
     ('[[solvers]]\nname = "exact"\nmax_size = 2\n[[instances]]\nset = "tiny"\n',
      "exact takes families offloading, multi and sizes 1..2"),
@@ -408,7 +408,7 @@ def test_a_tiny_multi_sweep_is_measured_against_the_exact_optimum(tmp_path):
 
 def test_rescoring_goes_through_the_solver_floor_and_names_false_claims():
     from gqap.bench.sweep import rescore
-    from gqap.solutions import GQAPSolution
+    from gqap.classic.solution import GQAPSolution
     from gqap.solvers.base import Status
 
     inst = next(iter(TINY.values()))

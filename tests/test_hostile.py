@@ -46,9 +46,11 @@ def load_cases() -> list[dict[str, Any]]:
 # ---------------------------------------------------------------------------------------
 def write_base_files(folder: Path) -> None:
     """The files every case folder starts with (see the head of cases.toml)."""
-    from gqap.io import cordeau_text, read_instance, write_instance, write_solution
+    from gqap.classic.format import cordeau_text
+    from gqap.classic.solution import GQAPSolution
+    from gqap.io import read_instance, write_instance, write_solution
     from gqap.multi.generator import generate_multi
-    from gqap.solutions import GQAPSolution, OffloadingSolution
+    from gqap.offloading.solution import OffloadingSolution
 
     shutil.copyfile(TINY, folder / "tiny.json")
     shutil.copyfile(TINY_GQAP, folder / "gqap.json")
@@ -146,7 +148,7 @@ def make(recipe: str, folder: Path, path: Path) -> None:
         (folder / "sweep").mkdir()
         (folder / "sweep" / "results.sqlite").write_bytes(b"SQLite format 2\x00" + bytes(200))
     elif recipe == "packing-infeasible":
-        from gqap.instances import GQAPInstance
+        from gqap.classic.instance import GQAPInstance
         from gqap.io import write_instance
 
         rng = np.random.default_rng(0)

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from conftest import hand_instance
 
+from gqap.classic.instance import GQAPInstance
 from gqap.errors import ValidationError
-from gqap.instances import GQAPInstance
 
 
 @pytest.mark.parametrize(

@@ -8,21 +8,20 @@ import numpy as np
 import pytest
 from conftest import hand_instance, random_offloading
 
+from gqap.classic.evaluation import gqap_cost
+from gqap.classic.format import cordeau_text, read_cordeau, write_cordeau
+from gqap.classic.generator import generate_gqap
+from gqap.classic.solution import GQAPSolution
 from gqap.errors import FormatError, GQAPError, ValidationError
-from gqap.evaluation import gqap_cost
-from gqap.generators import generate_gqap
 from gqap.io import (
-    cordeau_text,
     dumps,
     instance_to_dict,
-    read_cordeau,
     read_instance,
     read_solution,
-    write_cordeau,
     write_instance,
     write_solution,
 )
-from gqap.solutions import GQAPSolution, OffloadingSolution
+from gqap.offloading.solution import OffloadingSolution
 
 
 def same_offloading(a, b):

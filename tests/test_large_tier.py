@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from conftest import ROOT
 
+from gqap.classic.solution import GQAPSolution
 from gqap.errors import FormatError, GQAPError
 from gqap.evaluation import evaluate
 from gqap.instance_sets import (
@@ -27,7 +28,6 @@ from gqap.instance_sets import (
     write_set,
 )
 from gqap.library import set_dir
-from gqap.solutions import GQAPSolution
 
 LARGE = ROOT / "instances" / "gqap-large"
 GQAP_SETS = ["tiny-gqap", "cordeau", "lee-ma", "gqap-large"]

@@ -13,9 +13,13 @@ import pytest
 from gqap.bench.config import config_from_dict, load_config
 from gqap.bench.store import ResultStore
 from gqap.bench.sweep import run_sweep
+from gqap.classic.evaluation import site_loads
+from gqap.classic.format import read_cordeau
+from gqap.classic.generator import generate_gqap
+from gqap.classic.instance import GQAPInstance
+from gqap.classic.solution import GQAPSolution
 from gqap.cli import main
-from gqap.evaluation import evaluate, site_loads
-from gqap.generators import generate_gqap
+from gqap.evaluation import evaluate
 from gqap.instance_sets import (
     LITERATURE,
     literature_manifest,
@@ -23,10 +27,8 @@ from gqap.instance_sets import (
     set_references,
     verify_set,
 )
-from gqap.instances import GQAPInstance
-from gqap.io import read_cordeau, read_instance
+from gqap.io import read_instance
 from gqap.library import set_dir, shipped_sets
-from gqap.solutions import GQAPSolution
 from gqap.solvers import solve
 from gqap.solvers.base import Deadline
 from gqap.solvers.brute_force import enumerate_gqap_direct, enumerate_gqap_halves

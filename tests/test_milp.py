@@ -9,13 +9,15 @@ import pytest
 from conftest import gqap_optimum, random_offloading
 from test_contract import packing_infeasible
 
+from gqap.classic.evaluation import gqap_cost
+from gqap.classic.generator import generate_gqap
+from gqap.classic.instance import GQAPInstance
+from gqap.classic.solution import GQAPSolution
 from gqap.errors import GQAPError
-from gqap.evaluation import evaluate, gqap_cost
-from gqap.generators import generate_gqap
-from gqap.instances import GQAPInstance
+from gqap.evaluation import evaluate
 from gqap.io import write_solution
-from gqap.reduction import offloading_to_gqap
-from gqap.solutions import GQAPSolution, OffloadingSolution
+from gqap.offloading.reduction import offloading_to_gqap
+from gqap.offloading.solution import OffloadingSolution
 from gqap.solvers import solve
 from gqap.solvers.base import Deadline, DeadlineExpired, Status
 from gqap.solvers.formulations import batch_model_data, gqap_model_data
@@ -278,7 +280,7 @@ def test_a_model_is_not_written_without_time_to_write_it(tmp_path):
 def test_a_model_too_big_for_the_budget_is_refused_before_building():
     # Issue 13's case: 60 facilities on 20 sites; building and writing its 2.9 million
     # non-zeros takes far longer than 3 s, so nothing is built.
-    from gqap.generators import generate_gqap as gen
+    from gqap.classic.generator import generate_gqap as gen
 
     inst = gen(np.random.default_rng(0), 60, 20, 0.6)
     assert quick_seconds_floor(inst, "full", "rlt") > 3.0
@@ -447,7 +449,7 @@ def test_multi_greedy_start_and_size():
 def _wide_range_gqap():
     """Tiny GQAP whose traffic and distances hold 1e30 beside ordinary values: valid input,
     but beyond what a floating-point MIP backend resolves (brute force: 401197)."""
-    from gqap.instances import GQAPInstance
+    from gqap.classic.instance import GQAPInstance
     from gqap.io import read_instance
 
     base = read_instance("tiny-gqap/8-4-50")

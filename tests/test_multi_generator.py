@@ -10,9 +10,9 @@ import pytest
 from conftest import random_offloading
 
 from gqap.errors import ValidationError
-from gqap.generators import generate_offloading
 from gqap.io import dumps, instance_to_dict
 from gqap.multi import generate_multi
+from gqap.offloading.generator import generate_offloading
 from gqap.profiles import EDGE_CLASS_H_S, EDGE_CLASS_K_S, EDGE_CLASS_ROWS, PAPER_PROFILE
 
 

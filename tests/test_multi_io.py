@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 
 from gqap.errors import FormatError, ValidationError
-from gqap.generators import generate_offloading
 from gqap.io import (
     dumps,
     instance_from_dict,
@@ -21,6 +20,7 @@ from gqap.io import (
     write_solution,
 )
 from gqap.multi import MultiInstance, MultiSolution, from_offloading, generate_multi
+from gqap.offloading.generator import generate_offloading
 
 
 def _inst() -> MultiInstance:

@@ -10,8 +10,7 @@ import pytest
 from conftest import random_offloading, small_offloading
 
 from gqap.errors import ValidationError
-from gqap.evaluation import SENSE, evaluate, evaluate_offloading, is_better
-from gqap.instances import OffloadingInstance
+from gqap.evaluation import SENSE, evaluate, is_better
 from gqap.multi import (
     DENIED,
     MultiInstance,
@@ -23,7 +22,9 @@ from gqap.multi import (
     solution_from_offloading,
 )
 from gqap.multi.evaluation import denied_qoe, granted_qoe, site_counts
-from gqap.solutions import OffloadingSolution
+from gqap.offloading.evaluation import evaluate_offloading
+from gqap.offloading.instance import OffloadingInstance
+from gqap.offloading.solution import OffloadingSolution
 
 
 def sigmoid(x: float) -> float:

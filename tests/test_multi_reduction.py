@@ -7,12 +7,12 @@ import numpy as np
 import pytest
 from conftest import small_offloading
 
+from gqap.classic.evaluation import evaluate_gqap, gqap_cost_batch
+from gqap.classic.solution import GQAPSolution
 from gqap.errors import ValidationError
-from gqap.evaluation import evaluate_gqap, gqap_cost_batch
 from gqap.multi import evaluate_multi, evaluate_multi_batch, from_offloading, generate_multi
 from gqap.multi.reduction import LOCAL_SITE, multi_to_gqap
-from gqap.reduction import DENY_SITE, GRANT_SITE, offloading_to_gqap
-from gqap.solutions import GQAPSolution
+from gqap.offloading.reduction import DENY_SITE, GRANT_SITE, offloading_to_gqap
 
 
 @pytest.mark.parametrize("splits", [None, 150.0, "per-site"])

@@ -195,7 +195,7 @@ def test_ga_stops_within_one_chunk_of_the_clock(family, monkeypatch):
 
 
 def test_ga_repair_reads_the_clock_every_step(monkeypatch):
-    from gqap.generators import generate_gqap
+    from gqap.classic.generator import generate_gqap
 
     inst = generate_gqap(np.random.default_rng(21), 25, 6, 0.97)
     problem = ga._GQAPProblem(inst)

@@ -23,7 +23,7 @@ from gqap.multi import (
     grant_gains,
 )
 from gqap.multi.evaluation import denied_qoe, granted_qoe
-from gqap.split import grant_gains as paper_grant_gains
+from gqap.offloading.split import grant_gains as paper_grant_gains
 
 
 def _cases() -> list[MultiInstance]:

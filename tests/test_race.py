@@ -28,7 +28,7 @@ def _row(label: str, seed: int, history: list | None, objective: float | None = 
     sign = 1.0 if sense == "min" else -1.0
     gap = None if objective is None else sign * (objective - reference)
     info = {} if history is None else {"history": history}
-    return {"family": "gqap", "sense": sense, "label": label, "instance": instance,
+    return {"family": "classic", "sense": sense, "label": label, "instance": instance,
             "instance_hash": f"h-{instance}", "seed": seed, "status": status,
             "objective": objective, "reference": reference, "reference_kind": "best_known",
             "gap_abs": gap, "gap_rel": None if gap is None else gap / abs(reference),

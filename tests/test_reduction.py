@@ -6,8 +6,13 @@ import numpy as np
 import pytest
 from conftest import random_offloading
 
-from gqap.evaluation import evaluate_gqap, evaluate_offloading
-from gqap.reduction import assignment_to_offloading, grant_to_assignment, offloading_to_gqap
+from gqap.classic.evaluation import evaluate_gqap
+from gqap.offloading.evaluation import evaluate_offloading
+from gqap.offloading.reduction import (
+    assignment_to_offloading,
+    grant_to_assignment,
+    offloading_to_gqap,
+)
 
 
 @pytest.mark.parametrize("convention", ["paper", "authors-scripts"])

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 from conftest import hand_instance, random_offloading
 
-from gqap.instances import OffloadingInstance
-from gqap.split import SplitTable, grant_gains, optimal_split, split_objective
-from gqap.split_reference import reference_split, reference_split_user
+from gqap.offloading.instance import OffloadingInstance
+from gqap.offloading.split import SplitTable, grant_gains, optimal_split, split_objective
+from gqap.offloading.split_reference import reference_split, reference_split_user
 
 # (N, N_hat, a_F, b_F): the paper's, N_hat below b_F (phi not concave near N_hat), a short
 # concave range and a short range that lies wholly left of b_F (phi convex).

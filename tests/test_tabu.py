@@ -9,13 +9,14 @@ import numpy as np
 import pytest
 from conftest import ROOT, gqap_optimum, random_offloading, small_offloading
 
+from gqap.classic.evaluation import gqap_cost, site_loads
+from gqap.classic.format import read_cordeau
+from gqap.classic.generator import generate_gqap
+from gqap.classic.instance import GQAPInstance
+from gqap.classic.solution import GQAPSolution
 from gqap.cli import main
 from gqap.errors import GQAPError
-from gqap.evaluation import evaluate, gqap_cost, site_loads
-from gqap.generators import generate_gqap
-from gqap.instances import GQAPInstance
-from gqap.io import read_cordeau
-from gqap.solutions import GQAPSolution
+from gqap.evaluation import evaluate
 from gqap.solvers import solve
 from gqap.solvers.gqap_delta import GQAPDelta
 

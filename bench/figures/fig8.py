@@ -1,7 +1,7 @@
 """Fig. 8 of the paper: optimal offloaded steps N - n* against the accuracy weight alpha.
 
 (a) G = 8 edge GPUs, several edge batch sizes b and local GPUs (profile rows);
-(b) one local GPU, several G and batch sizes. Every point is ``gqap.split.optimal_split``
+(b) one local GPU, several G and batch sizes. Every point is ``gqap.offloading.split.optimal_split``
 of a one-curve ``OffloadingInstance`` whose users differ only in alpha.
 """
 
@@ -15,10 +15,10 @@ from typing import Any
 import numpy as np
 
 from gqap.bench.figures.common import plt, save
-from gqap.instances import OffloadingInstance
 from gqap.io import write_text_atomic
+from gqap.offloading.instance import OffloadingInstance
+from gqap.offloading.split import optimal_split
 from gqap.profiles import PAPER_PROFILE
-from gqap.split import optimal_split
 
 ALPHAS = np.logspace(-1, 4, 201)  # 0.1 .. 10^4, 40 points a decade
 # (a): the fastest, a middle and the slowest user GPU of the profile at G = 8.

@@ -1,5 +1,5 @@
-"""Box plots of the gap to the reference per solver: per user for the offloading families,
-relative (%) for GQAP."""
+"""Box plots of the gap to the reference per solver, one panel per family: per user where
+the objective is a sum over users (``FamilySpec.per_user``), relative (%) otherwise."""
 
 from __future__ import annotations
 
@@ -8,22 +8,25 @@ from typing import Any
 
 from gqap.bench.figures.common import plt, save
 from gqap.bench.tables import label_order, ok
+from gqap.family import families
 
-PANELS = (("offloading", "gap_per_user", "gap to reference per user", 1.0),
-          ("multi", "gap_per_user", "gap to reference per user", 1.0),
-          ("gqap", "gap_rel", "relative gap to reference (%)", 100.0))
+
+def family_panels() -> list[tuple[str, str, str, float]]:
+    """(family, gap column, axis label, scale) per registered family."""
+    return [(f.name, "gap_per_user", "gap to reference per user", 1.0) if f.per_user else
+            (f.name, "gap_rel", "relative gap to reference (%)", 100.0) for f in families()]
 
 
 def has_data(rows: list[dict[str, Any]]) -> bool:
     """True when some scored run has a gap to draw."""
-    return any(ok(r) and r.get(key) is not None for fam, key, _, _ in PANELS
+    return any(ok(r) and r.get(key) is not None for fam, key, _, _ in family_panels()
                for r in rows if r["family"] == fam)
 
 
 def draw(rows: list[dict[str, Any]], order: list[str], path: Path, title: str = "") -> Path:
     """One panel per family with gaps: a box per solver label."""
     panels = []
-    for family, key, ylabel, scale in PANELS:
+    for family, key, ylabel, scale in family_panels():
         fam = [r for r in rows if r["family"] == family and ok(r) and r.get(key) is not None]
         if fam:
             labels = label_order(fam, order)

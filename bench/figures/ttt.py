@@ -44,7 +44,7 @@ def file_name(pct: float, limit: float | None, several: bool) -> str:
 def draw(rows: list[dict[str, Any]], order: list[str], out_dir: Path,
          title: str = "") -> list[Path]:
     """Write one figure per target and time limit into ``out_dir``; returns the files."""
-    limits = sorted({r.get("time_limit") for r in rows if r["family"] == "gqap"},
+    limits = sorted({r.get("time_limit") for r in rows if r["family"] == "classic"},
                     key=lambda v: math.inf if v is None else v)
     written = []
     for limit in limits:

@@ -16,9 +16,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from gqap.errors import ValidationError
-from gqap.evaluation import _TOL, LATENCY_MODELS, LatencyModel, finite_objective
+from gqap.evaluation import TOL, LatencyModel, check_latency_model, finite_objective
 from gqap.multi.instance import MultiInstance
 from gqap.multi.solution import DENIED, MultiSolution
+from gqap.paper import shrinking_batch_latency
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,11 @@ class MultiEvaluation:
     def feasible(self) -> bool:
         """True when every site is in range and within B_s, and every split is valid."""
         return not self.violations
+
+    @property
+    def granted(self) -> int:
+        """Users placed on some site (the sum of the counts)."""
+        return int(self.counts.sum())
 
     @property
     def latency(self) -> np.ndarray:
@@ -115,27 +121,17 @@ def _paper_terms(inst: MultiInstance, site: np.ndarray, split: np.ndarray,
 
 def dynamic_batch_site_latency(inst: MultiInstance, site: np.ndarray,
                                split: np.ndarray) -> np.ndarray:
-    """l_E per user when each site's batch shrinks as its users finish their edge steps.
-
-    Per site, the paper family's dynamic-batch rule (``gqap.evaluation``
-    ``dynamic_batch_edge_latency``): with the edge step counts e = N - n of the site's users
-    sorted ascending, every step taken while r of them still have steps left costs L_s(r).
-    Users not on a site in range get 0.
-    """
+    """l_E per user when each site's batch shrinks as its users finish their edge steps
+    (``gqap.paper.shrinking_batch_latency`` per site, at L_s(r)). Users not on a site in
+    range get 0."""
     site = np.asarray(site, dtype=np.int64)
     split = np.asarray(split, dtype=np.float64)
     out = np.zeros(inst.n_users)
     for s in range(inst.n_sites):
         idx = np.flatnonzero(site == s)
-        if idx.size == 0:
-            continue
-        e = np.maximum(inst.N - split[idx], 0.0)
-        order = np.argsort(e, kind="stable")
-        e_sorted = e[order]
-        steps = np.diff(e_sorted, prepend=0.0)
-        active = idx.size - np.arange(idx.size)
-        cum = np.cumsum(steps * inst.site_step_latency(s, active))
-        out[idx[order]] = cum
+        if idx.size:
+            out[idx] = shrinking_batch_latency(
+                inst.N - split[idx], lambda r, s=s: inst.site_step_latency(s, r))
     return out
 
 
@@ -144,12 +140,6 @@ def _check(inst: MultiInstance, site: np.ndarray, split: np.ndarray, what: str) 
         raise ValidationError(
             f"{what}: expected {inst.n_users} users in site and split_points, got "
             f"{site.shape[-1]} and {split.shape[-1] if split.ndim else 0}")
-
-
-def _latency_model(latency_model: str) -> None:
-    if latency_model not in LATENCY_MODELS:
-        raise ValidationError(
-            f"latency model: must be one of {', '.join(LATENCY_MODELS)}, got {latency_model!r}")
 
 
 # ---------------------------------------------------------------------------------------
@@ -167,7 +157,7 @@ def multi_violations(inst: MultiInstance, sol: MultiSolution) -> tuple[str, ...]
     counts = sol.counts(S)
     for s in np.flatnonzero(counts > inst.B_max):
         out.append(f"b_s <= B_max: site {s} has {counts[s]} users, B_max = {inst.B_max[s]}")
-    tol = _TOL * inst.N
+    tol = TOL * inst.N
     bad = np.flatnonzero((n < inst.N_hat - tol) | (n > inst.N + tol))
     if bad.size:
         out.append(f"N_hat <= n_i <= N: user {bad[0]} has n = {n[bad[0]]:g} "
@@ -186,7 +176,7 @@ def evaluate_multi(inst: MultiInstance, sol: MultiSolution,
     Under ``dynamic-batch`` only l_E changes: each site's batch shrinks as its users finish.
     """
     _check(inst, sol.site, sol.split_points, "solution")
-    _latency_model(latency_model)
+    check_latency_model(latency_model)
     site, n = sol.site[None, :], sol.split_points[None, :]
     _, counts, l_T, l_E, pai = _paper_terms(inst, site, n)
     l_T, pai, n = l_T[0], pai[0], n[0]
@@ -223,7 +213,7 @@ def evaluate_multi_batch(inst: MultiInstance, sites: np.ndarray, splits: np.ndar
     sites = sites.astype(np.int64)
     splits = np.atleast_2d(np.asarray(splits, dtype=np.float64))
     _check(inst, sites, splits, "sites")
-    _latency_model(latency_model)
+    check_latency_model(latency_model)
     if not np.all(np.isfinite(splits)):
         raise ValidationError("splits: contains NaN or inf")
     on, counts, l_T, l_E, pai = _paper_terms(inst, sites, splits)
@@ -234,7 +224,7 @@ def evaluate_multi_batch(inst: MultiInstance, sites: np.ndarray, splits: np.ndar
     l_L = splits * inst.local_step_latency
     qoe = inst.alpha * pai - (l_R + l_T + l_E + l_L)
     overload = np.maximum(counts - inst.B_max, 0).sum(axis=1)
-    tol = _TOL * inst.N
+    tol = TOL * inst.N
     split_ok = np.all((splits >= inst.N_hat - tol) & (splits <= inst.N + tol), axis=1)
     denied_ok = np.all((sites != DENIED) | (np.abs(splits - inst.N) <= tol), axis=1)
     in_range = np.all(on | (sites == DENIED), axis=1)

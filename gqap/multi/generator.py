@@ -6,7 +6,7 @@ given by the caller draws nothing:
   2. each site's GPU count, site by site: uniform over ``G_choices`` restricted to the
      counts whose step latency at batch 1 is positive for the site's class (with the
      paper convention row 2's negative intercept rules out G = 16);
-  3. users exactly as the paper's generator (``gqap.generators.draw_users``: GPU class,
+  3. users exactly as the paper's generator (``gqap.offloading.generator.draw_users``: GPU class,
      sorted request moments, alpha), the alpha rule evaluated with site 0's latency;
   4. cluster centres c_s, then user task positions u_i, uniform in the unit square;
      delta_is = delta_max * ||u_i - c_s|| / sqrt(2).
@@ -20,27 +20,23 @@ from typing import Any
 
 import numpy as np
 
+from gqap import paper
 from gqap.errors import ValidationError
-from gqap.generators import _edge_latency, check_alpha_rule, draw_users, size_within
+from gqap.fields import positive_count, size_within
 from gqap.multi.instance import MultiInstance
+from gqap.offloading.generator import check_alpha_rule, draw_users
+from gqap.paper import step_latency
 from gqap.profiles import EDGE_CLASS_H_S, EDGE_CLASS_K_S, EDGE_CLASS_ROWS, PAPER_PROFILE, GPUProfile
 
 MULTI_GENERATOR_VERSION = 1
 G_CHOICES: tuple[int, ...] = (2, 4, 8, 16)
-MODEL_DEFAULTS: dict[str, Any] = dict(N=200, N_hat=80, a_F=0.0413, b_F=71.44, K=1.0, eta=10.0,
-                                      s_p_bits=216.0, s_m_bits=4.4e6, convention="paper")
+MODEL_DEFAULTS: dict[str, Any] = paper.MODEL_DEFAULTS
 
 
 # Sizes a generated instance may have (the command line and the API alike).
 MAX_USERS = 10**7
 MAX_SITES = 1000
 MAX_SHIFTS = 10**8  # users x sites entries of the shift matrix
-
-
-def _count(name: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
-        raise ValidationError(f"{name}: must be a positive integer, got {value!r}")
-    return int(value)
 
 
 def _per_site(name: str, value: Any, S: int) -> list[Any] | None:
@@ -76,12 +72,12 @@ def _plain(value: Any) -> Any:
 def generate_multi(rng: np.random.Generator, n_users: int = 20, n_sites: int = 2, *,
                    G: int | Sequence[int] | None = None,
                    G_choices: Sequence[int] = G_CHOICES,
-                   B_max: int | Sequence[int] = 18,
-                   W_hz: float | Sequence[float] = 1.0e6,
+                   B_max: int | Sequence[int] = paper.B_MAX,
+                   W_hz: float | Sequence[float] = paper.W_MAX_HZ,
                    site_rows: int | Sequence[int] | None = None,
                    delta_max: float = 40.0,
                    centres: Any = None, positions: Any = None,
-                   b_hat: int = 20, kappa: float = 0.05,
+                   b_hat: int = paper.B_HAT, kappa: float = paper.KAPPA,
                    profile: GPUProfile = PAPER_PROFILE, name: str = "",
                    seed: int | None = None, **model: Any) -> MultiInstance:
     """One multi-cluster instance; every default is overridable.
@@ -104,7 +100,7 @@ def generate_multi(rng: np.random.Generator, n_users: int = 20, n_sites: int = 2
     if unknown:
         raise ValidationError(f"generator option: unknown {', '.join(sorted(unknown))}")
     p = {**MODEL_DEFAULTS, **model}
-    choices = [_count("G_choices", g) for g in G_choices]
+    choices = [positive_count("G_choices", g) for g in G_choices]
     if not choices:
         raise ValidationError("G_choices: needs at least one GPU count")
     rows = _per_site("site_rows", site_rows, S)
@@ -115,7 +111,7 @@ def generate_multi(rng: np.random.Generator, n_users: int = 20, n_sites: int = 2
                               f"0..{len(EDGE_CLASS_ROWS) - 1}, got {site_rows!r}")
     gpus = _per_site("G", G, S)
     if gpus is not None:
-        gpus = [_count("G", g) for g in gpus]
+        gpus = [positive_count("G", g) for g in gpus]
     b_max = _per_site("B_max", B_max, S)
     w_hz = _per_site("W_hz", W_hz, S)
     c_fixed = _points("centres", centres, S)
@@ -131,7 +127,7 @@ def generate_multi(rng: np.random.Generator, n_users: int = 20, n_sites: int = 2
         gpus = []
         for s in range(S):
             ok = [g for g in choices
-                  if _edge_latency(k_site[s], h_site[s], 1, g, p["convention"]) > 0]
+                  if step_latency(k_site[s], h_site[s], 1, g, p["convention"]) > 0]
             if not ok:
                 raise ValidationError(
                     f"G_choices: no GPU count in {choices} gives site {s} (profile row "
@@ -139,7 +135,7 @@ def generate_multi(rng: np.random.Generator, n_users: int = 20, n_sites: int = 2
             gpus.append(ok[int(rng.integers(len(ok)))])
 
     # 3. users, alpha rule on site 0
-    le = lambda b: _edge_latency(k_site[0], h_site[0], b, gpus[0], p["convention"])  # noqa: E731
+    le = lambda b: step_latency(k_site[0], h_site[0], b, gpus[0], p["convention"])  # noqa: E731
     cls, k_user, h_user, request, alpha = draw_users(
         rng, n_users, le(b_hat), le(1), K=p["K"], N=p["N"], N_hat=p["N_hat"], a_F=p["a_F"],
         b_F=p["b_F"], kappa=kappa, profile=profile)

@@ -2,7 +2,7 @@
 cluster-wide model, GPU class, GPU count, batch limit and access link.
 
 Arrays are stored as read-only copies (float64, or int64 for GPU counts and batch limits),
-like the paper's family in ``gqap.instances``; all times are in seconds.
+like the paper's family in ``gqap.offloading.instance``; all times are in seconds.
 """
 
 from __future__ import annotations
@@ -13,37 +13,11 @@ from typing import Any
 
 import numpy as np
 
+from gqap import paper
 from gqap.errors import ValidationError
-from gqap.instances import (
-    CONVENTIONS,
-    COUNT_MAX,
-    STEPS_MAX,
-    Convention,
-    Family,
-    OffloadingInstance,
-    _array,
-    _digest,
-    _integer,
-    _scalar,
-)
-
-
-def _int_array(name: str, value: Any, shape: tuple[int, ...], *, low: int,
-               high: int = COUNT_MAX) -> np.ndarray:
-    """Read-only int64 copy of ``value``; every entry a whole number in ``low..high``."""
-    arr = _array(name, value, shape)
-    if np.any(arr != np.round(arr)):
-        bad = np.argwhere(arr != np.round(arr))[0].tolist()
-        raise ValidationError(f"{name}: must hold integers (non-integer at index {bad})")
-    if np.any(arr < low):
-        bad = np.argwhere(arr < low)[0].tolist()
-        raise ValidationError(f"{name}: must be >= {low} (at index {bad})")
-    if np.any(arr > high):
-        bad = np.argwhere(arr > high)[0].tolist()
-        raise ValidationError(f"{name}: must be <= {high:,} (at index {bad})")
-    out = arr.astype(np.int64)
-    out.flags.writeable = False
-    return out
+from gqap.fields import STEPS_MAX, digest, int_array, integer, real_array, real_scalar
+from gqap.offloading.instance import OffloadingInstance
+from gqap.paper import CONVENTIONS, Convention
 
 
 @dataclass(frozen=True, eq=False)
@@ -68,19 +42,19 @@ class MultiInstance:
     alpha: np.ndarray
     request_time: np.ndarray
     shift_steps: np.ndarray
-    N: int = 200
-    N_hat: int = 80
-    a_F: float = 0.0413
-    b_F: float = 71.44
-    K: float = 1.0
-    eta: float = 10.0
-    s_p_bits: float = 216.0
-    s_m_bits: float = 4.4e6
+    N: int = paper.N
+    N_hat: int = paper.N_HAT
+    a_F: float = paper.A_F
+    b_F: float = paper.B_F
+    K: float = paper.K
+    eta: float = paper.ETA
+    s_p_bits: float = paper.S_P_BITS
+    s_m_bits: float = paper.S_M_BITS
     convention: Convention = "paper"
     name: str = ""
     provenance: dict[str, Any] | None = field(default=None, compare=False)
 
-    family: Family = field(default="multi", init=False, repr=False)
+    family: str = field(default="multi", init=False, repr=False)
 
     def __post_init__(self) -> None:
         ks = np.asarray(self.k_site)
@@ -95,29 +69,29 @@ class MultiInstance:
             raise ValidationError("users: an instance needs at least one user, got 0")
         S, n = ks.size, ku.size
         set_ = object.__setattr__
-        set_(self, "k_site", _array("sites.k_s", self.k_site, (S,), nonneg=True))
-        set_(self, "h_site", _array("sites.h_s", self.h_site, (S,)))
-        set_(self, "G", _int_array("sites.G", self.G, (S,), low=1))
-        set_(self, "B_max", _int_array("sites.B_max", self.B_max, (S,), low=0))
-        set_(self, "W_hz", _array("sites.W_hz", self.W_hz, (S,)))
+        set_(self, "k_site", real_array("sites.k_s", self.k_site, (S,), nonneg=True))
+        set_(self, "h_site", real_array("sites.h_s", self.h_site, (S,)))
+        set_(self, "G", int_array("sites.G", self.G, (S,), low=1))
+        set_(self, "B_max", int_array("sites.B_max", self.B_max, (S,), low=0))
+        set_(self, "W_hz", real_array("sites.W_hz", self.W_hz, (S,)))
         if np.any(self.W_hz <= 0):
             s = int(np.argmax(self.W_hz <= 0))
             raise ValidationError(f"sites.W_hz: must be > 0 (site {s} has {self.W_hz[s]:g})")
-        set_(self, "k_user", _array("users.k_s", self.k_user, (n,), nonneg=True))
-        set_(self, "h_user", _array("users.h_s", self.h_user, (n,)))
-        set_(self, "alpha", _array("users.alpha", self.alpha, (n,), nonneg=True))
-        set_(self, "request_time", _array("users.request_time_s", self.request_time, (n,),
+        set_(self, "k_user", real_array("users.k_s", self.k_user, (n,), nonneg=True))
+        set_(self, "h_user", real_array("users.h_s", self.h_user, (n,)))
+        set_(self, "alpha", real_array("users.alpha", self.alpha, (n,), nonneg=True))
+        set_(self, "request_time", real_array("users.request_time_s", self.request_time, (n,),
                                           nonneg=True))
-        set_(self, "shift_steps", _array("shift_steps", self.shift_steps, (n, S),
+        set_(self, "shift_steps", real_array("shift_steps", self.shift_steps, (n, S),
                                          nonneg=True))
-        set_(self, "N", _integer("N", self.N, low=1, high=STEPS_MAX))
-        set_(self, "N_hat", _integer("N_hat", self.N_hat, low=0, high=STEPS_MAX))
-        set_(self, "a_F", _scalar("a_F", self.a_F, low=0.0, strict=True))
-        set_(self, "b_F", _scalar("b_F", self.b_F))
-        set_(self, "K", _scalar("K", self.K, low=0.0, strict=True))
-        set_(self, "eta", _scalar("eta", self.eta, low=0.0, strict=True))
-        set_(self, "s_p_bits", _scalar("s_p_bits", self.s_p_bits, low=0.0))
-        set_(self, "s_m_bits", _scalar("s_m_bits", self.s_m_bits, low=0.0))
+        set_(self, "N", integer("N", self.N, low=1, high=STEPS_MAX))
+        set_(self, "N_hat", integer("N_hat", self.N_hat, low=0, high=STEPS_MAX))
+        set_(self, "a_F", real_scalar("a_F", self.a_F, low=0.0, strict=True))
+        set_(self, "b_F", real_scalar("b_F", self.b_F))
+        set_(self, "K", real_scalar("K", self.K, low=0.0, strict=True))
+        set_(self, "eta", real_scalar("eta", self.eta, low=0.0, strict=True))
+        set_(self, "s_p_bits", real_scalar("s_p_bits", self.s_p_bits, low=0.0))
+        set_(self, "s_m_bits", real_scalar("s_m_bits", self.s_m_bits, low=0.0))
         if self.N_hat > self.N:
             raise ValidationError(f"N_hat: must be <= N ({self.N}), got {self.N_hat}")
         if self.convention not in CONVENTIONS:
@@ -182,9 +156,8 @@ class MultiInstance:
     def site_step_latency(self, s: Any, b: Any) -> Any:
         """L_s(b) in seconds per step for site(s) ``s`` at count(s) ``b``; broadcasts."""
         s = np.asarray(s, dtype=np.int64)
-        b = np.asarray(b, dtype=np.float64)
-        k, h, G = self.k_site[s], self.h_site[s], self.G[s]
-        out = k * b / G + h if self.convention == "paper" else (k * b + h) / G
+        out = paper.step_latency(self.k_site[s], self.h_site[s],
+                                 np.asarray(b, dtype=np.float64), self.G[s], self.convention)
         return float(out) if np.ndim(out) == 0 else out
 
     def transmission_latency(self, s: Any, b: Any) -> Any:
@@ -199,10 +172,7 @@ class MultiInstance:
 
         ``shift`` 0 is the paper's F, the PAI of a user who runs every step locally.
         """
-        n = np.asarray(n, dtype=np.float64)
-        with np.errstate(over="ignore"):
-            out = 1.0 / (1.0 + np.exp(-self.a_F * (n - self.b_F - shift)))
-        return float(out) if np.ndim(out) == 0 else out
+        return paper.accuracy(n, self.a_F, self.b_F, shift)
 
     def pai(self, i: Any, s: Any, n: Any) -> Any:
         """F_is(n): PAI of user(s) ``i`` granted on site(s) ``s`` with split ``n``; broadcasts."""
@@ -219,7 +189,7 @@ class MultiInstance:
         """SHA-256 of the numerical content (name and provenance excluded)."""
         arrays = (self.k_site, self.h_site, self.G, self.B_max, self.W_hz, self.k_user,
                   self.h_user, self.alpha, self.request_time, self.shift_steps)
-        return _digest([b"multi", json.dumps(self.params(), sort_keys=True).encode(),
+        return digest([b"multi", json.dumps(self.params(), sort_keys=True).encode(),
                         *(np.ascontiguousarray(x).tobytes() for x in arrays)])
 
     def replace(self, **changes: Any) -> MultiInstance:

@@ -26,11 +26,11 @@ from typing import Any
 
 import numpy as np
 
+from gqap.classic.instance import GQAPInstance
+from gqap.classic.solution import GQAPSolution
 from gqap.errors import ValidationError
-from gqap.instances import GQAPInstance
 from gqap.multi.instance import MultiInstance
 from gqap.multi.solution import DENIED, MultiSolution
-from gqap.solutions import GQAPSolution
 
 LOCAL_SITE = 0
 

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from gqap.errors import ValidationError
-from gqap.solutions import OffloadingSolution
+from gqap.offloading.solution import OffloadingSolution
 
 DENIED = -1
 

@@ -2,7 +2,7 @@
 
 For user i on site s with b users there, the QoE depends on the split n through
 phi(n) = alpha_i F(n - delta_is) - c n with c = L_i(1) - L_s(b): the paper's inner problem
-(``gqap.split``) with the sigmoid's centre moved from b_F to b_F + delta_is. Its local
+(``gqap.offloading.split``) with the sigmoid's centre moved from b_F to b_F + delta_is. Its local
 maximum is n2 = b_F + delta_is + logit(F2) / a_F with F2 (1 - F2) = c / (alpha a_F),
 F2 >= 1/2; clipped to [N_hat, N] it is optimal where N_hat >= b_F + delta_is (phi concave
 on the range). Otherwise phi is convex left of b_F + delta_is and N_hat is compared as
@@ -35,7 +35,7 @@ def _best(inst: MultiInstance, alpha: np.ndarray, c: np.ndarray, delta: np.ndarr
     centre = inst.b_F + delta
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         inv = 1.0 / (alpha * inst.a_F)
-        # As in gqap.split: g <= 0 (site not faster) -> n = inf -> N; alpha = 0 gives
+        # As in gqap.offloading.split: g <= 0 (site not faster) -> n = inf -> N; alpha = 0 gives
         # inv = inf, which sends c > 0 to the left end and c <= 0 to N.
         g = np.fmax(c * inv, 0.0)
         s1 = 1.0 + np.sqrt(np.fmax(1.0 - 4.0 * g, 0.0))

@@ -23,12 +23,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from gqap.errors import ValidationError
-from gqap.evaluation import evaluate_offloading, finite_objective
-from gqap.instances import CONVENTIONS
+from gqap.evaluation import finite_objective
+from gqap.offloading.evaluation import evaluate_offloading
+from gqap.offloading.solution import OffloadingSolution
 from gqap.online.instance import OnlineHeader, OnlineInstance, PeriodRequests
 from gqap.online.pool import Pool, occupied_moments
 from gqap.online.solution import OnlineSolution, PeriodDecision
-from gqap.solutions import OffloadingSolution
+from gqap.paper import CONVENTIONS
 
 
 @dataclass(frozen=True)

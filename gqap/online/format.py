@@ -17,13 +17,13 @@ from typing import Any
 from gqap.errors import FormatError, ValidationError
 from gqap.io import (
     SCHEMA_VERSION,
-    _check_header,
-    _get,
-    _json_kind,
-    _provenance_block,
-    _provenance_from_block,
-    _read_json,
+    check_header,
     dumps,
+    get_field,
+    json_kind,
+    provenance_block,
+    provenance_from_block,
+    read_json,
     write_text_atomic,
 )
 from gqap.online.instance import ArrivalProfile, OnlineHeader, OnlineInstance, from_periods
@@ -45,9 +45,9 @@ def _known(obj: dict[str, Any], names: Any, where: str, path: str | Path) -> Non
 
 
 def _table(obj: dict[str, Any], key: str, path: str | Path, where: str = "") -> dict[str, Any]:
-    value = _get(obj, key, f"{path}: {where.rstrip('.')}" if where else str(path))
+    value = get_field(obj, key, f"{path}: {where.rstrip('.')}" if where else str(path))
     if not isinstance(value, dict):
-        raise FormatError(f"{path}: {where}{key} must be an object, got {_json_kind(value)}")
+        raise FormatError(f"{path}: {where}{key} must be an object, got {json_kind(value)}")
     return value
 
 
@@ -61,7 +61,7 @@ def online_to_dict(inst: OnlineInstance) -> dict[str, Any]:
     arrivals["seed"] = seed
     return {
         "format": FORMAT_ONLINE, "version": SCHEMA_VERSION, "name": inst.name,
-        "generator": _provenance_block(inst.provenance),
+        "generator": provenance_block(inst.provenance),
         "params": inst.header.params(),
         "arrivals": arrivals,
         "periods": [{"users": {"k_s": p.k_user.tolist(), "h_s": p.h_user.tolist(),
@@ -73,12 +73,12 @@ def online_to_dict(inst: OnlineInstance) -> dict[str, Any]:
 
 def online_from_dict(obj: dict[str, Any], path: str | Path = "<scenario>") -> OnlineInstance:
     """Build and validate a scenario from its JSON object."""
-    _check_header(obj, FORMAT_ONLINE, path)
+    check_header(obj, FORMAT_ONLINE, path)
     _known(obj, {"format", "version", "name", "generator", "params", "arrivals", "periods"},
            "", path)
     name = obj.get("name") or Path(str(path)).stem
     if not isinstance(name, str):
-        raise FormatError(f"{path}: name must be a string, got {_json_kind(name)}")
+        raise FormatError(f"{path}: name must be a string, got {json_kind(name)}")
     params = dict(_table(obj, "params", path))
     _known(params, _PARAMS, "params.", path)
     edge = _table(params, "edge", path, "params.")
@@ -86,9 +86,9 @@ def online_from_dict(obj: dict[str, Any], path: str | Path = "<scenario>") -> On
     params.pop("edge")
     arrivals = _table(obj, "arrivals", path)
     _known(arrivals, {*_ARRIVALS, "seed"}, "arrivals.", path)
-    periods = _get(obj, "periods", str(path))
+    periods = get_field(obj, "periods", str(path))
     if not isinstance(periods, list):
-        raise FormatError(f"{path}: periods must be an array, got {_json_kind(periods)}")
+        raise FormatError(f"{path}: periods must be an array, got {json_kind(periods)}")
     users = []
     for t, entry in enumerate(periods):
         if not isinstance(entry, dict) or set(entry) != {"users"}:
@@ -98,11 +98,11 @@ def online_from_dict(obj: dict[str, Any], path: str | Path = "<scenario>") -> On
         profile = ArrivalProfile(**{attr: arrivals[key] for key, attr in _ARRIVALS.items()
                                     if key in arrivals})
         budget = params.pop("decision_budget_s", None)
-        header = OnlineHeader(k_edge=_get(edge, "k_s", f"{path}: params.edge"),
-                              h_edge=_get(edge, "h_s", f"{path}: params.edge"),
+        header = OnlineHeader(k_edge=get_field(edge, "k_s", f"{path}: params.edge"),
+                              h_edge=get_field(edge, "h_s", f"{path}: params.edge"),
                               n_periods=len(periods), arrivals=profile, budget_s=budget,
                               **params)
-        prov = _provenance_from_block(obj.get("generator"))
+        prov = provenance_from_block(obj.get("generator"))
         if prov is None and arrivals.get("seed") is not None:
             prov = {"seed": arrivals["seed"]}
         return from_periods(header, users, name=name, provenance=prov)
@@ -119,7 +119,7 @@ def write_online(inst: OnlineInstance, path: str | Path) -> Path:
 
 def read_online(path: str | Path) -> OnlineInstance:
     """Read a scenario file."""
-    return online_from_dict(_read_json(path, "JSON object (a scenario)"), path)
+    return online_from_dict(read_json(path, "JSON object (a scenario)"), path)
 
 
 # ---------------------------------------------------------------------------------------
@@ -149,20 +149,20 @@ def online_solution_from_dict(obj: dict[str, Any],
         raise FormatError(f"{path}: format is {obj.get('format')!r}, expected "
                           f"{FORMAT_ONLINE_SOLUTION!r}")
     if "format" in obj:
-        _check_header(obj, FORMAT_ONLINE_SOLUTION, path)
+        check_header(obj, FORMAT_ONLINE_SOLUTION, path)
     if not isinstance(body, dict):
-        raise FormatError(f"{path}: 'solution' must be an object, got {_json_kind(body)}")
-    periods = _get(body, "periods", str(path))
+        raise FormatError(f"{path}: 'solution' must be an object, got {json_kind(body)}")
+    periods = get_field(body, "periods", str(path))
     if not isinstance(periods, list):
-        raise FormatError(f"{path}: periods must be an array, got {_json_kind(periods)}")
+        raise FormatError(f"{path}: periods must be an array, got {json_kind(periods)}")
     decisions = []
     for t, d in enumerate(periods):
         if not isinstance(d, dict):
             raise FormatError(f"{path}: periods[{t}] must be an object")
         _known(d, {"gpus", "granted", "split_points"}, f"periods[{t}].", path)
-        gpus = _get(d, "gpus", f"{path}: periods[{t}]")
-        granted = _get(d, "granted", f"{path}: periods[{t}]")
-        split = _get(d, "split_points", f"{path}: periods[{t}]")
+        gpus = get_field(d, "gpus", f"{path}: periods[{t}]")
+        granted = get_field(d, "granted", f"{path}: periods[{t}]")
+        split = get_field(d, "split_points", f"{path}: periods[{t}]")
         if not isinstance(granted, list) or not isinstance(split, list):
             raise FormatError(f"{path}: periods[{t}]: granted and split_points must be arrays")
         if any(not isinstance(v, bool | int) or v not in (0, 1) for v in granted):
@@ -185,7 +185,7 @@ def online_solution_from_dict(obj: dict[str, Any],
 def read_online_solution(path: str | Path,
                          inst: OnlineInstance | None = None) -> OnlineSolution:
     """Read a decision log; with ``inst``, refuse a log written for another scenario."""
-    obj = _read_json(path, "JSON object (a decision log)")
+    obj = read_json(path, "JSON object (a decision log)")
     sol = online_solution_from_dict(obj, path)
     recorded = obj.get("scenario_hash", obj.get("instance_hash"))
     if inst is not None and recorded is not None and recorded != inst.content_hash():

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from gqap.errors import ValidationError
-from gqap.generators import draw_users
+from gqap.offloading.generator import draw_users
 from gqap.online.instance import (
     MAX_PERIODS,
     ArrivalProfile,

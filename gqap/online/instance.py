@@ -20,16 +20,9 @@ from typing import Any
 import numpy as np
 
 from gqap.errors import ValidationError
-from gqap.generators import _edge_latency
-from gqap.instances import (
-    COUNT_MAX,
-    Convention,
-    Family,
-    OffloadingInstance,
-    _digest,
-    _integer,
-    _scalar,
-)
+from gqap.fields import COUNT_MAX, digest, integer, real_scalar
+from gqap.offloading.instance import OffloadingInstance
+from gqap.paper import Convention, step_latency
 
 PROFILES: tuple[str, ...] = ("constant", "diurnal", "burst")
 BUDGET_SHARE = 0.1  # default decision budget per period: 0.1 K
@@ -62,14 +55,14 @@ class ArrivalProfile:
             raise ValidationError(f"arrivals.profile: must be one of {', '.join(PROFILES)}, "
                                   f"got {self.kind!r}")
         set_ = object.__setattr__
-        set_(self, "rate", _scalar("arrivals.rate", self.rate, low=0.0))
-        set_(self, "amplitude", _scalar("arrivals.amplitude", self.amplitude, low=0.0))
-        set_(self, "cycle", _integer("arrivals.cycle", self.cycle, low=1))
-        set_(self, "start", _integer("arrivals.start", self.start, low=0))
-        set_(self, "width", _integer("arrivals.width", self.width, low=1))
-        set_(self, "multiplier", _scalar("arrivals.multiplier", self.multiplier, low=0.0))
-        set_(self, "b_hat", _integer("arrivals.b_hat", self.b_hat, low=1))
-        set_(self, "kappa", _scalar("arrivals.kappa", self.kappa, low=0.0, strict=True))
+        set_(self, "rate", real_scalar("arrivals.rate", self.rate, low=0.0))
+        set_(self, "amplitude", real_scalar("arrivals.amplitude", self.amplitude, low=0.0))
+        set_(self, "cycle", integer("arrivals.cycle", self.cycle, low=1))
+        set_(self, "start", integer("arrivals.start", self.start, low=0))
+        set_(self, "width", integer("arrivals.width", self.width, low=1))
+        set_(self, "multiplier", real_scalar("arrivals.multiplier", self.multiplier, low=0.0))
+        set_(self, "b_hat", integer("arrivals.b_hat", self.b_hat, low=1))
+        set_(self, "kappa", real_scalar("arrivals.kappa", self.kappa, low=0.0, strict=True))
         if self.rate > 1e6:
             raise ValidationError(f"arrivals.rate: at most 1e6 users per period, got "
                                   f"{self.rate:g}")
@@ -144,7 +137,7 @@ class OnlineHeader:
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__
-        set_(self, "n_periods", _integer("periods", self.n_periods, low=1, high=MAX_PERIODS))
+        set_(self, "n_periods", integer("periods", self.n_periods, low=1, high=MAX_PERIODS))
         if not isinstance(self.arrivals, ArrivalProfile):
             raise ValidationError("arrivals: expected an ArrivalProfile")
         # The paper family's rules for every parameter, through one placeholder user.
@@ -157,13 +150,13 @@ class OnlineHeader:
             if hasattr(template, f.name):
                 set_(self, f.name, getattr(template, f.name))
         budget = BUDGET_SHARE * self.K if self.budget_s is None else self.budget_s
-        set_(self, "budget_s", _scalar("decision_budget_s", budget, low=0.0, strict=True))
+        set_(self, "budget_s", real_scalar("decision_budget_s", budget, low=0.0, strict=True))
         set_(self, "_template", template)
 
     # ---- the model's terms ---------------------------------------------------------------
     def edge_latency(self, b: Any, g: Any) -> Any:
         """L_e(b, g) in seconds per step for a batch of b users on g GPUs; broadcasts."""
-        out = _edge_latency(self.k_edge, self.h_edge, np.asarray(b, dtype=np.float64),
+        out = step_latency(self.k_edge, self.h_edge, np.asarray(b, dtype=np.float64),
                             np.asarray(g, dtype=np.float64), self.convention)
         return float(out) if np.ndim(out) == 0 else out
 
@@ -206,7 +199,7 @@ class OnlineInstance:
     name: str = ""
     provenance: dict[str, Any] | None = field(default=None, compare=False)
 
-    family: Family = field(default="online", init=False, repr=False)  # type: ignore[assignment]
+    family: str = field(default="online", init=False, repr=False)
 
     def __post_init__(self) -> None:
         if not isinstance(self.header, OnlineHeader):
@@ -293,7 +286,7 @@ class OnlineInstance:
         """SHA-256 of the numerical content: parameters, arrival profile, every user."""
         head = json.dumps({"params": self.header.params(), "periods": self.n_periods,
                            "arrivals": self.header.arrivals.to_dict()}, sort_keys=True)
-        return _digest([b"online", head.encode(), self.offsets.tobytes(),
+        return digest([b"online", head.encode(), self.offsets.tobytes(),
                         *(np.ascontiguousarray(x).tobytes() for x in (
                             self.k_user, self.h_user, self.alpha, self.request_time))])
 

@@ -21,11 +21,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gqap.evaluation import denied_qoe
+from gqap.offloading.evaluation import denied_qoe
+from gqap.offloading.split import SplitTable
 from gqap.online.instance import OnlineHeader, PeriodRequests
 from gqap.online.pool import max_edge_steps, occupied_moments
 from gqap.online.solution import PeriodDecision
-from gqap.split import SplitTable
 
 
 @dataclass(frozen=True)

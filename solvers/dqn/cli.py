@@ -50,7 +50,7 @@ def _command(args: argparse.Namespace) -> str:
 
 def _cmd_train(args: argparse.Namespace) -> int:
     from gqap.solvers.dqn.config import load_config, resolve_config
-    from gqap.solvers.dqn.trainer import make_trainer
+    from gqap.solvers.dqn.trainers import make_trainer
 
     cfg = load_config(args.config)
     scope, run = {}, {}

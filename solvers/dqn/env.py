@@ -14,7 +14,7 @@ Reward (eq. 21, times ``reward_scale`` = 0.1): a non-terminal step pays alpha_t 
 The final b is unknown then, so n_t is the optimal split of user t at the current grant
 count (user t included); a denied user has n_t = N. The terminal step pays the episode's
 objective, from the shared evaluator with every granted user's split optimal for the final
-b (gqap.split), minus everything paid before. The rewards therefore sum to
+b (gqap.offloading.split), minus everything paid before. The rewards therefore sum to
 reward_scale * objective exactly (up to float rounding).
 
 Features are divided by fixed scales (``FeatureScales``): alpha / 50, L_i(1) / 0.1 s,
@@ -34,12 +34,12 @@ from gymnasium import spaces
 
 from gqap.errors import GQAPError
 from gqap.evaluation import evaluate
-from gqap.generators import generate_offloading
-from gqap.instances import OffloadingInstance
 from gqap.io import read_instance
-from gqap.solutions import OffloadingSolution
+from gqap.offloading.generator import generate_offloading
+from gqap.offloading.instance import OffloadingInstance
+from gqap.offloading.solution import OffloadingSolution
+from gqap.offloading.split import optimal_split
 from gqap.solvers.dqn.config import FeatureScales, ScopeConfig
-from gqap.split import optimal_split
 
 PENDING, CURRENT, GRANTED, DENIED = 0, 1, 2, 3
 N_LOCAL, N_GLOBAL = 3, 6

@@ -26,8 +26,8 @@ import torch
 from torch import nn
 
 from gqap.solvers.dqn.env import CURRENT, GRANTED, PENDING
+from gqap.solvers.dqn.layers import mlp
 from gqap.solvers.dqn.multi_env import N_COUNTS, N_PAIR, N_SITE, N_USER
-from gqap.solvers.dqn.network import _mlp
 
 
 class MultiQNet(nn.Module):
@@ -42,14 +42,14 @@ class MultiQNet(nn.Module):
         self.embed = nn.Embedding(4, embed_dim)
         d, k, e = encoder[-1], channels, hidden[-1]
         self.code_dim = d
-        self.encoder = _mlp([N_USER + embed_dim + 2 + N_PAIR + N_SITE, *encoder],
+        self.encoder = mlp([N_USER + embed_dim + 2 + N_PAIR + N_SITE, *encoder],
                             final_activation=True)
         self.score = nn.Linear(d, k)
         n_glob = 2 * N_COUNTS
-        self.site = _mlp([3 * d + 4 * k + N_SITE + n_glob, *hidden], final_activation=True)
-        self.adv_site = _mlp([3 * e, e, 1], final_activation=False)
-        self.adv_deny = _mlp([2 * e + n_glob, e, 1], final_activation=False)
-        self.value = _mlp([2 * e + n_glob + N_COUNTS, e, 1], final_activation=False)
+        self.site = mlp([3 * d + 4 * k + N_SITE + n_glob, *hidden], final_activation=True)
+        self.adv_site = mlp([3 * e, e, 1], final_activation=False)
+        self.adv_deny = mlp([2 * e + n_glob, e, 1], final_activation=False)
+        self.value = mlp([2 * e + n_glob + N_COUNTS, e, 1], final_activation=False)
 
     def _glob(self, counts: torch.Tensor) -> torch.Tensor:
         cs = self.count_scale

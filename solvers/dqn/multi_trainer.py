@@ -50,7 +50,7 @@ from gqap.solvers.dqn.multi_network import multi_tensors
 from gqap.solvers.dqn.multi_policy import greedy_sites
 from gqap.solvers.dqn.network import build_network, network_spec
 from gqap.solvers.dqn.replay import DualReplay
-from gqap.solvers.dqn.trainer import Trainer, _near
+from gqap.solvers.dqn.trainer import Trainer, near
 
 MULTI_LOG_FIELDS = ("episode", "steps", "users", "sites", "reward", "objective", "greedy",
                     "gap", "granted", "mean_pai", "mean_latency", "loss", "epsilon",
@@ -289,7 +289,7 @@ class MultiTrainer(Trainer):
         if cfg.run.init:
             from gqap.solvers.dqn.checkpoints import load_checkpoint
 
-            init = load_checkpoint(_near(cfg.run.init, base_dir), "multi")
+            init = load_checkpoint(near(cfg.run.init, base_dir), "multi")
             if init.meta["network"] != self.spec:
                 raise GQAPError(f"run.init: {cfg.run.init} has architecture "
                                 f"{init.meta['network']}, the config asks for {self.spec}")

@@ -27,6 +27,7 @@ import torch
 from torch import nn
 
 from gqap.solvers.dqn.env import CURRENT, DENIED, GRANTED, N_GLOBAL, N_LOCAL, PENDING
+from gqap.solvers.dqn.layers import mlp
 
 
 def _dueling(out: torch.Tensor, dueling: bool) -> torch.Tensor:
@@ -35,15 +36,6 @@ def _dueling(out: torch.Tensor, dueling: bool) -> torch.Tensor:
         return out
     adv = out[:, 1:]
     return out[:, :1] + adv - adv.mean(dim=1, keepdim=True)
-
-
-def _mlp(sizes: list[int], final_activation: bool) -> nn.Sequential:
-    layers: list[nn.Module] = []
-    for i in range(len(sizes) - 1):
-        layers.append(nn.Linear(sizes[i], sizes[i + 1]))
-        if i < len(sizes) - 2 or final_activation:
-            layers.append(nn.ReLU())
-    return nn.Sequential(*layers)
 
 
 class MLPQNet(nn.Module):
@@ -56,7 +48,7 @@ class MLPQNet(nn.Module):
         self.dueling = dueling
         self.embed = nn.Embedding(4, embed_dim)
         width = max_users * (N_LOCAL + embed_dim) + N_GLOBAL
-        self.body = _mlp([width, *hidden, 3 if dueling else 2], final_activation=False)
+        self.body = mlp([width, *hidden, 3 if dueling else 2], final_activation=False)
 
     def forward(self, local: torch.Tensor, indicator: torch.Tensor, glob: torch.Tensor,
                 valid: torch.Tensor) -> torch.Tensor:
@@ -75,10 +67,10 @@ class SetQNet(nn.Module):
         self.count_scale = count_scale
         self.embed = nn.Embedding(4, embed_dim)
         d = encoder[-1]
-        self.encoder = _mlp([N_LOCAL + embed_dim + 3, *encoder], final_activation=True)
+        self.encoder = mlp([N_LOCAL + embed_dim + 3, *encoder], final_activation=True)
         self.score = nn.Linear(d, channels)
-        self.advantage = _mlp([4 * d + 4 * channels + 9, *hidden, 2], final_activation=False)
-        self.value = _mlp([7 * d + 2 * channels + 6, *hidden, 1], final_activation=False)
+        self.advantage = mlp([4 * d + 4 * channels + 9, *hidden, 2], final_activation=False)
+        self.value = mlp([7 * d + 2 * channels + 6, *hidden, 1], final_activation=False)
 
     def forward(self, local: torch.Tensor, indicator: torch.Tensor, glob: torch.Tensor,
                 valid: torch.Tensor) -> torch.Tensor:

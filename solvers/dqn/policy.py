@@ -11,7 +11,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from gqap.instances import OffloadingInstance
+from gqap.offloading.instance import OffloadingInstance
 from gqap.solvers.dqn.config import FeatureScales
 from gqap.solvers.dqn.env import (
     CURRENT,

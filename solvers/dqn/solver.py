@@ -4,7 +4,7 @@ default) and ``dqn-set`` (the set network, ``set-general``).
 One pass over the users in request order: each step is one forward pass of the Q-network
 (O(I) passes; the set network reuses per-user codes across steps, policy.set_rollout);
 grant when Q(grant) > Q(deny). Granted users then get their optimal split
-for the final b (gqap.split), exactly as in the training environment. Refused with a
+for the final b (gqap.offloading.split), exactly as in the training environment. Refused with a
 one-line error: more users than an MLP's padding, a checkpoint whose file does not match
 its sidecar hash or architecture, and (unless ``strict_scope=false``) a gpu-scope
 checkpoint on another G or a specific-scope checkpoint on another instance. When the time
@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from gqap.errors import GQAPError
-from gqap.instances import OffloadingInstance
+from gqap.offloading.instance import OffloadingInstance
 from gqap.solvers.base import Deadline, Solver, SolverOutput, Status
 from gqap.solvers.options import SPLIT_MODES
 
@@ -110,7 +110,7 @@ class DQNSolver(Solver):
         first forward pass costs far more than the later ones."""
         import numpy as np
 
-        from gqap.generators import generate_offloading
+        from gqap.offloading.generator import generate_offloading
         from gqap.solvers.dqn.env import final_solution
 
         ck = load_cached(self.options.checkpoint, self.network_kind)

@@ -102,7 +102,7 @@ class Trainer:
         if cfg.run.init:
             from gqap.solvers.dqn.checkpoints import load_checkpoint
 
-            init = load_checkpoint(_near(cfg.run.init, base_dir), self.spec["kind"])
+            init = load_checkpoint(near(cfg.run.init, base_dir), self.spec["kind"])
             if init.meta["network"] != self.spec:
                 raise GQAPError(f"run.init: {cfg.run.init} has architecture "
                                 f"{init.meta['network']}, the config asks for {self.spec}")
@@ -455,17 +455,6 @@ class Trainer:
         plot_learning_curve(self.out, title=f"{self.cfg.scope.kind} scope")
 
 
-def make_trainer(cfg: TrainConfig, out_dir: str | Path, *, base_dir: str | Path | None = None,
-                 command: str = "") -> Trainer:
-    """The trainer for the config's scope: ``Trainer``, or ``MultiTrainer`` for the
-    multi-cluster scope (multi_trainer.py)."""
-    if cfg.scope.kind == "multi":
-        from gqap.solvers.dqn.multi_trainer import MultiTrainer
-
-        return MultiTrainer(cfg, out_dir, base_dir=base_dir, command=command)
-    return Trainer(cfg, out_dir, base_dir=base_dir, command=command)
-
-
 def validation_set(cfg: TrainConfig, stream: np.random.SeedSequence,
                    base_dir: str | Path | None = None) -> list[Any]:
     """The run's fixed validation instances: drawn from the scope with uniform user counts,
@@ -481,7 +470,7 @@ def validation_set(cfg: TrainConfig, stream: np.random.SeedSequence,
     return [sampler.sample(rng) for _ in range(n)]
 
 
-def _near(path: str, base_dir: str | Path | None) -> str:
+def near(path: str, base_dir: str | Path | None) -> str:
     """``path`` as given if it exists, else relative to ``base_dir`` (the config's folder)."""
     if Path(path).exists() or base_dir is None or not (Path(base_dir) / path).exists():
         return path

@@ -31,9 +31,9 @@ combination that capacities allow:
 **Offloading.** ``model=full`` (default): the b-disaggregated model of
 ``solvers.formulations`` (z_b one-hot over the number of granted users, w_ib = user i
 granted when b is chosen, each w weighted by the user's gain at its best split for that b,
-from gqap.split.grant_gains); its optimum is the exact optimum with integer (or, with
+from gqap.offloading.split.grant_gains); its optimum is the exact optimum with integer (or, with
 ``split=real``, real) split points. ``model=fixed-split``: the paper's Branch & Bound,
-splits fixed at N_hat, i.e. the 2-site GQAP of gqap.reduction.offloading_to_gqap
+splits fixed at N_hat, i.e. the 2-site GQAP of gqap.offloading.reduction.offloading_to_gqap
 (Proposition 1) solved with the GQAP model above. Its solution is only optimal for that
 restriction, so the status is ``feasible`` (``info["model_status"]`` says whether the
 restricted model was proven optimal, ``info["model_bound"]`` gives its bound).

@@ -18,11 +18,17 @@ from typing import Any
 
 import numpy as np
 
-from gqap.instances import Instance, OffloadingInstance
+from gqap.classic.solution import GQAPSolution
+from gqap.family import Instance, Solution
 from gqap.multi.instance import MultiInstance
 from gqap.multi.reduction import multi_to_gqap
-from gqap.reduction import assignment_to_offloading, grant_to_assignment, offloading_to_gqap
-from gqap.solutions import GQAPSolution, OffloadingSolution, Solution
+from gqap.offloading.instance import OffloadingInstance
+from gqap.offloading.reduction import (
+    assignment_to_offloading,
+    grant_to_assignment,
+    offloading_to_gqap,
+)
+from gqap.offloading.solution import OffloadingSolution
 from gqap.solvers.base import Deadline
 from gqap.solvers.formulations import (
     BatchModelData,

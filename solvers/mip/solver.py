@@ -14,10 +14,12 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from gqap.classic.instance import GQAPInstance
 from gqap.errors import GQAPError
 from gqap.evaluation import SENSE, evaluate
+from gqap.family import Instance
 from gqap.gaps import bound_gap
-from gqap.instances import GQAPInstance, Instance, OffloadingInstance
+from gqap.offloading.instance import OffloadingInstance
 from gqap.solvers.base import Deadline, DeadlineExpired, Solver, SolverOutput, Status, parse_options
 from gqap.solvers.formulations import LINEARIZATIONS, MODELS, check_start_option
 from gqap.solvers.mip.backend import Backend, BackendResult
@@ -153,7 +155,7 @@ class MILPSolver(Solver):
     """RLT- (or standard-) linearised MILP through PuLP with CBC or HiGHS."""
 
     name = "milp"
-    families = ("offloading", "gqap", "multi")
+    families = ("offloading", "classic", "multi")
     Options = MILPOptions
 
     def _solve(self, instance: Instance, time_limit: float | None, seed: int) -> SolverOutput:

@@ -11,10 +11,13 @@ from functools import cache
 import numpy as np
 import pytest
 
-from gqap.generators import generate_gqap, generate_offloading
-from gqap.instances import GQAPInstance, OffloadingInstance
-from gqap.solutions import GQAPSolution, OffloadingSolution
-from gqap.split import optimal_split
+from gqap.classic.generator import generate_gqap
+from gqap.classic.instance import GQAPInstance
+from gqap.classic.solution import GQAPSolution
+from gqap.offloading.generator import generate_offloading
+from gqap.offloading.instance import OffloadingInstance
+from gqap.offloading.solution import OffloadingSolution
+from gqap.offloading.split import optimal_split
 
 
 @cache

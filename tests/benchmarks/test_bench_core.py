@@ -8,8 +8,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from gqap.evaluation import evaluate, gqap_cost, gqap_cost_batch, site_loads_batch
-from gqap.split import grant_gains, optimal_split
+from gqap.classic.evaluation import gqap_cost, gqap_cost_batch, site_loads_batch
+from gqap.evaluation import evaluate
+from gqap.offloading.split import grant_gains, optimal_split
 
 
 @pytest.mark.parametrize("n_users", [20, 1000])

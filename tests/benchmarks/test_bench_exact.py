@@ -11,10 +11,10 @@ from functools import cache
 import numpy as np
 import pytest
 
-from gqap.generators import generate_offloading
-from gqap.instances import OffloadingInstance
+from gqap.offloading.generator import generate_offloading
+from gqap.offloading.instance import OffloadingInstance
+from gqap.offloading.split import optimal_split
 from gqap.solvers import make_solver
-from gqap.split import optimal_split
 
 TARGET_S = {20: 1e-3, 100_000: 1.0}
 

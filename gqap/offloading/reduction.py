@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from gqap.instances import GQAPInstance, OffloadingInstance
-from gqap.solutions import GQAPSolution, OffloadingSolution
+from gqap.classic.instance import GQAPInstance
+from gqap.classic.solution import GQAPSolution
+from gqap.offloading.instance import OffloadingInstance
+from gqap.offloading.solution import OffloadingSolution
 
 GRANT_SITE, DENY_SITE = 0, 1
 

@@ -6,7 +6,7 @@ paper: Fbar'(N) >= c gives N, Fbar'(N_hat) <= c gives N_hat, and in between SciP
 ``brentq`` finds the root of phi'(n) = Fbar'(n) - c. The paper's cases assume
 F(N_hat) >= 1/2; when N_hat < b_F they are applied on [b_F, N], where phi is concave, and
 N_hat (the end of the convex stretch) is compared with the result. Nothing here is shared
-with ``gqap.split``'s closed form.
+with ``gqap.offloading.split``'s closed form.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 from scipy.optimize import brentq
 
-from gqap.instances import OffloadingInstance
+from gqap.offloading.instance import OffloadingInstance
 
 
 def _pai(inst: OffloadingInstance, n: float) -> float:
@@ -62,7 +62,8 @@ def reference_split_user(inst: OffloadingInstance, alpha: float, c: float, *,
 
 
 def reference_split(inst: OffloadingInstance, b: Any, *, integer: bool = False) -> np.ndarray:
-    """``gqap.split.optimal_split`` computed the paper's way: shape (I,) or (len(b), I)."""
+    """``gqap.offloading.split.optimal_split`` computed the paper's way: shape (I,) or
+    (len(b), I)."""
     b_arr = np.atleast_1d(np.asarray(b, dtype=np.float64))
     out = np.empty((b_arr.size, inst.n_users))
     local = inst.local_step_latency

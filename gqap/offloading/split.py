@@ -19,7 +19,8 @@ from typing import Any
 
 import numpy as np
 
-from gqap.instances import OffloadingInstance
+from gqap.offloading.evaluation import denied_qoe, granted_qoe
+from gqap.offloading.instance import OffloadingInstance
 
 
 def split_objective(inst: OffloadingInstance, n: np.ndarray, c: np.ndarray) -> np.ndarray:
@@ -113,8 +114,6 @@ def grant_gains(inst: OffloadingInstance, b: Any, *,
     and ``denied_qoe``; it never increases with b, because l_T and L_e grow with b and
     every granted user pays them.
     """
-    from gqap.evaluation import denied_qoe, granted_qoe
-
     b_arr = np.asarray(b, dtype=np.float64)
     n = optimal_split(inst, b_arr, integer=integer)
     b_col = b_arr if b_arr.ndim == 0 else b_arr[:, None]

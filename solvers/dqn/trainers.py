@@ -1,0 +1,19 @@
+"""The trainer of a training config: ``Trainer`` (trainer.py) for the paper's scopes,
+``MultiTrainer`` (multi_trainer.py, a ``Trainer`` subclass) for the multi-cluster one."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from gqap.solvers.dqn.config import TrainConfig
+from gqap.solvers.dqn.multi_trainer import MultiTrainer
+from gqap.solvers.dqn.trainer import Trainer
+
+
+def make_trainer(cfg: TrainConfig, out_dir: str | Path, *, base_dir: str | Path | None = None,
+                 command: str = "") -> Trainer:
+    """The trainer for the config's scope: ``Trainer``, or ``MultiTrainer`` for the
+    multi-cluster scope (multi_trainer.py)."""
+    if cfg.scope.kind == "multi":
+        return MultiTrainer(cfg, out_dir, base_dir=base_dir, command=command)
+    return Trainer(cfg, out_dir, base_dir=base_dir, command=command)
