@@ -77,9 +77,11 @@ class PerPeriodBaseline(OnlinePolicy):
         self.integer = integer
 
     def reset(self, header: OnlineHeader, seed: int = 0) -> None:
+        """Start a run of a scenario with this header."""
         self.header = header
 
     def decide(self, requests: PeriodRequests, pool: PoolState) -> PeriodDecision:
+        """Period ``requests.t``'s decision, given the pool at its decision moment."""
         h, n = self.header, requests.n_users
         if self.name == "baseline3" or n == 0 or pool.free == 0:
             return PeriodDecision.deny(n, h.N)

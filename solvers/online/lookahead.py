@@ -39,6 +39,7 @@ class LookaheadPolicy(OnlinePolicy):
         self.base = PricedPolicy("trained")
 
     def reset(self, header: OnlineHeader, seed: int = 0) -> None:
+        """Start a run of a scenario with this header."""
         self.header = header
         self.base.reset(header, seed)
         self.rng = np.random.default_rng(seed)
@@ -66,6 +67,7 @@ class LookaheadPolicy(OnlinePolicy):
         return tables[k]
 
     def decide(self, requests: PeriodRequests, pool: PoolState) -> PeriodDecision:
+        """Period ``requests.t``'s decision, given the pool at its decision moment."""
         h, t = self.header, requests.t
         problem = PeriodProblem(h, requests)
         table = problem.values(g_max=pool.free)
@@ -131,5 +133,6 @@ class LookaheadSolver(PolicySolver):
     Options = LookaheadOptions
 
     def make_policy(self) -> OnlinePolicy:
+        """A fresh policy configured from ``self.options``."""
         o = self.options
         return LookaheadPolicy(o.horizon, o.samples, o.candidates, o.pool)

@@ -26,9 +26,11 @@ class CappedPolicy(OnlinePolicy):
         self.header: OnlineHeader | None = None
 
     def reset(self, header: OnlineHeader, seed: int = 0) -> None:
+        """Start a run of a scenario with this header."""
         self.header = header
 
     def decide(self, requests: PeriodRequests, pool: PoolState) -> PeriodDecision:
+        """Period ``requests.t``'s decision, given the pool at its decision moment."""
         g = pool.free if self.cap is None else min(pool.free, self.cap)
         return PeriodProblem(self.header, requests).decision(g)
 
@@ -39,6 +41,7 @@ class MyopicSolver(PolicySolver):
     name = "myopic"
 
     def make_policy(self) -> OnlinePolicy:
+        """A fresh policy configured from ``self.options``."""
         return CappedPolicy(None, "myopic")
 
 
@@ -61,4 +64,5 @@ class FixedShareSolver(PolicySolver):
     Options = FixedShareOptions
 
     def make_policy(self) -> OnlinePolicy:
+        """A fresh policy configured from ``self.options``."""
         return CappedPolicy(self.options.share, "fixed-share")

@@ -78,6 +78,7 @@ class PricedPolicy(OnlinePolicy):
         self.source, self.step, self.target = prices, step, target
 
     def reset(self, header: OnlineHeader, seed: int = 0) -> None:
+        """Start a run of a scenario with this header."""
         self.header = header
         T = header.n_periods
         if isinstance(self.source, float | int):
@@ -93,6 +94,7 @@ class PricedPolicy(OnlinePolicy):
         return cum[np.minimum(t + np.arange(m_max + 1), T - 1) + 1] - cum[t]
 
     def decide(self, requests: PeriodRequests, pool: PoolState) -> PeriodDecision:
+        """Period ``requests.t``'s decision, given the pool at its decision moment."""
         problem = PeriodProblem(self.header, requests)
         table = problem.values(g_max=pool.free)
         g, m = priced_choice(table, pool.free, self.charge(requests.t, table.m_max))
@@ -132,6 +134,7 @@ class PricedSolver(PolicySolver):
     Options = PricedOptions
 
     def make_policy(self) -> OnlinePolicy:
+        """A fresh policy configured from ``self.options``."""
         o = self.options
         source = o.prices if o.prices in ("trained", "adaptive") else float(o.prices)
         if source in ("trained", "adaptive"):
