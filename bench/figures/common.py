@@ -1,10 +1,12 @@
-"""What every figure module shares: matplotlib on the Agg backend, one colour per solver
-label, and saving a figure to a PNG path."""
+"""What every figure module shares: matplotlib on the Agg backend, one colour and marker per
+solver label (``palette``: the same in every figure), and saving a figure to a PNG path."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
+
+from gqap.bench.figures.palette import styles
 
 
 def plt() -> Any:
@@ -17,10 +19,21 @@ def plt() -> Any:
     return pyplot
 
 
-def colors(labels: list[str]) -> dict[str, Any]:
-    """A tab10 colour per label, in order."""
-    cmap = plt().get_cmap("tab10")
-    return {lab: cmap(i % 10) for i, lab in enumerate(labels)}
+def colors(labels: list[str]) -> dict[str, str]:
+    """Each label's colour (``palette``): the same label has the same colour everywhere."""
+    return {lab: s.colour for lab, s in styles(labels).items()}
+
+
+def markers(labels: list[str]) -> dict[str, str]:
+    """Each label's marker (``palette``)."""
+    return {lab: s.marker for lab, s in styles(labels).items()}
+
+
+def reference_caption(rows: list[dict[str, Any]]) -> str:
+    """'reference: optimal' (the reference kinds of ``rows`` in words), for figure titles."""
+    from gqap.bench.tables import kinds_text
+
+    return f"reference: {kinds_text(rows)}"
 
 
 def save(fig: Any, path: Path, dpi: int = 130) -> Path:

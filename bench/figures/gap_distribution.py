@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from gqap.bench.figures.common import plt, save
+from gqap.bench.figures.common import colors, plt, reference_caption, save
 from gqap.bench.tables import label_order, ok
 from gqap.family import families
 
@@ -31,14 +31,17 @@ def draw(rows: list[dict[str, Any]], order: list[str], path: Path, title: str = 
         if fam:
             labels = label_order(fam, order)
             data = [[scale * r[key] for r in fam if r["label"] == lab] for lab in labels]
-            panels.append((family, labels, data, ylabel))
+            panels.append((family, labels, data, ylabel, reference_caption(fam)))
     fig, axes = plt().subplots(1, len(panels), figsize=(6.4 * len(panels), 4.2),
                                squeeze=False)
-    for ax, (family, labels, data, ylabel) in zip(axes[0], panels, strict=True):
-        ax.boxplot(data, showfliers=True, flierprops={"markersize": 2})
+    for ax, (family, labels, data, ylabel, kinds) in zip(axes[0], panels, strict=True):
+        box = ax.boxplot(data, showfliers=True, flierprops={"markersize": 2},
+                         patch_artist=True)
+        for patch, colour in zip(box["boxes"], colors(labels).values(), strict=True):
+            patch.set(facecolor=colour, alpha=0.35, edgecolor=colour)
         ax.set_xticks(range(1, len(labels) + 1), labels, rotation=30, ha="right", fontsize=8)
         ax.set_ylabel(ylabel)
-        ax.set_title(f"{family}: gap distribution (0 = reference)", fontsize=10)
+        ax.set_title(f"{family}: gap distribution (0 = the reference; {kinds})", fontsize=10)
         ax.grid(alpha=0.3, axis="y")
     if title:
         fig.suptitle(title, fontsize=10)

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from gqap.bench.figures.common import colors, plt, save
+from gqap.bench.figures.common import colors, markers, plt, save
 from gqap.bench.tables import label_order, most_common, ok, stats
 
 
@@ -26,7 +26,7 @@ def draw(rows: list[dict[str, Any]], order: list[str], by: str, path: Path,
         rows = [r for r in rows if r["n_users_or_facilities"] == fixed]
         x_of, xlabel, note = (lambda r: r["gpus_or_sites"]), "GPUs at the edge G", f"{fixed} users"
     labels = label_order(rows, order)
-    palette = colors(labels)
+    palette, shape = colors(labels), markers(labels)
     fig, ax = plt().subplots(figsize=(8.0, 4.2))
     xs_all = sorted({x_of(r) for r in rows})
     for lab in labels:
@@ -39,7 +39,7 @@ def draw(rows: list[dict[str, Any]], order: list[str], by: str, path: Path,
                 ys.append(s.mean)
                 es.append(s.half if math.isfinite(s.half) else 0.0)
         if xs:
-            ax.errorbar(xs, ys, yerr=es, marker="o", ms=4, capsize=3, label=lab,
+            ax.errorbar(xs, ys, yerr=es, marker=shape[lab], ms=5, capsize=3, label=lab,
                         color=palette[lab])
     if xs_all and max(xs_all) / max(min(xs_all), 1) > 20:
         ax.set_xscale("log")

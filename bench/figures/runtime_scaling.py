@@ -8,18 +8,19 @@ from typing import Any
 
 import numpy as np
 
-from gqap.bench.figures.common import colors, plt, save
+from gqap.bench.figures.common import colors, markers, plt, save
 from gqap.bench.tables import Fit, label_order
 
 
 def draw(rows: list[dict[str, Any]], fits: list[Fit], order: list[str], path: Path,
          title: str = "") -> Path:
     """Mean solve time against size, one line and fitted exponent per solver label."""
-    palette = colors(label_order(rows, order))
+    labels = label_order(rows, order)
+    palette, shape = colors(labels), markers(labels)
     fig, ax = plt().subplots(figsize=(8.4, 4.2))
     for f in fits:
         c = palette[f.label]
-        ax.loglog(f.sizes, f.mean_times, "o", ms=4, color=c)
+        ax.loglog(f.sizes, f.mean_times, shape[f.label], ms=5, color=c)
         xs = np.array([f.sizes[0], f.sizes[-1]], dtype=float)
         ax.loglog(xs, 10 ** (f.intercept + f.exponent * np.log10(xs)), "-", color=c,
                   label=f"{f.label}: k = {f.exponent:.2f} [{f.lo:.2f}, {f.hi:.2f}]")

@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from gqap.bench.figures.common import colors, plt, save
+from gqap.bench.figures.common import colors, plt, reference_caption, save
 from gqap.bench.hooks import tradeoff_points
 
 MARKERS = "os^Dvp*hX<>"
@@ -39,7 +39,8 @@ def draw(rows: list[dict[str, Any]], order: list[str], path: Path, title: str = 
     ax.set_xlabel("mean solve wall time (s)")
     ax.set_ylabel("mean gap to the reference (%, symlog)")
     ax.set_title(title or "Gap against solve time, one point per solver and size\n"
-                 f"(marker size: users {users[0]}..{users[-1]})", fontsize=10)
+                 f"(marker size: users {users[0]}..{users[-1]}; {reference_caption(rows)})",
+                 fontsize=10)
     ax.grid(alpha=0.3, which="both")
     ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.02, 1.0))
     return save(fig, path)

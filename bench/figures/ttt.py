@@ -14,7 +14,7 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
-from gqap.bench.figures.common import colors, plt, save
+from gqap.bench.figures.common import colors, markers, plt, reference_caption, save
 from gqap.bench.hooks import (
     TTT_TARGETS,
     target_name,
@@ -62,7 +62,7 @@ def _figure(groups: dict[str, dict[str, list[dict[str, Any]]]], order: list[str]
             limit: float | None, path: Path, title: str) -> Path:
     instances = list(groups)
     labels = label_order([r for g in groups.values() for rs in g.values() for r in rs], order)
-    palette = colors(labels)
+    palette, shape = colors(labels), markers(labels)
     ncols = min(COLUMNS, len(instances))
     nrows = math.ceil(len(instances) / ncols)
     fig, axes = plt().subplots(nrows, ncols, figsize=(2.9 * ncols, 2.3 * nrows + 0.6),
@@ -82,6 +82,8 @@ def _figure(groups: dict[str, dict[str, list[dict[str, Any]]]], order: list[str]
             hit = sum(t is not None for t in times)
             ax.step(xs, ys, where="post", color=palette[lab], lw=1.3,
                     label=f"{lab} ({hit}/{len(rs)})")
+            ax.plot([max(t, lo) for t, _ in points], [y for _, y in points], shape[lab],
+                    ms=3, color=palette[lab])
         ax.set_xscale("log")
         ax.set_xlim(lo, hi)
         ax.set_ylim(-0.02, 1.02)
@@ -97,7 +99,9 @@ def _figure(groups: dict[str, dict[str, list[dict[str, Any]]]], order: list[str]
         ax.set_xlabel("seconds (log)", fontsize=7)
     what = "the reference" if pct == 0 else f"{pct:g} % above the reference"
     lim = "" if limit is None else f", {limit:g} s per run"
-    text = (f"{title + ': ' if title else ''}time to target, target = {what}{lim} (runs "
-            "that never reach it count as not reached)")
+    every_row = [r for g in groups.values() for rs in g.values() for r in rs]
+    text = (f"{title + ': ' if title else ''}time to target, target = {what}{lim} "
+            f"({reference_caption(every_row)}; runs that never reach it count as not "
+            "reached)")
     fig.suptitle(textwrap.fill(text, width=int(24 * ncols)), fontsize=9)
     return save(fig, path)
