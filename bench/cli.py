@@ -132,6 +132,8 @@ def _cmd_report(args: argparse.Namespace) -> int:
     from gqap.bench.report import write_report
 
     formats = args.format or ["markdown", "latex", "csv"]
+    html = "html" in formats
+    formats = [f for f in formats if f != "html"]
     folder = Path(args.dir)
     if not folder.is_dir():
         raise GQAPError(f"bench report: {folder} is not a folder" if folder.exists() else
@@ -139,9 +141,30 @@ def _cmd_report(args: argparse.Namespace) -> int:
     if not (folder / "results.sqlite").is_file():
         raise GQAPError(f"bench report: {folder}: no results.sqlite here (not a sweep folder)")
     out = _sweep_folder(Path(args.out) if args.out else folder / "report", "bench report --out")
-    rep = write_report(Path(args.dir), out, formats=formats, figures=not args.no_figures,
-                       dynamic_batch=args.dynamic_batch)
-    _print_report(rep)
+    if formats:
+        rep = write_report(Path(args.dir), out, formats=formats, figures=not args.no_figures,
+                           dynamic_batch=args.dynamic_batch)
+        _print_report(rep)
+    if html:
+        from gqap.bench.site.build import write_sweep_site
+
+        print(f"html report: {write_sweep_site(folder, out)} (opens from the file system)")
+    return 0
+
+
+def _cmd_site(args: argparse.Namespace) -> int:
+    import time
+
+    from gqap.bench.site.build import write_site
+
+    t0 = time.perf_counter()
+    out = _sweep_folder(Path(args.out), "bench site --out")
+    rep = write_site(Path(args.results), out)
+    pages = sum(len(p) for p in rep.pages.values())
+    for note in rep.notes:
+        print(f"note: {note}", file=sys.stderr)
+    print(f"{len(rep.pages)} studies, {pages} pages in {time.perf_counter() - t0:.1f} s; "
+          f"open {rep.index}")
     return 0
 
 
@@ -187,17 +210,18 @@ def _cmd_bounds(args: argparse.Namespace) -> int:
 
 def _formats(text: str) -> list[str]:
     names = {"latex": "latex", "tex": "latex", "markdown": "markdown", "md": "markdown",
-             "csv": "csv"}
+             "csv": "csv", "html": "html"}
     out = []
     for v in name_list(text):
         if v not in names:
-            raise argparse.ArgumentTypeError(f"unknown format {v!r} (latex, markdown, csv)")
+            raise argparse.ArgumentTypeError(f"unknown format {v!r} (latex, markdown, csv, "
+                                             "html)")
         out.append(names[v])
     return out
 
 
 def register(subparsers: Any) -> None:
-    """Add ``gqap bench run|report|reproduce|bounds``."""
+    """Add ``gqap bench run|report|reproduce|site|bounds``."""
     bench = subparsers.add_parser("bench", help="benchmark sweeps and reports",
                                   description="Run benchmark sweeps into a results store "
                                   "and write tables and figures from it.")
@@ -243,11 +267,14 @@ def register(subparsers: Any) -> None:
     r.set_defaults(func=_cmd_run)
 
     p = sub.add_parser("report", help="tables and figures from a sweep folder",
-                       description="Aggregate tables (mean, median, 95%% CI of gap and time "
-                       "per solver and size) and the figures the data supports.")
+                       description="Aggregate tables (mean, median, 95% CI of gap and time "
+                       "per solver and size) and the figures the data supports; with "
+                       "--format html a static site (OUT/index.html: who wins per size and "
+                       "time budget, sortable tables, performance profiles, one page per "
+                       "instance) that opens from the file system.")
     p.add_argument("dir", help="sweep folder holding results.sqlite")
-    p.add_argument("--format", type=_formats, help="latex, markdown and/or csv, "
-                   "comma-separated (default all three)")
+    p.add_argument("--format", type=_formats, help="latex, markdown, csv and/or html, "
+                   "comma-separated (default latex, markdown and csv)")
     p.add_argument("--out", help="output folder (default DIR/report)")
     p.add_argument("--no-figures", action="store_true", help="tables only")
     p.add_argument("--dynamic-batch", action=argparse.BooleanOptionalAction, default=None,
@@ -269,6 +296,18 @@ def register(subparsers: Any) -> None:
                    help="worker processes (default CPU count)")
     d.add_argument("--no-progress", action="store_true", help="no progress bars")
     d.set_defaults(func=_cmd_reproduce)
+
+    w = sub.add_parser("site", help="the static HTML site of every study under results/",
+                       description="Build one static site (no server, works offline) from "
+                       "every study folder under RESULTS: an index linking each study with "
+                       "the command that regenerates it, and per study a summary (the "
+                       "solver to use per size and time budget), sortable tables, "
+                       "performance profiles, time-to-target and critical-difference "
+                       "figures and one page per instance.",
+                       epilog="example: gqap bench site && xdg-open site/index.html")
+    w.add_argument("--results", default="results", help="the studies (default results)")
+    w.add_argument("--out", default="site", help="output folder (default site)")
+    w.set_defaults(func=_cmd_site)
 
     b = sub.add_parser("bounds", help="best certified bounds of a sweep, into a set manifest",
                        description="Per instance of a shipped GQAP set, the best lower bound "

@@ -143,6 +143,10 @@ def write_report(sweep_dir: str | Path, out_dir: str | Path,
         for fmt in formats:
             ext, render = FORMATS[fmt]
             rep.tables.append(write_text_atomic(out / f"{t.name}.{ext}", render(t)))
+    if "csv" in formats:  # one line per run: what the results site reads (bench.site)
+        from gqap.bench.site.data import RUNS_FILE, runs_csv, runs_from_rows
+
+        rep.tables.append(write_text_atomic(out / RUNS_FILE, runs_csv(runs_from_rows(rows))))
     names = {t.name for t in made}
     if figures:
         if "objective_vs_users" in names:

@@ -144,6 +144,11 @@ def test_wheel_installs_and_runs_from_any_folder(tmp_path):
     assert (work / "runs" / "default" / "results.sqlite").is_file()
     assert "(0 failed)" in sweep.stdout + sweep.stderr
 
+    html = run(gqap_cmd, "bench", "report", "runs/default", "--format", "html", "--out", "html")
+    assert html.returncode == 0, html.stderr[-2000:]  # the site's assets ship in the wheel
+    assert (work / "html" / "index.html").is_file()
+    assert (work / "html" / "assets" / "sort.js").read_text().startswith("/* Sortable")
+
     train = run(gqap_cmd, "train", "--config", "smoke", "--out", "train", "--episodes", "30",
                 "--no-progress", timeout=600)
     assert train.returncode == 0, train.stderr[-2000:]
