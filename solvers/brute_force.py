@@ -70,10 +70,34 @@ def best_granted_by_enumeration(inst: OffloadingInstance, b: int,
     return grid[last], qoe[last, np.arange(inst.n_users)]
 
 
+# Enumeration speed as measured on the shared 2-core development machine under load
+# (2026-12-06, solve("brute-force", inst, max_candidates=...) timed around the call):
+# GQAP 60 million assignments a second (Lee & Ma C10X5-E-G: 9,765,625 in 0.16 s, C12X4-E-H:
+# 16,777,216 in 0.25 s; the halves enumeration prunes by capacity, so larger instances
+# often go faster: C12X5-E-G's 244 million in 0.42 s), offloading 2 million grant masks a
+# second (20 users: 1,048,576 in 0.52 s), multi-cluster 300,000 site vectors a second
+# (9 users on 4 sites: 1,953,125 in 4.8 s). Used only to say how long a refused run takes.
+RATE_PER_S = {"assignments": 6e7, "grant masks": 2e6, "site vectors": 3e5}
+
+
+def _duration(seconds: float) -> str:
+    for unit, size in (("days", 86400.0), ("h", 3600.0), ("min", 60.0)):
+        if seconds >= 2 * size:
+            return f"{seconds / size:,.0f} {unit}"
+    return f"{seconds:.2g} s"
+
+
 def _check_size(kind: str, count: int, limit: int, what: str) -> None:
+    """Refuse more than ``limit`` candidates, saying how long the run would take (at the
+    measured rate) and the option that allows it."""
     if count > limit:
-        raise GQAPError(f"solver brute-force: {what} means {count:,} {kind}, above the limit "
-                        f"of {limit:,} (option max_candidates); use a smaller instance")
+        rate = RATE_PER_S[kind]
+        raise GQAPError(
+            f"solver brute-force: {what} means {count:,} {kind}, above the limit of "
+            f"{limit:,}; at about {rate:,.0f} {kind} a second (measured on a 2-core "
+            f"machine) it would take about {_duration(count / rate)}: allow it with the "
+            f"option max_candidates={count} (gqap solve ... --opt max_candidates={count}; "
+            f"in a sweep config options = {{ max_candidates = {count} }})")
 
 
 class BruteForceSolver(Solver):
@@ -91,6 +115,9 @@ class BruteForceSolver(Solver):
 
     # ---- multi-cluster -------------------------------------------------------------------
     def _multi(self, inst: MultiInstance, deadline: Deadline) -> SolverOutput:
+        _check_size("site vectors", (inst.n_sites + 1) ** inst.n_users,
+                    self.options.max_candidates, f"{inst.n_users} users on {inst.n_sites} "
+                    "sites")
         return brute_force_multi(inst, integer=self.options.integer,
                                  enumerate_splits=self.options.enumerate_splits,
                                  deadline=deadline,

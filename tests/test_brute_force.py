@@ -6,7 +6,7 @@ import itertools
 
 import numpy as np
 import pytest
-from conftest import ROOT, random_offloading
+from conftest import ROOT, random_offloading, small_multi
 
 from gqap.classic.generator import generate_gqap
 from gqap.classic.instance import GQAPInstance
@@ -105,6 +105,27 @@ def test_refuses_instances_above_the_size_limit():
         solve("brute-force", big)
     with pytest.raises(GQAPError, match="above the limit of 100"):
         solve("brute-force", random_offloading(0, 7), max_candidates=100)
+
+
+def test_refusal_says_how_long_the_run_would_take_and_how_to_allow_it(lee_ma_dir):
+    from gqap.solvers.brute_force import RATE_PER_S
+
+    inst = read_instance(lee_ma_dir / "C10X5-E-G.txt")  # 5^10 assignments
+    seconds = 5 ** 10 / RATE_PER_S["assignments"]
+    with pytest.raises(GQAPError) as err:
+        solve("brute-force", inst)
+    text = str(err.value)
+    assert f"would take about {seconds:.2g} s" in text
+    assert "--opt max_candidates=9765625" in text and "\n" not in text
+    # the option it names is enough, and the run is as fast as said (within reason)
+    assert solve("brute-force", inst, max_candidates=9765625).status == "optimal"
+    multi = small_multi(3)
+    count = (multi.n_sites + 1) ** multi.n_users
+    with pytest.raises(GQAPError, match=rf"means {count:,} site vectors.*max_candidates="
+                       rf"{count}"):
+        solve("brute-force", multi, max_candidates=count - 1)
+    with pytest.raises(GQAPError, match=r"would take about [\d,]+ days"):
+        solve("brute-force", random_offloading(0, 50))
 
 
 def test_refusal_is_one_line_on_the_cli(tmp_path, capsys):
