@@ -80,7 +80,10 @@ class Page(HTMLParser):
             self._table = None
 
     def column(self, table: str, header: str) -> list[str | None]:
-        """The data-v values (else the text) of one column."""
+        """The data-v values (else the text) of one column of the table whose id is
+        ``table`` or, for 'cells-'/'pick-', starts with it (the GQAP family's id)."""
+        if table not in self.tables:
+            table = next(t for t in self.tables if t.startswith(table))
         t = self.tables[table]
         i = t["head"].index(header)
         return [row[i][1] if row[i][1] is not None else row[i][0] for row in t["rows"]]
@@ -226,8 +229,8 @@ def test_sweep_html_report_pages_links_and_values(race, tmp_path):
     # the per-instance table equals the cells computed from the runs
     cells = {(c.instance, c.solver): c for c in cells_from_runs(runs)}
     page = Page(out / "tables.html")
-    rows = zip(page.column("cells-gqap", "instance"), page.column("cells-gqap", "solver"),
-               page.column("cells-gqap", "gap % mean"), page.column("cells-gqap", "reached"),
+    rows = zip(page.column("cells-", "instance"), page.column("cells-", "solver"),
+               page.column("cells-", "gap % mean"), page.column("cells-", "reached"),
                strict=True)
     seen = 0
     for inst, solver, gap, reached in rows:
@@ -239,7 +242,7 @@ def test_sweep_html_report_pages_links_and_values(race, tmp_path):
     # the summary names the reference kind, the pick table and the winner
     summary = (out / "index.html").read_text()
     assert "reference: optimal" in summary
-    assert 'id="pick-gqap"' in summary and "Tightest bound" in summary
+    assert re.search(r'id="pick-(gqap|classic)"', summary) and "Tightest bound" in summary
     # too few instances for a critical-difference diagram: said, not drawn
     figures = (out / "figures.html").read_text()
     assert "critical-difference diagram" in figures and "at least 10 needed" in figures
@@ -346,10 +349,10 @@ def test_site_pages_carry_the_shipped_values(shipped_site):
     with (lit / "summary_gqap.csv").open() as fh:
         rows = {(r["instance"], r["solver"]): r for r in csv.DictReader(fh)}
     page = Page(out / "literature" / "tables.html")
-    got = list(zip(page.column("cells-gqap", "instance"), page.column("cells-gqap", "solver"),
-                   page.column("cells-gqap", "gap % mean"),
-                   page.column("cells-gqap", "time s mean"),
-                   page.column("cells-gqap", "reference"), strict=True))
+    got = list(zip(page.column("cells-", "instance"), page.column("cells-", "solver"),
+                   page.column("cells-", "gap % mean"),
+                   page.column("cells-", "time s mean"),
+                   page.column("cells-", "reference"), strict=True))
     assert len(got) == len(rows)
     for inst, solver, gap, time, ref in got:
         r = rows[(inst, solver)]
@@ -374,6 +377,22 @@ def test_site_pages_carry_the_shipped_values(shipped_site):
             assert f"every run ({n:,} lines" in text
         elif (study / "summary_gqap.csv").is_file():
             assert "the report's tables" in text
+
+
+def test_cli_site_writes_one_folder_per_study(tmp_path, capsys):
+    import shutil
+
+    results = tmp_path / "results"
+    shutil.copytree(RESULTS / "fig10", results / "fig10")
+    (results / "stray").mkdir()  # no README.md: not a study
+    assert main(["bench", "site", "--results", str(results), "--out",
+                 str(tmp_path / "site")]) == 0
+    assert "1 studies" in capsys.readouterr().out
+    assert sorted(p.name for p in (tmp_path / "site").iterdir()) == ["assets", "fig10",
+                                                                     "index.html"]
+    # fig10 ships runs.csv: its one instance page lists its five runs
+    page = Page(next((tmp_path / "site" / "fig10" / "instances").glob("*.html")))
+    assert len(page.column("runs", "solver")) == 5
 
 
 def test_site_refuses_a_folder_without_studies(tmp_path, capsys):

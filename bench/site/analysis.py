@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gqap.bench.site.data import Cell
+from gqap.bench.site.data import Cell, size_unit
 from gqap.gaps import bound_gap
 
 GAP_TIE = 1e-4  # gaps within 0.01 % of the reference count as equal
@@ -323,7 +323,7 @@ def instance_groups(cells: list[Cell], order: list[str]) -> list[tuple[str, list
         names = {p for p, v in ran.items() if frozenset(v) == key}
         cs = [c for c in per if c.instance in names]
         lo, hi = min(c.size for c in cs), max(c.size for c in cs)
-        unit = "facilities" if cs[0].family == "gqap" else "users"
+        unit = size_unit(cs[0].family)
         label = (f"{len(names)} instances of {lo}{'' if lo == hi else f'-{hi}'} {unit} "
                  f"raced by {', '.join(solver_order(cs, order))}")
         out.append((label, cs))

@@ -24,8 +24,10 @@ from gqap.bench.site.data import (
     Run,
     cells_from_runs,
     cells_from_tables,
+    is_gqap,
     read_runs_csv,
     read_table,
+    size_unit,
 )
 from gqap.errors import GQAPError
 from gqap.gaps import bound_gap
@@ -34,7 +36,8 @@ from gqap.package_data import package_dir
 
 POOR_GAP = 0.05  # picks more than 5 % from the reference are greyed out
 ROW_CAP = 400  # rows of a shipped table shown on a page (the CSV beside it has all)
-FAMILY_WORDS = {"gqap": "GQAP", "offloading": "offloading (one edge cluster)",
+FAMILY_ORDER = ("classic", "gqap", "offloading", "multi")
+FAMILY_WORDS = {"classic": "GQAP", "gqap": "GQAP", "offloading": "offloading (one edge cluster)",
                 "multi": "multi-cluster offloading"}
 
 
@@ -192,8 +195,8 @@ class StudyPages:
         self.figs: list[tuple[str, str, str, str]] = []  # (family, file, caption, group)
         self.skipped: list[tuple[str, str, str]] = []  # (family, figure, reason)
         self.families = sorted({c.family for c in study.cells},
-                               key=lambda f: ("gqap", "offloading", "multi").index(f)
-                               if f in ("gqap", "offloading", "multi") else 9)
+                               key=lambda f: FAMILY_ORDER.index(f)
+                               if f in FAMILY_ORDER else 9)
         names = sorted({c.instance for c in study.cells if c.instance is not None})
         self.slugs: dict[str, str] = {}
         for name in names:
@@ -425,7 +428,7 @@ class StudyPages:
         groups, limits, picks = an.recommend(rows)
         if not picks:
             return ""
-        unit = "facilities" if fam == "gqap" else "users"
+        unit = size_unit(fam)
         by = {(p.group, p.budget): p.row for p in picks}
         head = "".join(f'<th scope="col">&le; {h.esc(_budget_text(b))}</th>' for b in limits)
         lines = ['<h3>Which solver to use: per size and time budget</h3>'
@@ -466,7 +469,7 @@ class StudyPages:
             cells = [c for c in s.cells if c.family == fam]
             kinds = an.kinds(cells)
             rows = an.size_rows(cells, s.order)
-            unit = "facilities" if fam == "gqap" else "users"
+            unit = size_unit(fam)
             body.append(f"<h2>{h.esc(FAMILY_WORDS.get(fam, fam))}: gap and time per solver "
                         "and size</h2>")
             body.append(h.table(
@@ -545,7 +548,8 @@ class StudyPages:
                     f"{h.esc(n)} ({h.esc(why)})" for n, why in skipped) + ".</p>")
         if s.figures and self.copy_figures:
             body.append("<h2>The report's figures</h2><p class=\"muted\">As the study's report "
-                        "drew them from its store (the PNGs in its results folder).</p>")
+                        "drew them from its store (the PNGs in its results folder; a report "
+                        "older than the palette may colour solvers differently).</p>")
             kinds = h.esc(an.kinds(s.cells))
             body += [h.figure(f"report-{p.name}", f"{h.esc(p.stem)} (the report's figure; "
                               f"reference: {kinds})" if s.cells else h.esc(p.stem))
@@ -571,7 +575,7 @@ class StudyPages:
                        default=None)
             rows.append([name, c0.family, c0.size, c0.sites, c0.reference, c0.kind,
                          c0.instance_bound, bound_gap(c0.reference, c0.instance_bound)
-                         if c0.family == "gqap" else None,
+                         if is_gqap(c0.family) else None,
                          None if best is None else best.solver])
         body = ["<h1>Instances</h1>", h.table(
             [h.Col("instance", self.instance_link, html=True), h.Col("family"),
@@ -600,11 +604,11 @@ class StudyPages:
         """One instance: its reference, kind and bound, and every run."""
         c0 = cs[0]
         facts = [("family", FAMILY_WORDS.get(c0.family, c0.family)),
-                 ("size", f"{c0.size} {'facilities' if c0.family == 'gqap' else 'users'}"),
+                 ("size", f"{c0.size} {size_unit(c0.family)}"),
                  ("sites" if c0.family != "offloading" else "G", c0.sites),
                  ("reference", h.num(c0.reference)), ("reference kind", c0.kind),
                  ("certified bound", h.num(c0.instance_bound))]
-        if c0.family == "gqap":
+        if is_gqap(c0.family):
             facts.append(("open gap", h.pct(bound_gap(c0.reference, c0.instance_bound), 3)))
         body = [f"<h1>{h.esc(name)}</h1>", '<table class="plain" id="facts"><tbody>'
                 + "".join(f'<tr><th scope="row">{h.esc(k)}</th><td data-key="{h.esc(k)}">'

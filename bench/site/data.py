@@ -28,6 +28,7 @@ from gqap.bench.tables import KIND_LABELS, ok
 from gqap.errors import GQAPError
 
 RUNS_FILE = "runs.csv"
+GQAP_NAMES = ("classic", "gqap")  # the GQAP family's new name and its old one
 NEAR_PCT = 0.5  # the second time-to-target: 0.5 % worse than the reference (the race's)
 
 
@@ -61,6 +62,16 @@ RUN_COLUMNS = tuple(f.name for f in fields(Run))
 _INT = {"seed", "size", "sites"}
 _FLOAT = {"time_limit", "objective", "gap_rel", "wall_time_s", "ttt_s", "ttt_near_s",
           "run_bound", "reference", "instance_bound"}
+
+
+def is_gqap(family: str) -> bool:
+    """True for the GQAP family (under either name)."""
+    return family in GQAP_NAMES
+
+
+def size_unit(family: str) -> str:
+    """What a size counts: facilities (GQAP) or users (the offloading families)."""
+    return "facilities" if is_gqap(family) else "users"
 
 
 def _reached(r: dict[str, Any]) -> bool:
@@ -231,8 +242,10 @@ def cells_from_tables(folder: Path) -> list[Cell]:
     bounds), the offloading families per size and solver (``summary_offloading.csv``,
     ``summary_multi.csv``)."""
     out: list[Cell] = []
-    gq = folder / "summary_gqap.csv"
-    if gq.is_file():
+    gq = next((p for p in (folder / f"summary_{f}.csv" for f in GQAP_NAMES) if p.is_file()),
+              None)
+    if gq is not None:
+        family = gq.stem.removeprefix("summary_")
         reached: dict[tuple[str, str], int] = {}
         if (folder / "race_instances.csv").is_file():
             for row in read_table(folder / "race_instances.csv"):
@@ -252,19 +265,23 @@ def cells_from_tables(folder: Path) -> list[Cell]:
             key = (row["instance"], row["solver"])
             runs, solved, gap = _i(row, "runs") or 0, _i(row, "solved") or 0, _f(row,
                                                                                  "gap % mean")
+            kind = row.get("kind") or "-"
             if key in reached:
                 got: int | None = reached[key]
-            elif solved == runs and gap is not None and gap <= REACHED_REL:
-                got = runs  # a mean gap of 0 over every run: each reached the reference
+            elif not solved:
+                got = 0
+            elif gap is not None and gap <= REACHED_REL and solved == runs and (
+                    runs == 1 or kind == "best-found"):
+                got = runs  # one run, or none can beat the reference: a mean gap of 0 is all
             else:
-                got = None if solved else 0
+                got = None
             out.append(Cell(
-                solver=row["solver"], family="gqap", sense="min", instance=row["instance"],
+                solver=row["solver"], family=family, sense="min", instance=row["instance"],
                 size=_i(row, "n") or 0, sites=_i(row, "m"), runs=runs, solved=solved,
                 reached=got, gap=gap, ttt=ttt.get(key),
                 time=_f(row, "time s mean") if solved else bounds.get(key, (0, None))[1],
                 best=_f(row, "cost best"), bound=bounds.get(key, (None,))[0],
-                reference=_f(row, "reference"), kind=row.get("kind") or "-",
+                reference=_f(row, "reference"), kind=kind,
                 instance_bound=_f(row, "bound")))
     for family, second in (("offloading", "G"), ("multi", "S")):
         path = folder / f"summary_{family}.csv"

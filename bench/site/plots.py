@@ -17,7 +17,7 @@ import numpy as np
 from gqap.bench.figures.common import plt, save
 from gqap.bench.figures.palette import styles
 from gqap.bench.site.analysis import Profile, SizeRow, cd_matrix, solver_order
-from gqap.bench.site.data import Cell, Run
+from gqap.bench.site.data import Cell, Run, size_unit
 
 CD_MIN_INSTANCES = 10
 CD_MIN_SOLVERS = 3
@@ -126,7 +126,7 @@ def draw_runtime(rows: list[SizeRow], order: list[str], path: Path, family: str,
                 label=s + (f" (k = {k:.2f})" if k is not None else ""))
     ax.set_xscale("log")
     ax.set_yscale("log")
-    unit = "facilities" if family == "gqap" else "users"
+    unit = size_unit(family)
     ax.set_xlabel(f"size ({unit}, log)")
     ax.set_ylabel("mean solve wall time (s, log)")
     _title(ax, "Runtime scaling: mean wall time per size over the runs with a solution"
@@ -196,7 +196,7 @@ def draw_budget_gaps(rows: list[SizeRow], order: list[str], path: Path, family: 
     ax.set_yscale("symlog", linthresh=0.1)
     ax.set_xlabel("mean solve wall time (s, log)")
     ax.set_ylabel("mean gap to the reference (%, symlog)")
-    unit = "facilities" if family == "gqap" else "users"
+    unit = size_unit(family)
     _title(ax, f"Gap against time per solver and size (marker area: {unit} "
            f"{sizes[0]}..{sizes[-1]}; reference: {kinds}); lower left is better")
     ax.grid(alpha=0.3, which="both")
