@@ -16,6 +16,7 @@ family to its method in ``_BY_FAMILY``.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -80,7 +81,13 @@ def best_granted_by_enumeration(inst: OffloadingInstance, b: int,
 RATE_PER_S = {"assignments": 6e7, "grant masks": 2e6, "site vectors": 3e5}
 
 
-def _duration(seconds: float) -> str:
+def _duration(log10_seconds: float) -> str:
+    if log10_seconds - math.log10(3.156e7) >= 6:  # a million years and more
+        return f"10^{log10_seconds - math.log10(3.156e7):.0f} years"
+    seconds = 10.0 ** log10_seconds
+    years = seconds / 3.156e7
+    if years >= 2:
+        return f"{years:,.0f} years"
     for unit, size in (("days", 86400.0), ("h", 3600.0), ("min", 60.0)):
         if seconds >= 2 * size:
             return f"{seconds / size:,.0f} {unit}"
@@ -90,14 +97,20 @@ def _duration(seconds: float) -> str:
 def _check_size(kind: str, count: int, limit: int, what: str) -> None:
     """Refuse more than ``limit`` candidates, saying how long the run would take (at the
     measured rate) and the option that allows it."""
-    if count > limit:
-        rate = RATE_PER_S[kind]
-        raise GQAPError(
-            f"solver brute-force: {what} means {count:,} {kind}, above the limit of "
-            f"{limit:,}; at about {rate:,.0f} {kind} a second (measured on a 2-core "
-            f"machine) it would take about {_duration(count / rate)}: allow it with the "
-            f"option max_candidates={count} (gqap solve ... --opt max_candidates={count}; "
-            f"in a sweep config options = {{ max_candidates = {count} }})")
+    if count <= limit:
+        return
+    rate = RATE_PER_S[kind]
+    digits = math.log10(count)  # counts like 2^3000 do not fit a float
+    text = f"{count:,}" if digits < 15 else f"about 10^{digits:.0f}"
+    log10_seconds = digits - math.log10(rate)
+    allow = (f": allow it with the option max_candidates={count} (gqap solve ... --opt "
+             f"max_candidates={count}; in a sweep config options = {{ max_candidates = "
+             f"{count} }})" if log10_seconds < math.log10(3.156e9)  # a century
+             else ": use a smaller instance")
+    raise GQAPError(
+        f"solver brute-force: {what} means {text} {kind}, above the limit of {limit:,}; at "
+        f"about {rate:,.0f} {kind} a second (measured on a 2-core machine) it would take "
+        f"about {_duration(log10_seconds)}{allow}")
 
 
 class BruteForceSolver(Solver):

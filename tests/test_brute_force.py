@@ -124,8 +124,11 @@ def test_refusal_says_how_long_the_run_would_take_and_how_to_allow_it(lee_ma_dir
     with pytest.raises(GQAPError, match=rf"means {count:,} site vectors.*max_candidates="
                        rf"{count}"):
         solve("brute-force", multi, max_candidates=count - 1)
-    with pytest.raises(GQAPError, match=r"would take about [\d,]+ days"):
+    with pytest.raises(GQAPError, match=r"would take about [\d,]+ years: allow it"):
         solve("brute-force", random_offloading(0, 50))
+    with pytest.raises(GQAPError, match=r"about 10\^903 grant masks.*about 10\^889 years: use "
+                       "a smaller instance$"):
+        solve("brute-force", random_offloading(0, 3000))
 
 
 def test_refusal_is_one_line_on_the_cli(tmp_path, capsys):
