@@ -194,6 +194,9 @@ def draw_budget_gaps(rows: list[SizeRow], order: list[str], path: Path, family: 
                    alpha=0.8, label=s)
     ax.set_xscale("log")
     ax.set_yscale("symlog", linthresh=0.1)
+    gaps = [100 * r.gap for r in rows]
+    ax.set_ylim(min(0.0, min(gaps)) * 1.5 - 0.01, max(gaps) * 2 + 0.1)  # every point shows,
+    # and no empty negative half where no solver beat the reference
     ax.set_xlabel("mean solve wall time (s, log)")
     ax.set_ylabel("mean gap to the reference (%, symlog)")
     unit = size_unit(family)
