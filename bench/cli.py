@@ -159,7 +159,7 @@ def _cmd_site(args: argparse.Namespace) -> int:
 
     t0 = time.perf_counter()
     out = _sweep_folder(Path(args.out), "bench site --out")
-    rep = write_site(Path(args.results), out)
+    rep = write_site(Path(args.results), out, workers=args.workers)
     pages = sum(len(p) for p in rep.pages.values())
     for note in rep.notes:
         print(f"note: {note}", file=sys.stderr)
@@ -307,6 +307,8 @@ def register(subparsers: Any) -> None:
                        epilog="example: gqap bench site && xdg-open site/index.html")
     w.add_argument("--results", default="results", help="the studies (default results)")
     w.add_argument("--out", default="site", help="output folder (default site)")
+    w.add_argument("--workers", type=positive_int, help="processes writing the studies "
+                   "(default 1)")
     w.set_defaults(func=_cmd_site)
 
     b = sub.add_parser("bounds", help="best certified bounds of a sweep, into a set manifest",

@@ -384,12 +384,15 @@ def test_cli_site_writes_one_folder_per_study(tmp_path, capsys):
 
     results = tmp_path / "results"
     shutil.copytree(RESULTS / "fig10", results / "fig10")
+    shutil.copytree(RESULTS / "fig8", results / "fig8")  # figures only, no runs
     (results / "stray").mkdir()  # no README.md: not a study
     assert main(["bench", "site", "--results", str(results), "--out",
-                 str(tmp_path / "site")]) == 0
-    assert "1 studies" in capsys.readouterr().out
-    assert sorted(p.name for p in (tmp_path / "site").iterdir()) == ["assets", "fig10",
-                                                                     "index.html"]
+                 str(tmp_path / "site"), "--workers", "2"]) == 0
+    assert "2 studies" in capsys.readouterr().out
+    assert sorted(p.name for p in (tmp_path / "site").iterdir()) == [
+        "assets", "fig10", "fig8", "index.html"]
+    assert dead_links(tmp_path / "site") == []
+    assert "fig8.png" in (tmp_path / "site" / "fig8" / "figures.html").read_text()
     # fig10 ships runs.csv: its one instance page lists its five runs
     page = Page(next((tmp_path / "site" / "fig10" / "instances").glob("*.html")))
     assert len(page.column("runs", "solver")) == 5

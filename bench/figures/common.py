@@ -36,10 +36,16 @@ def reference_caption(rows: list[dict[str, Any]]) -> str:
     return f"reference: {kinds_text(rows)}"
 
 
-def save(fig: Any, path: Path, dpi: int = 130) -> Path:
-    """Lay out, write ``fig`` to ``path`` (folders created) and close it."""
+def save(fig: Any, path: Path, dpi: int = 130,
+         margins: dict[str, float] | None = None) -> Path:
+    """Lay out (tight, or the fixed ``margins`` of ``Figure.subplots_adjust``: half the
+    time, as tight layout draws the figure once more), write ``fig`` to ``path`` (folders
+    created) and close it."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.tight_layout()
+    if margins:
+        fig.subplots_adjust(**margins)
+    else:
+        fig.tight_layout()
     fig.savefig(path, dpi=dpi)
     plt().close(fig)
     return path

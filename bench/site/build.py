@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import re
 import shutil
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -717,8 +718,20 @@ def study_folders(results_dir: Path, out: Path) -> list[Path]:
             if p.is_dir() and (p / "README.md").is_file() and p.resolve() != out_r]
 
 
-def write_site(results_dir: str | Path, out_dir: str | Path) -> SiteReport:
-    """The site of every study under ``results_dir`` into ``out_dir``."""
+def _write_study(folder: Path, out: Path) -> tuple[list[Path], list[Any], str | None]:
+    """One study's folder of the site: its pages, its index row and a note."""
+    study = study_from_results(folder)
+    sp = StudyPages(study, out / folder.name, "../", ("../index.html", "all studies"))
+    note = (f"{folder.name}: no {RUNS_FILE}; pages built from its tables"
+            if study.runs is None and study.cells else None)
+    return sp.write(), _index_row(study), note
+
+
+def write_site(results_dir: str | Path, out_dir: str | Path,
+               workers: int | None = None) -> SiteReport:
+    """The site of every study under ``results_dir`` into ``out_dir``; with ``workers`` >
+    1 the studies are written by that many processes (the figures are most of the time;
+    on a machine shared with other jobs one process was as fast)."""
     results = Path(results_dir)
     if not results.is_dir():
         raise GQAPError(f"bench site: {results}: no such folder")
@@ -727,16 +740,15 @@ def write_site(results_dir: str | Path, out_dir: str | Path) -> SiteReport:
     if not folders:
         raise GQAPError(f"bench site: {results}: no study folders (NAME/README.md) here")
     copy_assets(out)
-    pages: dict[str, list[Path]] = {}
-    rows = []
-    notes = []
-    for folder in folders:
-        study = study_from_results(folder)
-        sp = StudyPages(study, out / folder.name, "../", ("../index.html", "all studies"))
-        pages[folder.name] = sp.write()
-        rows.append(_index_row(study))
-        if study.runs is None and study.cells:
-            notes.append(f"{folder.name}: no {RUNS_FILE}; pages built from its tables")
+    workers = min(workers or 1, len(folders))
+    if workers > 1:
+        with ProcessPoolExecutor(workers) as pool:
+            done = list(pool.map(_write_study, folders, [out] * len(folders)))
+    else:
+        done = [_write_study(folder, out) for folder in folders]
+    pages = {folder.name: d[0] for folder, d in zip(folders, done, strict=True)}
+    rows = [d[1] for d in done]
+    notes = [d[2] for d in done if d[2]]
     body = ["<h1>gqap-bench results</h1>",
             '<p class="lead">Every study under <code>results/</code>: who wins, on what, '
             "against which reference. Open a study for its summary (the solver to use per "

@@ -19,6 +19,8 @@ from gqap.bench.figures.palette import styles
 from gqap.bench.site.analysis import Profile, SizeRow, cd_matrix, solver_order
 from gqap.bench.site.data import Cell, Run, size_unit
 
+# the 7.6 x 4 in figures: two title lines above, the legend outside on the right
+MARGINS = {"left": 0.12, "right": 0.76, "bottom": 0.13, "top": 0.86}
 CD_MIN_INSTANCES = 10
 CD_MIN_SOLVERS = 3
 DPI = 100
@@ -26,6 +28,14 @@ DPI = 100
 
 def _title(ax, text: str, size: int = 9) -> None:
     ax.set_title(textwrap.fill(text, 95), fontsize=size)
+
+
+def _marks(ax, xs: list[float], ys: list[float], st, label: str) -> None:
+    """At most about 20 of a curve's points marked in the solver's marker (more would only
+    cost drawing time), and its legend entry: line and marker."""
+    every = max(1, len(xs) // 20)
+    ax.plot(xs[::every], ys[::every], st.marker, color=st.colour, ms=4, alpha=0.8)
+    ax.plot([], [], color=st.colour, marker=st.marker, lw=1.6, ms=4, label=label)
 
 
 def _legend(ax) -> None:
@@ -45,9 +55,8 @@ def draw_profile(profile: Profile, path: Path, title: str, xlabel: str, log_x: b
     for s, pts in profile.curves.items():
         xs = [start] + [max(x, start) for x, _ in pts] + [right]
         ys = [0.0] + [y for _, y in pts] + [pts[-1][1] if pts else 0.0]
-        ax.step(xs, ys, where="post", color=sty[s].colour, lw=1.6, label=s)
-        ax.plot([max(x, start) for x, _ in pts], [y for _, y in pts], sty[s].marker,
-                color=sty[s].colour, ms=4, alpha=0.8)
+        ax.step(xs, ys, where="post", color=sty[s].colour, lw=1.6)
+        _marks(ax, [max(x, start) for x, _ in pts], [y for _, y in pts], sty[s], s)
     if log_x:
         ax.set_xscale("log")
     else:
@@ -60,7 +69,7 @@ def draw_profile(profile: Profile, path: Path, title: str, xlabel: str, log_x: b
     _title(ax, title)
     ax.grid(alpha=0.3, which="both")
     _legend(ax)
-    return save(fig, path, dpi=DPI)
+    return save(fig, path, dpi=DPI, margins=MARGINS)
 
 
 def draw_ecdf(runs: list[Run], order: list[str], path: Path, kinds: str) -> Path | str:
@@ -86,9 +95,8 @@ def draw_ecdf(runs: list[Run], order: list[str], path: Path, kinds: str) -> Path
         hit = sorted(max(r.ttt_s, lo) for r in rs if r.ttt_s is not None)
         ys = [(i + 1) / len(rs) for i in range(len(hit))]
         ax.step([lo, *hit, hi], [0.0, *ys, ys[-1] if ys else 0.0], where="post",
-                color=sty[s].colour, lw=1.6, label=f"{s} ({len(hit)}/{len(rs)} runs)")
-        ax.plot(hit[:: max(1, len(hit) // 25)], ys[:: max(1, len(hit) // 25)],
-                sty[s].marker, color=sty[s].colour, ms=4, alpha=0.8)
+                color=sty[s].colour, lw=1.6)
+        _marks(ax, hit, ys, sty[s], f"{s} ({len(hit)}/{len(rs)} runs)")
     ax.set_xscale("log")
     ax.set_xlim(lo, hi)
     ax.set_ylim(-0.02, 1.02)
@@ -98,7 +106,7 @@ def draw_ecdf(runs: list[Run], order: list[str], path: Path, kinds: str) -> Path
            f"{kinds})")
     ax.grid(alpha=0.3, which="both")
     _legend(ax)
-    return save(fig, path, dpi=DPI)
+    return save(fig, path, dpi=DPI, margins=MARGINS)
 
 
 def _as_cells(runs: list[Run]) -> list[Cell]:
@@ -133,7 +141,7 @@ def draw_runtime(rows: list[SizeRow], order: list[str], path: Path, family: str,
            + ("; k: fitted exponent of time ~ size^k" if exponents else ""))
     ax.grid(alpha=0.3, which="both")
     _legend(ax)
-    return save(fig, path, dpi=DPI)
+    return save(fig, path, dpi=DPI, margins=MARGINS)
 
 
 def solver_order_rows(rows: list[SizeRow], order: list[str]) -> list[str]:
@@ -204,4 +212,4 @@ def draw_budget_gaps(rows: list[SizeRow], order: list[str], path: Path, family: 
            f"{sizes[0]}..{sizes[-1]}; reference: {kinds}); lower left is better")
     ax.grid(alpha=0.3, which="both")
     _legend(ax)
-    return save(fig, path, dpi=DPI)
+    return save(fig, path, dpi=DPI, margins=MARGINS)
