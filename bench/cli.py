@@ -112,6 +112,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
         rep = write_report(out, out / "report")
         _print_report(rep)
+        if rep.tables:  # the same report as pages: one file to open
+            from gqap.bench.site.build import write_sweep_site
+
+            print(f"html report: {write_sweep_site(out, out / 'report')}")
     return 0
 
 
@@ -243,7 +247,8 @@ def register(subparsers: Any) -> None:
                    help="local process pool (default) or a Dask cluster")
     r.add_argument("--scheduler", help="Dask scheduler address (default: a LocalCluster)")
     r.add_argument("--no-progress", action="store_true", help="no progress bar")
-    r.add_argument("--no-report", action="store_true", help="do not write DIR/report")
+    r.add_argument("--no-report", action="store_true", help="do not write DIR/report (the "
+                   "tables, figures and DIR/report/index.html)")
     r.add_argument("--retry-failed", action="store_true",
                    help="run stored error rows again (killed runs stay)")
     q = r.add_argument_group("quick sweep (instead of CONFIG)")

@@ -257,6 +257,9 @@ def test_quick_flags_generate_seeded_instances_and_print_report_paths(tmp_path, 
     assert out / "report" / "summary_offloading.tex" in paths
     assert out / "report" / "objective_vs_users.png" in paths
     assert all(p.exists() for p in paths)
+    # one sweep, one HTML file to open: the report's pages beside its tables
+    assert f"html report: {out / 'report' / 'index.html'}" in printed
+    assert "Which solver to use" in (out / "report" / "index.html").read_text()
     with ResultStore.in_dir(out, readonly=True) as store:
         instances = store.instance_rows()
         assert len(instances) == 4
