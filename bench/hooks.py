@@ -241,8 +241,14 @@ def time_to_proof(rows: list[dict[str, Any]], order: list[str]) -> list[Table]:
 # ---------------------------------------------------------------------------------------
 # lp_bounds
 # ---------------------------------------------------------------------------------------
-def _linearisation(info: dict[str, Any]) -> str:
-    lin = info.get("linearization")
+def _linearisation(info: dict[str, Any]) -> str | None:
+    """The linearisation a stored run used (runs stored before the option's rename say
+    'linearization')."""
+    return info.get("linearisation", info.get("linearization"))
+
+
+def _linearisation_label(info: dict[str, Any]) -> str:
+    lin = _linearisation(info)
     if lin is None:
         return str(info.get("model", "-"))
     return lin + (" + capacity products" if lin == "rlt" and info.get("rlt_capacity") else "")
@@ -273,7 +279,7 @@ def lp_bounds(rows: list[dict[str, Any]], order: list[str]) -> list[Table]:
     by_instance = group_by(list(firsts.values()), lambda r: r["instance_hash"])
     for _, rs in sorted(by_instance.items(), key=lambda kv: kv[1][0]["instance"]):
         std = next((_json(r["info"]).get("lp_bound") for r in rs
-                    if _json(r["info"]).get("linearization") == "standard"), None)
+                    if _linearisation(_json(r["info"])) == "standard"), None)
         for r in sorted(rs, key=lambda r: rank[r["label"]]):
             info = _json(r["info"])
             if _model(r) == "fixed-split":
@@ -286,7 +292,7 @@ def lp_bounds(rows: list[dict[str, Any]], order: list[str]) -> list[Table]:
                 room = sign * (opt - std)
                 if room > 1e-9 * max(1.0, abs(opt)):
                     closed = 100.0 * sign * (bound - std) / room
-            t.rows.append([r["instance"], r["label"], _linearisation(info), bound,
+            t.rows.append([r["instance"], r["label"], _linearisation_label(info), bound,
                            opt, source if opt is not None else "-", closed,
                            info.get("lp_time_s"), info.get("n_variables"),
                            info.get("n_constraints"), str(info.get("lp_status", "-"))[:40]])

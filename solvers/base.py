@@ -10,6 +10,7 @@ own bookkeeping.
 from __future__ import annotations
 
 import math
+import sys
 import time
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
@@ -102,9 +103,24 @@ class NoOptions:
     """For solvers without options."""
 
 
+_WARNED_OPTIONS: set[tuple[str, str]] = set()
+
+
 def parse_options(cls: type, solver: str, options: dict[str, Any]) -> Any:
     """Build an options dataclass, reading CLI strings and rejecting unknown names
-    (``gqap.parsing.dataclass_from_dict``)."""
+    (``gqap.parsing.dataclass_from_dict``). An option's old name (the class's ``RENAMED``:
+    old -> new) is read as the new one, with one deprecation line on stderr."""
+    renamed = getattr(cls, "RENAMED", {})
+    if any(old in options for old in renamed):
+        options = dict(options)
+        for old, new in renamed.items():
+            if old in options and new not in options:
+                options[new] = options.pop(old)
+                if (solver, old) not in _WARNED_OPTIONS:
+                    _WARNED_OPTIONS.add((solver, old))
+                    print(f"gqap: warning: solver {solver}: option {old!r} is now called "
+                          f"{new!r}; the old name still works but is deprecated",
+                          file=sys.stderr)
     return dataclass_from_dict(cls, options, f"solver {solver}", what="option", text=True)
 
 

@@ -9,7 +9,7 @@ no solution (status ``bound``, ``gqap.solvers.base.Status``). Methods (``method=
   each x, and with ``rlt_capacity`` the capacity rows times each x where they can cut),
   built here as sparse arrays and solved by HiGHS (``scipy.optimize.linprog``).
 - ``lp-gw``: the LP relaxation of the Glover-Woolsey linearisation (``milp
-  linearization=standard``); never stronger than ``lp-rlt1``.
+  linearisation=standard``); never stronger than ``lp-rlt1``.
 - ``glb``: a Gilmore-Lawler-type bound. For facility i on site k, f[i, k] is its linear
   cost plus the least cost of its traffic with every other facility (each pair cost
   counted half), the others filling the sites' capacities as a continuous transportation
@@ -75,7 +75,7 @@ class BoundOptions:
     rlt_capacity: the RLT LP includes the capacity x variable products (as ``milp``);
     lp_method: HiGHS's LP algorithm ('highs' chooses, 'highs-ds' dual simplex, 'highs-ipm'
     interior point, all through scipy; 'highs-ipx': interior point through highspy, without
-    presolve or crossover, stopping at a 1e-6 optimality tolerance, the mip extra);
+    presolve or crossover, stopping at a 1e-6 optimality tolerance, the milp extra);
     max_iterations: Lagrangean subgradient iterations at most;
     lagrangean_share: with 'best' and a time limit, the share of what is left the Lagrangean
     may use before the LP; max_lp_columns: 'best' skips an LP with more columns (it could not
@@ -585,17 +585,17 @@ class LPArrays:
         return int(self.c.size)
 
 
-def lp_columns(data: GQAPModelData, linearization: str) -> int:
+def lp_columns(data: GQAPModelData, linearisation: str) -> int:
     """Columns of the LP ``lp_arrays`` builds (x plus the product variables)."""
     n_x = int(data.allowed.sum())
-    if linearization == "rlt":
+    if linearisation == "rlt":
         return n_x + int(data.pair_allowed.sum())
     return n_x + int(((data.pair_cost != 0.0) & data.pair_allowed).sum())
 
 
-def lp_arrays(data: GQAPModelData, linearization: str = "rlt",
+def lp_arrays(data: GQAPModelData, linearisation: str = "rlt",
               rlt_capacity: bool = True) -> LPArrays:
-    """The LP relaxation of ``milp``'s GQAP model (``linearization`` 'rlt' or 'standard',
+    """The LP relaxation of ``milp``'s GQAP model (``linearisation`` 'rlt' or 'standard',
     docs/MILP.md) as sparse arrays, every variable in [0, 1] (implied for the products).
 
     Costs outside [2^-40, 2^40] are rescaled by a power of two (``cost_scale``, exact) and
@@ -613,7 +613,7 @@ def lp_arrays(data: GQAPModelData, linearization: str = "rlt",
     xid = np.full((n, m), -1, dtype=np.int64)
     n_x = int(data.allowed.sum())
     xid[data.allowed] = np.arange(n_x)
-    mask = data.pair_allowed if linearization == "rlt" else \
+    mask = data.pair_allowed if linearisation == "rlt" else \
         data.pair_allowed & (data.pair_cost != 0.0)
     yp, yk, yh = np.nonzero(mask)
     n_y = yp.size
@@ -626,7 +626,7 @@ def lp_arrays(data: GQAPModelData, linearization: str = "rlt",
     ub_r, ub_c, ub_v = [ak], [xid[ai, ak]], [q[ai]]
     b_ub = [Q]
     n_eq, n_ub = n, m
-    if linearization == "rlt":
+    if linearisation == "rlt":
         P = len(data.pairs)
         # ra[p, h]: sum_k y[p, k, h] - x[j, h] = 0 where (j, h) is allowed
         j_all = data.pairs[:, 1]
@@ -829,22 +829,22 @@ def solve_lp(lp: LPArrays, deadline: Deadline, lp_method: str = "highs-ipm") -> 
             "fun": float(out["fun"]), "y_ub": out.get("y_ub"), "y_eq": out.get("y_eq")}
 
 
-def lp_bound(inst: GQAPInstance, deadline: Deadline, linearization: str = "rlt",
+def lp_bound(inst: GQAPInstance, deadline: Deadline, linearisation: str = "rlt",
              rlt_capacity: bool = True, lp_method: str = "highs-ipm",
              data: GQAPModelData | None = None) -> BoundResult:
     """The LP-relaxation bound of ``milp``'s model with HiGHS, certified from its duals;
     the LP is solved in a child process stopped at ``deadline``."""
-    name = "lp-rlt1" if linearization == "rlt" else "lp-gw"
+    name = "lp-rlt1" if linearisation == "rlt" else "lp-gw"
     if lp_method == "highs-ipx":
         import importlib.util
 
         if importlib.util.find_spec("highspy") is None:
             raise GQAPError("solver bound: lp_method=highs-ipx needs highspy "
-                            "(pip install 'gqap-bench[mip]')")
+                            "(pip install 'gqap-bench[milp]')")
     t0 = time.perf_counter()
     data = gqap_model_data(inst) if data is None else data
     integral = integral_costs(data)
-    lp = lp_arrays(data, linearization, rlt_capacity)
+    lp = lp_arrays(data, linearisation, rlt_capacity)
     deadline.check(f"building the {name} LP")
     build_s = time.perf_counter() - t0
     res = solve_lp(lp, deadline, lp_method)

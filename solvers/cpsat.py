@@ -47,32 +47,21 @@ from typing import Any
 import numpy as np
 
 from gqap.classic.instance import GQAPInstance
-from gqap.classic.solution import GQAPSolution
 from gqap.errors import GQAPError
 from gqap.evaluation import evaluate
 from gqap.family import Instance, Solution
 from gqap.gaps import bound_gap
 from gqap.multi.instance import MultiInstance
-from gqap.multi.reduction import multi_to_gqap
 from gqap.offloading.instance import OffloadingInstance
-from gqap.offloading.reduction import (
-    assignment_to_offloading,
-    grant_to_assignment,
-    offloading_to_gqap,
-)
-from gqap.offloading.solution import OffloadingSolution
 from gqap.solvers.base import Deadline, DeadlineExpired, Solver, SolverOutput, Status
 from gqap.solvers.formulations import (
     MODELS,
     BatchModelData,
     GQAPModelData,
     MultiModelData,
-    batch_model_data,
-    check_model_data,
     check_start_option,
-    gqap_model_data,
-    multi_model_data,
-    warm_start,
+    formulation,
+    formulation_kind,
 )
 from gqap.solvers.options import SPLIT_MODES
 
@@ -461,10 +450,10 @@ def build_cp_model(inst: Instance, opts: CPSATOptions,
         if floor > left:
             raise DeadlineExpired(f"refused: preparing and building the model takes at least "
                                   f"{floor:.2f} s, more than the {max(left, 0.0):.2f} s left")
-    start = warm_start(inst, opts.start, opts.model == "fixed-split", opts.split == "integer")
-    if isinstance(inst, OffloadingInstance) and opts.model == "full":
-        data = batch_model_data(inst, integer=opts.split == "integer")
-        check_model_data("cpsat", data)
+    form = formulation(inst, opts.model, opts.split, opts.start, "cpsat")
+    start = form.start
+    if form.kind == "batch-disaggregated":
+        data = form.data
         size = cpsat_size(data)
         _fits(size, deadline)
         model, w, s, integral, err = build_batch_cpsat(
@@ -480,9 +469,8 @@ def build_cp_model(inst: Instance, opts: CPSATOptions,
         return CPModel(model, -1.0, -data.base, s, integral, err, decode, size,
                        None if start is None else data.solution(start.grant))
 
-    if isinstance(inst, MultiInstance) and opts.model == "full":
-        mdata = multi_model_data(inst, integer=opts.split == "integer")
-        check_model_data("cpsat", mdata)
+    if form.kind == "count-disaggregated":
+        mdata = form.data
         size = cpsat_size(mdata)
         _fits(size, deadline)
         site0 = None if start is None else np.asarray(start.site, dtype=np.int64)
@@ -498,43 +486,22 @@ def build_cp_model(inst: Instance, opts: CPSATOptions,
         return CPModel(model, -1.0, -mdata.base, s, integral, err, decode_multi, size,
                        None if site0 is None else mdata.solution(site0))
 
-    reduction = multi_to_gqap(inst) if isinstance(inst, MultiInstance) else None
-    if reduction is not None:
-        gq = reduction.gqap
-    else:
-        gq = offloading_to_gqap(inst) if isinstance(inst, OffloadingInstance) else inst
-    data = gqap_model_data(gq)
-    check_model_data("cpsat", data)
+    data = form.data
     size = cpsat_size(data)
     _fits(size, deadline)
-    assignment = None
-    if start is not None:
-        if isinstance(start, OffloadingSolution):
-            assignment = grant_to_assignment(start.grant).assignment
-        elif reduction is not None:
-            assignment = reduction.to_gqap(start).assignment
-        else:
-            assignment = start.assignment
+    assignment = form.start_assignment()
     model, x, s, integral, err = build_gqap_cpsat(data, opts.scale, opts.rlt_capacity,
                                                   assignment, deadline)
-
-    def to_solution(a: np.ndarray) -> Solution:
-        sol = GQAPSolution(a)
-        if reduction is not None:
-            return reduction.to_multi(sol)
-        return assignment_to_offloading(inst, sol) if isinstance(inst, OffloadingInstance) \
-            else sol
 
     def decode_gqap(solver: Any) -> Solution:
         a = np.zeros(data.n, dtype=np.int64)
         for (i, k), v in x.items():
             if solver.BooleanValue(v):
                 a[i] = k
-        return to_solution(a)
+        return form.from_assignment(a)
 
-    sign = 1.0 if gq is inst else -1.0  # reductions: GQAP cost = -objective
-    return CPModel(model, sign, 0.0, s, integral, err, decode_gqap, size,
-                   None if assignment is None else to_solution(assignment))
+    return CPModel(model, form.sign, 0.0, s, integral, err, decode_gqap, size,
+                   None if assignment is None else form.from_assignment(assignment))
 
 
 class CPSATSolver(Solver):
@@ -554,9 +521,7 @@ class CPSATSolver(Solver):
                             "multi instances only")
         fixed = not isinstance(instance, GQAPInstance) and opts.model == "fixed-split"
         disaggregated = not isinstance(instance, GQAPInstance) and not fixed
-        model = ("gqap" if isinstance(instance, GQAPInstance) else "fixed-split" if fixed
-                 else "batch-disaggregated" if isinstance(instance, OffloadingInstance)
-                 else "count-disaggregated")
+        model = formulation_kind(instance, opts.model)
         info: dict[str, Any] = {
             "backend": "cp-sat",
             "model": model,

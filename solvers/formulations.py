@@ -55,14 +55,20 @@ from gqap.evaluation import evaluate
 from gqap.family import Instance, Solution
 from gqap.io import read_solution
 from gqap.multi.instance import MultiInstance
+from gqap.multi.reduction import MultiReduction, multi_to_gqap
 from gqap.multi.solution import DENIED, MultiSolution
 from gqap.multi.split import GainTable, gain_table
 from gqap.offloading.evaluation import denied_qoe
 from gqap.offloading.instance import OffloadingInstance
+from gqap.offloading.reduction import (
+    assignment_to_offloading,
+    grant_to_assignment,
+    offloading_to_gqap,
+)
 from gqap.offloading.solution import OffloadingSolution
 from gqap.offloading.split import grant_gains, optimal_split
 
-LINEARIZATIONS = ("rlt", "standard")
+LINEARISATIONS = ("rlt", "standard")
 MODELS = ("full", "fixed-split")  # offloading: integer splits (b-disaggregated) or N_hat
 
 
@@ -360,3 +366,84 @@ def check_model_data(solver: str,
         require_finite(solver, "the denied users' total QoE", np.array([data.base]))
 
 
+
+
+@dataclass(frozen=True)
+class Formulation:
+    """Which model the MILP and CP-SAT adapters build for an instance, on which data.
+
+    ``kind``: 'batch-disaggregated' (offloading, full model: ``BatchModelData``),
+    'count-disaggregated' (multi, full model: ``MultiModelData``), 'gqap' (a classic
+    instance) or 'fixed-split' (an offloading or multi instance with its splits at N_hat,
+    reduced to the GQAP ``gqap``; for multi through ``reduction``), both on
+    ``GQAPModelData``. ``start`` is the warm start the options ask for.
+    """
+
+    kind: str
+    instance: Instance
+    data: GQAPModelData | BatchModelData | MultiModelData
+    start: Solution | None
+    gqap: GQAPInstance | None = None
+    reduction: MultiReduction | None = None
+
+    @property
+    def sign(self) -> float:
+        """+1 where the model's objective is the family's (a classic instance), -1 where it
+        is minus the family's (the maximisation models and the reductions)."""
+        return 1.0 if self.kind == "gqap" else -1.0
+
+    def start_assignment(self) -> np.ndarray | None:
+        """The warm start as an assignment of the GQAP (the 'gqap' and 'fixed-split'
+        kinds), None without a start."""
+        if self.start is None:
+            return None
+        if isinstance(self.start, OffloadingSolution):
+            return grant_to_assignment(self.start.grant).assignment
+        if self.reduction is not None:
+            return self.reduction.to_gqap(self.start).assignment
+        return self.start.assignment
+
+    def from_assignment(self, assignment: np.ndarray) -> Solution:
+        """The instance's solution of a GQAP assignment (read back through the reduction)."""
+        sol = GQAPSolution(assignment)
+        if self.reduction is not None:
+            return self.reduction.to_multi(sol)
+        if isinstance(self.instance, OffloadingInstance):
+            return assignment_to_offloading(self.instance, sol)
+        return sol
+
+
+def formulation_kind(inst: Instance, model: str) -> str:
+    """The ``Formulation.kind`` the option ``model`` ('full' or 'fixed-split') selects for
+    ``inst``: 'batch-disaggregated' (offloading), 'count-disaggregated' (multi),
+    'fixed-split' (either, at N_hat) or 'gqap' (a classic instance)."""
+    if isinstance(inst, GQAPInstance):
+        return "gqap"
+    if model == "fixed-split":
+        return "fixed-split"
+    return "batch-disaggregated" if isinstance(inst, OffloadingInstance) \
+        else "count-disaggregated"
+
+
+def formulation(inst: Instance, model: str, split: str, start: str, solver: str) -> Formulation:
+    """The model and data the options ``model`` ('full' or 'fixed-split'), ``split``
+    ('integer' or 'real') and ``start`` select for ``inst``; the data is checked for finite
+    coefficients (a one-line error naming ``solver`` when one overflows)."""
+    warm = warm_start(inst, start, model == "fixed-split", split == "integer")
+    kind = formulation_kind(inst, model)
+    if kind == "batch-disaggregated":
+        data = batch_model_data(inst, integer=split == "integer")
+        check_model_data(solver, data)
+        return Formulation(kind, inst, data, warm)
+    if kind == "count-disaggregated":
+        mdata = multi_model_data(inst, integer=split == "integer")
+        check_model_data(solver, mdata)
+        return Formulation(kind, inst, mdata, warm)
+    reduction = multi_to_gqap(inst) if isinstance(inst, MultiInstance) else None
+    if reduction is not None:
+        gq = reduction.gqap
+    else:
+        gq = offloading_to_gqap(inst) if isinstance(inst, OffloadingInstance) else inst
+    gdata = gqap_model_data(gq)
+    check_model_data(solver, gdata)
+    return Formulation(kind, inst, gdata, warm, gq, reduction)

@@ -17,7 +17,7 @@ from gqap.solvers.base import Solver
 
 # Optional dependency groups (pyproject's extras): extra -> modules it provides.
 EXTRAS: dict[str, tuple[str, ...]] = {
-    "mip": ("pulp",), "cp": ("ortools",), "ga": ("deap",), "dqn": ("torch", "gymnasium"),
+    "milp": ("pulp",), "cp": ("ortools",), "ga": ("deap",), "dqn": ("torch", "gymnasium"),
 }
 
 
@@ -118,9 +118,9 @@ for _name, _target, _families, _summary, *_extra in (
      "paper baseline 2: earliest requests (nearest site) up to B_max, splits at N_hat"),
     ("baseline3", "gqap.solvers.baselines:Baseline3", ("offloading", "multi"),
      "paper baseline 3: everyone runs locally"),
-    ("milp", "gqap.solvers.mip:MILPSolver", (*_BOTH, "multi"),
+    ("milp", "gqap.solvers.milp:MILPSolver", (*_BOTH, "multi"),
      "MILP (PuLP; CBC or HiGHS): RLT-linearised GQAP, count-disaggregated offloading/multi",
-     "mip"),
+     "milp"),
     ("cpsat", "gqap.solvers.cpsat:CPSATSolver", (*_BOTH, "multi"), "OR-Tools CP-SAT model",
      "cp"),
     ("ga", "gqap.solvers.ga:GASolver", (*_BOTH, "multi"), "genetic algorithm (DEAP)", "ga"),

@@ -196,7 +196,7 @@ def test_every_floor_imports_only_what_the_architecture_allows():
     ("solvers", "from gqap.solvers.tabu import TabuSolver\n", "a solver imports another"),
     ("solvers", "from . import ga\n", "a solver imports another"),
     ("bench", "from gqap.cli import main\n", "the harness imports no CLI"),
-    ("bench", "from gqap.solvers.mip import lp_relaxation\n", "the solver interface only"),
+    ("bench", "from gqap.solvers.milp import lp_relaxation\n", "the solver interface only"),
 ])
 def test_the_checker_catches_each_kind_of_breach(tmp_path, monkeypatch, folder, source, rule):
     fake = ROOT / folder / "_architecture_probe.py"

@@ -106,11 +106,11 @@ def test_transportation_subproblems_equal_their_lp(k):
 @pytest.mark.parametrize(("lin", "cap"), [("rlt", True), ("rlt", False), ("standard", True)])
 def test_lp_values_equal_the_milp_modules_own_lp_relaxation(k, lin, cap):
     pytest.importorskip("pulp")
-    from gqap.solvers.mip import lp_relaxation
+    from gqap.solvers.milp import lp_relaxation
 
     inst = small(k)
     mine = lp_bound(inst, Deadline(60), lin, cap)
-    theirs = lp_relaxation(inst, 60, backend="highs", linearization=lin, rlt_capacity=cap)
+    theirs = lp_relaxation(inst, 60, backend="highs", linearisation=lin, rlt_capacity=cap)
     assert theirs["lp_bound"] is not None
     assert mine.info["lp_value"] == pytest.approx(theirs["lp_bound"], rel=1e-7, abs=1e-6)
     assert mine.raw == pytest.approx(theirs["lp_bound"], rel=1e-7, abs=1e-6)

@@ -116,7 +116,7 @@ def test_lp_bounds_measure_the_share_of_the_standard_gap_closed():
     def lp(label, lin, cap, bound):
         return _row(label=label, objective=200.0, reference=200.0, reference_kind="exact",
                     options=json.dumps({"lp_bound": True}),
-                    info=json.dumps({"lp_bound": bound, "linearization": lin,
+                    info=json.dumps({"lp_bound": bound, "linearisation": lin,
                                      "rlt_capacity": cap, "lp_time_s": 0.1}))
     rows = [lp("std", "standard", True, 100.0), lp("rlt", "rlt", False, 150.0),
             lp("cap", "rlt", True, 190.0), _row(label="mip")]
@@ -140,7 +140,7 @@ def test_every_study_config_expands_and_names_known_hooks():
     assert "gap_summary" in load_config("fig11a").report.hooks
 
 
-@pytest.mark.skipif(not solver_spec("milp").installed, reason="milp needs the 'mip' extra")
+@pytest.mark.skipif(not solver_spec("milp").installed, reason="milp needs the 'milp' extra")
 def test_milp_study_measures_proofs_and_lp_bounds_through_the_harness(tmp_path):
     cfg = config_from_dict({
         "name": "m", "time_limit": 30, "seeds": [0],
@@ -151,7 +151,7 @@ def test_milp_study_measures_proofs_and_lp_bounds_through_the_harness(tmp_path):
             {"name": "milp", "label": "lp-cap", "options": {"lp_bound": True},
              "families": ["gqap"]},
             {"name": "milp", "label": "lp-std", "families": ["gqap"],
-             "options": {"lp_bound": True, "linearization": "standard"}}],
+             "options": {"lp_bound": True, "linearisation": "standard"}}],
         "instances": [{"set": "tiny-gqap", "where": {"n_facilities": [6]},
                        "reference_solver": "brute-force"},
                       {"set": "tiny", "where": {"n_users": [4], "G": [8]}}],

@@ -15,15 +15,15 @@ from gqap.classic.instance import GQAPInstance
 from gqap.classic.solution import GQAPSolution
 from gqap.errors import GQAPError
 from gqap.evaluation import evaluate
-from gqap.io import write_solution
+from gqap.io import read_instance, write_solution
 from gqap.offloading.reduction import offloading_to_gqap
 from gqap.offloading.solution import OffloadingSolution
 from gqap.solvers import solve
 from gqap.solvers.base import Deadline, DeadlineExpired, Status
 from gqap.solvers.formulations import batch_model_data, gqap_model_data
-from gqap.solvers.mip.backend import write_mps
-from gqap.solvers.mip.cbc import cbc_log_bound, parse_cbc_log
-from gqap.solvers.mip.model import (
+from gqap.solvers.milp.backend import write_mps
+from gqap.solvers.milp.cbc import cbc_log_bound, parse_cbc_log
+from gqap.solvers.milp.model import (
     ModelSize,
     batch_milp_size,
     build_batch_milp,
@@ -97,7 +97,7 @@ def test_fixed_split_equals_mask_enumeration(seed):
     ref = fixed_split_optimum(inst)
     backend = ("cbc", "highs")[seed % 2]
     for lin in ("rlt", "standard"):
-        r = solve("milp", inst, model="fixed-split", linearization=lin, backend=backend)
+        r = solve("milp", inst, model="fixed-split", linearisation=lin, backend=backend)
         # Optimal for the restriction only: the instance's status stays "feasible".
         assert r.status == "feasible" and r.info["model_status"] == "optimal", r.info
         assert r.bound is None and r.info["model_bound"] >= r.objective - 1e-6
@@ -111,7 +111,7 @@ def test_fixed_split_equals_mask_enumeration(seed):
 def test_gqap_8x4_equals_brute_force(backend, lin, cap):
     inst = gqap_8x4()
     ref = gqap_optimum(inst)
-    r = solve("milp", inst, backend=backend, linearization=lin, rlt_capacity=cap)
+    r = solve("milp", inst, backend=backend, linearisation=lin, rlt_capacity=cap)
     assert r.status == "optimal", r.info
     assert r.objective == pytest.approx(ref, rel=1e-9)
     assert r.bound == pytest.approx(ref, rel=1e-6)
@@ -131,9 +131,9 @@ def test_rlt_lp_bound_is_at_least_as_strong_as_standard(case):
     else:
         inst = offloading_to_gqap(offloading_case(case))
     opt = gqap_optimum(inst)
-    rlt = _lp_bound(inst, linearization="rlt")
-    rlt_nocap = _lp_bound(inst, linearization="rlt", rlt_capacity=False)
-    std = _lp_bound(inst, linearization="standard")
+    rlt = _lp_bound(inst, linearisation="rlt")
+    rlt_nocap = _lp_bound(inst, linearisation="rlt", rlt_capacity=False)
+    std = _lp_bound(inst, linearisation="standard")
     tol = 1e-7 * max(1.0, abs(opt))
     assert rlt >= rlt_nocap - tol >= std - 2 * tol
     assert rlt <= opt + tol and std <= opt + tol
@@ -289,7 +289,7 @@ def test_a_model_too_big_for_the_budget_is_refused_before_building():
     assert r.info["time_limit_reason"].startswith("refused: preparing and building")
     assert r.info["build_time_s"] is None and "backend_status" not in r.info
     # Standard linearisation: the exact size (from the model data) refuses it.
-    r = solve("milp", inst, time_limit=3.0, linearization="standard")
+    r = solve("milp", inst, time_limit=3.0, linearisation="standard")
     assert r.status == "time_limit" and r.solution is None
     assert "non-zeros" in r.info["time_limit_reason"]
 
@@ -433,7 +433,7 @@ def test_one_site_without_shifts_is_the_offloading_optimum(seed):
 
 def test_multi_greedy_start_and_size():
     from gqap.solvers.formulations import greedy_sites, multi_model_data
-    from gqap.solvers.mip.model import build_multi_milp, multi_milp_size_for
+    from gqap.solvers.milp.model import build_multi_milp, multi_milp_size_for
 
     inst = multi_case(7)
     data = multi_model_data(inst)
@@ -461,7 +461,7 @@ def _wide_range_gqap():
 
 @pytest.mark.parametrize("backend", ["cbc", "highs"])
 def test_coefficients_beyond_the_provable_range_claim_no_optimum_or_bound(backend):
-    from gqap.solvers.mip.solver import lp_relaxation
+    from gqap.solvers.milp.solver import lp_relaxation
 
     inst = _wide_range_gqap()
     res = solve("milp", inst, time_limit=20, backend=backend)
@@ -470,3 +470,16 @@ def test_coefficients_beyond_the_provable_range_claim_no_optimum_or_bound(backen
     assert res.objective >= solve("brute-force", inst).objective
     lp = lp_relaxation(inst, time_limit=20, backend=backend)
     assert lp["lp_bound"] is None and "not a bound" in lp["lp_status"]
+
+
+def test_the_old_spelling_of_the_linearisation_option_still_works(capsys, monkeypatch):
+    from gqap.solvers import base
+
+    monkeypatch.setattr(base, "_WARNED_OPTIONS", set())
+    inst = read_instance("tiny-gqap/6-3-60")
+    old = solve("milp", inst, linearization="standard", backend="highs")
+    err = capsys.readouterr().err
+    assert "option 'linearization' is now called 'linearisation'" in err
+    assert err.count("\n") == 1
+    new = solve("milp", inst, linearisation="standard", backend="highs")
+    assert old.objective == new.objective and old.info["linearisation"] == "standard"

@@ -46,7 +46,8 @@ def test_core_dependencies_leave_heavy_backends_to_extras():
     for heavy in ("torch", "ortools", "pulp", "deap", "dask", "gymnasium", "highspy"):
         assert heavy not in core
     extras = PYPROJECT["project"]["optional-dependencies"]
-    assert {"mip", "cp", "ga", "dqn", "dask", "all", "test"} <= set(extras)
+    assert {"milp", "mip", "cp", "ga", "dqn", "dask", "all", "test"} <= set(extras)
+    assert extras["mip"] == ["gqap-bench[milp]"]  # the old name of the extra still installs
     assert any("torch>=2.3,<2.14" in d for d in extras["dqn"])
 
 

@@ -20,8 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from gqap.solvers.base import Deadline, Status
-from gqap.solvers.mip.backend import SOLVE_FLOOR_S, Backend, BackendResult, write_mps
-from gqap.solvers.mip.model import model_value
+from gqap.solvers.milp.backend import SOLVE_FLOOR_S, Backend, BackendResult, write_mps
+from gqap.solvers.milp.model import model_value
 from gqap.solvers.process import spawn, wait_until
 
 GRACE_S = 0.5
@@ -105,7 +105,7 @@ class HighsBackend(Backend):
     def unavailable_reason(cls) -> str:
         """One line saying why HiGHS cannot run ('' when it can)."""
         return "" if cls.available() else (
-            "solver milp: backend=highs needs highspy (pip install 'gqap-bench[mip]'); "
+            "solver milp: backend=highs needs highspy (pip install 'gqap-bench[milp]'); "
             "use backend=cbc")
 
     def solve(self, prob: Any, deadline: Deadline, *, mip: bool, threads: int, gap: float,

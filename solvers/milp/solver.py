@@ -12,20 +12,24 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from gqap.classic.instance import GQAPInstance
 from gqap.errors import GQAPError
 from gqap.evaluation import SENSE, evaluate
 from gqap.family import Instance
 from gqap.gaps import bound_gap
-from gqap.offloading.instance import OffloadingInstance
 from gqap.solvers.base import Deadline, DeadlineExpired, Solver, SolverOutput, Status, parse_options
-from gqap.solvers.formulations import LINEARIZATIONS, MODELS, check_start_option
-from gqap.solvers.mip.backend import Backend, BackendResult
-from gqap.solvers.mip.cbc import CBCBackend
-from gqap.solvers.mip.highs import HighsBackend
-from gqap.solvers.mip.model import (
+from gqap.solvers.formulations import (
+    LINEARISATIONS,
+    MODELS,
+    check_start_option,
+    formulation_kind,
+)
+from gqap.solvers.milp.backend import Backend, BackendResult
+from gqap.solvers.milp.cbc import CBCBackend
+from gqap.solvers.milp.highs import HighsBackend
+from gqap.solvers.milp.model import (
     PROVABLE_RANGE,
     BuiltModel,
     ModelPlan,
@@ -43,7 +47,7 @@ class MILPOptions:
     """Options of ``milp``.
 
     model: offloading and multi, 'full' (disaggregated, default) or 'fixed-split' (N_hat);
-    split: 'integer' or 'real' split points in the full model; linearization: 'rlt' or
+    split: 'integer' or 'real' split points in the full model; linearisation: 'rlt' or
     'standard' (GQAP and fixed-split); rlt_capacity: add capacity x variable products;
     backend: 'cbc' or 'highs'; threads: backend threads; gap: relative MIP gap at which the
     backend may stop and claim optimality; start: 'none', 'greedy' or a solution file to
@@ -53,7 +57,7 @@ class MILPOptions:
 
     model: str = "full"
     split: str = "integer"
-    linearization: str = "rlt"
+    linearisation: str = "rlt"
     rlt_capacity: bool = True
     backend: str = "cbc"
     threads: int = 1
@@ -61,10 +65,11 @@ class MILPOptions:
     start: str = "none"
     lp_bound: bool = False
     msg: bool = False
+    RENAMED: ClassVar[dict[str, str]] = {"linearization": "linearisation"}
 
     def __post_init__(self) -> None:
         for name, allowed in (("model", MODELS), ("split", SPLIT_MODES),
-                              ("linearization", LINEARIZATIONS), ("backend", tuple(BACKENDS))):
+                              ("linearisation", LINEARISATIONS), ("backend", tuple(BACKENDS))):
             if getattr(self, name) not in allowed:
                 raise ValueError(f"{name} must be one of {', '.join(allowed)}, "
                                  f"got {getattr(self, name)!r}")
@@ -89,11 +94,11 @@ def _plan(instance: Instance, opts: MILPOptions, deadline: Deadline) -> ModelPla
         raise GQAPError(f"solver milp: model={opts.model} applies to offloading and multi "
                         "instances only")
     left = deadline.remaining()
-    floor = quick_seconds_floor(instance, opts.model, opts.linearization)
+    floor = quick_seconds_floor(instance, opts.model, opts.linearisation)
     if floor > left:
         raise DeadlineExpired(f"refused: preparing and building the model takes at least "
                               f"{floor:.2f} s, more than the {max(left, 0.0):.2f} s left")
-    plan = plan_model(instance, opts.model, opts.split, opts.linearization, opts.rlt_capacity,
+    plan = plan_model(instance, opts.model, opts.split, opts.linearisation, opts.rlt_capacity,
                       opts.start)
     left = deadline.remaining()
     need = plan.size.build_seconds_floor()
@@ -140,7 +145,7 @@ def lp_relaxation(instance: Instance, time_limit: float | None = None,
     deadline = Deadline(time_limit)
     try:
         plan = _plan(instance, opts, deadline)
-        built = build_model(instance, plan, opts.linearization, opts.rlt_capacity, deadline)
+        built = build_model(instance, plan, opts.linearisation, opts.rlt_capacity, deadline)
         build_time = deadline.elapsed()
         out = {"build_time_s": build_time, "n_variables": plan.size.variables,
                "n_constraints": plan.size.constraints, "n_nonzeros": plan.size.nonzeros}
@@ -162,14 +167,14 @@ class MILPSolver(Solver):
         deadline = Deadline(time_limit)
         opts: MILPOptions = self.options
         engine = backend(opts.backend)
-        model = _model_name(instance, opts.model)
+        model = formulation_kind(instance, opts.model)
         fixed, disaggregated = model == "fixed-split", model.endswith("-disaggregated")
         info: dict[str, Any] = {
             "backend": opts.backend,
             "model": model,
-            "linearization": None if disaggregated else opts.linearization,
+            "linearisation": None if disaggregated else opts.linearisation,
             "rlt_capacity": opts.rlt_capacity
-            if not disaggregated and opts.linearization == "rlt" else None,
+            if not disaggregated and opts.linearisation == "rlt" else None,
             "split_mode": opts.split if disaggregated else ("fixed-N_hat" if fixed else None),
             "threads": opts.threads, "gap_tolerance": opts.gap, "start": opts.start,
         }
@@ -180,7 +185,7 @@ class MILPSolver(Solver):
                         n_nonzeros=plan.size.nonzeros)
             if plan.start is not None:
                 info["start_objective"] = evaluate(instance, plan.start).objective
-            built = build_model(instance, plan, opts.linearization, opts.rlt_capacity, deadline)
+            built = build_model(instance, plan, opts.linearisation, opts.rlt_capacity, deadline)
             build_time = deadline.elapsed()
             info["build_time_s"] = build_time
             info["objective_scale"] = built.scale
@@ -200,17 +205,6 @@ class MILPSolver(Solver):
             info["solution_from"] = "start" if start is not None else None
             return SolverOutput(start, Status.TIME_LIMIT, info=info)
         return _result(instance, opts, built, res, lp_bound, info, fixed)
-
-
-def _model_name(instance: Instance, model: str) -> str:
-    """The model ``milp`` builds: 'batch-disaggregated' (offloading), 'count-disaggregated'
-    (multi), 'fixed-split' (either, at N_hat) or 'gqap'."""
-    if isinstance(instance, GQAPInstance):
-        return "gqap"
-    if model == "fixed-split":
-        return "fixed-split"
-    return "batch-disaggregated" if isinstance(instance, OffloadingInstance) \
-        else "count-disaggregated"
 
 
 def _result(instance: Instance, opts: MILPOptions, built: BuiltModel, res: BackendResult,

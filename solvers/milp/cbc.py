@@ -21,8 +21,8 @@ from typing import Any
 
 from gqap.errors import GQAPError
 from gqap.solvers.base import Deadline, Status
-from gqap.solvers.mip.backend import SOLVE_FLOOR_S, Backend, BackendResult, write_mps
-from gqap.solvers.mip.model import import_pulp, model_value
+from gqap.solvers.milp.backend import SOLVE_FLOOR_S, Backend, BackendResult, write_mps
+from gqap.solvers.milp.model import import_pulp, model_value
 from gqap.solvers.process import spawn, wait_until
 
 GRACE_S = 0.5  # past the limit CBC gets this long, then SIGINT and as long again, then KILL

@@ -14,14 +14,14 @@ unordered pairs p = (i, j), i < j) is linearised with continuous product variabl
 y[p, k, h] = x_ik x_jh, created once per unordered pair (product symmetry), for every site
 combination that capacities allow:
 
-- ``linearization=rlt`` (default; Adams-Sherali level 1 as used for the GQAP by Pessoa,
+- ``linearisation=rlt`` (default; Adams-Sherali level 1 as used for the GQAP by Pessoa,
   Hahn, Guignard and Zhu 2010): each assignment constraint multiplied by each x,
   sum_k y[p, k, h] = x_jh and sum_h y[p, k, h] = x_ik, and, with ``rlt_capacity`` (default
   on), each capacity constraint multiplied by each x_jh,
   sum_{i != j} q_i y[(i,k),(j,h)] <= (Q_k - q_j [k = h]) x_jh (left out where it cannot
   cut, i.e. when every other facility fits anyway). With binary x these equalities force
   y = x_ik x_jh, so y needs no integrality.
-- ``linearization=standard`` (Glover-Woolsey): y only for products with a non-zero cost,
+- ``linearisation=standard`` (Glover-Woolsey): y only for products with a non-zero cost,
   y >= x_ik + x_jh - 1 for positive costs, y <= x_ik and y <= x_jh for negative ones (the
   sides that cannot bind under minimisation are left out; the LP bound is unchanged).
   The RLT equalities imply all three Glover-Woolsey inequalities, so the RLT LP bound is
@@ -49,9 +49,9 @@ the start of the call, model build included (``info["build_time_s"]``): a model 
 be built in the budget is not built (``info["time_limit_reason"]``).
 """
 
-from gqap.solvers.mip.backend import Backend, BackendResult
-from gqap.solvers.mip.model import BuiltModel, ModelSize, build_model, plan_model
-from gqap.solvers.mip.solver import BACKENDS, MILPOptions, MILPSolver, lp_relaxation
+from gqap.solvers.milp.backend import Backend, BackendResult
+from gqap.solvers.milp.model import BuiltModel, ModelSize, build_model, plan_model
+from gqap.solvers.milp.solver import BACKENDS, MILPOptions, MILPSolver, lp_relaxation
 
 __all__ = [
     "BACKENDS", "Backend", "BackendResult", "BuiltModel", "MILPOptions", "MILPSolver",

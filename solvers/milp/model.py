@@ -18,27 +18,16 @@ from typing import Any
 
 import numpy as np
 
-from gqap.classic.solution import GQAPSolution
 from gqap.family import Instance, Solution
 from gqap.multi.instance import MultiInstance
-from gqap.multi.reduction import multi_to_gqap
 from gqap.offloading.instance import OffloadingInstance
-from gqap.offloading.reduction import (
-    assignment_to_offloading,
-    grant_to_assignment,
-    offloading_to_gqap,
-)
-from gqap.offloading.solution import OffloadingSolution
 from gqap.solvers.base import Deadline
 from gqap.solvers.formulations import (
     BatchModelData,
+    Formulation,
     GQAPModelData,
     MultiModelData,
-    batch_model_data,
-    check_model_data,
-    gqap_model_data,
-    multi_model_data,
-    warm_start,
+    formulation,
 )
 
 # The least time this suite's build-and-write of a PuLP model can take per unit of work
@@ -221,7 +210,7 @@ def gqap_pair_count(q: np.ndarray, Q: np.ndarray) -> int:
     return int(round(cross)) - over
 
 
-def quick_seconds_floor(inst: Instance, model: str, linearization: str) -> float:
+def quick_seconds_floor(inst: Instance, model: str, linearisation: str) -> float:
     """A lower bound on the seconds preparing and building the model takes, from the
     instance's dimensions alone (before any model data is computed)."""
     if isinstance(inst, OffloadingInstance) and model == "full":
@@ -236,7 +225,7 @@ def quick_seconds_floor(inst: Instance, model: str, linearization: str) -> float
     else:
         q, Q = inst.q, inst.Q
     data = gqap_data_entries(q.size, Q.size) * _DATA_SECONDS_PER_ENTRY_FLOOR
-    if linearization != "rlt":
+    if linearisation != "rlt":
         return data  # the products made depend on the costs
     # Each product y enters two RLT rows and is a column: three units of work at least.
     return data + 3 * gqap_pair_count(q, Q) * _SECONDS_PER_UNIT_FLOOR
@@ -263,12 +252,12 @@ def _capacity_product_rows(data: GQAPModelData) -> np.ndarray:
     return data.allowed[:, :, None] & (others[:, None, None] > rhs)
 
 
-def gqap_milp_size(data: GQAPModelData, linearization: str = "rlt",
+def gqap_milp_size(data: GQAPModelData, linearisation: str = "rlt",
                    rlt_capacity: bool = True) -> ModelSize:
-    """Exact size of ``build_gqap_milp(data, linearization, rlt_capacity)``."""
+    """Exact size of ``build_gqap_milp(data, linearisation, rlt_capacity)``."""
     n_x = int(data.allowed.sum())
     rows, nnz = data.n + data.m, 2 * n_x
-    if linearization == "rlt":
+    if linearisation == "rlt":
         n_y = int(data.pair_allowed.sum())
         ra = int(data.allowed[data.pairs[:, 1]].sum())  # one row per (p, h), x_jh allowed
         rb = int(data.allowed[data.pairs[:, 0]].sum())
@@ -310,10 +299,10 @@ def multi_milp_size_for(b_max: np.ndarray, n_users: int) -> ModelSize:
 # ---------------------------------------------------------------------------------------
 # Builders
 # ---------------------------------------------------------------------------------------
-def build_gqap_milp(data: GQAPModelData, linearization: str = "rlt", rlt_capacity: bool = True,
+def build_gqap_milp(data: GQAPModelData, linearisation: str = "rlt", rlt_capacity: bool = True,
                     name: str = "gqap",
                     deadline: Deadline | None = None) -> tuple[Any, dict, dict]:
-    """PuLP model of a GQAP: (problem, x[(i, k)], y[(p, k, h)]); see ``gqap.solvers.mip``.
+    """PuLP model of a GQAP: (problem, x[(i, k)], y[(p, k, h)]); see ``gqap.solvers.milp``.
 
     Raises ``DeadlineExpired`` when ``deadline`` runs out during the build.
     """
@@ -324,7 +313,7 @@ def build_gqap_milp(data: GQAPModelData, linearization: str = "rlt", rlt_capacit
     x = {(i, k): _var(prob, f"x_{i}_{k}", 0, 1, pulp.LpBinary)
          for i in range(n) for k in range(m) if data.allowed[i, k]}
     y: dict[tuple[int, int, int], Any] = {}
-    if linearization == "rlt":
+    if linearisation == "rlt":
         for p in range(len(data.pairs)):
             if p % 64 == 0:
                 _check(deadline)
@@ -350,7 +339,7 @@ def build_gqap_milp(data: GQAPModelData, linearization: str = "rlt", rlt_capacit
         prob.addConstraint(_lin([(x[i, k], float(data.q[i])) for i in range(n) if (i, k) in x])
                            <= float(data.Q[k]), f"cap_{k}")
 
-    if linearization == "rlt":
+    if linearisation == "rlt":
         _add_rlt(prob, data, x, y, rlt_capacity, deadline)
     else:
         for c, ((p, k, h), v) in enumerate(y.items()):
@@ -471,44 +460,41 @@ def _gqap_start_values(data: GQAPModelData, assignment: np.ndarray, y_keys: Any)
 
 @dataclass(frozen=True)
 class ModelPlan:
-    """What ``build_model`` will build: the data, its exact size and the warm start."""
+    """What ``build_model`` will build: the formulation (model kind, data, warm start; the
+    one CP-SAT uses too) and the model's exact size."""
 
-    kind: str  # 'batch-disaggregated' | 'count-disaggregated' | 'gqap' | 'fixed-split'
-    data: Any
+    form: Formulation
     size: ModelSize
-    start: Solution | None
-    gqap: Any = None  # the GQAP instance the gqap / fixed-split model is built on
-    reduction: Any = None  # multi fixed-split: the MultiReduction mapping decisions back
+
+    @property
+    def kind(self) -> str:
+        """The formulation's kind (see ``gqap.solvers.formulations.Formulation``)."""
+        return self.form.kind
+
+    @property
+    def data(self) -> Any:
+        """The formulation's model data."""
+        return self.form.data
+
+    @property
+    def start(self) -> Solution | None:
+        """The warm start."""
+        return self.form.start
 
 
-def plan_model(inst: Instance, model: str, split: str, linearization: str,
+def plan_model(inst: Instance, model: str, split: str, linearisation: str,
                rlt_capacity: bool, start: str) -> ModelPlan:
     """The model data and exact size for ``inst`` under the given options (no PuLP yet);
     a one-line error when a coefficient overflows double precision."""
-    warm = warm_start(inst, start, model == "fixed-split", split == "integer")
-    if isinstance(inst, OffloadingInstance) and model == "full":
-        data = batch_model_data(inst, integer=split == "integer")
-        check_model_data("milp", data)
-        return ModelPlan("batch-disaggregated", data, batch_milp_size(data), warm)
-    if isinstance(inst, MultiInstance) and model == "full":
-        mdata = multi_model_data(inst, integer=split == "integer")
-        check_model_data("milp", mdata)
-        return ModelPlan("count-disaggregated", mdata,
-                         multi_milp_size_for(mdata.b_max, mdata.n_users), warm)
-    reduction = None
-    if isinstance(inst, MultiInstance):
-        reduction = multi_to_gqap(inst)
-        gq = reduction.gqap
-    else:
-        gq = offloading_to_gqap(inst) if isinstance(inst, OffloadingInstance) else inst
-    data = gqap_model_data(gq)
-    check_model_data("milp", data)
-    kind = "gqap" if gq is inst else "fixed-split"
-    return ModelPlan(kind, data, gqap_milp_size(data, linearization, rlt_capacity), warm, gq,
-                     reduction)
+    form = formulation(inst, model, split, start, "milp")
+    if form.kind == "batch-disaggregated":
+        return ModelPlan(form, batch_milp_size(form.data))
+    if form.kind == "count-disaggregated":
+        return ModelPlan(form, multi_milp_size_for(form.data.b_max, form.data.n_users))
+    return ModelPlan(form, gqap_milp_size(form.data, linearisation, rlt_capacity))
 
 
-def build_model(inst: Instance, plan: ModelPlan, linearization: str = "rlt",
+def build_model(inst: Instance, plan: ModelPlan, linearisation: str = "rlt",
                 rlt_capacity: bool = True, deadline: Deadline | None = None) -> BuiltModel:
     """The PuLP model of ``plan`` for ``inst``, with its warm start if the plan has one."""
     start, data = plan.start, plan.data
@@ -537,31 +523,20 @@ def build_model(inst: Instance, plan: ModelPlan, linearization: str = "rlt",
     if plan.kind == "count-disaggregated":
         return _build_multi(inst, plan, deadline)
     model_data, s = scaled_gqap_data(data)
-    prob, x, y = build_gqap_milp(model_data, linearization, rlt_capacity, plan.gqap.name,
+    prob, x, y = build_gqap_milp(model_data, linearisation, rlt_capacity, plan.form.gqap.name,
                                  deadline)
 
     def decode_gqap(values: dict[str, float]) -> Solution:
         score = np.full((data.n, data.m), -1.0)
         for i, k in x:
             score[i, k] = values.get(f"x_{i}_{k}", 0.0)
-        sol = GQAPSolution(score.argmax(axis=1))
-        if plan.reduction is not None:
-            return plan.reduction.to_multi(sol)
-        return assignment_to_offloading(inst, sol) if isinstance(inst, OffloadingInstance) \
-            else sol
+        return plan.form.from_assignment(score.argmax(axis=1))
 
-    sign = 1.0 if plan.kind == "gqap" else -1.0  # reductions: GQAP cost = -objective
-    built = BuiltModel(prob, sign, 0.0, decode_gqap, plan.size, scale=s)
+    built = BuiltModel(prob, plan.form.sign, 0.0, decode_gqap, plan.size, scale=s)
     built.coefficient_range, built.coefficient_max = coefficient_range(np.concatenate(
         [model_data.lin[data.allowed], model_data.pair_cost[data.pair_allowed]]))
     if start is not None:
-        if isinstance(start, OffloadingSolution):
-            assignment = grant_to_assignment(start.grant).assignment
-        elif plan.reduction is not None:
-            assignment = plan.reduction.to_gqap(start).assignment
-        else:
-            assignment = start.assignment
-        built.start = _gqap_start_values(data, assignment, y.keys())
+        built.start = _gqap_start_values(data, plan.form.start_assignment(), y.keys())
         built.start_solution = decode_gqap(built.start)
     return built
 
