@@ -5,12 +5,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
 from typing import Any
 
-import numpy as np
-
+from gqap.io import plain_json
 from gqap.parsing import finite_float, nonneg_int, number_list, positive_float, positive_int
 
 
@@ -39,24 +37,9 @@ def fmt(x: Any) -> str:
     return str(x)
 
 
-def _strict(x: Any) -> Any:
-    """Plain JSON values: numpy scalars and arrays unwrapped, non-finite floats as null."""
-    if isinstance(x, dict):
-        return {str(k): _strict(v) for k, v in x.items()}
-    if isinstance(x, list | tuple):
-        return [_strict(v) for v in x]
-    if isinstance(x, np.ndarray):
-        return _strict(x.tolist())
-    if isinstance(x, np.generic):
-        return _strict(x.item())
-    if isinstance(x, float) and not math.isfinite(x):
-        return None
-    return x
-
-
 def json_text(obj: Any, indent: int | None = None) -> str:
     """Standard JSON (RFC 8259) for printing: never NaN or Infinity (those become null)."""
-    return json.dumps(_strict(obj), indent=indent, allow_nan=False)
+    return json.dumps(plain_json(obj), indent=indent, allow_nan=False)
 
 
 def check_out(out: str | None) -> None:

@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from typing import Any, Literal
+
+import numpy as np
 
 from gqap.errors import ValidationError
 from gqap.family import Instance, Solution, family, family_of
@@ -19,6 +22,33 @@ from gqap.family import Instance, Solution, family, family_of
 LatencyModel = Literal["paper", "dynamic-batch"]
 LATENCY_MODELS: tuple[str, ...] = ("paper", "dynamic-batch")
 TOL = 1e-9  # relative tolerance of every capacity and range check
+
+
+@dataclass(frozen=True)
+class UserEvaluation:
+    """Objective and per-user breakdown (seconds; PAI unitless) of one decision of a family
+    whose objective is a sum of QoE over users (offloading, multi): round trip l_R,
+    transmission l_T, edge l_E and local l_L latency, PAI and QoE per user."""
+
+    objective: float
+    l_R: np.ndarray
+    l_T: np.ndarray
+    l_E: np.ndarray
+    l_L: np.ndarray
+    pai: np.ndarray
+    qoe: np.ndarray
+    violations: tuple[str, ...]
+    latency_model: str
+
+    @property
+    def feasible(self) -> bool:
+        """True when no constraint is violated."""
+        return not self.violations
+
+    @property
+    def latency(self) -> np.ndarray:
+        """End-to-end latency L_i = l_R + l_T + l_E + l_L per user."""
+        return self.l_R + self.l_T + self.l_E + self.l_L
 
 
 def finite_objective(value: float, what: str = "objective") -> float:

@@ -10,6 +10,7 @@ file, then rename), so a failure never leaves a half-written file in place of a 
 from __future__ import annotations
 
 import json
+import math
 import os
 import tempfile
 from collections.abc import Iterator
@@ -51,6 +52,22 @@ def _dump(obj: Any, depth: int) -> str:
         rows = [inner + _dump(v, depth + 1) for v in obj]
         return "[\n" + ",\n".join(rows) + "\n" + pad + "]"
     return json.dumps(obj, allow_nan=False)
+
+
+def plain_json(x: Any) -> Any:
+    """``x`` as plain JSON values: numpy scalars and arrays unwrapped, tuples as lists, keys
+    as strings, non-finite floats as None (standard JSON has no NaN or Infinity)."""
+    if isinstance(x, dict):
+        return {str(k): plain_json(v) for k, v in x.items()}
+    if isinstance(x, list | tuple):
+        return [plain_json(v) for v in x]
+    if isinstance(x, np.ndarray):
+        return plain_json(x.tolist())
+    if isinstance(x, np.generic):
+        return plain_json(x.item())
+    if isinstance(x, float) and not math.isfinite(x):
+        return None
+    return x
 
 
 def _umask() -> int:

@@ -14,6 +14,9 @@ from typing import Any, Literal
 
 import numpy as np
 
+from gqap.errors import ValidationError
+from gqap.fields import STEPS_MAX, integer, real_array, real_scalar
+
 N = 200
 N_HAT = 80
 A_F = 0.0413
@@ -72,3 +75,72 @@ def shrinking_batch_latency(edge_steps: np.ndarray, latency: Any) -> np.ndarray:
     out = np.empty(e.size)
     out[order] = np.cumsum(steps * latency(active))
     return out
+
+
+# ---------------------------------------------------------------------------------------
+# the rules of the fields every offloading-type instance holds (one home: the instance
+# types and the generators check with these)
+# ---------------------------------------------------------------------------------------
+_MODEL_RULES: dict[str, Any] = {
+    "N": lambda name, v: integer(name, v, low=1, high=STEPS_MAX),
+    "N_hat": lambda name, v: integer(name, v, low=0, high=STEPS_MAX),
+    "a_F": lambda name, v: real_scalar(name, v, low=0.0, strict=True),
+    "b_F": lambda name, v: real_scalar(name, v),
+    "K": lambda name, v: real_scalar(name, v, low=0.0, strict=True),
+    "W_max_hz": lambda name, v: real_scalar(name, v, low=0.0, strict=True),
+    "eta": lambda name, v: real_scalar(name, v, low=0.0, strict=True),
+    "s_p_bits": lambda name, v: real_scalar(name, v, low=0.0),
+    "s_m_bits": lambda name, v: real_scalar(name, v, low=0.0),
+}
+
+
+def checked_model(values: dict[str, Any]) -> dict[str, Any]:
+    """The model parameters among ``values`` (N, N_hat, a_F, b_F, K, W_max_hz, eta,
+    s_p_bits, s_m_bits, convention) checked in that order, then N_hat <= N; one-line
+    ValidationErrors naming the field."""
+    out = {name: rule(name, values[name]) for name, rule in _MODEL_RULES.items()
+           if name in values}
+    if "N" in out and "N_hat" in out and out["N_hat"] > out["N"]:
+        raise ValidationError(f"N_hat: must be <= N ({out['N']}), got {out['N_hat']}")
+    if "convention" in values:
+        if values["convention"] not in CONVENTIONS:
+            raise ValidationError(f"convention: must be one of {', '.join(CONVENTIONS)}, "
+                                  f"got {values['convention']!r}")
+        out["convention"] = values["convention"]
+    return out
+
+
+def checked_users(k_user: Any, h_user: Any, alpha: Any,
+                  request_time: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The users' fields (``users.k_s``, ``users.h_s``, ``users.alpha``,
+    ``users.request_time_s`` in the files) as read-only arrays of one length >= 1."""
+    k = np.asarray(k_user)
+    if k.ndim != 1:
+        raise ValidationError(f"users.k_s: expected a 1-D array, got shape {k.shape}")
+    if k.size == 0:
+        raise ValidationError("users: an instance needs at least one user, got 0")
+    n = (k.size,)
+    return (real_array("users.k_s", k_user, n, nonneg=True),
+            real_array("users.h_s", h_user, n),
+            real_array("users.alpha", alpha, n, nonneg=True),
+            real_array("users.request_time_s", request_time, n, nonneg=True))
+
+
+def check_local_latency(k_user: np.ndarray, h_user: np.ndarray) -> None:
+    """Every user's local step latency k + h must be positive."""
+    local = k_user + h_user
+    if np.any(local <= 0):
+        i = int(np.argmax(local <= 0))
+        raise ValidationError(
+            f"users.h_s: local step latency k_s + h_s of user {i} is {local[i]:g} s; "
+            "must be > 0")
+
+
+def check_requests(request_time: np.ndarray, K: float) -> None:
+    """Every request falls within the period [0, K]."""
+    late = request_time > K
+    if np.any(late):
+        i = int(np.argmax(late))
+        raise ValidationError(
+            f"users.request_time_s: user {i} requests at {request_time[i]:g} s, after "
+            f"the period K = {K:g} s")

@@ -22,6 +22,7 @@ import numpy as np
 from gqap.errors import GQAPError
 from gqap.evaluation import SENSE, evaluate
 from gqap.family import Instance, Solution, current, family_of
+from gqap.io import plain_json
 from gqap.parsing import dataclass_from_dict
 
 
@@ -80,22 +81,8 @@ class SolveResult:
             "sense": self.sense, "wall_time_s": self.wall_time_s, "seed": self.seed,
             "time_limit": self.time_limit,
             "solution": self.solution.to_dict() if self.solution is not None else None,
-            "info": _jsonable(self.info),
+            "info": plain_json(self.info),
         }
-
-
-def _jsonable(x: Any) -> Any:
-    if isinstance(x, dict):
-        return {str(k): _jsonable(v) for k, v in x.items()}
-    if isinstance(x, list | tuple):
-        return [_jsonable(v) for v in x]
-    if isinstance(x, np.ndarray):
-        return _jsonable(x.tolist())
-    if isinstance(x, np.generic):
-        return _jsonable(x.item())
-    if isinstance(x, float) and not math.isfinite(x):
-        return None
-    return x
 
 
 @dataclass(frozen=True)

@@ -54,13 +54,18 @@ from gqap.classic.instance import GQAPInstance
 from gqap.errors import GQAPError
 from gqap.family import Instance
 from gqap.solvers.base import Deadline, DeadlineExpired, Solver, SolverOutput, Status
-from gqap.solvers.formulations import GQAPModelData, check_model_data, gqap_model_data, gqap_start
+from gqap.solvers.formulations import (
+    GQAPModelData,
+    check_model_data,
+    gqap_model_data,
+    gqap_start,
+    scaled_gqap_data,
+)
 from gqap.solvers.gqap_delta import GQAPDelta
 
 METHODS = ("best", "glb", "lagrangean", "lp-rlt1", "lp-gw")
 LP_METHODS = ("highs", "highs-ds", "highs-ipm", "highs-ipx")
 _EPS = 2.0 ** -53  # unit roundoff of float64
-_SAFE_MAGNITUDE = 2.0 ** 40  # LP coefficients beyond this (either way) are rescaled
 # Elements of the directed (i, k, j, h) cost blocks the Lagrangean holds at once.
 _BLOCK_ELEMENTS = 1 << 22
 
@@ -143,16 +148,6 @@ def certify(raw: float, margin: float, integral: bool) -> float:
     if integral and math.isfinite(safe):
         return float(math.ceil(safe))
     return float(safe)
-
-
-def _power_of_two(values: np.ndarray) -> float:
-    """1 when max |values| lies in [2^-40, 2^40] (or all are 0), else the power of two that
-    brings it near 1 (an exact rescaling)."""
-    v = np.abs(np.asarray(values, dtype=np.float64))
-    big = float(v.max()) if v.size else 0.0
-    if big == 0.0 or 1.0 / _SAFE_MAGNITUDE <= big <= _SAFE_MAGNITUDE:
-        return 1.0
-    return 2.0 ** -round(math.log2(big))
 
 
 def upper_bound(inst: GQAPInstance, deadline: Deadline, max_seconds: float) -> float | None:
@@ -603,13 +598,8 @@ def lp_arrays(data: GQAPModelData, linearisation: str = "rlt",
     from scipy import sparse
 
     n, m = data.n, data.m
-    q = np.asarray(data.q, dtype=np.float64)
-    total = float(q.sum())
-    Q = np.minimum(np.asarray(data.Q, dtype=np.float64), total)
-    s = _power_of_two(np.concatenate([data.lin[data.allowed],
-                                      data.pair_cost[data.pair_allowed]]))
-    w = _power_of_two(np.concatenate([q, Q]))
-    q, Q = q * w, Q * w
+    scaled, s = scaled_gqap_data(data)
+    q, Q = scaled.q, scaled.Q
     xid = np.full((n, m), -1, dtype=np.int64)
     n_x = int(data.allowed.sum())
     xid[data.allowed] = np.arange(n_x)

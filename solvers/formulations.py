@@ -42,7 +42,7 @@ tight; the proofs come from branch and bound.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -447,3 +447,33 @@ def formulation(inst: Instance, model: str, split: str, start: str, solver: str)
     gdata = gqap_model_data(gq)
     check_model_data(solver, gdata)
     return Formulation(kind, inst, gdata, warm, gq, reduction)
+
+
+# Coefficients beyond this range (either way) are brought back into it by a power of two:
+# LP codes treat about 1e20 as infinity and drop tiny values, while a power of two changes
+# no digit of any coefficient.
+SAFE_MAGNITUDE = 2.0 ** 40
+
+
+def power_of_two_scale(values: np.ndarray) -> float:
+    """1 when max |values| lies in [2^-40, 2^40] (or all are zero), else the power of two
+    that brings it to about 1 (an exact rescaling in binary floating point)."""
+    v = np.abs(np.asarray(values, dtype=np.float64))
+    big = float(v.max()) if v.size else 0.0
+    if big == 0.0 or 1.0 / SAFE_MAGNITUDE <= big <= SAFE_MAGNITUDE:
+        return 1.0
+    return 2.0 ** -round(np.log2(big))
+
+
+def scaled_gqap_data(data: GQAPModelData) -> tuple[GQAPModelData, float]:
+    """``data`` with costs and weights rescaled into the safe range by powers of two, and
+    the cost scale. Capacities above the total weight bind nothing and become the total."""
+    s = power_of_two_scale(np.concatenate([data.lin[data.allowed],
+                                           data.pair_cost[data.pair_allowed]]))
+    total = float(data.q.sum())
+    Q = np.minimum(data.Q, total) if np.isfinite(total) else data.Q
+    w = power_of_two_scale(np.concatenate([data.q, Q]))
+    if s == 1.0 and w == 1.0 and np.array_equal(Q, data.Q):
+        return data, 1.0
+    return replace(data, lin=data.lin * s, pair_cost=data.pair_cost * s, q=data.q * w,
+                   Q=Q * w), s

@@ -30,7 +30,7 @@ def test_generate_is_deterministic(tmp_path, capsys):
     obj = json.loads((tmp_path / "a.json").read_text())
     assert obj["params"]["G"] == 4 and obj["params"]["B_max"] == 3
     assert len(obj["users"]["alpha"]) == 5
-    code, _, _ = run(capsys, "generate", "gqap", "--facilities", 7, "--sites", 3,
+    code, _, _ = run(capsys, "generate", "classic", "--facilities", 7, "--sites", 3,
                      "--capacity-ratio", 0.5, "--format", "cordeau", "-o", tmp_path / "g.txt")
     assert code == 0 and (tmp_path / "g.txt").read_text().startswith("7 3 2")
 
@@ -85,7 +85,7 @@ def test_evaluate_exits_one_on_infeasible_solution(tmp_path, capsys):
         (["solve", TINY, "--solver", "exact", "--opt", "speed=3"], "unknown option 'speed'"),
         (["solve", TINY, "--solver", "exact", "--threads", "2"], "unknown option 'threads'"),
         (["generate", "offloading", "--users", "0"], "users: must be a positive integer"),
-        (["generate", "gqap", "--facilities", "4", "--sites", "2", "--capacity-ratio", "2"],
+        (["generate", "classic", "--facilities", "4", "--sites", "2", "--capacity-ratio", "2"],
          "capacity ratio: must lie in (0, 1]"),
         (["generate", "set", "nope"], "unknown 'nope'"),
     ],
@@ -196,7 +196,7 @@ def one_line_error(capsys, *argv, code=None):
 
 
 GEN = ["generate", "offloading", "--users", "4"]
-GQ = ["generate", "gqap", "--facilities", "5", "--sites", "2", "--capacity-ratio", "0.5"]
+GQ = ["generate", "classic", "--facilities", "5", "--sites", "2", "--capacity-ratio", "0.5"]
 
 
 @pytest.mark.parametrize(("argv", "code", "message"), [

@@ -30,7 +30,7 @@ TINY_GQAP = ROOT / "instances" / "tiny-gqap" / "8-4-50.json"
 OK_CONFIG = ('name = "ok"\ntime_limit = 5\n[[solvers]]\nname = "baseline1"\n'
              '[[instances]]\nset = "tiny"\n')
 # Every command of the CLI that the corpus must reach (argv prefixes).
-ENTRY_POINTS = [("generate", "offloading"), ("generate", "gqap"), ("generate", "multi"),
+ENTRY_POINTS = [("generate", "offloading"), ("generate", "classic"), ("generate", "multi"),
                 ("generate", "set"), ("info",), ("solve",), ("evaluate",), ("solvers",),
                 ("doc",), ("bench", "run"), ("bench", "report"), ("bench", "reproduce"),
                 ("figure", "fig8"), ("train",)]

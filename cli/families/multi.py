@@ -69,14 +69,15 @@ def generate(args: argparse.Namespace) -> int:
             raise GQAPError(f"{flag}: expected {rows} points, got {len(points)}")
     from gqap.fields import VALUE_MAX
     from gqap.multi.generator import MODEL_DEFAULTS
-    from gqap.offloading.generator import check_alpha_rule, check_model
+    from gqap.offloading.generator import check_alpha_rule
+    from gqap.paper import checked_model
 
     if args.delta_max is not None and args.delta_max > VALUE_MAX:
         raise GQAPError(f"--delta-max: at most {VALUE_MAX:g} (the bound of shift_steps), got "
                         f"{args.delta_max:g}")
     check_alpha_rule(20 if args.b_hat is None else args.b_hat,
                      0.05 if args.kappa is None else args.kappa)
-    check_model({**MODEL_DEFAULTS, **{k: getattr(args, k) for k in MODEL_DEFAULTS
+    checked_model({**MODEL_DEFAULTS, **{k: getattr(args, k) for k in MODEL_DEFAULTS
                                       if getattr(args, k) is not None}})
     kwargs: dict[str, Any] = {}
     for key, value in (("G", _one_or_list(args.gpus)), ("G_choices", args.gpu_choices),

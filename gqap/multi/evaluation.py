@@ -16,41 +16,29 @@ from dataclasses import dataclass
 import numpy as np
 
 from gqap.errors import ValidationError
-from gqap.evaluation import TOL, LatencyModel, check_latency_model, finite_objective
+from gqap.evaluation import (
+    TOL,
+    LatencyModel,
+    UserEvaluation,
+    check_latency_model,
+    finite_objective,
+)
 from gqap.multi.instance import MultiInstance
 from gqap.multi.solution import DENIED, MultiSolution
 from gqap.paper import shrinking_batch_latency
 
 
-@dataclass(frozen=True)
-class MultiEvaluation:
-    """Objective and per-user breakdown (seconds; PAI unitless) of one decision."""
+@dataclass(frozen=True, kw_only=True)
+class MultiEvaluation(UserEvaluation):
+    """A decision's objective and per-user breakdown, with the users on each site;
+    feasible when every site is in range and within B_s, and every split is valid."""
 
-    objective: float
     counts: np.ndarray
-    l_R: np.ndarray
-    l_T: np.ndarray
-    l_E: np.ndarray
-    l_L: np.ndarray
-    pai: np.ndarray
-    qoe: np.ndarray
-    violations: tuple[str, ...]
-    latency_model: str
-
-    @property
-    def feasible(self) -> bool:
-        """True when every site is in range and within B_s, and every split is valid."""
-        return not self.violations
 
     @property
     def granted(self) -> int:
         """Users placed on some site (the sum of the counts)."""
         return int(self.counts.sum())
-
-    @property
-    def latency(self) -> np.ndarray:
-        """End-to-end latency L_i = l_R + l_T + l_E + l_L per user."""
-        return self.l_R + self.l_T + self.l_E + self.l_L
 
 
 @dataclass(frozen=True)

@@ -15,9 +15,9 @@ import numpy as np
 
 from gqap import paper
 from gqap.errors import ValidationError
-from gqap.fields import STEPS_MAX, digest, int_array, integer, real_array, real_scalar
+from gqap.fields import digest, int_array, real_array
 from gqap.offloading.instance import OffloadingInstance
-from gqap.paper import CONVENTIONS, Convention
+from gqap.paper import Convention
 
 
 @dataclass(frozen=True, eq=False)
@@ -62,12 +62,7 @@ class MultiInstance:
             raise ValidationError(f"sites.k_s: expected a 1-D array, got shape {ks.shape}")
         if ks.size == 0:
             raise ValidationError("sites: an instance needs at least one site, got 0")
-        ku = np.asarray(self.k_user)
-        if ku.ndim != 1:
-            raise ValidationError(f"users.k_s: expected a 1-D array, got shape {ku.shape}")
-        if ku.size == 0:
-            raise ValidationError("users: an instance needs at least one user, got 0")
-        S, n = ks.size, ku.size
+        S = ks.size
         set_ = object.__setattr__
         set_(self, "k_site", real_array("sites.k_s", self.k_site, (S,), nonneg=True))
         set_(self, "h_site", real_array("sites.h_s", self.h_site, (S,)))
@@ -77,49 +72,24 @@ class MultiInstance:
         if np.any(self.W_hz <= 0):
             s = int(np.argmax(self.W_hz <= 0))
             raise ValidationError(f"sites.W_hz: must be > 0 (site {s} has {self.W_hz[s]:g})")
-        set_(self, "k_user", real_array("users.k_s", self.k_user, (n,), nonneg=True))
-        set_(self, "h_user", real_array("users.h_s", self.h_user, (n,)))
-        set_(self, "alpha", real_array("users.alpha", self.alpha, (n,), nonneg=True))
-        set_(self, "request_time", real_array("users.request_time_s", self.request_time, (n,),
-                                          nonneg=True))
-        set_(self, "shift_steps", real_array("shift_steps", self.shift_steps, (n, S),
-                                         nonneg=True))
-        set_(self, "N", integer("N", self.N, low=1, high=STEPS_MAX))
-        set_(self, "N_hat", integer("N_hat", self.N_hat, low=0, high=STEPS_MAX))
-        set_(self, "a_F", real_scalar("a_F", self.a_F, low=0.0, strict=True))
-        set_(self, "b_F", real_scalar("b_F", self.b_F))
-        set_(self, "K", real_scalar("K", self.K, low=0.0, strict=True))
-        set_(self, "eta", real_scalar("eta", self.eta, low=0.0, strict=True))
-        set_(self, "s_p_bits", real_scalar("s_p_bits", self.s_p_bits, low=0.0))
-        set_(self, "s_m_bits", real_scalar("s_m_bits", self.s_m_bits, low=0.0))
-        if self.N_hat > self.N:
-            raise ValidationError(f"N_hat: must be <= N ({self.N}), got {self.N_hat}")
-        if self.convention not in CONVENTIONS:
-            raise ValidationError(
-                f"convention: must be one of {', '.join(CONVENTIONS)}, got {self.convention!r}"
-            )
+        for name, value in zip(("k_user", "h_user", "alpha", "request_time"), paper.checked_users(
+                self.k_user, self.h_user, self.alpha, self.request_time), strict=True):
+            set_(self, name, value)
+        set_(self, "shift_steps", real_array("shift_steps", self.shift_steps,
+                                             (self.k_user.size, S), nonneg=True))
+        for name, value in paper.checked_model(
+                {f: getattr(self, f) for f in paper.MODEL_DEFAULTS}).items():
+            set_(self, name, value)
         if not isinstance(self.name, str):
             raise ValidationError(f"name: must be a string, got {self.name!r}")
-        local = self.k_user + self.h_user
-        if np.any(local <= 0):
-            i = int(np.argmax(local <= 0))
-            raise ValidationError(
-                f"users.h_s: local step latency k_s + h_s of user {i} is {local[i]:g} s; "
-                "must be > 0"
-            )
+        paper.check_local_latency(self.k_user, self.h_user)
         one = self.site_step_latency(np.arange(S), 1)
         if np.any(one <= 0):
             s = int(np.argmax(one <= 0))
             raise ValidationError(
                 f"sites.h_s: step latency of site {s} at batch 1 is {one[s]:g} s "
                 f"(G = {self.G[s]}, {self.convention} convention); must be > 0")
-        late = self.request_time > self.K
-        if np.any(late):
-            i = int(np.argmax(late))
-            raise ValidationError(
-                f"users.request_time_s: user {i} requests at {self.request_time[i]:g} s, after "
-                f"the period K = {self.K:g} s"
-            )
+        paper.check_requests(self.request_time, self.K)
 
     # ---- sizes -------------------------------------------------------------------------
     @property

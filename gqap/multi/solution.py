@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from gqap.errors import ValidationError
-from gqap.offloading.solution import OffloadingSolution
+from gqap.offloading.solution import OffloadingSolution, integer_steps, split_points_list
 
 DENIED = -1
 
@@ -67,13 +67,12 @@ class MultiSolution:
     @property
     def integer_splits(self) -> bool:
         """True when every split point is a whole number of steps."""
-        return bool(np.all(self.split_points == np.round(self.split_points)))
+        return integer_steps(self.split_points)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form: {"site": [...], "split_points": [...]}; whole numbers as ints."""
-        split = ([int(v) for v in self.split_points] if self.integer_splits
-                 else [float(v) for v in self.split_points])
-        return {"site": [int(v) for v in self.site], "split_points": split}
+        return {"site": [int(v) for v in self.site],
+                "split_points": split_points_list(self.split_points)}
 
     def to_offloading(self) -> OffloadingSolution:
         """The paper's grant/split form; only for one-site decisions (sites -1 and 0)."""

@@ -12,41 +12,29 @@ from dataclasses import dataclass
 import numpy as np
 
 from gqap.errors import ValidationError
-from gqap.evaluation import TOL, LatencyModel, check_latency_model, finite_objective
+from gqap.evaluation import (
+    TOL,
+    LatencyModel,
+    UserEvaluation,
+    check_latency_model,
+    finite_objective,
+)
 from gqap.offloading.instance import OffloadingInstance
 from gqap.offloading.solution import OffloadingSolution
 from gqap.paper import shrinking_batch_latency
 
 
-@dataclass(frozen=True)
-class OffloadingEvaluation:
-    """Objective and per-user breakdown (seconds; PAI unitless) of one decision."""
+@dataclass(frozen=True, kw_only=True)
+class OffloadingEvaluation(UserEvaluation):
+    """A decision's objective and per-user breakdown, with b, the granted users; feasible
+    when b <= B_max, N_hat <= n_i <= N and denied users sit at N."""
 
-    objective: float
     b: int
-    l_R: np.ndarray
-    l_T: np.ndarray
-    l_E: np.ndarray
-    l_L: np.ndarray
-    pai: np.ndarray
-    qoe: np.ndarray
-    violations: tuple[str, ...]
-    latency_model: str
-
-    @property
-    def feasible(self) -> bool:
-        """True when b <= B_max, N_hat <= n_i <= N, and denied users sit at N."""
-        return not self.violations
 
     @property
     def granted(self) -> int:
         """Users granted the edge (b)."""
         return self.b
-
-    @property
-    def latency(self) -> np.ndarray:
-        """End-to-end latency L_i = l_R + l_T + l_E + l_L per user."""
-        return self.l_R + self.l_T + self.l_E + self.l_L
 
 
 def denied_qoe(inst: OffloadingInstance) -> np.ndarray:

@@ -22,15 +22,13 @@ from gqap import paper
 from gqap.errors import ValidationError
 from gqap.fields import (
     COUNT_MAX,
-    STEPS_MAX,
     VALUE_MAX,
     VALUE_MIN,
     integer,
-    real_scalar,
     size_within,
 )
 from gqap.offloading.instance import OffloadingInstance
-from gqap.paper import CONVENTIONS, accuracy, step_latency
+from gqap.paper import accuracy, step_latency
 from gqap.profiles import PAPER_PROFILE, GPUProfile
 
 OFFLOADING_GENERATOR_VERSION = 1
@@ -51,21 +49,6 @@ def check_alpha_rule(b_hat: Any, kappa: Any) -> None:
     if not (math.isfinite(kappa) and VALUE_MIN <= kappa <= VALUE_MAX):
         raise ValidationError(f"kappa: must be a finite number within {VALUE_MIN:g}.."
                               f"{VALUE_MAX:g}, got {kappa!r}")
-
-
-def check_model(p: dict[str, Any]) -> None:
-    """Refuse the model parameters the user draw depends on (N, N_hat, a_F, b_F, K,
-    convention) with the instance's own rules, before anything is drawn."""
-    N = integer("N", p["N"], low=1, high=STEPS_MAX)
-    N_hat = integer("N_hat", p["N_hat"], low=0, high=STEPS_MAX)
-    if N_hat > N:
-        raise ValidationError(f"N_hat: must be <= N ({N}), got {N_hat}")
-    real_scalar("a_F", p["a_F"], low=0.0, strict=True)
-    real_scalar("b_F", p["b_F"])
-    real_scalar("K", p["K"], low=0.0, strict=True)
-    if p["convention"] not in CONVENTIONS:
-        raise ValidationError(f"convention: must be one of {', '.join(CONVENTIONS)}, got "
-                              f"{p['convention']!r}")
 
 
 def draw_users(rng: np.random.Generator, n_users: int, le_hat: float, le_one: float, *,
@@ -117,7 +100,7 @@ def generate_offloading(rng: np.random.Generator, n_users: int = 20, G: int = pa
     if unknown:
         raise ValidationError(f"generator option: unknown {', '.join(sorted(unknown))}")
     p = {**paper.MODEL_DEFAULTS, **model}
-    check_model(p)
+    paper.checked_model(p)  # refused before anything is drawn
 
     le = lambda b: step_latency(profile.edge_k_s, profile.edge_h_s, b, G, p["convention"])  # noqa: E731
     cls, k_user, h_user, request, alpha = draw_users(

@@ -15,8 +15,8 @@ import numpy as np
 
 from gqap import paper
 from gqap.errors import ValidationError
-from gqap.fields import STEPS_MAX, digest, integer, real_array, real_scalar
-from gqap.paper import CONVENTIONS, Convention
+from gqap.fields import digest, integer, real_scalar
+from gqap.paper import Convention
 
 
 @dataclass(frozen=True, eq=False)
@@ -53,53 +53,21 @@ class OffloadingInstance:
     family: str = field(default="offloading", init=False, repr=False)
 
     def __post_init__(self) -> None:
-        k = np.asarray(self.k_user)
-        if k.ndim != 1:
-            raise ValidationError(f"users.k_s: expected a 1-D array, got shape {k.shape}")
-        if k.size == 0:
-            raise ValidationError("users: an instance needs at least one user, got 0")
-        n = k.size
         set_ = object.__setattr__
-        set_(self, "k_user", real_array("users.k_s", self.k_user, (n,), nonneg=True))
-        set_(self, "h_user", real_array("users.h_s", self.h_user, (n,)))
-        set_(self, "alpha", real_array("users.alpha", self.alpha, (n,), nonneg=True))
-        set_(self, "request_time", real_array("users.request_time_s", self.request_time, (n,),
-                                          nonneg=True))
+        for name, value in zip(("k_user", "h_user", "alpha", "request_time"), paper.checked_users(
+                self.k_user, self.h_user, self.alpha, self.request_time), strict=True):
+            set_(self, name, value)
         set_(self, "k_edge", real_scalar("edge.k_s", self.k_edge, low=0.0))
         set_(self, "h_edge", real_scalar("edge.h_s", self.h_edge))
         set_(self, "G", integer("G", self.G, low=1))
         set_(self, "B_max", integer("B_max", self.B_max, low=0))
-        set_(self, "N", integer("N", self.N, low=1, high=STEPS_MAX))
-        set_(self, "N_hat", integer("N_hat", self.N_hat, low=0, high=STEPS_MAX))
-        set_(self, "a_F", real_scalar("a_F", self.a_F, low=0.0, strict=True))
-        set_(self, "b_F", real_scalar("b_F", self.b_F))
-        set_(self, "K", real_scalar("K", self.K, low=0.0, strict=True))
-        set_(self, "W_max_hz", real_scalar("W_max_hz", self.W_max_hz, low=0.0, strict=True))
-        set_(self, "eta", real_scalar("eta", self.eta, low=0.0, strict=True))
-        set_(self, "s_p_bits", real_scalar("s_p_bits", self.s_p_bits, low=0.0))
-        set_(self, "s_m_bits", real_scalar("s_m_bits", self.s_m_bits, low=0.0))
-        if self.N_hat > self.N:
-            raise ValidationError(f"N_hat: must be <= N ({self.N}), got {self.N_hat}")
-        if self.convention not in CONVENTIONS:
-            raise ValidationError(
-                f"convention: must be one of {', '.join(CONVENTIONS)}, got {self.convention!r}"
-            )
-        local = self.k_user + self.h_user
-        if np.any(local <= 0):
-            i = int(np.argmax(local <= 0))
-            raise ValidationError(
-                f"users.h_s: local step latency k_s + h_s of user {i} is {local[i]:g} s; "
-                "must be > 0"
-            )
+        for name, value in paper.checked_model(
+                {f: getattr(self, f) for f in (*paper.MODEL_DEFAULTS, "W_max_hz")}).items():
+            set_(self, name, value)
+        paper.check_local_latency(self.k_user, self.h_user)
         if self.edge_step_latency(1) <= 0:
             raise ValidationError("edge.h_s: edge step latency at batch 1 must be > 0")
-        late = self.request_time > self.K
-        if np.any(late):
-            i = int(np.argmax(late))
-            raise ValidationError(
-                f"users.request_time_s: user {i} requests at {self.request_time[i]:g} s, after "
-                f"the period K = {self.K:g} s"
-            )
+        paper.check_requests(self.request_time, self.K)
 
     # ---- sizes -------------------------------------------------------------------------
     @property

@@ -46,10 +46,19 @@ class OffloadingSolution:
     @property
     def integer_splits(self) -> bool:
         """True when every split point is a whole number of steps."""
-        return bool(np.all(self.split == np.round(self.split)))
+        return integer_steps(self.split)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form: {"grant": [...], "split_points": [...]}; whole numbers as ints."""
-        split = ([int(v) for v in self.split] if self.integer_splits
-                 else [float(v) for v in self.split])
-        return {"grant": [bool(v) for v in self.grant], "split_points": split}
+        return {"grant": [bool(v) for v in self.grant],
+                "split_points": split_points_list(self.split)}
+
+
+def integer_steps(split: np.ndarray) -> bool:
+    """True when every split point is a whole number of steps."""
+    return bool(np.all(split == np.round(split)))
+
+
+def split_points_list(split: np.ndarray) -> list[int] | list[float]:
+    """Split points as a solution file writes them: ints when all are whole, else floats."""
+    return [int(v) for v in split] if integer_steps(split) else [float(v) for v in split]

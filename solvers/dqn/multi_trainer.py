@@ -27,7 +27,6 @@ and three things that follow from them:
 
 from __future__ import annotations
 
-import copy
 from pathlib import Path
 from typing import Any
 
@@ -48,9 +47,8 @@ from gqap.solvers.dqn.multi_env import (
 )
 from gqap.solvers.dqn.multi_network import multi_tensors
 from gqap.solvers.dqn.multi_policy import greedy_sites
-from gqap.solvers.dqn.network import build_network, network_spec
 from gqap.solvers.dqn.replay import DualReplay
-from gqap.solvers.dqn.trainer import Trainer, near
+from gqap.solvers.dqn.trainer import Trainer
 
 MULTI_LOG_FIELDS = ("episode", "steps", "users", "sites", "reward", "objective", "greedy",
                     "gap", "granted", "mean_pai", "mean_latency", "loss", "epsilon",
@@ -261,57 +259,38 @@ class MultiTrainer(Trainer):
         if cfg.scope.kind != "multi" or cfg.network.kind != "multi":
             raise GQAPError("config: the multi-cluster trainer needs scope.kind = 'multi' "
                             "and network.kind = 'multi'")
-        self.cfg = cfg
-        self.out = Path(out_dir)
-        self.command = command
-        torch.set_num_threads(cfg.run.threads)
-        streams = np.random.SeedSequence(cfg.run.seed).spawn(5)
-        self.sampler = MultiEpisodeSampler(cfg.scope)
-        if self.sampler.max_users > cfg.env.max_users or \
-                self.sampler.max_sites > cfg.env.max_sites:
-            raise GQAPError(f"config: the scope draws up to {self.sampler.max_users} users "
-                            f"and {self.sampler.max_sites} sites but env.max_users is "
-                            f"{cfg.env.max_users} and env.max_sites {cfg.env.max_sites}")
-        self.U = cfg.env.max_users
         self.integer = cfg.env.split == "integer"
-        self.env = MultiOffloadingEnv(self.sampler, max_users=self.U,
-                                      max_sites=cfg.env.max_sites,
-                                      reward_scale=cfg.env.reward_scale, split=cfg.env.split,
-                                      scales=cfg.features)
-        self.env.np_random = np.random.default_rng(streams[0])
-        self.rng_explore = np.random.default_rng(streams[1])
-        self.rng_replay = np.random.default_rng(streams[2])
-        self.spec = network_spec(cfg.network, self.U, cfg.features.count)
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(int(streams[3].generate_state(1)[0]))
-            self.online = build_network(self.spec)
-        self.init_meta: dict[str, Any] | None = None
-        if cfg.run.init:
-            from gqap.solvers.dqn.checkpoints import load_checkpoint
+        super().__init__(cfg, out_dir, base_dir=base_dir, command=command)
 
-            init = load_checkpoint(near(cfg.run.init, base_dir), "multi")
-            if init.meta["network"] != self.spec:
-                raise GQAPError(f"run.init: {cfg.run.init} has architecture "
-                                f"{init.meta['network']}, the config asks for {self.spec}")
-            self.online.load_state_dict(init.network.state_dict())
-            self.init_meta = {k: init.meta.get(k) for k in (
-                "file", "sha256", "episodes", "steps", "train_wall_time_s",
-                "train_wall_time_total_s", "command", "seed")}
-        self.target = copy.deepcopy(self.online)
-        self.target.requires_grad_(False)
-        self.opt = torch.optim.Adam(self.online.parameters(), lr=cfg.dqn.lr, foreach=True)
-        self.replay = EpisodeReplay(cfg.dqn.capacity, self.U, cfg.dqn.terminal_fraction,
-                                    cfg.per.alpha, cfg.per.offset)
-        self.eval_set = multi_validation_set(cfg, streams[4])
-        refs = [reference_optimum(x) for x in self.eval_set]
-        self.eval_opt = [v for v, _ in refs]
+    def make_env(self, base_dir: str | Path | None) -> tuple[Any, Any]:
+        """(episode sampler, environment) of the multi scope, checked against
+        ``env.max_users`` and ``env.max_sites``."""
+        cfg = self.cfg
+        sampler = MultiEpisodeSampler(cfg.scope)
+        if sampler.max_users > cfg.env.max_users or sampler.max_sites > cfg.env.max_sites:
+            raise GQAPError(f"config: the scope draws up to {sampler.max_users} users "
+                            f"and {sampler.max_sites} sites but env.max_users is "
+                            f"{cfg.env.max_users} and env.max_sites {cfg.env.max_sites}")
+        return sampler, MultiOffloadingEnv(sampler, max_users=self.U,
+                                           max_sites=cfg.env.max_sites,
+                                           reward_scale=cfg.env.reward_scale,
+                                           split=cfg.env.split, scales=cfg.features)
+
+    def make_replay(self) -> Any:
+        """The dual replay of transitions, with each episode's tables kept once."""
+        cfg = self.cfg
+        return EpisodeReplay(cfg.dqn.capacity, self.U, cfg.dqn.terminal_fraction,
+                             cfg.per.alpha, cfg.per.offset)
+
+    def make_validation(self, stream: np.random.SeedSequence,
+                        base_dir: str | Path | None) -> tuple[list[Any], list[float]]:
+        """The validation instances and their references (exact optima where the exact
+        solver supports the family, see ``reference_optimum``; their sources in
+        ``self.reference``)."""
+        instances = multi_validation_set(self.cfg, stream)
+        refs = [reference_optimum(x) for x in instances]
         self.reference = sorted({src for _, src in refs})
-        self.episode = self.steps = self.updates = 0
-        self.wall = 0.0
-        self.best_gap: float | None = None
-        self.best_episode: int | None = None
-        self.best_scores: dict[str, float] | None = None
-        self.best_state: dict[str, torch.Tensor] | None = None
+        return instances, [v for v, _ in refs]
 
     # -- acting and learning -----------------------------------------------------------------
     def act(self, obs: dict[str, np.ndarray], mask: np.ndarray) -> int:

@@ -83,14 +83,8 @@ class Trainer:
         self.command = command
         torch.set_num_threads(cfg.run.threads)
         streams = np.random.SeedSequence(cfg.run.seed).spawn(5)
-        self.sampler = EpisodeSampler(cfg.scope, base_dir)
-        if self.sampler.max_users > cfg.env.max_users:
-            raise GQAPError(f"config: the scope draws up to {self.sampler.max_users} users but "
-                            f"env.max_users is {cfg.env.max_users}")
         self.U = cfg.env.max_users
-        self.env = OffloadingEnv(self.sampler, max_users=self.U,
-                                 reward_scale=cfg.env.reward_scale, split=cfg.env.split,
-                                 scales=cfg.features)
+        self.sampler, self.env = self.make_env(base_dir)
         self.env.np_random = np.random.default_rng(streams[0])
         self.rng_explore = np.random.default_rng(streams[1])
         self.rng_replay = np.random.default_rng(streams[2])
@@ -113,17 +107,8 @@ class Trainer:
         self.target = copy.deepcopy(self.online)
         self.target.requires_grad_(False)
         self.opt = torch.optim.Adam(self.online.parameters(), lr=cfg.dqn.lr, foreach=True)
-        U = self.U
-        fields = {"users": ((U, 3), np.float32), "n_users": ((), np.int16),
-                  "glob": ((3,), np.float32), "b_max": ((), np.int16),
-                  "ind": ((U,), np.int8), "cur": ((), np.int16), "action": ((), np.int8),
-                  "reward": ((), np.float32), "discount": ((), np.float32),
-                  "next_ind": ((U,), np.int8),
-                  "next_cur": ((), np.int16), "done": ((), np.bool_)}
-        self.replay = DualReplay(cfg.dqn.capacity, fields, cfg.dqn.terminal_fraction,
-                                 cfg.per.alpha, cfg.per.offset)
-        self.eval_set = validation_set(cfg, streams[4], base_dir)
-        self.eval_opt = [optimum(x) for x in self.eval_set]
+        self.replay = self.make_replay()
+        self.eval_set, self.eval_opt = self.make_validation(streams[4], base_dir)
         self._opt_cache: dict[str, float] = {}
         self.episode = self.steps = self.updates = 0
         self.wall = 0.0
@@ -131,6 +116,37 @@ class Trainer:
         self.best_episode: int | None = None
         self.best_scores: dict[str, float] | None = None
         self.best_state: dict[str, torch.Tensor] | None = None
+
+    # -- the parts a scope's trainer replaces --------------------------------------------------
+    def make_env(self, base_dir: str | Path | None) -> tuple[Any, Any]:
+        """(episode sampler, environment) of the config's scope, checked against
+        ``env.max_users``."""
+        cfg = self.cfg
+        sampler = EpisodeSampler(cfg.scope, base_dir)
+        if sampler.max_users > cfg.env.max_users:
+            raise GQAPError(f"config: the scope draws up to {sampler.max_users} users but "
+                            f"env.max_users is {cfg.env.max_users}")
+        return sampler, OffloadingEnv(sampler, max_users=self.U,
+                                      reward_scale=cfg.env.reward_scale, split=cfg.env.split,
+                                      scales=cfg.features)
+
+    def make_replay(self) -> Any:
+        """The prioritised dual replay memory of the transitions."""
+        U, cfg = self.U, self.cfg
+        fields = {"users": ((U, 3), np.float32), "n_users": ((), np.int16),
+                  "glob": ((3,), np.float32), "b_max": ((), np.int16),
+                  "ind": ((U,), np.int8), "cur": ((), np.int16), "action": ((), np.int8),
+                  "reward": ((), np.float32), "discount": ((), np.float32),
+                  "next_ind": ((U,), np.int8),
+                  "next_cur": ((), np.int16), "done": ((), np.bool_)}
+        return DualReplay(cfg.dqn.capacity, fields, cfg.dqn.terminal_fraction,
+                          cfg.per.alpha, cfg.per.offset)
+
+    def make_validation(self, stream: np.random.SeedSequence,
+                        base_dir: str | Path | None) -> tuple[list[Any], list[float]]:
+        """The fixed validation instances and their reference optima."""
+        instances = validation_set(self.cfg, stream, base_dir)
+        return instances, [optimum(x) for x in instances]
 
     # -- schedules ---------------------------------------------------------------------------
     def _decay(self) -> float:

@@ -28,6 +28,8 @@ from gqap.solvers.formulations import (
     GQAPModelData,
     MultiModelData,
     formulation,
+    power_of_two_scale,
+    scaled_gqap_data,
 )
 
 # The least time this suite's build-and-write of a PuLP model can take per unit of work
@@ -93,12 +95,6 @@ class BuiltModel:
         return None if v is None else self.sign * (self.offset + v / self.scale)
 
 
-# Coefficients beyond this range (either way) are brought back into it by a power of two:
-# LP codes treat about 1e20 as infinity and drop tiny values, while a power of two changes
-# no digit of any coefficient.
-_SAFE_MAGNITUDE = 2.0 ** 40
-
-
 # A floating-point MIP code accepts x within ~1e-6 of an integer and compares objective
 # values with tolerances relative to the largest coefficient. When the coefficients span
 # more than PROVABLE_RANGE and the optimum is made of the small ones, the backend cannot
@@ -114,32 +110,6 @@ def coefficient_range(values: np.ndarray) -> tuple[float, float]:
     v = np.abs(np.asarray(values, dtype=np.float64))
     v = v[v > 0]
     return (float(v.max() / v.min()), float(v.max())) if v.size else (1.0, 0.0)
-
-
-def power_of_two_scale(values: np.ndarray) -> float:
-    """1 when max |values| lies in [2^-40, 2^40] (or all are zero), else the power of two
-    that brings it to about 1 (an exact rescaling in binary floating point)."""
-    v = np.abs(np.asarray(values, dtype=np.float64))
-    big = float(v.max()) if v.size else 0.0
-    if big == 0.0 or 1.0 / _SAFE_MAGNITUDE <= big <= _SAFE_MAGNITUDE:
-        return 1.0
-    return 2.0 ** -round(np.log2(big))
-
-
-def scaled_gqap_data(data: GQAPModelData) -> tuple[GQAPModelData, float]:
-    """``data`` with costs and weights rescaled into the safe range by powers of two, and
-    the cost scale. Capacities above the total weight bind nothing and become the total."""
-    from dataclasses import replace
-
-    s = power_of_two_scale(np.concatenate([data.lin[data.allowed],
-                                           data.pair_cost[data.pair_allowed]]))
-    total = float(data.q.sum())
-    Q = np.minimum(data.Q, total) if np.isfinite(total) else data.Q
-    w = power_of_two_scale(np.concatenate([data.q, Q]))
-    if s == 1.0 and w == 1.0 and np.array_equal(Q, data.Q):
-        return data, 1.0
-    return replace(data, lin=data.lin * s, pair_cost=data.pair_cost * s, q=data.q * w,
-                   Q=Q * w), s
 
 
 def import_pulp() -> Any:
