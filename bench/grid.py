@@ -317,10 +317,13 @@ def _load_path(src: InstanceSource, where: str, config_source: str) -> list[Inst
                        src.cases)
 
 
-def case_seed(*parts: int | float) -> int:
+def case_seed(*parts: int | float | str) -> int:
     """The generation seed of one generated case, derived from the source seed and the
-    case's parameters (recorded with the instance)."""
-    ints = [int(round(p * 1000)) if isinstance(p, float) else int(p) for p in parts]
+    case's parameters (recorded with the instance); a word (the online family's arrival
+    profile) counts by the first 4 bytes of its SHA-256."""
+    ints = [int.from_bytes(hashlib.sha256(p.encode()).digest()[:4], "little")
+            if isinstance(p, str) else int(round(p * 1000)) if isinstance(p, float) else int(p)
+            for p in parts]
     return int(np.random.SeedSequence(ints).generate_state(1)[0])
 
 

@@ -149,6 +149,8 @@ def write_report(sweep_dir: str | Path, out_dir: str | Path,
         rep.tables.append(write_text_atomic(out / RUNS_FILE, runs_csv(runs_from_rows(rows))))
     names = {t.name for t in made}
     if figures:
+        for spec in families():  # figures a family draws itself
+            rep.figures += upper(spec.report, "figures", lambda ctx, out: [])(ctx, out)
         if "objective_vs_users" in names:
             rep.figures.append(objective_curve.draw(rows, order, "users",
                                                     out / "objective_vs_users.png", title))

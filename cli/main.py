@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from gqap.cli.common import check_out, fmt, json_text
-from gqap.errors import GQAPError
+from gqap.errors import GQAPError, InputError
 from gqap.family import families, family_of, upper
 from gqap.parsing import (
     family_metavar,
@@ -355,7 +355,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if debug:
             raise
         print(f"gqap: error: {_one_line(exc)}", file=sys.stderr)
-        return 2 if isinstance(exc, UsageError) else 1
+        return 2 if isinstance(exc, UsageError | InputError) else 1
     except MemoryError as exc:
         if debug:
             raise

@@ -26,7 +26,8 @@ from typing import Any, Protocol
 from gqap.errors import GQAPError
 
 # The packages that define a family, in the order lists and reports show them.
-FAMILY_PACKAGES: tuple[str, ...] = ("gqap.offloading", "gqap.multi", "gqap.classic")
+FAMILY_PACKAGES: tuple[str, ...] = ("gqap.offloading", "gqap.multi", "gqap.classic",
+                                   "gqap.online")
 
 
 class Instance(Protocol):
@@ -113,7 +114,11 @@ class FamilySpec:
     (the solver option ``split`` = integer or real is a variant of the problem).
     ``aliases``: old names still accepted (with a deprecation line). ``cli`` and
     ``report``: modules of the upper floors holding the family's command-line parts and
-    report tables ('' for the generic ones).
+    report tables ('' for the generic ones). ``solution_format``: the ``format`` tag of the
+    family's solution files when it has its own ('' for the shared
+    ``gqap-bench/solution``). ``input_exit_status``: the command line's exit status for a
+    malformed or invalid file of the family or a solution of another instance (2 for the
+    online family, as its issue asks; 1, the older families' convention, by default).
     """
 
     name: str
@@ -142,6 +147,8 @@ class FamilySpec:
     aliases: tuple[str, ...] = ()
     cli: str = ""
     report: str = ""
+    solution_format: str = ""
+    input_exit_status: int = 1
 
     def __post_init__(self) -> None:
         if self.sense not in ("min", "max"):

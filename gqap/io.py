@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from gqap.errors import FormatError, GQAPError, ValidationError
+from gqap.errors import FormatError, GQAPError, InvalidInput, ValidationError, as_input_error
 from gqap.family import FamilySpec, Instance, Solution, families, family_of, family_of_format
 
 SCHEMA_VERSION = 1
@@ -321,7 +321,20 @@ def instance_from_dict(obj: dict[str, Any], path: str | Path = "<instance>") -> 
         tags = [repr(f.instance_format) for f in families()]
         raise FormatError(f"{path}: format is {fmt!r}, expected "
                           f"{', '.join(tags[:-1])} or {tags[-1]}")
-    return spec.instance_from_dict(obj, path)
+    with family_input(spec):
+        return spec.instance_from_dict(obj, path)
+
+
+@contextmanager
+def family_input(spec: FamilySpec) -> Iterator[None]:
+    """Within: bad input of a family whose ``input_exit_status`` is 2 is raised as an
+    ``InputError`` of the same kind and message."""
+    try:
+        yield
+    except GQAPError as exc:
+        if spec.input_exit_status == 2:
+            raise as_input_error(exc) from exc
+        raise
 
 
 def write_instance(inst: Instance, path: str | Path) -> Path:
@@ -353,11 +366,17 @@ def _family_of_solution(sol: Solution) -> FamilySpec:
     raise GQAPError(f"solution: {type(sol).__name__} is no family's solution type")
 
 
+def solution_format(spec: FamilySpec) -> str:
+    """The ``format`` tag of a family's solution files (its own, or the shared one)."""
+    return spec.solution_format or FORMAT_SOLUTION
+
+
 def solution_to_dict(sol: Solution, inst: Instance | None = None,
                      **extra: Any) -> dict[str, Any]:
     """The JSON object of a solution file."""
-    obj: dict[str, Any] = {"format": FORMAT_SOLUTION, "version": SCHEMA_VERSION,
-                           "family": _family_of_solution(sol).name}
+    spec = _family_of_solution(sol)
+    obj: dict[str, Any] = {"format": solution_format(spec), "version": SCHEMA_VERSION,
+                           "family": spec.name}
     if inst is not None:
         obj["instance"] = inst.name
         obj["instance_hash"] = inst.content_hash()
@@ -380,14 +399,15 @@ def solution_from_dict(obj: dict[str, Any], path: str | Path = "<solution>") -> 
                           f"{obj.get('status')!r})")
     if not isinstance(body, dict):
         raise FormatError(f"{path}: 'solution' must be an object, got {json_kind(body)}")
-    if "version" in obj and obj.get("format") == FORMAT_SOLUTION:
-        check_header(obj, FORMAT_SOLUTION, path)
-    elif "format" in obj and obj.get("format") != FORMAT_SOLUTION:
+    tags = [FORMAT_SOLUTION, *(f.solution_format for f in specs if f.solution_format)]
+    if "version" in obj and obj.get("format") in tags:
+        check_header(obj, obj["format"], path)
+    elif "format" in obj and obj.get("format") not in tags:
         raise FormatError(f"{path}: format is {obj.get('format')!r}, expected "
-                          f"{FORMAT_SOLUTION!r} (is this an instance file?)")
+                          f"{' or '.join(repr(t) for t in tags)} (is this an instance file?)")
     for spec in specs:
         if spec.solution_keys[0] in body:
-            with naming_the_file(path):
+            with family_input(spec), naming_the_file(path):
                 return spec.solution_from_dict(body, path)
     needs = [" and ".join(repr(k) for k in f.solution_keys) + f" ({f.name})" for f in specs]
     raise FormatError(f"{path}: a solution needs {', '.join(needs[:-1])} or {needs[-1]}")
@@ -403,7 +423,9 @@ def read_solution(path: str | Path,
     if instance is not None and recorded is not None:
         actual = instance.content_hash()
         if recorded != actual:
-            raise ValidationError(
+            kind = (InvalidInput if family_of(instance).input_exit_status == 2
+                    else ValidationError)
+            raise kind(
                 f"{path}: written for the instance with hash {recorded}, but "
                 f"{instance.name or 'this instance'} has hash {actual}")
     return sol
@@ -414,8 +436,10 @@ def write_no_solution(path: str | Path, inst: Instance | None = None,
     """Write a result file that records a run without a solution (``"solution": null``
     and, in ``extra``, e.g. the solver and its status) in place of ``path`` (atomic), so
     that no older solution stays there; ``read_solution`` refuses it by its status."""
-    obj: dict[str, Any] = {"format": FORMAT_SOLUTION, "version": SCHEMA_VERSION,
-                           "family": inst.family if inst is not None else None}
+    spec = family_of(inst) if inst is not None else None
+    obj: dict[str, Any] = {"format": FORMAT_SOLUTION if spec is None else solution_format(spec),
+                           "version": SCHEMA_VERSION,
+                           "family": spec.name if spec is not None else None}
     if inst is not None:
         obj["instance"] = inst.name
         obj["instance_hash"] = inst.content_hash()
