@@ -44,6 +44,26 @@ def _ratio(text: str) -> float:
 _ratio_list = number_list(_ratio, "capacity ratios")
 
 
+def _rate(text: str) -> float:
+    x = finite_float(text)
+    if x < 0:
+        raise argparse.ArgumentTypeError(f"an arrival rate must be >= 0, got {text!r}")
+    return x
+
+
+def _profile(text: str) -> str:
+    from gqap.online import PROFILES
+
+    if text not in PROFILES:
+        raise argparse.ArgumentTypeError(f"a profile is one of {', '.join(PROFILES)}, got "
+                                         f"{text!r}")
+    return text
+
+
+_rate_list = number_list(_rate, "arrival rates")
+_profile_list = number_list(_profile, "arrival profiles")
+
+
 def _sweep_folder(out: Path, what: str) -> Path:
     """Refuse a sweep or report folder that exists as a file, before any work is done."""
     for p in (out, *out.parents):
@@ -177,7 +197,8 @@ def _cmd_reproduce(args: argparse.Namespace) -> int:
 
     _sweep_folder(Path(args.runs), "bench reproduce --runs")
     _sweep_folder(Path(args.results), "bench reproduce --results")
-    reproduce(only=args.only, runs_dir=Path(args.runs), results_dir=Path(args.results),
+    only = [*(args.only or []), *args.study] or None
+    reproduce(only=only, runs_dir=Path(args.runs), results_dir=Path(args.results),
               workers=args.workers, progress=not args.no_progress)
     return 0
 
@@ -261,6 +282,10 @@ def register(subparsers: Any) -> None:
     q.add_argument("--facilities", type=_int_list, help="facility counts (classic)")
     q.add_argument("--sites", type=_int_list, help="site counts (classic, multi)")
     q.add_argument("--capacity-ratio", type=_ratio_list, help="capacity ratios (classic)")
+    q.add_argument("--periods", type=_int_list, help="horizons T in periods (online)")
+    q.add_argument("--rate", type=_rate_list, help="arrival rates, users per period (online)")
+    q.add_argument("--profile", type=_profile_list,
+                   help="arrival profiles: constant, diurnal, burst (online)")
     q.add_argument("--cases", type=positive_int, help="instances per size (default 10)")
     q.add_argument("--time-limit", type=positive_float, help="seconds per run (default 60)")
     q.add_argument("--seeds", type=_seed_list, help="solver seeds, e.g. 0,1 (default 0)")
@@ -292,9 +317,10 @@ def register(subparsers: Any) -> None:
                        "its tables and figures into results/NAME, draw the figures that "
                        "need no sweep (fig8, dqn-training), and refresh the tables the "
                        "README copies.")
+    d.add_argument("study", nargs="*", help="study names, as --only (e.g. online)")
     d.add_argument("--only", type=name_list, help="comma-separated study names (fig11a, "
-                   "fig11b, fig11c, fig10, scaling, literature, milp, dqn-scaling, fig8, "
-                   "dqn-training, ...)")
+                   "fig11b, fig11c, fig10, scaling, literature, milp, dqn-scaling, online, "
+                   "fig8, dqn-training, ...)")
     d.add_argument("--runs", default="runs", help="sweep folders (default runs)")
     d.add_argument("--results", default="results", help="output folder (default results)")
     d.add_argument("--workers", type=positive_int,

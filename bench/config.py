@@ -363,7 +363,8 @@ def _source(obj: Any, where: str) -> InstanceSource:
 # ---------------------------------------------------------------------------------------
 # The quick flags of ``gqap bench run`` that describe a grid: flag -> the config key.
 QUICK_AXES = {"users": "users", "gpus": "G", "bmax": "B_max", "facilities": "facilities",
-              "sites": "sites", "capacity_ratio": "capacity_ratio"}
+              "sites": "sites", "capacity_ratio": "capacity_ratio", "periods": "periods",
+              "rate": "rate", "profile": "profile"}
 
 
 def quick_config(*, family: str, solvers: list[str], cases: int = 10,

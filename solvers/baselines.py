@@ -37,7 +37,7 @@ from gqap.solvers.base import Solver, SolverOutput, Status
 from gqap.solvers.online_policy import OnlinePolicy, policy_output
 from gqap.solvers.options import SplitOptions
 
-_FAMILIES = ("offloading", "multi")  # "online" joins once the family is registered
+_FAMILIES = ("offloading", "multi", "online")
 _BY_FAMILY = {"offloading": "_offloading", "multi": "_multi", "online": "_online"}
 
 

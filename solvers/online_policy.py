@@ -24,8 +24,9 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from gqap.errors import GQAPError
+from gqap.errors import InputError
 from gqap.online.episode import Episode
+from gqap.online.evaluation import evaluate_online
 from gqap.online.instance import OnlineHeader, OnlineInstance, PeriodRequests
 from gqap.online.pool import PoolState
 from gqap.online.solution import OnlineSolution, PeriodDecision
@@ -59,8 +60,9 @@ class PolicyRun:
     reset_s: float = 0.0
 
     def timing(self) -> dict[str, Any]:
-        """p50, p99 and max decision time, overruns, budget: the run's timing record."""
-        t = self.times
+        """p50, p99 and max decision time (of the periods the policy decided), overruns,
+        budget: the run's timing record."""
+        t = self.times if self.cut_at is None else self.times[: self.cut_at]
         q = (lambda p: float(np.percentile(t, p)) if t.size else 0.0)  # noqa: E731
         return {"decision_p50_s": q(50), "decision_p99_s": q(99),
                 "decision_max_s": float(t.max()) if t.size else 0.0,
@@ -74,7 +76,7 @@ def check_budget(budget_s: float | None) -> None:
     """Refuse a decision budget that is not a positive, finite number of seconds."""
     if budget_s is not None and not (isinstance(budget_s, int | float) and
                                      math.isfinite(budget_s) and budget_s > 0):
-        raise GQAPError(f"budget_s: must be a positive number of seconds, got {budget_s!r}")
+        raise InputError(f"budget_s: must be a positive number of seconds, got {budget_s!r}")
 
 
 def run_policy(inst: OnlineInstance, policy: OnlinePolicy, *, seed: int = 0,
@@ -83,7 +85,7 @@ def run_policy(inst: OnlineInstance, policy: OnlinePolicy, *, seed: int = 0,
     """Run ``policy`` through the scenario one period at a time and time each decision.
 
     Once ``deadline`` expires the remaining periods are decided all-local without asking
-    the policy (``cut_at`` says from where)."""
+    the policy (``cut_at`` says from where). ``objective`` is the evaluator's."""
     check_budget(budget_s)
     header = inst.header
     budget = header.budget_s if budget_s is None else float(budget_s)
@@ -98,21 +100,27 @@ def run_policy(inst: OnlineInstance, policy: OnlinePolicy, *, seed: int = 0,
         t = obs.requests.t
         deny = PeriodDecision.deny(obs.requests.n_users, header.N)
         if deadline is not None and deadline.expired():
-            cut_at = t if cut_at is None else cut_at
-            decision, spent = deny, 0.0
-        else:
-            t0 = time.perf_counter()
-            decision = policy.decide(obs.requests, obs.pool)
-            spent = time.perf_counter() - t0
-            if spent > budget:
-                overruns += 1
-                if enforce_budget:
-                    denied.append(t)
-                    decision = deny
+            cut_at = t
+            break
+        t0 = time.perf_counter()
+        decision = policy.decide(obs.requests, obs.pool)
+        spent = time.perf_counter() - t0
+        if spent > budget:
+            overruns += 1
+            if enforce_budget:
+                denied.append(t)
+                decision = deny
         times.append(spent)
         obs, _, _, _, _ = episode.step(decision)
-    return PolicyRun(episode.solution(policy.name, times), episode.total, np.asarray(times),
-                     budget, overruns, denied, cut_at, reset_s)
+    decisions = list(episode.decisions)
+    if cut_at is not None:  # the rest all local, without asking the policy
+        decisions += [PeriodDecision.deny(int(n), header.N)
+                      for n in inst.period_sizes()[cut_at:]]
+        times += [0.0] * (len(decisions) - len(times))
+    solution = OnlineSolution(tuple(decisions), policy.name, times)
+    objective = evaluate_online(inst, solution).objective
+    return PolicyRun(solution, objective, np.asarray(times), budget, overruns, denied, cut_at,
+                     reset_s)
 
 
 @dataclass(frozen=True)
@@ -124,10 +132,7 @@ class RunOptions:
     enforce_budget: bool = False
 
     def __post_init__(self) -> None:
-        try:
-            check_budget(self.budget_s)
-        except GQAPError as exc:
-            raise ValueError(str(exc)) from None
+        check_budget(self.budget_s)  # an InputError: exit status 2, as the issue asks
 
 
 class PolicySolver(Solver):
@@ -152,8 +157,6 @@ def policy_output(instance: OnlineInstance, policy: OnlinePolicy, time_limit: fl
     when time ran out and the rest was denied) and the timing record in ``info``."""
     run = run_policy(instance, policy, seed=seed, budget_s=budget_s,
                      enforce_budget=enforce_budget, deadline=Deadline(time_limit))
-    info = {**run.timing(), "enforce_budget": enforce_budget,
-            "objective_per_user": (run.objective / instance.n_users
-                                   if instance.n_users else None)}
+    info = {**run.timing(), "enforce_budget": enforce_budget}
     status = Status.FEASIBLE if run.cut_at is None else Status.TIME_LIMIT
     return SolverOutput(run.solution, status, info=info)

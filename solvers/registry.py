@@ -112,11 +112,13 @@ for _name, _target, _families, _summary, *_extra in (
      "proven optimum: batch-size scan (offloading), count vectors + bounds (multi)"),
     ("brute-force", "gqap.solvers.brute_force:BruteForceSolver", (*_BOTH, "multi"),
      "enumerates every assignment / grant mask / site vector; tiny instances only"),
-    ("baseline1", "gqap.solvers.baselines:Baseline1", ("offloading", "multi"),
-     "paper baseline 1: earliest requests (nearest site) up to B_max, optimal splits"),
-    ("baseline2", "gqap.solvers.baselines:Baseline2", ("offloading", "multi"),
-     "paper baseline 2: earliest requests (nearest site) up to B_max, splits at N_hat"),
-    ("baseline3", "gqap.solvers.baselines:Baseline3", ("offloading", "multi"),
+    ("baseline1", "gqap.solvers.baselines:Baseline1", ("offloading", "multi", "online"),
+     "paper baseline 1: earliest requests (nearest site; online: per period on the free "
+     "GPUs) up to B_max, optimal splits"),
+    ("baseline2", "gqap.solvers.baselines:Baseline2", ("offloading", "multi", "online"),
+     "paper baseline 2: earliest requests (nearest site; online: per period) up to B_max, "
+     "splits at N_hat"),
+    ("baseline3", "gqap.solvers.baselines:Baseline3", ("offloading", "multi", "online"),
      "paper baseline 3: everyone runs locally"),
     ("milp", "gqap.solvers.milp:MILPSolver", (*_BOTH, "multi"),
      "MILP (PuLP; CBC or HiGHS): RLT-linearised GQAP, count-disaggregated offloading/multi",
@@ -138,5 +140,17 @@ for _name, _target, _families, _summary, *_extra in (
     ("bound", "gqap.solvers.bounds:BoundSolver", ("classic",),
      "certified lower bound only (LP relaxations, Gilmore-Lawler-type, Lagrangean); status "
      "bound, no solution (docs/LITERATURE.md)"),
+    ("myopic", "gqap.solvers.online.myopic:MyopicSolver", ("online",),
+     "online policy: the paper's exact method on every free GPU, each period"),
+    ("fixed-share", "gqap.solvers.online.myopic:FixedShareSolver", ("online",),
+     "online policy: at most `share` GPUs per batch, the exact decision on them"),
+    ("priced", "gqap.solvers.online.priced:PricedSolver", ("online",),
+     "online policy: value minus a price per GPU and occupied moment, exact per period"),
+    ("lookahead", "gqap.solvers.online.lookahead:LookaheadSolver", ("online",),
+     "online policy: rollouts of the priced policy over sampled futures"),
+    ("hindsight", "gqap.solvers.online.hindsight:HindsightSolver", ("online",),
+     "offline optimum over the horizon (DP over pool states, or a MILP); the regret reference"),
+    ("online-bound", "gqap.solvers.online.bound:OnlineBoundSolver", ("online",),
+     "upper bound on every run: snapshot and Lagrangean bounds with multipliers; status bound"),
 ):
     register(_name, _target, _families, _summary, *_extra)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import numpy as np
@@ -10,6 +11,7 @@ import pytest
 from gqap.multi import MultiInstance, generate_multi
 from gqap.offloading.generator import generate_offloading
 from gqap.offloading.instance import OffloadingInstance
+from gqap.online import OnlineHeader, PeriodDecision, from_periods, score_period
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -77,3 +79,55 @@ def small_multi(seed: int) -> MultiInstance:
                           B_max=[int(x) for x in rng.integers(0, users // 2 + 3, sites)],
                           convention=("paper", "authors-scripts")[seed % 2],
                           delta_max=float(rng.choice([0.0, 40.0, 120.0])))
+
+
+def tiny_online(seed: int):
+    """Three periods of 1-2 users, G = 2, N = 6: small enough for brute force, K short
+    enough that batches outlast periods."""
+    rng = np.random.default_rng(seed)
+    header = OnlineHeader(k_edge=0.04, h_edge=0.06, n_periods=3, G=2, B_max=2, N=6,
+                          N_hat=3, a_F=0.8, b_F=2.0, K=0.25, W_max_hz=1e6, eta=10.0,
+                          s_p_bits=216.0, s_m_bits=4.4e5,
+                          convention=("paper", "authors-scripts")[seed % 2])
+    periods = []
+    for _ in range(3):
+        n = int(rng.integers(1, 3))
+        periods.append({"k_s": rng.uniform(0.0, 0.1, n).tolist(),
+                        "h_s": rng.uniform(0.05, 0.15, n).tolist(),
+                        "alpha": rng.uniform(0.0, 2.0, n).tolist(),
+                        "request_time_s": np.sort(rng.uniform(0, 0.25, n)).tolist()})
+    return from_periods(header, periods, name=f"tiny-{seed}")
+
+
+def brute_hindsight(inst) -> float:
+    """Best total over every decision sequence; free GPUs by absolute moments."""
+    h = inst.header
+    per_period = []
+    for t in range(inst.n_periods):
+        users = inst.period(t)
+        n = users.n_users
+        options = [PeriodDecision.deny(n, h.N)]
+        for g in range(1, h.G + 1):
+            for r in range(1, min(n, h.B_max) + 1):
+                for chosen in itertools.combinations(range(n), r):
+                    for ns in itertools.product(range(h.N_hat, h.N + 1), repeat=r):
+                        grant = np.zeros(n, dtype=bool)
+                        grant[list(chosen)] = True
+                        split = np.full(n, float(h.N))
+                        split[list(chosen)] = ns
+                        options.append(PeriodDecision(g, grant, split))
+        scored = [(d, score_period(h, users, d, h.G)) for d in options]
+        per_period.append([(d.gpus, s.hold_s, s.value) for d, s in scored])
+
+    def best(t, batches):
+        if t == inst.n_periods:
+            return 0.0
+        tau = (t + 1) * h.K
+        free = h.G - sum(g for start, end, g in batches if start < tau and end > tau + 1e-9)
+        out = -np.inf
+        for g, hold, value in per_period[t]:
+            if g <= free:
+                out = max(out, value + best(t + 1, batches + [(tau, tau + hold, g)]))
+        return out
+
+    return best(0, [])

@@ -28,12 +28,13 @@ def _fresh_warnings(monkeypatch):
     monkeypatch.setattr(registry, "_WARNED", set())
 
 
-def test_the_three_families_are_registered_in_order_with_their_parts():
-    assert names() == ["offloading", "multi", "classic"]
-    assert names(aliases=True) == ["offloading", "multi", "classic", "gqap"]
+def test_the_families_are_registered_in_order_with_their_parts():
+    assert names() == ["offloading", "multi", "classic", "online"]
+    assert names(aliases=True) == ["offloading", "multi", "classic", "online", "gqap"]
     assert {f.name: f.sense for f in families()} == {"offloading": "max", "multi": "max",
-                                                      "classic": "min"}
-    assert dict(SENSE) == {"offloading": "max", "multi": "max", "classic": "min"}
+                                                      "classic": "min", "online": "max"}
+    assert dict(SENSE) == {"offloading": "max", "multi": "max", "classic": "min",
+                           "online": "max"}
     for spec in families():
         inst = spec.generate(np.random.default_rng(0), **{
             a.param: (a.default or spec.grid.quick[a.key])[0] for a in spec.grid.axes})

@@ -18,6 +18,13 @@ import numpy as np
 import pytest
 
 from gqap.errors import FormatError, ValidationError
+from gqap.io import (
+    read_instance,
+    read_solution,
+    solution_from_dict,
+    write_instance,
+    write_solution,
+)
 from gqap.online import (
     ArrivalProfile,
     OnlineHeader,
@@ -30,13 +37,6 @@ from gqap.online import (
     generate_online,
     occupied_moments,
     score_period,
-)
-from gqap.online.format import (
-    online_solution_from_dict,
-    read_online,
-    read_online_solution,
-    write_online,
-    write_online_solution,
 )
 from gqap.online.pool import max_edge_steps
 
@@ -132,8 +132,8 @@ def test_same_seed_same_bytes_and_other_seeds_differ(tmp_path):
                             width=4)
         b = generate_online(np.random.default_rng(5), 30, 6.0, 8, profile, seed=5, start=5,
                             width=4)
-        write_online(a, tmp_path / "a.json")
-        write_online(b, tmp_path / "b.json")
+        write_instance(a, tmp_path / "a.json")
+        write_instance(b, tmp_path / "b.json")
         assert (tmp_path / "a.json").read_bytes() == (tmp_path / "b.json").read_bytes()
         c = generate_online(np.random.default_rng(6), 30, 6.0, 8, profile, seed=6, start=5,
                             width=4)
@@ -198,12 +198,12 @@ def test_default_budget_is_a_tenth_of_the_period():
 def test_files_round_trip(tmp_path):
     inst = generate_online(np.random.default_rng(2), 12, 3.0, 4, "diurnal", cycle=6,
                            convention="authors-scripts", seed=2)
-    path = write_online(inst, tmp_path / "s.json")
+    path = write_instance(inst, tmp_path / "s.json")
     obj = json.loads(path.read_text())
     assert obj["format"] == "gqap-bench/online" and len(obj["periods"]) == 12
     assert obj["arrivals"]["profile"] == "diurnal" and obj["arrivals"]["seed"] == 2
     assert obj["params"]["decision_budget_s"] == pytest.approx(0.1)
-    back = read_online(path)
+    back = read_instance(path)
     assert back.content_hash() == inst.content_hash() and back.name == inst.name
     assert back.header.arrivals == inst.header.arrivals
     assert sum(not p["users"]["k_s"] for p in obj["periods"]) == int(
@@ -211,7 +211,8 @@ def test_files_round_trip(tmp_path):
 
 
 @pytest.mark.parametrize(("edit", "error", "message"), [
-    (lambda o: o.update(format="gqap-bench/multi"), FormatError, "expected 'gqap-bench/online'"),
+    (lambda o: o.update(format="gqap-bench/nope"), FormatError,
+     "format is 'gqap-bench/nope', expected"),
     (lambda o: o["params"].update(colour=1), FormatError, "unknown field params.colour"),
     (lambda o: o["arrivals"].update(rate=-2), ValidationError, "arrivals.rate: must be >= 0"),
     (lambda o: o.update(periods=[]), ValidationError, "periods: must be >= 1"),
@@ -229,12 +230,12 @@ def test_malformed_scenarios_are_refused_in_one_line(tmp_path, edit, error, mess
     inst = generate_online(np.random.default_rng(4), 4, 3.0, 4, seed=4)
     while (inst.period_sizes() < 2).any():  # every period non-empty, for the edits above
         inst = generate_online(np.random.default_rng(inst.n_users), 4, 3.0, 4, seed=4)
-    path = write_online(inst, tmp_path / "s.json")
+    path = write_instance(inst, tmp_path / "s.json")
     obj = json.loads(path.read_text())
     edit(obj)
     path.write_text(json.dumps(obj))
     with pytest.raises(error, match=message) as info:
-        read_online(path)
+        read_instance(path)
     assert "\n" not in str(info.value)
 
 
@@ -383,12 +384,12 @@ def test_wrong_counts_and_foreign_logs_are_refused(tmp_path):
         evaluate_online(inst, OnlineSolution(()), "dynamic-batch")
     log = OnlineSolution((PeriodDecision(0, [False, False], [10, 10]),
                           PeriodDecision(0, [False], [10])), "test", [0.001, 0.002])
-    path = write_online_solution(log, tmp_path / "log.json", inst, status="feasible")
-    back = read_online_solution(path, inst)
+    path = write_solution(log, tmp_path / "log.json", inst, status="feasible")
+    back = read_solution(path, inst)
     assert back.policy == "test" and back.decision_times.tolist() == [0.001, 0.002]
     other = small_scenario(1)
-    with pytest.raises(ValidationError, match="written for the scenario with hash"):
-        read_online_solution(path, other)
+    with pytest.raises(ValidationError, match="written for the instance with hash"):
+        read_solution(path, other)
 
 
 @pytest.mark.parametrize(("body", "message"), [
@@ -399,11 +400,12 @@ def test_wrong_counts_and_foreign_logs_are_refused(tmp_path):
     ({"periods": [{"gpus": 0, "granted": [], "split_points": [], "x": 1}]},
      r"unknown field periods\[0\].x"),
     ({"periods": 3}, "periods must be an array"),
-    ({"format": "gqap-bench/solution", "periods": []}, "expected 'gqap-bench/online-solution'"),
+    ({"format": "gqap-bench/multi", "periods": []}, "expected 'gqap-bench/solution' or "
+                                                    "'gqap-bench/online-solution'"),
 ])
 def test_malformed_logs_are_refused(body, message):
     with pytest.raises((FormatError, ValidationError), match=message):
-        online_solution_from_dict(body, "log.json")
+        solution_from_dict(body, "log.json")
 
 
 # ---------------------------------------------------------------------------------------

@@ -22,9 +22,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gqap.errors import ValidationError
-from gqap.evaluation import finite_objective
-from gqap.offloading.evaluation import evaluate_offloading
+from gqap.errors import InvalidInput, ValidationError
+from gqap.evaluation import TOL, finite_objective
+from gqap.offloading.evaluation import denied_qoe, evaluate_offloading, granted_qoe
 from gqap.offloading.solution import OffloadingSolution
 from gqap.online.instance import OnlineHeader, OnlineInstance, PeriodRequests
 from gqap.online.pool import Pool, occupied_moments
@@ -50,7 +50,7 @@ def score_period(header: OnlineHeader, users: PeriodRequests, decision: PeriodDe
     when the decision covers another number of users."""
     t = users.t
     if decision.n_users != users.n_users:
-        raise ValidationError(f"period {t}: the log decides {decision.n_users} users, the "
+        raise InvalidInput(f"period {t}: the log decides {decision.n_users} users, the "
                               f"scenario has {users.n_users}")
     g, b = decision.gpus, decision.b
     out = []
@@ -122,7 +122,12 @@ class OnlineEvaluation:
 
 def evaluate_online(inst: OnlineInstance, sol: OnlineSolution, latency_model: str = "paper",
                     convention: str | None = None) -> OnlineEvaluation:
-    """Replay the decision log on the scenario's pool and score every period."""
+    """Replay the decision log on the scenario's pool and score every period.
+
+    The whole run is scored at once: every user of every period through the paper family's
+    terms (``granted_qoe`` of all users on each GPU count the log uses, ``denied_qoe``),
+    which is ``score_period`` period by period; a period that breaks one of the paper
+    family's rules is re-checked with ``score_period`` for the message."""
     if not isinstance(sol, OnlineSolution):
         raise ValidationError("solution: an online scenario needs a decision log (periods)")
     if latency_model != "paper":
@@ -136,30 +141,58 @@ def evaluate_online(inst: OnlineInstance, sol: OnlineSolution, latency_model: st
         header = header.replace(convention=convention)
     T = inst.n_periods
     if sol.n_periods != T:
-        raise ValidationError(f"periods: the log has {sol.n_periods} decisions, the scenario "
-                              f"{T} periods")
+        raise InvalidInput(f"periods: the log has {sol.n_periods} decisions, the scenario "
+                           f"{T} periods")
+    sizes = inst.period_sizes()
+    for t, d in enumerate(sol.periods):
+        if d.n_users != sizes[t]:
+            raise InvalidInput(f"period {t}: the log decides {d.n_users} users, the "
+                               f"scenario has {sizes[t]}")
+    gpus = np.array([d.gpus for d in sol.periods], dtype=np.int64)
+    b = np.array([d.b for d in sol.periods], dtype=np.int64)
+    empty = np.empty(0)
+    grant = np.concatenate([d.grant for d in sol.periods] or [np.empty(0, bool)])
+    split = np.concatenate([d.split for d in sol.periods] or [empty])
+    # Every user's QoE: the paper family's terms on each period's g (scored on G where a
+    # batch without GPUs breaks a rule anyway).
+    owner = np.repeat(np.arange(T), sizes)
+    g_user = np.where(gpus > 0, gpus, header.G)[owner]
+    qoe, pai, latency = empty, empty, empty
+    if inst.n_users:
+        base = inst.all_users() if convention is None else _with_convention(inst, convention)
+        qoe = denied_qoe(base).astype(np.float64)
+        for g in np.unique(g_user[grant]):
+            on_g = grant & (g_user == g)
+            scored = granted_qoe(base.replace(G=int(g)) if g != base.G else base,
+                                 b[owner], split)
+            qoe = np.where(on_g, scored, qoe)
+        pai = base.pai(split)
+        latency = base.alpha * pai - qoe
+    values = np.bincount(owner, weights=qoe, minlength=T) if qoe.size else np.zeros(T)
+    # The rules, period by period, and the pool replayed.
     pool = Pool(header.G, header.K)
-    cols = {k: np.zeros(T) for k in ("value", "hold")}
-    ints = {k: np.zeros(T, dtype=np.int64) for k in ("free", "gpus", "b", "occupied",
-                                                      "busy")}
+    free = np.zeros(T, dtype=np.int64)
+    hold = np.zeros(T)
+    occupied = np.zeros(T, dtype=np.int64)
     violations: list[str] = []
-    pai, latency, qoe = [], [], []
-    for t in range(T):
-        free = max(header.G - pool.busy_at(t), 0)
-        d = sol.periods[t]
-        s = score_period(header, inst.period(t), d, free)
-        violations += s.violations
-        pool.start(t, d.gpus, s.hold_s)
-        cols["value"][t], cols["hold"][t] = s.value, s.hold_s
-        ints["free"][t], ints["gpus"][t], ints["b"][t] = free, d.gpus, d.b
-        ints["occupied"][t] = occupied_moments(s.hold_s, header.K)
-        ints["busy"][t] = header.G - free + d.gpus
-        pai.append(s.pai)
-        latency.append(s.latency)
-        qoe.append(s.qoe)
-    cat = (lambda parts: np.concatenate(parts) if parts else np.empty(0))  # noqa: E731
+    N, N_hat, tol = header.N, header.N_hat, TOL * header.N
+    suspect = ((split < N_hat - tol) | (split > N + tol) | (~grant & (np.abs(split - N) > tol))
+               | (split != np.round(split)))
+    odd = np.bincount(owner[suspect], minlength=T) if suspect.any() else np.zeros(T, int)
+    for t, d in enumerate(sol.periods):
+        free[t] = max(header.G - pool.busy_at(t), 0)
+        if gpus[t] > free[t] or (b[t] > 0) != (gpus[t] > 0) or b[t] > header.B_max or odd[t]:
+            violations += score_period(header, inst.period(t), d, int(free[t])).violations
+        hold[t] = d.hold_s(header) if gpus[t] > 0 else 0.0
+        occupied[t] = occupied_moments(hold[t], header.K)
+        pool.start(t, int(gpus[t]), hold[t])
     return OnlineEvaluation(
-        objective=finite_objective(cols["value"].sum()), period_values=cols["value"],
-        free=ints["free"], gpus=ints["gpus"], b=ints["b"], hold_s=cols["hold"],
-        occupied=ints["occupied"], busy=ints["busy"], pai=cat(pai), latency=cat(latency),
-        qoe=cat(qoe), violations=tuple(violations), convention=header.convention)
+        objective=finite_objective(values.sum()), period_values=values, free=free, gpus=gpus,
+        b=b, hold_s=hold, occupied=occupied, busy=header.G - free + gpus, pai=pai,
+        latency=latency, qoe=qoe, violations=tuple(violations),
+        convention=header.convention)
+
+
+def _with_convention(inst: OnlineInstance, convention: str):  # noqa: ANN202
+    """All users as one paper instance under another edge-latency convention."""
+    return inst.all_users().replace(convention=convention)

@@ -4,9 +4,9 @@ Scenario, ``gqap-bench/online``: ``params`` as in the paper's family plus the po
 ``decision_budget_s``, ``arrivals`` (the profile, its parameters and the seed) and
 ``periods``, one entry per period with its ``users`` (k_s, h_s, alpha, request_time_s).
 Decision log, ``gqap-bench/online-solution``: ``periods``, one entry per period with
-``gpus``, ``granted`` and ``split_points``, the ``policy`` and its ``decision_times_s``,
-and the scenario's name and content hash, so a log is never scored against another
-scenario.
+``gpus``, ``granted`` and ``split_points``, the ``policy`` and its ``decision_times_s``;
+``gqap.io`` writes the file around it with the scenario's name and content hash
+(``instance``, ``instance_hash``), so a log is never scored against another scenario.
 """
 
 from __future__ import annotations
@@ -18,13 +18,10 @@ from gqap.errors import FormatError, ValidationError
 from gqap.io import (
     SCHEMA_VERSION,
     check_header,
-    dumps,
     get_field,
     json_kind,
     provenance_block,
     provenance_from_block,
-    read_json,
-    write_text_atomic,
 )
 from gqap.online.instance import ArrivalProfile, OnlineHeader, OnlineInstance, from_periods
 from gqap.online.solution import OnlineSolution, PeriodDecision
@@ -112,46 +109,12 @@ def online_from_dict(obj: dict[str, Any], path: str | Path = "<scenario>") -> On
         raise FormatError(f"{path}: {exc}") from None
 
 
-def write_online(inst: OnlineInstance, path: str | Path) -> Path:
-    """Write a scenario as JSON (atomic)."""
-    return write_text_atomic(path, dumps(online_to_dict(inst)))
-
-
-def read_online(path: str | Path) -> OnlineInstance:
-    """Read a scenario file."""
-    return online_from_dict(read_json(path, "JSON object (a scenario)"), path)
-
-
 # ---------------------------------------------------------------------------------------
-# decision logs
+# decision logs (the file around the body is gqap.io's, with this family's format tag)
 # ---------------------------------------------------------------------------------------
-def online_solution_to_dict(sol: OnlineSolution, inst: OnlineInstance | None = None,
-                            **extra: Any) -> dict[str, Any]:
-    """The JSON object of a decision log; ``extra`` adds fields such as the status."""
-    obj: dict[str, Any] = {"format": FORMAT_ONLINE_SOLUTION, "version": SCHEMA_VERSION}
-    if inst is not None:
-        obj["scenario"] = inst.name
-        obj["scenario_hash"] = inst.content_hash()
-    obj.update(extra)
-    obj.update(sol.to_dict())
-    return obj
-
-
-def online_solution_from_dict(obj: dict[str, Any],
-                              path: str | Path = "<log>") -> OnlineSolution:
-    """A decision log from its JSON object (a log file's, or the ``solution`` of a
-    ``gqap solve --json`` result)."""
-    body = obj.get("solution", obj) if "periods" not in obj else obj
-    if body is None:
-        raise FormatError(f"{path}: holds no decision log (the solver's status was "
-                          f"{obj.get('status')!r})")
-    if obj.get("format") not in (None, FORMAT_ONLINE_SOLUTION):
-        raise FormatError(f"{path}: format is {obj.get('format')!r}, expected "
-                          f"{FORMAT_ONLINE_SOLUTION!r}")
-    if "format" in obj:
-        check_header(obj, FORMAT_ONLINE_SOLUTION, path)
-    if not isinstance(body, dict):
-        raise FormatError(f"{path}: 'solution' must be an object, got {json_kind(body)}")
+def solution_from_dict(body: dict[str, Any], path: str | Path = "<log>") -> OnlineSolution:
+    """A decision log from its body: ``periods`` (gpus, granted, split_points per period),
+    ``policy`` and ``decision_times_s``."""
     periods = get_field(body, "periods", str(path))
     if not isinstance(periods, list):
         raise FormatError(f"{path}: periods must be an array, got {json_kind(periods)}")
@@ -169,33 +132,11 @@ def online_solution_from_dict(obj: dict[str, Any],
             raise FormatError(f"{path}: periods[{t}].granted: values must be true or false")
         if any(isinstance(v, bool) or not isinstance(v, int | float) for v in split):
             raise FormatError(f"{path}: periods[{t}].split_points: values must be numbers")
-        try:
+        try:  # gqap.io names the file in front
             decisions.append(PeriodDecision(gpus, granted, split))
         except ValidationError as exc:
-            raise ValidationError(f"{path}: periods[{t}].{exc}") from None
+            raise ValidationError(f"periods[{t}].{exc}") from None
     policy = body.get("policy", "")
-    times = body.get("decision_times_s")
-    try:
-        return OnlineSolution(tuple(decisions), policy if isinstance(policy, str) else "",
-                              times)
-    except ValidationError as exc:
-        raise ValidationError(f"{path}: {exc}") from None
-
-
-def read_online_solution(path: str | Path,
-                         inst: OnlineInstance | None = None) -> OnlineSolution:
-    """Read a decision log; with ``inst``, refuse a log written for another scenario."""
-    obj = read_json(path, "JSON object (a decision log)")
-    sol = online_solution_from_dict(obj, path)
-    recorded = obj.get("scenario_hash", obj.get("instance_hash"))
-    if inst is not None and recorded is not None and recorded != inst.content_hash():
-        raise ValidationError(
-            f"{path}: written for the scenario with hash {recorded}, but "
-            f"{inst.name or 'this scenario'} has hash {inst.content_hash()}")
-    return sol
-
-
-def write_online_solution(sol: OnlineSolution, path: str | Path,
-                          inst: OnlineInstance | None = None, **extra: Any) -> Path:
-    """Write a decision log (atomic)."""
-    return write_text_atomic(path, dumps(online_solution_to_dict(sol, inst, **extra)))
+    if not isinstance(policy, str):
+        raise FormatError(f"{path}: policy must be a string, got {json_kind(policy)}")
+    return OnlineSolution(tuple(decisions), policy, body.get("decision_times_s"))

@@ -281,6 +281,17 @@ class OnlineInstance:
         """Every period's users, in order."""
         return [self.period(t) for t in range(self.n_periods)]
 
+    def all_users(self, g: int | None = None) -> OffloadingInstance | None:
+        """Every user of every period as one paper instance on g GPUs (default G; cached;
+        None without users): what the evaluator scores a whole run with at once."""
+        cache = self.__dict__.setdefault("_all_users", {})
+        key = self.G if g is None else int(g)
+        if key not in cache:
+            cache[key] = None if self.n_users == 0 else self.header.offloading(
+                PeriodRequests(-1, self.k_user, self.h_user, self.alpha, self.request_time),
+                key)
+        return cache[key]
+
     # ---- identity ------------------------------------------------------------------------
     def content_hash(self) -> str:
         """SHA-256 of the numerical content: parameters, arrival profile, every user."""

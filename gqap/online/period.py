@@ -57,6 +57,15 @@ class PeriodTable:
         b = np.concatenate([self.b[:, :m_cap], self.b[:, -1:]], axis=1)
         return PeriodTable(value, b)
 
+    def priced(self, free: int, charge: np.ndarray) -> tuple[int, int]:
+        """The (g <= free, m) maximising V(g, m) - g charge[m]: the best decision when one
+        GPU held through m later moments costs charge[m] (ties: fewer GPUs, fewer
+        moments). The priced policies' step, and what a learned price plugs into."""
+        v = self.value[: free + 1]
+        reduced = v - np.arange(v.shape[0])[:, None] * np.asarray(charge)[None, : v.shape[1]]
+        g, m = np.unravel_index(int(np.argmax(reduced)), reduced.shape)
+        return int(g), int(m)
+
     def options(self, free: int) -> list[tuple[int, int]]:
         """The (g, m) with g <= free that no other option dominates (fewer GPUs, fewer
         moments, at least the value), (0, 0) first: the only ones worth considering when

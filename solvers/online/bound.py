@@ -22,10 +22,10 @@ from gqap.online.relaxation import (
     Configuration,
     configuration,
     lagrangean_value,
-    period_tables,
     snapshot_bound,
 )
 from gqap.solvers.base import Deadline, Solver, SolverOutput, Status
+from gqap.solvers.online.tables import tables_within
 
 
 def lp_relaxation(conf: Configuration) -> tuple[float, np.ndarray]:
@@ -61,7 +61,9 @@ class OnlineBoundSolver(Solver):
     def _solve(self, instance: OnlineInstance, time_limit: float | None,
                seed: int) -> SolverOutput:
         deadline = Deadline(time_limit)
-        tables = period_tables(instance)
+        tables = tables_within(instance, deadline)
+        if tables is None:  # no bound without every period's table
+            return SolverOutput(None, Status.TIME_LIMIT, info={"cut": "period tables"})
         snap = snapshot_bound(instance, tables)
         info: dict = {"snapshot_bound": snap, "lagrangean_bound": None, "multipliers": None}
         bound = snap

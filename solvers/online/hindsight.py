@@ -29,9 +29,10 @@ from gqap.errors import GQAPError
 from gqap.online.instance import OnlineInstance
 from gqap.online.period import PeriodProblem, PeriodTable
 from gqap.online.pool import advance
-from gqap.online.relaxation import configuration, period_tables
+from gqap.online.relaxation import configuration
 from gqap.online.solution import OnlineSolution
 from gqap.solvers.base import Deadline, DeadlineExpired, Solver, SolverOutput, Status
+from gqap.solvers.online.tables import tables_within
 
 METHODS = ("auto", "dp", "milp")
 
@@ -40,10 +41,13 @@ class TooManyStates(GQAPError):
     """The DP met more pool states than it was allowed."""
 
 
-def horizon_tables(inst: OnlineInstance) -> list[PeriodTable]:
-    """Each period's table with moments beyond the horizon merged (``capped``)."""
+def horizon_tables(inst: OnlineInstance, deadline: Deadline | None = None,
+                   ) -> list[PeriodTable] | None:
+    """Each period's table with moments beyond the horizon merged (``capped``); None when
+    the deadline expires first."""
     T = inst.n_periods
-    return [tab.capped(T - 1 - t) for t, tab in enumerate(period_tables(inst))]
+    tables = tables_within(inst, deadline or Deadline(None))
+    return None if tables is None else [tab.capped(T - 1 - t) for t, tab in enumerate(tables)]
 
 
 def solve_dp(inst: OnlineInstance, tables: list[PeriodTable], deadline: Deadline,
@@ -151,7 +155,9 @@ class HindsightSolver(Solver):
     def _solve(self, instance: OnlineInstance, time_limit: float | None,
                seed: int) -> SolverOutput:
         deadline = Deadline(time_limit)
-        tables = horizon_tables(instance)
+        tables = horizon_tables(instance, deadline)
+        if tables is None:
+            return SolverOutput(None, Status.TIME_LIMIT, info={"cut": "period tables"})
         method = self.options.method
         info: dict = {"method": method}
         choices = None

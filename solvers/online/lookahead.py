@@ -8,12 +8,14 @@ numbers), and what the batches still hold after the horizon is charged at the tr
 price. The candidate with the best mean wins, and the exact per-period decision for it is
 returned. Future periods come from ``gqap.online.generator.sample_period``'s draw: a Poisson
 count from the rate profile, then users drawn as the generator draws them; their exact
-tables are solved at reset, ``pool`` per likely user count (others on first use), so a
-decision costs table look-ups, not solves.
+tables (``pool`` per user count, each from its own seed) are solved at reset, the likely
+counts first, for up to ten decision budgets, the others on first use, so a decision
+mostly costs table look-ups, not solves.
 """
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -39,32 +41,42 @@ class LookaheadPolicy(OnlinePolicy):
         self.base = PricedPolicy("trained")
 
     def reset(self, header: OnlineHeader, seed: int = 0) -> None:
-        """Start a run of a scenario with this header."""
+        """Start a run: solve the likely sampled periods while the reset budget lasts."""
         self.header = header
         self.base.reset(header, seed)
+        self.seed = seed
         self.rng = np.random.default_rng(seed)
-        self.library: dict[int, list[PeriodTable]] = {}
-        # Solve the likely counts now (reset time, not decision time): every count with
-        # Poisson probability above 1e-3 at the profile's lowest or highest rate.
+        self.library: dict[tuple[int, int], PeriodTable] = {}
+        # Likely counts first (Poisson probability above 1e-3 at the profile's lowest or
+        # highest rate, most likely at its mean first), for up to ten decision budgets; the
+        # rest are solved on first use. Each table has its own seed, so what was solved
+        # when never changes a decision.
         from scipy.stats import poisson
 
+        start = time.perf_counter()
         rates = header.arrivals.rate_at(np.arange(header.n_periods))
         lo = int(poisson.ppf(1e-3, max(float(rates.min()), 1e-9)))
         hi = int(poisson.isf(1e-3, float(rates.max())))
-        for n in range(lo, hi + 1):
-            self.library[n] = [PeriodProblem(header, draw_period(self.rng, header, 0, n))
-                               .values() for _ in range(self.pool)]
+        counts = sorted(range(lo, hi + 1), key=lambda n: -poisson.pmf(n, rates.mean()))
+        for n in counts:
+            for k in range(self.pool):
+                if time.perf_counter() - start > 10 * header.budget_s:
+                    return
+                self._solved(n, k)
+
+    def _solved(self, n: int, k: int) -> PeriodTable:
+        """Table k of the sampled periods with n users (drawn from its own seed)."""
+        if (n, k) not in self.library:
+            rng = np.random.default_rng((self.seed, n, k))
+            self.library[(n, k)] = PeriodProblem(
+                self.header, draw_period(rng, self.header, 0, n)).values()
+        return self.library[(n, k)]
 
     def _table(self, t: int) -> PeriodTable:
-        """A sampled future period t: a count from the profile, one of ``pool`` cached
-        tables of that count (drawn and solved on first use)."""
+        """A sampled future period t: a count from the profile, one of ``pool`` tables of
+        that count."""
         n = int(self.rng.poisson(self.header.arrivals.rate_at(t)))
-        tables = self.library.setdefault(n, [])
-        k = int(self.rng.integers(self.pool))
-        while len(tables) <= k:
-            users = draw_period(self.rng, self.header, t, n)
-            tables.append(PeriodProblem(self.header, users).values())
-        return tables[k]
+        return self._solved(n, int(self.rng.integers(self.pool)))
 
     def decide(self, requests: PeriodRequests, pool: PoolState) -> PeriodDecision:
         """Period ``requests.t``'s decision, given the pool at its decision moment."""

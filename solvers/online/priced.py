@@ -60,12 +60,8 @@ def price_for(G: int, rates: np.ndarray) -> np.ndarray:
 
 
 def priced_choice(table: PeriodTable, free: int, charge: np.ndarray) -> tuple[int, int]:
-    """The (g <= free, m) maximising V(g, m) - g charge[m] (ties: fewer GPUs, fewer
-    moments)."""
-    v = table.value[: free + 1]
-    reduced = v - np.arange(v.shape[0])[:, None] * charge[None, : v.shape[1]]
-    g, m = np.unravel_index(int(np.argmax(reduced)), reduced.shape)
-    return int(g), int(m)
+    """The (g <= free, m) maximising V(g, m) - g charge[m] (``PeriodTable.priced``)."""
+    return table.priced(free, charge)
 
 
 class PricedPolicy(OnlinePolicy):
