@@ -341,6 +341,10 @@ def test_site_links_every_study_with_its_command(shipped_site):
     for s in studies:
         assert (out / s / "index.html").is_file()
     assert dead_links(out) == []
+    # text is escaped once: fig11c's title has an ampersand
+    assert "DRL-convex vs Branch &amp; Bound" in rep.index.read_text()
+    for page in out.rglob("*.html"):
+        assert "&amp;amp;" not in page.read_text() and "&amp;#x27;" not in page.read_text()
 
 
 def test_site_pages_carry_the_shipped_values(shipped_site):

@@ -65,11 +65,11 @@ def swatch(solver: str) -> str:
 
 @dataclass
 class Col:
-    """A table column: header, how a raw value reads, whether it is numeric (right-aligned,
-    sorted by value), and an optional link maker for the cell."""
+    """A table column: header, how a raw value reads (text, escaped when written; HTML with
+    ``html``), whether it is numeric (right-aligned, sorted by value)."""
 
     header: str
-    fmt: Callable[[Any], str] = lambda v: "-" if v is None else esc(v)
+    fmt: Callable[[Any], str] = lambda v: "-" if v is None else str(v)
     numeric: bool = False
     html: bool = False  # fmt returns HTML (not escaped again)
 
