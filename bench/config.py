@@ -226,7 +226,7 @@ def generate_source(name: str) -> type[GenerateSource]:
 class ReportSettings:
     """What ``gqap bench report`` adds on top of the data-driven tables and figures:
     a title and a note (what the study is and how it was trimmed) for the README, and
-    ``hooks``, study tables (``gqap.bench.hooks``) the report writes as well."""
+    ``hooks``, study tables (``gqap.bench.studies``) the report writes as well."""
 
     title: str = ""
     note: str = ""
@@ -235,7 +235,7 @@ class ReportSettings:
     hooks: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
-        from gqap.bench.hooks import HOOKS
+        from gqap.bench.studies import HOOKS
 
         _at_least("breakdown_max_instances", self.breakdown_max_instances, 0)
         for name in self.hooks:

@@ -24,8 +24,8 @@ from gqap.bench.figures import (
 )
 from gqap.bench.figures import dynamic_batch as dynamic_batch_figure
 from gqap.bench.figures import tradeoff as tradeoff_figure
-from gqap.bench.hooks import HOOKS
 from gqap.bench.store import DB_NAME, ResultStore
+from gqap.bench.studies import HOOKS
 from gqap.errors import GQAPError
 from gqap.family import families, upper
 from gqap.family import family as family_spec

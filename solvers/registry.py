@@ -126,7 +126,7 @@ for _name, _target, _families, _summary, *_extra in (
     ("cpsat", "gqap.solvers.cpsat:CPSATSolver", (*_BOTH, "multi"), "OR-Tools CP-SAT model",
      "cp"),
     ("ga", "gqap.solvers.ga:GASolver", (*_BOTH, "multi"), "genetic algorithm (DEAP)", "ga"),
-    ("tabu", "gqap.solvers.tabu:TabuSolver", (*_BOTH, "multi"), "iterated tabu search"),
+    ("tabu", "gqap.solvers.tabu.solver:TabuSolver", (*_BOTH, "multi"), "iterated tabu search"),
     ("descent", "gqap.solvers.descent:DescentSolver", ("multi",),
      "1-opt steepest ascent (deny / grant / move one user) from everyone denied"),
     ("dqn", "gqap.solvers.dqn.solver:DQNSolver", ("offloading",),
@@ -137,7 +137,7 @@ for _name, _target, _families, _summary, *_extra in (
      "multi-cluster DQN policy (deny or a site per user) for any user and site count", "dqn"),
     ("external", "gqap.solvers.external:ExternalSolver", ("classic",),
      "any executable from a command template, under the suite's guard (docs/EXTERNAL.md)"),
-    ("bound", "gqap.solvers.bounds:BoundSolver", ("classic",),
+    ("bound", "gqap.solvers.bounds.solver:BoundSolver", ("classic",),
      "certified lower bound only (LP relaxations, Gilmore-Lawler-type, Lagrangean); status "
      "bound, no solution (docs/LITERATURE.md)"),
     ("myopic", "gqap.solvers.online.myopic:MyopicSolver", ("online",),

@@ -17,19 +17,15 @@ from gqap.classic.solution import GQAPSolution
 from gqap.errors import GQAPError
 from gqap.solvers import Status, make_solver, solve
 from gqap.solvers.base import Deadline, SolverOutput, finish_result
-from gqap.solvers.bounds import (
+from gqap.solvers.bounds.certificate import (
     certify,
     continuous_knapsack,
-    dual_bound,
-    glb_bound,
     integral_costs,
-    lagrangean_bound,
-    lp_arrays,
-    lp_bound,
-    product_structure,
-    transport_values,
     upper_bound,
 )
+from gqap.solvers.bounds.glb import glb_bound, product_structure, transport_values
+from gqap.solvers.bounds.lagrangean import lagrangean_bound
+from gqap.solvers.bounds.lp import dual_bound, lp_arrays, lp_bound
 from gqap.solvers.formulations import gqap_model_data
 
 
@@ -288,8 +284,8 @@ def test_references_give_every_row_the_best_bound_and_the_open_gap():
 
 def test_gqap_tables_show_the_bound_and_the_open_gap():
     from gqap.bench.families.classic import summary_gqap
-    from gqap.bench.hooks import bounds, proofs, race, time_to_proof
     from gqap.bench.references import assign
+    from gqap.bench.studies import bounds, proofs, race, time_to_proof
 
     rows = assign([_row("tabu", Status.FEASIBLE, 110.0),
                    _row("bound", Status.BOUND, bound=90.0)],

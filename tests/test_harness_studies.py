@@ -10,10 +10,14 @@ import math
 
 import pytest
 
-from gqap.bench import hooks, reproduce
+from gqap.bench import reproduce
 from gqap.bench.config import CONFIG_DIR, config_from_dict, load_config
 from gqap.bench.report import write_report
 from gqap.bench.store import ResultStore
+from gqap.bench.studies import HOOKS
+from gqap.bench.studies.gap_summary import gap_summary
+from gqap.bench.studies.milp import lp_bounds, time_to_proof
+from gqap.bench.studies.race import race
 from gqap.bench.sweep import run_sweep
 from gqap.bench.tables import to_csv
 from gqap.solvers.base import Status
@@ -56,10 +60,10 @@ def test_race_counts_runs_and_instances_that_reach_the_reference():
                   reference=200.0)]
     rows += [_row(label="ga", instance="y", instance_hash="h-y", objective=None,
                   status=Status.TIME_LIMIT, reference=200.0)]
-    race, per_instance = hooks.race(rows, ["tabu", "ga"])
-    tabu, ga = race.rows
+    per_solver, per_instance = race(rows, ["tabu", "ga"])
+    tabu, ga = per_solver.rows
     assert tabu[:5] == ["tabu", 2, 4, 2, 1] and ga[:5] == ["ga", 2, 3, 0, 0]
-    assert tabu[_col(race, "best gap % mean")] == pytest.approx((0.0 + 0.05) / 2)
+    assert tabu[_col(per_solver, "best gap % mean")] == pytest.approx((0.0 + 0.05) / 2)
     x_tabu = per_instance.rows[0]
     assert x_tabu[:7] == ["x", "tabu", 3, 2, 100.0, pytest.approx(301 / 3), 101.0]
     assert x_tabu[_col(per_instance, "time to best s")] == pytest.approx(2.0)
@@ -73,7 +77,7 @@ def test_gap_summary_groups_by_the_varying_size_and_adds_all():
                  objective=v, reference=ref, reference_kind="exact")
             for u, c, lab, v, ref in ((4, 0, "p", -10.0, -10.0), (4, 1, "p", -12.0, -10.0),
                                       (8, 0, "p", -22.0, -20.0), (8, 0, "q", -20.0, -20.0))]
-    (t,) = hooks.gap_summary(rows, ["p", "q"])
+    (t,) = gap_summary(rows, ["p", "q"])
     assert [c.header for c in t.columns][0] == "users"
     by = {(r[0], r[1]): r for r in t.rows}
     assert set(by) == {(4, "p"), (8, "p"), (8, "q"), ("all", "p"), ("all", "q")}
@@ -100,7 +104,7 @@ def test_time_to_proof_reads_the_restricted_models_proof_and_skips_lp_runs():
         _row(label="g", objective=110.0, reference=100.0, bound=99.0, status=Status.TIME_LIMIT,
              info=json.dumps({"backend_status": "Time limit reached", "build_time_s": 0.4})),
     ]
-    proof, gq = hooks.time_to_proof(rows, ["cbc", "cp", "full"])
+    proof, gq = time_to_proof(rows, ["cbc", "cp", "full"])
     by = {r[2]: r for r in proof.rows}
     assert set(by) == {"cbc", "cp", "full"}  # the LP run is lp_bounds' business
     assert by["cbc"][3:7] == ["1/1", 2.0, 2.0, "1/1"]
@@ -120,7 +124,7 @@ def test_lp_bounds_measure_the_share_of_the_standard_gap_closed():
                                      "rlt_capacity": cap, "lp_time_s": 0.1}))
     rows = [lp("std", "standard", True, 100.0), lp("rlt", "rlt", False, 150.0),
             lp("cap", "rlt", True, 190.0), _row(label="mip")]
-    (t,) = hooks.lp_bounds(rows, ["std", "rlt", "cap"])
+    (t,) = lp_bounds(rows, ["std", "rlt", "cap"])
     closed = {r[1]: r[_col(t, "gap closed %")] for r in t.rows}
     assert closed == {"std": pytest.approx(0.0), "rlt": pytest.approx(50.0),
                       "cap": pytest.approx(90.0)}
@@ -134,7 +138,7 @@ def test_lp_bounds_measure_the_share_of_the_standard_gap_closed():
 def test_every_study_config_expands_and_names_known_hooks():
     for name in reproduce.CONFIGS:
         cfg = load_config(CONFIG_DIR / f"{name}.toml")
-        assert cfg.name == name and all(h in hooks.HOOKS for h in cfg.report.hooks)
+        assert cfg.name == name and all(h in HOOKS for h in cfg.report.hooks)
     assert load_config("milp").report.hooks == ("time_to_proof", "lp_bounds")
     assert load_config("literature").report.hooks == ("race",)
     assert "gap_summary" in load_config("fig11a").report.hooks

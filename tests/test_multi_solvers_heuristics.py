@@ -12,7 +12,8 @@ import gqap.solvers.ga as ga
 from gqap.multi import evaluate_multi, from_offloading, gain_table, generate_multi
 from gqap.solvers import solve
 from gqap.solvers.multi_delta import MultiDelta
-from gqap.solvers.tabu import TabuOptions, _MaskSearch
+from gqap.solvers.tabu.core import TabuOptions
+from gqap.solvers.tabu.offloading import MaskSearch as _MaskSearch
 
 
 def tol(x: float) -> float:

@@ -4,8 +4,11 @@ shipped bench/configs/multi.toml grid."""
 
 from __future__ import annotations
 
-from gqap.bench import hooks, references
+from gqap.bench import references
 from gqap.bench.config import load_config
+from gqap.bench.studies import HOOKS
+from gqap.bench.studies.frontier import frontier
+from gqap.bench.studies.tradeoff import tradeoff, tradeoff_points
 from gqap.solvers.base import Status
 
 
@@ -27,7 +30,7 @@ def test_frontier_is_the_largest_user_count_proved_in_every_run():
         # S = 4: milp fails first at 10 but proves 20 (a gap in the frontier).
         _row("milp", 10, 4, tl), _row("milp", 20, 4, opt),
     ]
-    (t,) = hooks.frontier(rows, ["exact", "milp", "tabu"])
+    (t,) = frontier(rows, ["exact", "milp", "tabu"])
     assert [c.header for c in t.columns][:2] == ["S", "solver"]
     by = {(r[0], r[1]): r[2:] for r in t.rows}
     assert by[(2, "milp")] == [20, 50, 50, 3, 5]
@@ -35,8 +38,8 @@ def test_frontier_is_the_largest_user_count_proved_in_every_run():
     assert (2, "tabu") not in by  # proved nothing anywhere: left out
     assert by[(4, "milp")] == [None, 20, 10, 1, 2]
     assert [r[1] for r in t.rows if r[0] == 2] == ["exact", "milp"]
-    assert hooks.frontier([], []) == []
-    assert "frontier" in hooks.HOOKS
+    assert frontier([], []) == []
+    assert "frontier" in HOOKS
 
 
 def test_multi_references_fall_back_to_a_proof_then_the_tightest_bound_then_the_best():
@@ -75,15 +78,15 @@ def test_tradeoff_gives_mean_gap_and_time_per_solver_and_size_and_the_speedup_ov
             _timed("dqn-multi", 50, 3, 0.02, 0.1), _timed("dqn-multi", 50, 3, 0.04, 0.2),
             _timed("dqn-multi", 200, 8, 0.06, 0.5),  # no tabu on this cell
             {**_row("exact", 50, 3, Status.ERROR), "objective": None}]  # no solution
-    points = hooks.tradeoff_points(rows, ["tabu", "dqn-multi"])
+    points = tradeoff_points(rows, ["tabu", "dqn-multi"])
     assert [(p.label, p.group, p.users, p.runs) for p in points] == [
         ("tabu", 3, 50, 2), ("dqn-multi", 3, 50, 2), ("dqn-multi", 8, 200, 1)]
     assert abs(points[1].gap - 0.03) < 1e-12 and abs(points[1].time_s - 0.15) < 1e-12
-    (t,) = hooks.tradeoff(rows, ["tabu", "dqn-multi"])
+    (t,) = tradeoff(rows, ["tabu", "dqn-multi"])
     by = {(r[0], r[1], r[2]): r[3:] for r in t.rows}
     assert abs(by[(3, 50, "dqn-multi")][3] - 3.0 / 0.15) < 1e-9  # 20x faster than tabu
     assert by[(3, 50, "tabu")][3] == 1.0 and by[(8, 200, "dqn-multi")][3] is None
-    assert hooks.tradeoff([], []) == [] and "tradeoff" in hooks.HOOKS
+    assert tradeoff([], []) == [] and "tradeoff" in HOOKS
 
 
 def test_the_tradeoff_figure_is_drawn_from_rows(tmp_path):

@@ -9,11 +9,12 @@ import json
 
 import pytest
 
-from gqap.bench import hooks
 from gqap.bench.config import config_from_dict, load_config
 from gqap.bench.figures import ttt
 from gqap.bench.report import write_report
 from gqap.bench.store import ResultStore
+from gqap.bench.studies.race import race, ttt_tables
+from gqap.bench.studies.ttt import TTT_TARGETS, target_name, target_value, time_to_target, ttt_curve
 from gqap.bench.sweep import run_sweep
 from gqap.solvers.base import Status
 from gqap.solvers.registry import solver_spec
@@ -53,43 +54,43 @@ def _rows() -> list[dict]:
 
 
 def test_target_values_both_senses_and_names():
-    assert hooks.target_value(200.0, "min", 0.5) == pytest.approx(201.0)
-    assert hooks.target_value(-200.0, "min", 0.5) == pytest.approx(-199.0)
-    assert hooks.target_value(200.0, "max", 0.5) == pytest.approx(199.0)
-    assert hooks.target_value(200.0, "min", 0.0) == 200.0
-    assert [hooks.target_name(p) for p in hooks.TTT_TARGETS] == ["ref", "ref+0.5%"]
+    assert target_value(200.0, "min", 0.5) == pytest.approx(201.0)
+    assert target_value(-200.0, "min", 0.5) == pytest.approx(-199.0)
+    assert target_value(200.0, "max", 0.5) == pytest.approx(199.0)
+    assert target_value(200.0, "min", 0.0) == 200.0
+    assert [target_name(p) for p in TTT_TARGETS] == ["ref", "ref+0.5%"]
 
 
 def test_time_to_target_reads_the_first_point_that_reaches_it():
     rows = _rows()
-    assert hooks.time_to_target(rows[0], 100.0) == pytest.approx(1.5)
-    assert hooks.time_to_target(rows[0], 100.5) == pytest.approx(0.4)
-    assert hooks.time_to_target(rows[2], 100.0) is None
-    assert hooks.time_to_target(rows[2], 100.5) == pytest.approx(3.0)
-    assert hooks.time_to_target(rows[3], 1e9) is None  # failed: never reached
-    assert hooks.time_to_target(rows[5], 100.0) is None  # no trajectory stored
+    assert time_to_target(rows[0], 100.0) == pytest.approx(1.5)
+    assert time_to_target(rows[0], 100.5) == pytest.approx(0.4)
+    assert time_to_target(rows[2], 100.0) is None
+    assert time_to_target(rows[2], 100.5) == pytest.approx(3.0)
+    assert time_to_target(rows[3], 1e9) is None  # failed: never reached
+    assert time_to_target(rows[5], 100.0) is None  # no trajectory stored
     # within a share of 1e-6 of the target counts as reached, beyond it does not
     near = _row("tabu", 0, [[0, 0.7, 1e6 + 0.5], [1, 0.9, 1e6 + 1.5]], reference=1e6)
-    assert hooks.time_to_target(near, 1e6) == pytest.approx(0.7)
+    assert time_to_target(near, 1e6) == pytest.approx(0.7)
     far = _row("tabu", 0, [[0, 0.7, 1e6 + 1.5]], reference=1e6)
-    assert hooks.time_to_target(far, 1e6) is None
+    assert time_to_target(far, 1e6) is None
     # maximisation: the best-so-far must climb to the target
     up = _row("t", 0, [[0, 0.2, 90.0], [4, 0.8, 99.6], [8, 2.5, 100.0]], sense="max")
-    assert hooks.time_to_target(up, hooks.target_value(100.0, "max", 0.5)) == \
+    assert time_to_target(up, target_value(100.0, "max", 0.5)) == \
         pytest.approx(0.8)
-    assert hooks.time_to_target(up, 100.0) == pytest.approx(2.5)
+    assert time_to_target(up, 100.0) == pytest.approx(2.5)
 
 
 def test_ttt_curve_is_the_empirical_distribution_over_all_runs():
-    assert hooks.ttt_curve([0.4, None, 0.2, 0.4], 4) == [(0.2, 0.25), (0.4, 0.75)]
-    assert hooks.ttt_curve([None, None], 2) == []
-    assert hooks.ttt_curve([3.0, 1.0, 2.0], 3) == [(1.0, 1 / 3), (2.0, 2 / 3), (3.0, 1.0)]
+    assert ttt_curve([0.4, None, 0.2, 0.4], 4) == [(0.2, 0.25), (0.4, 0.75)]
+    assert ttt_curve([None, None], 2) == []
+    assert ttt_curve([3.0, 1.0, 2.0], 3) == [(1.0, 1 / 3), (2.0, 2 / 3), (3.0, 1.0)]
     with pytest.raises(ValueError, match="3 reached times for 2 runs"):
-        hooks.ttt_curve([1.0, 2.0, 3.0], 2)
+        ttt_curve([1.0, 2.0, 3.0], 2)
 
 
 def test_ttt_tables_count_runs_and_times_per_target():
-    per, total = hooks.ttt_tables(_rows(), ["tabu", "ga", "ext"])
+    per, total = ttt_tables(_rows(), ["tabu", "ga", "ext"])
     cols = [c.header for c in per.columns]
     assert cols[:6] == ["instance", "solver", "target", "target value", "runs", "reached"]
     got = {(r[1], r[2]): r for r in per.rows}
@@ -114,7 +115,7 @@ def test_ttt_summary_pools_instances_and_counts_instances_all_reached():
     rows = _rows()
     rows += [_row("tabu", s, [[0, t, 50.0]], instance="y", reference=50.0)
              for s, t in ((0, 0.5), (1, 1.5))]
-    _, total = hooks.ttt_tables(rows, ["tabu", "ga"])
+    _, total = ttt_tables(rows, ["tabu", "ga"])
     tabu = total.rows[0]
     assert tabu[:6] == ["tabu", "ref", 2, 6, 4, 1]  # y: both runs reached
     assert tabu[6] == pytest.approx((1.5 + 0.2 + 0.5 + 1.5) / 4)
@@ -122,7 +123,7 @@ def test_ttt_summary_pools_instances_and_counts_instances_all_reached():
 
 
 def test_race_hook_adds_the_time_to_target_tables():
-    tables = hooks.race(_rows(), ["tabu", "ga", "ext"])
+    tables = race(_rows(), ["tabu", "ga", "ext"])
     assert [t.name for t in tables] == ["race", "race_instances", "ttt", "ttt_summary"]
     per_instance = {r[1]: r for r in tables[1].rows}
     assert per_instance["tabu"][2:4] == [4, 2] and per_instance["ext"][2:4] == [1, 1]

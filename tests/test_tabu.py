@@ -104,7 +104,8 @@ def test_round_best_gets_one_for_two_exchanges():
     """C14X6-1018's trap at 2,379,550 (where 1-s runs used to stop): one exchange of
     facility 7 for facilities 0 and 11 reaches the optimum, 2,351,000."""
     from gqap.library import resolve_instance
-    from gqap.solvers.tabu import TabuOptions, _GQAPSearch
+    from gqap.solvers.tabu.classic import GQAPSearch as _GQAPSearch
+    from gqap.solvers.tabu.core import TabuOptions
 
     inst = read_cordeau(resolve_instance("lee-ma/C14X6-1018"))
     trap = np.array([1, 0, 2, 0, 2, 5, 2, 2, 4, 3, 0, 1, 3, 1])
@@ -160,7 +161,9 @@ def test_move_matches_shift_and_swap():
 
 
 def test_elite_pool_and_path_relinking():
-    from gqap.solvers.tabu import _ELITE, TabuOptions, _GQAPSearch
+    from gqap.solvers.tabu.classic import _ELITE
+    from gqap.solvers.tabu.classic import GQAPSearch as _GQAPSearch
+    from gqap.solvers.tabu.core import TabuOptions
 
     inst = general_gqap(7, 20, 5)
     search = _GQAPSearch(inst, TabuOptions(), None, np.random.default_rng(0))

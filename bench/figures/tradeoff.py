@@ -1,5 +1,5 @@
 """The trade-off figure: mean gap to the reference against mean solve time, one point per
-solver and size (``bench.hooks.tradeoff_points``), one colour per solver, the marker's
+solver and size (``bench.studies.tradeoff_points``), one colour per solver, the marker's
 size growing with the user count and its shape naming the site count. Points lower and
 further left are better; a solver that is fast but inexact sits high on the left."""
 
@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from gqap.bench.figures.common import colors, plt, reference_caption, save
-from gqap.bench.hooks import tradeoff_points
+from gqap.bench.studies.tradeoff import tradeoff_points
 
 MARKERS = "os^Dvp*hX<>"
 

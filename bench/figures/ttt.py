@@ -3,8 +3,8 @@ literature): per instance, the empirical distribution of the time a run needs to
 target value, one curve per solver; x: seconds from the start of the solve call, y: the
 fraction of the runs that reached the target by then. Runs that never reach it count as
 not reached, so a curve ends below 1. One figure per target (the reference and 0.5 %
-above it, ``bench.hooks.TTT_TARGETS``) and per time limit, read from the best-so-far
-trajectories the runs stored (``bench.hooks.ttt_groups``), never from new runs.
+above it, ``bench.studies.TTT_TARGETS``) and per time limit, read from the best-so-far
+trajectories the runs stored (``bench.studies.ttt_groups``), never from new runs.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from gqap.bench.figures.common import colors, markers, plt, reference_caption, save
-from gqap.bench.hooks import (
+from gqap.bench.studies.ttt import (
     TTT_TARGETS,
     target_name,
     target_value,

@@ -23,7 +23,8 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
-from gqap.bench.hooks import REACHED_REL, _run_bound, target_value, time_to_target
+from gqap.bench.studies.common import REACHED_REL, run_bound
+from gqap.bench.studies.ttt import target_value, time_to_target
 from gqap.bench.tables import KIND_LABELS, ok
 from gqap.errors import GQAPError
 
@@ -96,7 +97,7 @@ def runs_from_rows(rows: Iterable[dict[str, Any]]) -> list[Run]:
             time_limit=r.get("time_limit"), status=str(r["status"]),
             objective=r.get("objective") if ok(r) else None, gap_rel=r.get("gap_rel"),
             reached=_reached(r), wall_time_s=r.get("wall_time_s"), ttt_s=_ttt(r, 0.0),
-            ttt_near_s=_ttt(r, NEAR_PCT), run_bound=_run_bound(r),
+            ttt_near_s=_ttt(r, NEAR_PCT), run_bound=run_bound(r),
             reference=r.get("reference"),
             kind=KIND_LABELS.get(r.get("reference_kind") or "", r.get("reference_kind") or "-"),
             instance_bound=r.get("instance_bound")))
