@@ -14,6 +14,7 @@ package's modules; ``read``, ``generate``, ``solve``, ``evaluate``, ``sweep`` an
 ``gqap`` never pulls in a solver or the harness.
 """
 
+from gqap._checkout import map_source_checkout
 from gqap._version import __version__
 from gqap.classic.instance import GQAPInstance
 from gqap.classic.solution import GQAPSolution
@@ -21,6 +22,8 @@ from gqap.errors import FormatError, GQAPError, ValidationError
 from gqap.family import Instance, Solution
 from gqap.offloading.instance import OffloadingInstance
 from gqap.offloading.solution import OffloadingSolution
+
+map_source_checkout()
 
 _API = ("read", "generate", "solve", "evaluate", "sweep", "available_solvers")
 

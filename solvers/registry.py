@@ -1,7 +1,7 @@
 """Solver registry: name -> where the class lives and which families it supports.
 
 Classes are imported on first use, so listing solvers or solving with a light one never
-pays for torch or OR-Tools (STYLE.md, point 8).
+pays for torch or OR-Tools (docs/CONTRIBUTING.md, "Code").
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Termination and best-so-far history shared by the metaheuristics (STYLE.md, point 4).
+"""Termination and best-so-far history shared by the metaheuristics (GA and tabu alike).
 
 A ``Termination`` says when a search ends: wall-clock limit, iteration (generation) limit,
 target objective, stagnation (iterations without a better best). A ``Progress`` tracks one

@@ -155,3 +155,20 @@ def test_wheel_installs_and_runs_from_any_folder(tmp_path):
     assert train.returncode == 0, train.stderr[-2000:]
     assert (work / "train" / "best.pt").is_file()
     assert not list(work.glob("*.egg-info")) and not (work / "build").exists()
+
+
+def test_a_bare_checkout_imports_the_mapped_packages_from_the_repository_root():
+    """Without an install (site-packages' .pth files not read, so no editable finder), the
+    repository root still imports gqap.solvers, gqap.bench and gqap.cli: gqap maps them
+    from pyproject.toml's package-dir."""
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+    env["PYTHONPATH"] = sysconfig.get_paths()["purelib"]  # the dependencies only
+    code = ("import gqap.solvers, gqap.bench.report, gqap.cli, gqap.sets; "
+            "from gqap.solvers import solve; from gqap.io import read_instance; "
+            "print(gqap.solvers.__file__); "
+            "print(solve('exact', read_instance('tiny/u4-g08-b18')).status)")
+    proc = subprocess.run([sys.executable, "-S", "-c", code], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    where, status = proc.stdout.split()
+    assert Path(where) == ROOT / "solvers" / "__init__.py" and status == "optimal"

@@ -59,7 +59,7 @@ def test_ci_runs_the_readme_commands():
 
 
 def test_gqap_import_stays_light():
-    # STYLE.md point 8: torch and OR-Tools load only when a solver needs them.
+    # docs/CONTRIBUTING.md: torch and OR-Tools load only when a solver needs them.
     code = ("import sys, gqap.cli, gqap.solvers; gqap.cli.build_parser(); "
             "print(sorted(m for m in ('torch', 'ortools', 'pulp', 'deap') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
