@@ -145,8 +145,13 @@ class PolicySolver(Solver):
     def make_policy(self) -> OnlinePolicy:
         """A fresh policy configured from ``self.options``."""
 
+    def policy_for(self, time_limit: float | None) -> OnlinePolicy:
+        """The policy of one run under ``time_limit`` (default: ``make_policy()``; a policy
+        that prepares at reset may bound its preparation by it)."""
+        return self.make_policy()
+
     def _solve(self, instance: Any, time_limit: float | None, seed: int) -> SolverOutput:
-        return policy_output(instance, self.make_policy(), time_limit, seed,
+        return policy_output(instance, self.policy_for(time_limit), time_limit, seed,
                              self.options.budget_s, self.options.enforce_budget)
 
 

@@ -9,7 +9,7 @@ price. The candidate with the best mean wins, and the exact per-period decision 
 returned. Future periods come from ``gqap.online.generator.sample_period``'s draw: a Poisson
 count from the rate profile, then users drawn as the generator draws them; their exact
 tables (``pool`` per user count, each from its own seed) are solved at reset, the likely
-counts first, for up to ten decision budgets, the others on first use, so a decision
+counts first, for up to 50 decision budgets, the others on first use, so a decision
 mostly costs table look-ups, not solves.
 """
 
@@ -28,6 +28,8 @@ from gqap.online.solution import PeriodDecision
 from gqap.solvers.online.priced import PricedPolicy, priced_choice
 from gqap.solvers.online_policy import OnlinePolicy, PolicySolver, RunOptions
 
+RESET_BUDGETS = 50  # reset may solve sampled periods for this many decision budgets
+
 
 class LookaheadPolicy(OnlinePolicy):
     """Rollouts of the priced policy over sampled futures, one decision at a time."""
@@ -35,9 +37,10 @@ class LookaheadPolicy(OnlinePolicy):
     name = "lookahead"
 
     def __init__(self, horizon: int = 3, samples: int = 8, candidates: int = 6,
-                 pool: int = 8) -> None:
+                 pool: int = 8, reset_limit_s: float | None = None) -> None:
         self.horizon, self.samples, self.n_candidates, self.pool = (
             horizon, samples, candidates, pool)
+        self.reset_limit_s = reset_limit_s
         self.base = PricedPolicy("trained")
 
     def reset(self, header: OnlineHeader, seed: int = 0) -> None:
@@ -48,21 +51,25 @@ class LookaheadPolicy(OnlinePolicy):
         self.rng = np.random.default_rng(seed)
         self.library: dict[tuple[int, int], PeriodTable] = {}
         # Likely counts first (Poisson probability above 1e-3 at the profile's lowest or
-        # highest rate, most likely at its mean first), for up to ten decision budgets; the
-        # rest are solved on first use. Each table has its own seed, so what was solved
-        # when never changes a decision.
+        # highest rate, ordered by their share over the horizon), for up to RESET_BUDGETS
+        # decision budgets; the rest are solved on first use. Each table has its own seed,
+        # so what was solved when never changes a decision, only its time.
         from scipy.stats import poisson
 
         start = time.perf_counter()
+        limit = RESET_BUDGETS * header.budget_s
+        if self.reset_limit_s is not None:
+            limit = min(limit, self.reset_limit_s)
         rates = header.arrivals.rate_at(np.arange(header.n_periods))
         lo = int(poisson.ppf(1e-3, max(float(rates.min()), 1e-9)))
         hi = int(poisson.isf(1e-3, float(rates.max())))
-        counts = sorted(range(lo, hi + 1), key=lambda n: -poisson.pmf(n, rates.mean()))
-        for n in counts:
+        counts = np.arange(lo, hi + 1)
+        share = poisson.pmf(counts[:, None], np.maximum(rates, 1e-9)[None, :]).mean(axis=1)
+        for n in counts[np.argsort(-share, kind="stable")]:
             for k in range(self.pool):
-                if time.perf_counter() - start > 10 * header.budget_s:
+                if time.perf_counter() - start > limit:
                     return
-                self._solved(n, k)
+                self._solved(int(n), k)
 
     def _solved(self, n: int, k: int) -> PeriodTable:
         """Table k of the sampled periods with n users (drawn from its own seed)."""
@@ -142,9 +149,16 @@ class LookaheadSolver(PolicySolver):
     """Sampled-future rollouts of the priced policy."""
 
     name = "lookahead"
+    version = "2"  # tables solved at reset for up to 50 budgets (10 in 1): same decisions
     Options = LookaheadOptions
 
     def make_policy(self) -> OnlinePolicy:
         """A fresh policy configured from ``self.options``."""
         o = self.options
         return LookaheadPolicy(o.horizon, o.samples, o.candidates, o.pool)
+
+    def policy_for(self, time_limit: float | None) -> OnlinePolicy:
+        """The rollout policy, its reset given at most a fifth of the time limit."""
+        policy = self.make_policy()
+        policy.reset_limit_s = None if time_limit is None else 0.2 * time_limit
+        return policy
