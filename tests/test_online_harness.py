@@ -135,19 +135,43 @@ def test_quick_sweep_stores_resumes_and_reports(tmp_path):
     assert again.already_stored == 16 and again.completed == 0
     report = write_report(out, tmp_path / "report")
     names = {p.name for p in report.tables + report.figures}
-    for name in ("online_summary.md", "online_summary.tex", "online_targets.md",
-                 "online_promise.md", "online_value_vs_load.png", "online_occupancy.png"):
+    for name in ("online_summary.md", "online_summary.tex", "online_promise.md",
+                 "online_value_vs_load.png", "online_occupancy.png"):
         assert name in names, names
+    assert "online_targets.md" not in names  # none of the issue's cells in this sweep
     rows = list(csv_rows(tmp_path / "report" / "online_summary.csv"))
     assert {r["policy"] for r in rows} == {"myopic", "priced"}
     for r in rows:  # hindsight ran on every scenario: both regrets are to its optimum
         assert r["n hindsight"] == "2" and r["bound"] == "hindsight"
         assert float(r["regret hindsight %"]) >= -1e-9
         assert float(r["regret bound %"]) == pytest.approx(float(r["regret hindsight %"]))
-    targets = list(csv_rows(tmp_path / "report" / "online_targets.csv"))
-    assert targets[-1]["profile"] == "average"
-    tex = (tmp_path / "report" / "online_targets.tex").read_text()
-    assert "\\begin{tabular}" in tex or "\\toprule" in tex
+    tex = (tmp_path / "report" / "online_summary.tex").read_text()
+    assert "\\toprule" in tex and "lookahead" not in tex
+
+
+def test_targets_table_on_the_issue_cells():
+    """Gain over myopic of the best policy per cell and its regrets, by hand: two scenarios
+    of 10 users, best bounds -50 and -100 (Lagrangean -45 and -95)."""
+    from gqap.bench.families.online import Scenario, targets
+
+    cell = ("constant", 120, 8, 4.0)
+    scen = {"a": Scenario("a", cell, 10, bound=-50.0, bound_source="hindsight MILP bound",
+                          lagrangean=-45.0, snapshot=-20.0),
+            "b": Scenario("b", cell, 10, bound=-100.0, bound_source="hindsight MILP bound",
+                          lagrangean=-95.0, snapshot=-40.0)}
+    rows = [{"family": "online", "solver": s, "label": s, "instance_hash": h,
+             "objective": v, "status": "feasible"}
+            for s, h, v in (("myopic", "a", -80.0), ("myopic", "b", -120.0),
+                            ("priced", "a", -55.0), ("priced", "b", -110.0),
+                            ("lookahead", "a", -54.0), ("lookahead", "b", -104.0))]
+    t = targets(rows, [], scen)
+    first, last = t.rows[0], t.rows[-1]
+    assert first[4] == "lookahead" and first[6] == pytest.approx(-7.9)  # per user
+    assert first[7] == pytest.approx(-10.0)
+    assert first[8] == pytest.approx((-7.9 + 10.0) / 10.0) and first[9] == "yes"
+    assert first[10] == pytest.approx(((54 - 45) / 45 + (104 - 95) / 95) / 2)
+    assert first[11] == pytest.approx(((54 - 50) / 50 + (104 - 100) / 100) / 2)
+    assert last[0] == "average" and last[4].startswith("met")
 
 
 def csv_rows(path):
