@@ -20,6 +20,8 @@ from gqap.io import (
     check_header,
     get_field,
     json_kind,
+    known_fields,
+    object_field,
     provenance_block,
     provenance_from_block,
 )
@@ -33,19 +35,6 @@ _PARAMS = ("N", "N_hat", "a_F", "b_F", "K", "W_max_hz", "eta", "s_p_bits", "s_m_
 _ARRIVALS = {"profile": "kind", "rate": "rate", "amplitude": "amplitude", "cycle": "cycle",
              "start": "start", "width": "width", "multiplier": "multiplier",
              "b_hat": "b_hat", "kappa": "kappa"}
-
-
-def _known(obj: dict[str, Any], names: Any, where: str, path: str | Path) -> None:
-    unknown = sorted(set(obj) - set(names))
-    if unknown:
-        raise FormatError(f"{path}: unknown field {where}{unknown[0]}")
-
-
-def _table(obj: dict[str, Any], key: str, path: str | Path, where: str = "") -> dict[str, Any]:
-    value = get_field(obj, key, f"{path}: {where.rstrip('.')}" if where else str(path))
-    if not isinstance(value, dict):
-        raise FormatError(f"{path}: {where}{key} must be an object, got {json_kind(value)}")
-    return value
 
 
 # ---------------------------------------------------------------------------------------
@@ -71,18 +60,18 @@ def online_to_dict(inst: OnlineInstance) -> dict[str, Any]:
 def online_from_dict(obj: dict[str, Any], path: str | Path = "<scenario>") -> OnlineInstance:
     """Build and validate a scenario from its JSON object."""
     check_header(obj, FORMAT_ONLINE, path)
-    _known(obj, {"format", "version", "name", "generator", "params", "arrivals", "periods"},
+    known_fields(obj, {"format", "version", "name", "generator", "params", "arrivals", "periods"},
            "", path)
     name = obj.get("name") or Path(str(path)).stem
     if not isinstance(name, str):
         raise FormatError(f"{path}: name must be a string, got {json_kind(name)}")
-    params = dict(_table(obj, "params", path))
-    _known(params, _PARAMS, "params.", path)
-    edge = _table(params, "edge", path, "params.")
-    _known(edge, {"k_s", "h_s"}, "params.edge.", path)
+    params = dict(object_field(obj, "params", path))
+    known_fields(params, _PARAMS, "params.", path)
+    edge = object_field(params, "edge", f"{path}: params")
+    known_fields(edge, {"k_s", "h_s"}, "params.edge.", path)
     params.pop("edge")
-    arrivals = _table(obj, "arrivals", path)
-    _known(arrivals, {*_ARRIVALS, "seed"}, "arrivals.", path)
+    arrivals = object_field(obj, "arrivals", path)
+    known_fields(arrivals, {*_ARRIVALS, "seed"}, "arrivals.", path)
     periods = get_field(obj, "periods", str(path))
     if not isinstance(periods, list):
         raise FormatError(f"{path}: periods must be an array, got {json_kind(periods)}")
@@ -122,7 +111,7 @@ def solution_from_dict(body: dict[str, Any], path: str | Path = "<log>") -> Onli
     for t, d in enumerate(periods):
         if not isinstance(d, dict):
             raise FormatError(f"{path}: periods[{t}] must be an object")
-        _known(d, {"gpus", "granted", "split_points"}, f"periods[{t}].", path)
+        known_fields(d, {"gpus", "granted", "split_points"}, f"periods[{t}].", path)
         gpus = get_field(d, "gpus", f"{path}: periods[{t}]")
         granted = get_field(d, "granted", f"{path}: periods[{t}]")
         split = get_field(d, "split_points", f"{path}: periods[{t}]")
