@@ -293,17 +293,10 @@ class MultiTrainer(Trainer):
         return instances, [v for v, _ in refs]
 
     # -- acting and learning -----------------------------------------------------------------
-    def act(self, obs: dict[str, np.ndarray], mask: np.ndarray) -> int:
-        """Hybrid epsilon-greedy / Boltzmann choice among the allowed actions."""
-        allowed = np.flatnonzero(mask)
-        if self.rng_explore.random() < self.epsilon():
-            return int(allowed[self.rng_explore.integers(allowed.size)])
-        with torch.no_grad():
-            q = self.online(*multi_tensors(obs))[0].numpy().astype(np.float64)
-        z = np.where(mask, q / self.temperature(), -np.inf)
-        p = np.exp(z - z.max())
-        p /= p.sum()
-        return int(self.rng_explore.choice(q.size, p=p))
+    @staticmethod
+    def tensors(obs: dict[str, np.ndarray]) -> tuple[torch.Tensor, ...]:
+        """A batch of multi-cluster observations as the network's forward() arguments."""
+        return multi_tensors(obs)
 
     def learn(self) -> float:
         """One gradient step on a prioritised mini-batch; returns the loss."""

@@ -183,11 +183,16 @@ class Trainer:
         if self.rng_explore.random() < self.epsilon():
             return int(allowed[self.rng_explore.integers(allowed.size)])
         with torch.no_grad():
-            q = self.online(*to_tensors(obs))[0].numpy().astype(np.float64)
+            q = self.online(*self.tensors(obs))[0].numpy().astype(np.float64)
         z = np.where(mask, q / self.temperature(), -np.inf)
         p = np.exp(z - z.max())
         p /= p.sum()
-        return int(self.rng_explore.choice(2, p=p))
+        return int(self.rng_explore.choice(q.size, p=p))
+
+    @staticmethod
+    def tensors(obs: dict[str, np.ndarray]) -> tuple[torch.Tensor, ...]:
+        """A batch of observations as the network's forward() arguments."""
+        return to_tensors(obs)
 
     def gradient_step(self, s: Any, a: Any, y: Any, w: Any, parts: Any) -> float:
         """One importance-weighted TD step of the online network toward the targets ``y``
