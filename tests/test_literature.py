@@ -118,6 +118,27 @@ def test_every_lee_ma_optimal_assignment_reevaluates_to_its_value(lee_ma_dir):
         assert ev.objective == ref.value, name
 
 
+def test_cordeau_30_20_95_best_known_is_reached_by_the_recorded_assignment():
+    # 5,710,645 (not the stale 5,726,530 of one public archive) is attained: the manifest's
+    # note gives a feasible assignment that the evaluator scores at exactly that value.
+    ref = set_references(set_dir("cordeau"))["30-20-95"]
+    sites = ref.notes.split("feasible assignment ")[1].split(" (")[0].split()
+    inst = read_instance(set_dir("cordeau") / "30-20-95.txt")
+    ev = evaluate(inst, GQAPSolution(np.array([int(s) for s in sites])))
+    assert len(sites) == inst.n and ev.feasible and ev.objective == ref.value == 5710645
+
+
+def test_c12x6_e_g_is_shipped_with_lee_and_ma_capacities():
+    # The header's first capacity vector ("Space_Avail"), under which the published optimum
+    # stands and the 1,938,000 assignment of the second vector overloads site 1.
+    inst = read_instance(set_dir("lee-ma") / "C12X6-E-G.txt")
+    assert inst.Q.tolist() == [90, 110, 90, 145, 300, 130]
+    other = evaluate(inst, GQAPSolution(np.array([3, 5, 4, 4, 0, 4, 4, 3, 2, 1, 5, 4])))
+    assert other.objective == 1938000 and not other.feasible
+    r = solve("brute-force", inst, max_candidates=10**14)
+    assert r.status == "optimal" and r.objective == 1960750
+
+
 def test_the_smallest_lee_ma_optima_equal_brute_force(lee_ma_dir):
     refs = set_references(lee_ma_dir)
     insts = {name: read_cordeau(lee_ma_dir / f"{name}.txt") for name in refs}
