@@ -137,6 +137,9 @@ for _name, _target, _families, _summary, *_extra in (
      "multi-cluster DQN policy (deny or a site per user) for any user and site count", "dqn"),
     ("external", "gqap.solvers.external:ExternalSolver", ("classic",),
      "any executable from a command template, under the suite's guard (docs/EXTERNAL.md)"),
+    ("bnb", "gqap.solvers.bnb:BnBSolver", ("classic",),
+     "branch and bound with RLT1-type Lagrangean bounds and a checkable proof record "
+     "(gqap bench verify-proof)"),
     ("bound", "gqap.solvers.bounds.solver:BoundSolver", ("classic",),
      "certified lower bound only (LP relaxations, Gilmore-Lawler-type, Lagrangean); status "
      "bound, no solution (docs/LITERATURE.md)"),

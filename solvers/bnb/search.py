@@ -1,0 +1,389 @@
+"""The branch and bound's tree search, its proof record and its checkpoints.
+
+Depth first on facility-to-site assignments. A node is closed when one of these holds,
+and the proof record (``gqap.proofs`` checks it) keeps what closes it:
+
+- ``capacity``: a free facility fits no site's remaining capacity, or the free weight
+  exceeds the capacity left;
+- ``enum``: it has at most ``enum_limit`` completions and none is cheaper than the
+  incumbent (the checker enumerates them again);
+- ``parent``: the bound of its parent's multipliers U (kept in the parent's ``mult``) with
+  its own lambda reaches the incumbent;
+- ``bound``: after its own dual ascent, the bound of its multipliers (kept in ``mult``)
+  reaches the incumbent (or is infinite: no facility assignment fits);
+- ``symmetry``: the node puts a facility on an empty site that is identical to an empty
+  site with a smaller index, whose sibling node covers the mirror image of every
+  completion.
+
+Otherwise it branches on one free facility, with one child per site. The record is a
+nested JSON object (gzip-compressed), the checkpoint the same object with the open nodes
+marked ``open`` and every pending parent's multipliers kept.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import math
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from gqap.evaluation import gqap_cost_batch, site_loads_batch
+from gqap.instances import GQAPInstance
+from gqap.solvers.base import Deadline
+from gqap.solvers.bnb import bound as B
+
+RECORD_FORMAT = "gqap-bench/bnb-proof"
+CHECKPOINT_FORMAT = "gqap-bench/bnb-checkpoint"
+RECORD_VERSION = 1
+
+
+@dataclass
+class Mult:
+    """A node's multipliers for its children: U over its free facilities F, lambda."""
+
+    F: np.ndarray
+    U: np.ndarray          # (f, m, f, m) antisymmetric
+    lam: np.ndarray
+    value: float
+    used: bool = False
+
+
+@dataclass
+class Stats:
+    """Counters and the log of the search."""
+
+    nodes: int = 0
+    evaluations: int = 0
+    sweeps: int = 0
+    closed: dict[str, int] = field(default_factory=dict)
+    root_bound: float | None = None
+    root_seconds: float | None = None
+    log: list[list[float]] = field(default_factory=list)   # [seconds, nodes, bound, upper]
+    depth_max: int = 0
+
+
+def identical_sites(inst: GQAPInstance) -> np.ndarray:
+    """cls[k]: the smallest site identical to k (same capacity, installation costs and
+    distances to and from every other site), so that exchanging them changes no cost."""
+    m = inst.m
+    a, d, Q = np.asarray(inst.a), np.asarray(inst.d), np.asarray(inst.Q)
+    cls = np.arange(m)
+    for k in range(m):
+        for h in range(k):
+            if cls[h] != h:
+                continue
+            others = np.setdiff1d(np.arange(m), [k, h])
+            if (Q[k] == Q[h] and np.array_equal(a[:, k], a[:, h]) and d[k, k] == d[h, h]
+                    and d[k, h] == d[h, k] and np.array_equal(d[k, others], d[h, others])
+                    and np.array_equal(d[others, k], d[others, h])):
+                cls[k] = h
+                break
+    return cls
+
+
+def pair_upper(U: np.ndarray) -> np.ndarray:
+    """The U entries of the pairs a < b (np.triu_indices order), shape (P, m, m)."""
+    f = U.shape[0]
+    a, b = np.triu_indices(f, 1)
+    return U[a, :, b, :]
+
+
+def full_from_upper(Uup: np.ndarray, f: int, m: int) -> np.ndarray:
+    """Inverse of ``pair_upper``: the antisymmetric (f, m, f, m) array."""
+    U = np.zeros((f, m, f, m))
+    a, b = np.triu_indices(f, 1)
+    U[a, :, b, :] = np.asarray(Uup, dtype=np.float64).reshape(len(a), m, m)
+    return U - U.transpose(2, 3, 0, 1)
+
+
+def _number(x: float, integral: bool) -> Any:
+    if not math.isfinite(x):
+        return None if math.isnan(x) else ("inf" if x > 0 else "-inf")
+    return int(round(x)) if integral else float(x)
+
+
+class Search:
+    """One branch and bound run (module doc)."""
+
+    def __init__(self, inst: GQAPInstance, deadline: Deadline, *, sweeps: int,
+                 root_sweeps: int, lambda_iterations: int, enum_limit: int,
+                 symmetry: bool, upper: float, upper_x: np.ndarray | None,
+                 log_every_s: float = 1.0) -> None:
+        self.inst, self.deadline = inst, deadline
+        self.P = B.problem(inst)
+        self.integer = self.P.integral and self.P.int_weights
+        self.sweeps, self.root_sweeps = sweeps, root_sweeps
+        self.lambda_iterations, self.enum_limit = lambda_iterations, enum_limit
+        self.cls = identical_sites(inst) if symmetry else np.arange(inst.m)
+        self.upper, self.upper_x = upper, upper_x
+        self.stats = Stats()
+        self.tree: dict[str, Any] = {"open": True}
+        self.stack: list[tuple[dict[str, Any], np.ndarray, Mult | None, float]] = [
+            (self.tree, -np.ones(inst.n, dtype=np.int64), None, -math.inf)]
+        self.log_every_s = log_every_s
+        self._last_log = -math.inf
+        self.t0 = time.perf_counter()
+
+    # -------------------------------------------------------------------------------
+    def closes(self, value: float) -> bool:
+        """True when a bound proves no completion cheaper than the incumbent."""
+        if value == math.inf:
+            return True
+        if self.integer:
+            return value >= self.upper
+        return value >= self.upper - 1e-9 * max(1.0, abs(self.upper))
+
+    def global_bound(self) -> float:
+        """The least bound of an open node (the incumbent when none is open)."""
+        open_bounds = [b for *_, b in self.stack]
+        return min([self.upper, *open_bounds]) if open_bounds else self.upper
+
+    def _close(self, rec: dict[str, Any], how: str, **extra: Any) -> None:
+        rec.pop("open", None)
+        rec["close"] = how
+        rec.update(extra)
+        self.stats.closed[how] = self.stats.closed.get(how, 0) + 1
+
+    def _log(self, force: bool = False) -> None:
+        now = time.perf_counter() - self.t0
+        if force or now - self._last_log >= self.log_every_s:
+            self._last_log = now
+            lb = self.global_bound()
+            self.stats.log.append([round(now, 3), self.stats.nodes,
+                                   lb if math.isfinite(lb) else None,
+                                   self.upper if math.isfinite(self.upper) else None])
+
+    # -------------------------------------------------------------------------------
+    def run(self) -> bool:
+        """Search until the tree is exhausted (True) or the deadline (False)."""
+        while self.stack:
+            if self.deadline.expired():
+                self._log(force=True)
+                return False
+            rec, x, inh, _ = self.stack.pop()
+            self._process(rec, x, inh)
+            self._log()
+        self._log(force=True)
+        return True
+
+    def _process(self, rec: dict[str, Any], x: np.ndarray, inh: Mult | None) -> None:
+        st = self.stats
+        st.nodes += 1
+        nd = B.node(self.P, x)
+        depth = int((x >= 0).sum())
+        st.depth_max = max(st.depth_max, depth)
+        f = nd.F.size
+        if (nd.R < -1e-9).any() or (f and (not nd.allowed.any(axis=1).all()
+                                           or nd.q.sum() > nd.R.sum() + 1e-9)):
+            self._close(rec, "capacity")
+            return
+        count = float(np.prod(nd.allowed.sum(axis=1).astype(np.float64))) if f else 1.0
+        if count <= self.enum_limit:
+            self._enumerate(nd)
+            self._close(rec, "enum")
+            return
+        m = self.P.m
+        integer = self.integer
+        U0 = np.zeros((f, m, f, m))
+        lam0 = None
+        if inh is not None:
+            pos = np.searchsorted(inh.F, nd.F)
+            U0 = inh.U[np.ix_(pos, np.arange(m), pos, np.arange(m))]
+            lam0 = inh.lam[pos]
+            val, lam = self._evaluate(nd, U0, lam0)
+            if self.closes(val):
+                inh.used = True
+                self._close(rec, "parent", lam=[_number(v, integer) for v in lam],
+                            value=_number(val, integer))
+                return
+        sweeps = self.root_sweeps if inh is None else self.sweeps
+        U, _, done = B.ascent(nd, U0, sweeps)
+        st.sweeps += done
+        if integer:
+            U = np.round(U)
+        val, lam = self._evaluate(nd, U, lam0)
+        if inh is None:
+            st.root_bound = val
+            st.root_seconds = time.perf_counter() - self.t0
+        if self.closes(val):
+            self._close(rec, "bound", lam=[_number(v, integer) for v in lam],
+                        value=_number(val, integer),
+                        mult=pair_upper(U).astype(np.int64 if integer else np.float64))
+            return
+        self._branch(rec, x, nd, Mult(nd.F, U, lam, val), val)
+
+    def _evaluate(self, nd: B.Node, U: np.ndarray, lam0: np.ndarray | None,
+                  ) -> tuple[float, np.ndarray]:
+        self.stats.evaluations += 1
+        with np.errstate(invalid="ignore"):
+            Lh = B.subproblems(nd, B.directed(nd, U), self.integer)
+        lam, val = B.optimise_lambda(nd, Lh, lam0, self.upper, self.integer,
+                                     self.lambda_iterations)
+        self._last_Lhat = Lh
+        return val, lam
+
+    def _branch(self, rec: dict[str, Any], x: np.ndarray, nd: B.Node, mult: Mult,
+                val: float) -> None:
+        Lh = self._last_Lhat
+        srt = np.sort(np.where(np.isfinite(Lh), Lh, np.inf), axis=1)
+        regret = np.where(np.isfinite(srt[:, 1]), srt[:, 1] - srt[:, 0], np.inf) \
+            if srt.shape[1] > 1 else np.zeros(srt.shape[0])
+        il = int(np.argmax(regret + 1e-9 * nd.q))
+        i = int(nd.F[il])
+        m = self.P.m
+        rec.pop("open", None)
+        rec["branch"] = i
+        rec["_mult"] = mult
+        children: list[dict[str, Any]] = [{"open": True} for _ in range(m)]
+        rec["children"] = children
+        empty = nd.R == self.P.Q
+        for k in range(m):
+            k0 = int(self.cls[k])
+            if k0 != k and empty[k] and empty[k0]:
+                self._close(children[k], "symmetry", of=k0)
+        order = np.argsort(-np.where(np.isfinite(Lh[il]), Lh[il], np.inf), kind="stable")
+        for k in order.tolist():
+            if "open" in children[k]:
+                y = x.copy()
+                y[i] = k
+                self.stack.append((children[k], y, mult, val))
+
+    def _enumerate(self, nd: B.Node) -> None:
+        """Every completion of the node; the best feasible one becomes the incumbent when
+        cheaper."""
+        inst = self.inst
+        f = nd.F.size
+        if f == 0:
+            X = nd.x[None, :]
+        else:
+            sites = [np.flatnonzero(nd.allowed[j]) for j in range(f)]
+            grids = np.meshgrid(*sites, indexing="ij")
+            X = np.repeat(nd.x[None, :], grids[0].size, axis=0)
+            for j, g in enumerate(grids):
+                X[:, nd.F[j]] = g.ravel()
+        loads = site_loads_batch(inst, X)
+        ok = (loads <= inst.Q[None, :] * (1 + 1e-12) + 1e-9).all(axis=1)
+        if not ok.any():
+            return
+        X = X[ok]
+        cost = gqap_cost_batch(inst, X)
+        best = int(np.argmin(cost))
+        if cost[best] < self.upper:
+            self.upper, self.upper_x = float(cost[best]), X[best].copy()
+
+    # -------------------------------------------------------------------------------
+    def record(self, status: str) -> dict[str, Any]:
+        """The proof record of a finished search (module doc)."""
+        return {"format": RECORD_FORMAT, "version": RECORD_VERSION,
+                "instance": {"name": self.inst.name,
+                             "content_hash": self.inst.content_hash(),
+                             "n": self.inst.n, "m": self.inst.m},
+                "status": status, "integral": self.integer,
+                "objective": _number(self.upper, self.P.integral) if math.isfinite(
+                    self.upper) else None,
+                "assignment": None if self.upper_x is None else
+                [int(s) for s in self.upper_x],
+                "nodes": self.stats.nodes, "closed": dict(self.stats.closed),
+                "tree": _serial(self.tree, checkpoint=False, integer=self.integer)}
+
+    def checkpoint(self, path: Path) -> None:
+        """Write the search's state (atomic)."""
+        obj = self.record("open")
+        obj["format"] = CHECKPOINT_FORMAT
+        obj["tree"] = _serial(self.tree, checkpoint=True, integer=self.integer)
+        obj["upper"] = None if not math.isfinite(self.upper) else self.upper
+        obj["stats"] = {"nodes": self.stats.nodes, "evaluations": self.stats.evaluations,
+                        "sweeps": self.stats.sweeps, "closed": self.stats.closed,
+                        "root_bound": self.stats.root_bound,
+                        "root_seconds": self.stats.root_seconds,
+                        "depth_max": self.stats.depth_max,
+                        "elapsed": time.perf_counter() - self.t0 + self._resumed_s}
+        write_gz_json(path, obj)
+
+    _resumed_s = 0.0
+
+    def resume(self, obj: dict[str, Any]) -> None:
+        """Continue from a checkpoint written by ``checkpoint`` for the same instance."""
+        up = obj.get("upper")
+        if up is not None and up < self.upper:
+            self.upper = float(up)
+            self.upper_x = np.asarray(obj["assignment"], dtype=np.int64)
+        s = obj.get("stats", {})
+        st = self.stats
+        st.nodes, st.evaluations, st.sweeps = s.get("nodes", 0), s.get("evaluations", 0), \
+            s.get("sweeps", 0)
+        st.closed = dict(s.get("closed", {}))
+        st.root_bound, st.root_seconds = s.get("root_bound"), s.get("root_seconds")
+        st.depth_max = s.get("depth_max", 0)
+        self._resumed_s = float(s.get("elapsed", 0.0))
+        self.tree = obj["tree"]
+        self.stack = []
+        self._collect_open(self.tree, -np.ones(self.inst.n, dtype=np.int64), None, -math.inf)
+        self.stack.reverse()
+
+    def _collect_open(self, rec: dict[str, Any], x: np.ndarray, inh: Mult | None,
+                      lb: float) -> None:
+        if rec.get("open"):
+            self.stack.append((rec, x, inh, lb))
+            return
+        if "branch" in rec:
+            if "mult_lam" in rec:
+                F = np.flatnonzero(x < 0)
+                value = rec.pop("mult_value")
+                rec["_mult"] = Mult(F, full_from_upper(rec.pop("mult"), F.size, self.P.m),
+                                    np.asarray(rec.pop("mult_lam"), dtype=np.float64),
+                                    -math.inf if value is None else float(value),
+                                    bool(rec.pop("mult_used")))
+            mult = rec.get("_mult")
+            i = rec["branch"]
+            for k, child in enumerate(rec["children"]):
+                y = x.copy()
+                y[i] = k
+                self._collect_open(child, y, mult, mult.value if mult else lb)
+
+
+def _serial(rec: dict[str, Any], checkpoint: bool, integer: bool) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in rec.items():
+        if key == "_mult":
+            if value.used or checkpoint:
+                out["mult"] = pair_upper(value.U).astype(
+                    np.int64 if integer else np.float64).ravel().tolist()
+                if checkpoint:
+                    out["mult_lam"] = value.lam.tolist()
+                    out["mult_value"] = value.value if math.isfinite(value.value) else None
+                    out["mult_used"] = value.used
+        elif key == "children":
+            out[key] = [_serial(c, checkpoint, integer) for c in value]
+        elif key == "mult":
+            out[key] = np.asarray(value).ravel().tolist()
+        else:
+            out[key] = value
+    return out
+
+
+def write_gz_json(path: str | Path, obj: dict[str, Any]) -> Path:
+    """Write ``obj`` as gzip-compressed JSON, atomically."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    with gzip.open(tmp, "wt", encoding="utf-8", compresslevel=9) as fh:
+        json.dump(obj, fh, separators=(",", ":"))
+    os.replace(tmp, path)
+    return path
+
+
+def read_gz_json(path: str | Path) -> dict[str, Any]:
+    """Read a (possibly gzip-compressed) JSON file."""
+    path = Path(path)
+    with path.open("rb") as fh:
+        head = fh.read(2)
+    opener = gzip.open if head == b"\x1f\x8b" else open
+    with opener(path, "rt", encoding="utf-8") as fh:
+        return json.load(fh)

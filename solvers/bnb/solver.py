@@ -1,0 +1,174 @@
+"""The ``bnb`` solver: a GQAP branch and bound whose every pruning step a third party can
+re-check.
+
+Bounds (``bound``): the Lagrangean relaxation of the RLT level-1 model, each facility-site
+subproblem a 0-1 knapsack on its own site, the master a 0-1 knapsack per site; its
+multipliers come from a block coordinate (MPLP-style) dual ascent that children start
+from their parent's multipliers. Search (``search``): depth first, capacity pruning,
+enumeration of small subtrees, a symmetry rule for identical empty sites, an incumbent
+from ``tabu`` (through the solver registry), a checkpoint to resume long runs and a log of
+the bound over time. ``optimal`` only when the tree is exhausted; at the time limit the
+best solution with the least open bound (``feasible``), or ``time_limit`` without one;
+``infeasible`` when the tree is exhausted without any feasible assignment. With
+``record=PATH`` the proof record is written (``gqap bench verify-proof PATH`` checks it).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from gqap.errors import GQAPError
+from gqap.instances import GQAPInstance, Instance
+from gqap.solutions import GQAPSolution
+from gqap.solvers.base import Deadline, Solver, SolverOutput, Status
+from gqap.solvers.bnb.search import (
+    CHECKPOINT_FORMAT,
+    Search,
+    read_gz_json,
+    write_gz_json,
+)
+
+_LOG_KEEP = 400  # entries of the bound-over-time log kept in ``info``
+
+
+@dataclass(frozen=True)
+class BnBOptions:
+    """Options of ``bnb``.
+
+    sweeps / root_sweeps: dual ascent sweeps at a node / at the root; lambda_iterations:
+    subgradient steps on the master's multipliers per bound; enum_limit: a node with at
+    most this many completions is enumerated; symmetry: skip a facility on an empty site
+    identical to an empty site with a smaller index; incumbent: 'tabu' (a run of the tabu
+    solver through the registry) or 'none'; incumbent_time: its seconds (at most a fifth of
+    the time limit); record: where to write the proof record (a file, or an existing
+    folder for NAME.proof.json.gz); checkpoint: a file the search is saved to every
+    checkpoint_every seconds and resumed from when it exists.
+    """
+
+    sweeps: int = 6
+    root_sweeps: int = 60
+    lambda_iterations: int = 12
+    enum_limit: int = 4000
+    symmetry: bool = True
+    incumbent: str = "tabu"
+    incumbent_time: float = 0.5
+    record: str = ""
+    checkpoint: str = ""
+    checkpoint_every: float = 60.0
+
+    def __post_init__(self) -> None:
+        for name in ("sweeps", "root_sweeps", "lambda_iterations"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
+        if self.enum_limit < 1:
+            raise ValueError(f"enum_limit must be >= 1, got {self.enum_limit}")
+        if self.incumbent not in ("tabu", "none"):
+            raise ValueError(f"incumbent must be 'tabu' or 'none', got {self.incumbent!r}")
+        if not self.incumbent_time > 0:
+            raise ValueError(f"incumbent_time must be > 0, got {self.incumbent_time}")
+        if not self.checkpoint_every > 0:
+            raise ValueError(f"checkpoint_every must be > 0, got {self.checkpoint_every}")
+
+
+def record_path(option: str, inst: GQAPInstance) -> Path | None:
+    """The file a proof record goes to ('' : none; an existing folder: NAME.proof.json.gz
+    inside it)."""
+    if not option:
+        return None
+    path = Path(option)
+    if path.is_dir() or option.endswith(("/", "\\")):
+        stem = inst.name.replace("/", "_") or inst.content_hash()[:16]
+        return path / f"{stem}.proof.json.gz"
+    return path
+
+
+class BnBSolver(Solver):
+    """GQAP branch and bound with RLT1-type Lagrangean bounds and a checkable record."""
+
+    name = "bnb"
+    families = ("gqap",)
+    version = "1"
+    Options = BnBOptions
+
+    def _solve(self, instance: Instance, time_limit: float | None, seed: int) -> SolverOutput:
+        deadline = Deadline(time_limit)
+        opts: BnBOptions = self.options
+        assert isinstance(instance, GQAPInstance)
+        upper, upper_x, source = math.inf, None, "none"
+        if opts.incumbent == "tabu":
+            upper, upper_x = self._incumbent(instance, deadline, seed, opts)
+            source = "tabu" if upper_x is not None else "none"
+        search = Search(instance, deadline, sweeps=opts.sweeps, root_sweeps=opts.root_sweeps,
+                        lambda_iterations=opts.lambda_iterations, enum_limit=opts.enum_limit,
+                        symmetry=opts.symmetry, upper=upper, upper_x=upper_x)
+        ckpt = Path(opts.checkpoint) if opts.checkpoint else None
+        resumed = False
+        if ckpt is not None and ckpt.exists():
+            obj = read_gz_json(ckpt)
+            if obj.get("format") != CHECKPOINT_FORMAT or obj.get("instance", {}).get(
+                    "content_hash") != instance.content_hash():
+                raise GQAPError(f"solver bnb: checkpoint {ckpt} is not one of this instance's")
+            search.resume(obj)
+            resumed = True
+        finished = self._run(search, deadline, ckpt, opts.checkpoint_every)
+        st = search.stats
+        info: dict[str, Any] = {
+            "nodes": st.nodes, "evaluations": st.evaluations, "sweeps": st.sweeps,
+            "closed": dict(st.closed), "root_bound": st.root_bound,
+            "root_seconds": st.root_seconds, "depth_max": st.depth_max,
+            "incumbent_source": source, "resumed": resumed, "exact_arithmetic": search.integer,
+            "log": st.log[-_LOG_KEEP:], "identical_site_classes": int(
+                len(set(search.cls.tolist()))),
+        }
+        sol = None if search.upper_x is None else GQAPSolution(search.upper_x)
+        if finished:
+            status = Status.OPTIMAL if sol is not None else Status.INFEASIBLE
+            path = record_path(opts.record, instance)
+            if path is not None:
+                write_gz_json(path, search.record(str(status)))
+                info["record"] = str(path)
+            if ckpt is not None and ckpt.exists():
+                ckpt.unlink()
+            bound = search.upper if sol is not None else None
+            return SolverOutput(sol, status, bound=bound, info=info)
+        lb = search.global_bound()
+        bound = lb if math.isfinite(lb) else None
+        info["open_nodes"] = len(search.stack)
+        return SolverOutput(sol, Status.FEASIBLE if sol is not None else Status.TIME_LIMIT,
+                            bound=bound, info=info)
+
+    @staticmethod
+    def _run(search: Search, deadline: Deadline, ckpt: Path | None, every: float) -> bool:
+        if ckpt is None:
+            return search.run()
+        while True:
+            part = Deadline(min(every, deadline.remaining()) if math.isfinite(
+                deadline.remaining()) else every)
+            search.deadline = part
+            done = search.run()
+            if done:
+                return True
+            search.checkpoint(ckpt)
+            if deadline.expired():
+                return False
+
+    @staticmethod
+    def _incumbent(inst: GQAPInstance, deadline: Deadline, seed: int,
+                   opts: BnBOptions) -> tuple[float, np.ndarray | None]:
+        from gqap.solvers.registry import make_solver
+
+        left = deadline.remaining()
+        budget = opts.incumbent_time if math.isinf(left) else min(opts.incumbent_time,
+                                                                   0.2 * left)
+        t0 = time.perf_counter()
+        res = make_solver("tabu").solve(inst, time_limit=max(budget, 0.01), seed=seed)
+        del t0
+        if res.solution is None or res.status == Status.ERROR:
+            return math.inf, None
+        return float(res.objective), np.asarray(res.solution.assignment, dtype=np.int64)
