@@ -175,8 +175,20 @@ class _Checker:
         return {(source[ra], source[rb]): arr[p]
                 for p, (ra, rb) in enumerate(itertools.combinations(range(f), 2))}
 
+    def capacity_multipliers(self, nu: list[float], source: list[int],
+                             ) -> dict[int, np.ndarray]:
+        """nu stored at a node with free facilities ``source``, keyed by facility."""
+        m = self.m
+        if len(nu) != len(source) * m * m:
+            raise ValueError(f"capacity multipliers have {len(nu)} entries, expected "
+                             f"{len(source) * m * m}")
+        arr = np.asarray(nu, dtype=np.float64).reshape(len(source), m, m)
+        if (arr < 0).any():
+            raise ValueError("a capacity multiplier is negative")
+        return {j: arr[r] for r, j in enumerate(source)}
+
     def bound(self, x: np.ndarray, blocks: dict[tuple[int, int], np.ndarray],
-              lam: list[float]) -> float:
+              lam: list[float], nu: dict[int, np.ndarray] | None = None) -> float:
         """The node's bound (module doc) with the multipliers ``blocks``."""
         free, R, c0, L = self.node_data(x)
         f, m = len(free), self.m
@@ -196,15 +208,18 @@ class _Checker:
                 if not fits[ra][k]:
                     continue
                 cap = R[k] - qa
+                nua = None if nu is None else nu[free[ra]][k]
                 total, saves, weights = 0.0, [], []
+                if nua is not None:
+                    total -= sum(nua[h] * R[h] for h in range(m) if h != k)
                 ok = True
                 for rb in range(f):
                     if rb == ra:
                         continue
                     qb = self.q[free[rb]]
                     s = own[(ra, rb)][k]
-                    off = min((s[h] for h in range(m) if h != k and fits[rb][h]),
-                              default=math.inf)
+                    off = min((s[h] + (0.0 if nua is None else nua[h] * qb)
+                               for h in range(m) if h != k and fits[rb][h]), default=math.inf)
                     on = s[k] if qb <= cap + 1e-9 else math.inf
                     if math.isinf(off) and math.isinf(on):
                         ok = False
@@ -292,8 +307,9 @@ class _Checker:
             if how == "parent":
                 y[path[-1][0]] = -1
             source = [j for j in range(self.n) if y[j] < 0]
+            nu = self.capacity_multipliers(src["nu"], source) if "nu" in src else None
             value = self.bound(x, self.blocks(src["mult"], source),
-                               [float(v) for v in rec["lam"]])
+                               [float(v) for v in rec["lam"]], nu)
             self.check.bounds_checked += 1
             if not self.reaches(value, upper):
                 raise ProofError(f"proof record refused at {where}: its bound {value:.10g} "

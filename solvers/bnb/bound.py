@@ -34,6 +34,7 @@ moves U). K never decreases. A child starts from its parent's U.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -178,8 +179,12 @@ def directed(nd: Node, U: np.ndarray) -> np.ndarray:
     return nd.base + U
 
 
-def subproblems(nd: Node, D: np.ndarray, integer: bool) -> np.ndarray:
-    """Lhat[i, k] = Lnode[i, k] + V[i, k] (module doc); inf where i cannot sit on k."""
+def subproblems(nd: Node, D: np.ndarray, integer: bool,
+                nu: np.ndarray | None = None) -> np.ndarray:
+    """Lhat[i, k] = Lnode[i, k] + V[i, k] (module doc); inf where i cannot sit on k. With
+    ``nu`` (f, m, m), the capacity of every other site h enters i's subproblem on k by its
+    multiplier: j off k costs min_h (D[i, k, j, h] + nu[i, k, h] q_j), and
+    sum_{h != k} nu[i, k, h] R_h is subtracted."""
     f, m = nd.Lnode.shape
     if f == 0:
         return nd.Lnode.copy()
@@ -189,6 +194,9 @@ def subproblems(nd: Node, D: np.ndarray, integer: bool) -> np.ndarray:
     on = np.einsum("ikjk->ikj", D)                                  # (f, m, f)
     onok = (q[None, None, :] <= cap[:, :, None] + 1e-9) & ~eye_f[:, None, :]
     usable = allowed[None, None, :, :] & ~np.eye(m, dtype=bool)[None, :, None, :]
+    if nu is not None:
+        D = D + np.where(np.eye(m, dtype=bool)[None, :, None, :], 0.0,
+                         nu[:, :, None, :] * q[None, None, :, None])
     off = np.where(usable, D, np.inf).min(axis=3)                   # (f, m, f)
     off[eye_f[:, None, :].repeat(m, axis=1)] = 0.0
     on = np.where(onok, on, np.inf)
@@ -201,6 +209,9 @@ def subproblems(nd: Node, D: np.ndarray, integer: bool) -> np.ndarray:
     saving = np.where(np.isfinite(saving), saving, 0.0)
     value, _ = knapsack01(saving.reshape(f * m, f), q, np.maximum(capr, 0.0).ravel(), integer)
     V = base_sum - value.reshape(f, m)
+    if nu is not None:
+        V = V - (np.where(np.eye(m, dtype=bool)[None, :, :], 0.0, nu) * R[None, None, :]).sum(
+            axis=2)
     bad = ~allowed | dead | (capr < -1e-9)
     return np.where(bad, np.inf, nd.Lnode + V)
 
@@ -217,9 +228,10 @@ def master(nd: Node, Lhat: np.ndarray, lam: np.ndarray, integer: bool) -> float:
     return float(nd.const + lam.sum() - value.sum())
 
 
-def evaluate(nd: Node, U: np.ndarray, lam: np.ndarray, integer: bool) -> float:
-    """bound(U, lambda) of the module doc."""
-    return master(nd, subproblems(nd, directed(nd, U), integer), lam, integer)
+def evaluate(nd: Node, U: np.ndarray, lam: np.ndarray, integer: bool,
+             nu: np.ndarray | None = None) -> float:
+    """bound(U, lambda) of the module doc (with the capacity multipliers ``nu``)."""
+    return master(nd, subproblems(nd, directed(nd, U), integer, nu), lam, integer)
 
 
 def optimise_lambda(nd: Node, Lhat: np.ndarray, lam0: np.ndarray | None, upper: float,
@@ -295,78 +307,98 @@ def _critical_ratio(saving: np.ndarray, w: np.ndarray, cap: np.ndarray) -> np.nd
                     np.maximum(np.take_along_axis(r_o, crit[:, None], axis=1)[:, 0], 0.0), 0.0)
 
 
-def ascent(nd: Node, U0: np.ndarray, sweeps: int, tol: float = 1e-5,
-           ) -> tuple[np.ndarray, float, int]:
-    """Block coordinate ascent on the relaxation's dual (an MPLP star update per facility,
-    with the capacity x product multiplier of each of its sites chosen in the same block as
-    the LP dual of its continuous knapsack), from the split U0: (U, the ascent's own bound,
-    sweeps done). Each star update gives facility i and its partners the largest total
-    their minima can reach with everything else fixed, so the bound never decreases."""
+def ascent(nd: Node, U0: np.ndarray, sweeps: int, nu0: np.ndarray | None = None,
+           tol: float = 1e-5, inner: int = 3, expired: Callable[[], bool] | None = None,
+           ) -> tuple[np.ndarray, np.ndarray, float, int]:
+    """Block coordinate ascent on the relaxation's dual from the split U0 and capacity
+    multipliers nu0: (U, nu, the ascent's own bound, sweeps done).
+
+    Every capacity x product row of the RLT1 model (facility i on k times site h's
+    capacity, R_h - q_i [h = k]) is relaxed with nu[i, k, h] >= 0, which leaves a pairwise
+    problem; one block is facility i with all its products and its nu[i]: its nu by a few
+    damped best responses (each site's multiplier the LP dual of its own knapsack, the
+    others held), then the MPLP star update, which gives i and its partners the largest
+    total their minima can reach with the rest held. ``expired`` is asked after each
+    block; when it says so the sweep ends there."""
     f, m = nd.Lnode.shape
+    nu = np.zeros((f, m, m)) if nu0 is None else nu0.copy()
     if f <= 1 or sweeps <= 0:
-        return U0.copy(), -math.inf, 0
+        return U0.copy(), nu, -math.inf, 0
     q, kk = nd.q, np.arange(m)
     forb = _forbidden(nd)
-    cap = nd.R[None, :] - q[:, None]
-    mu = np.zeros((f, m))
-    thi = np.where(nd.allowed, nd.Lnode, np.inf)
+    cap = nd.R[None, None, :] - q[:, None, None] * np.eye(m)[None, :, :]      # (i, k, h)
+    Ln = np.where(nd.allowed, nd.Lnode, np.inf)
+    # theta(i, k, j, h) = PC + nu[i, k, h] q_j + nu[j, h, k] q_i
+    nq = nu[:, :, None, :] * q[None, None, :, None]                         # (i, k, j, h)
     with np.errstate(invalid="ignore"):
-        M = np.where(forb, np.inf, nd.base + U0).min(axis=3)
+        M = np.where(forb, np.inf, nd.base + U0 + nq).min(axis=3)
     M = np.where(np.isfinite(M), M, 0.0)
     M[np.arange(f), :, np.arange(f)] = 0.0
+    thi = Ln - (nu * cap).sum(axis=2)
     b = thi + M.sum(axis=2)
     history: list[float] = []
     done = 0
     with np.errstate(invalid="ignore"):
         for sweep in range(sweeps):
             done = sweep + 1
+            stop = False
             for i in range(f):
+                if expired is not None and expired():
+                    stop = True
+                    break
                 if not np.isfinite(b[i]).any():
-                    return U0.copy(), math.inf, done
+                    return U0.copy(), nu, math.inf, done
                 js = np.r_[0:i, i + 1:f]
                 d = js.size
+                qj = q[js]
                 a = b[js] - M[js, :, i]                                   # (d, h)
-                T = nd.PC[i][:, js, :].transpose(1, 0, 2).copy()          # (d, k, h)
-                T[:, kk, kk] += mu[js] * q[i]
-                T = np.where(forb[i][:, js, :].transpose(1, 0, 2), np.inf, T)
-                X = T + a[:, None, :]
-                gon = X[:, kk, kk].copy()                                 # (d, k)
-                X[:, kk, kk] = np.inf
-                goff = X.min(axis=2)
-                forced = ~np.isfinite(goff)
-                dead = (forced & ~np.isfinite(gon)).any(axis=0)
-                capr = cap[i] - (forced * q[js][:, None]).sum(axis=0)
-                sav = np.where(np.isfinite(gon) & ~forced, goff - gon, 0.0)
-                sav = np.where(np.isfinite(sav) & (sav > 0), sav, 0.0)
-                bad = dead | (capr < -1e-9) | ~nd.allowed[i]
-                mui = np.where(bad, 0.0, _critical_ratio(sav.T, q[js][None, :],
-                                                         np.maximum(capr, 0.0)))
-                muq = mui[None, :] * q[js][:, None]
-                alpha = np.where(forced, gon + muq, np.minimum(goff, gon + muq))
-                S = np.where(bad, np.inf, thi[i] - mui * cap[i] + alpha.sum(axis=0))
+                T0 = nd.PC[i][:, js, :].transpose(1, 0, 2) \
+                    + nu[js][:, :, kk].transpose(0, 2, 1) * q[i]          # (d, k, h)
+                T0 = np.where(forb[i][:, js, :].transpose(1, 0, 2), np.inf, T0)
+                X0 = T0 + a[:, None, :]
+                nui = nu[i].copy()
+                for _ in range(inner):
+                    Y = X0 + nui[None, :, :] * qj[:, None, None]
+                    srt = np.sort(Y, axis=2)
+                    arg = Y.argmin(axis=2)
+                    other = np.where(np.arange(m)[None, None, :] == arg[:, :, None],
+                                     srt[:, :, 1:2] if m > 1 else np.inf, srt[:, :, 0:1])
+                    sav = other - X0                                        # (d, k, h)
+                    sav = np.where(np.isfinite(sav) & (sav > 0), sav, 0.0)
+                    rows = sav.transpose(1, 2, 0).reshape(m * m, d)
+                    crit = _critical_ratio(rows, qj[None, :],
+                                           np.maximum(cap[i].reshape(m * m), 0.0))
+                    nui = 0.5 * nui + 0.5 * crit.reshape(m, m)
+                nui = np.where(nd.allowed[i][:, None], nui, 0.0)
+                Y = X0 + nui[None, :, :] * qj[:, None, None]
+                alpha = Y.min(axis=2)                                       # (d, k)
+                dead = ~np.isfinite(alpha).all(axis=0) | ~nd.allowed[i]
+                thi_i = Ln[i] - (nui * cap[i]).sum(axis=1)
+                S = np.where(dead, np.inf, thi_i + np.where(np.isfinite(alpha), alpha,
+                                                              0.0).sum(axis=0))
                 Mi = np.where(np.isfinite(S)[None, :], alpha - S[None, :] / (d + 1), 0.0)
                 Mi = np.where(np.isfinite(Mi), Mi, 0.0)
-                T[:, kk, kk] += muq
-                T = np.where(np.isfinite(S)[None, :, None], T, np.inf)
-                Mj = (T - Mi[:, :, None]).min(axis=1)
+                T2 = T0 + nui[None, :, :] * qj[:, None, None]
+                T2 = np.where(np.isfinite(S)[None, :, None], T2, np.inf)
+                Mj = (T2 - Mi[:, :, None]).min(axis=1)
                 Mj = np.where(np.isfinite(Mj), Mj, 0.0)
-                mu[i] = mui
+                nu[i] = nui
+                thi[i] = thi_i
                 M[i][:, js] = Mi.T
                 M[js, :, i] = Mj
-                b = np.where(nd.allowed, thi - mu * cap + M.sum(axis=2), np.inf)
+                b = np.where(nd.allowed, thi + M.sum(axis=2), np.inf)
                 b[i] = np.where(np.isfinite(S), b[i], np.inf)
             history.append(nd.const + float(np.min(b, axis=1).sum()))
-            if sweep >= 3 and history[-1] - history[-4] <= tol * max(1.0, abs(history[-1])):
+            if stop or (sweep >= 3 and history[-1] - history[-4]
+                        <= tol * max(1.0, abs(history[-1]))):
                 break
         # U: each product's slack split evenly between its two facilities
-        add = mu[:, :, None] * q[None, None, :]                          # (i, k, j)
-        th = nd.PC.copy()
-        th[:, kk, :, kk] += (add + add.transpose(2, 1, 0)).transpose(1, 0, 2)
+        nq = nu[:, :, None, :] * q[None, None, :, None]                     # (i, k, j, h)
+        th = nd.PC + nq + nq.transpose(2, 3, 0, 1)
         Mi4 = M[:, :, :, None]
         Mj4 = M.transpose(2, 1, 0).transpose(0, 2, 1)[:, None, :, :]     # M[j, h, i]
-        Dn = Mi4 + 0.5 * (th - Mi4 - Mj4)
-        Dn[:, kk, :, kk] -= add.transpose(1, 0, 2)
+        Dn = Mi4 + 0.5 * (th - Mi4 - Mj4) - nq
         Dn = np.where(forb | ~np.isfinite(Dn), nd.base + U0, Dn)
     U = Dn - nd.base
     U = 0.5 * (U - U.transpose(2, 3, 0, 1))   # exactly antisymmetric
-    return U, history[-1] if history else -math.inf, done
+    return U, nu, history[-1] if history else -math.inf, done

@@ -49,6 +49,7 @@ class Mult:
 
     F: np.ndarray
     U: np.ndarray          # (f, m, f, m) antisymmetric
+    nu: np.ndarray         # (f, m, m) capacity multipliers
     lam: np.ndarray
     value: float
     used: bool = False
@@ -191,38 +192,41 @@ class Search:
         m = self.P.m
         integer = self.integer
         U0 = np.zeros((f, m, f, m))
+        nu0 = np.zeros((f, m, m))
         lam0 = None
         if inh is not None:
             pos = np.searchsorted(inh.F, nd.F)
             U0 = inh.U[np.ix_(pos, np.arange(m), pos, np.arange(m))]
+            nu0 = inh.nu[pos]
             lam0 = inh.lam[pos]
-            val, lam = self._evaluate(nd, U0, lam0)
+            val, lam = self._evaluate(nd, U0, lam0, nu0)
             if self.closes(val):
                 inh.used = True
                 self._close(rec, "parent", lam=[_number(v, integer) for v in lam],
                             value=_number(val, integer))
                 return
         sweeps = self.root_sweeps if inh is None else self.sweeps
-        U, _, done = B.ascent(nd, U0, sweeps)
+        U, nu, _, done = B.ascent(nd, U0, sweeps, nu0, expired=self.deadline.expired)
         st.sweeps += done
         if integer:
-            U = np.round(U)
-        val, lam = self._evaluate(nd, U, lam0)
+            U, nu = np.round(U), np.round(nu)
+        val, lam = self._evaluate(nd, U, lam0, nu)
         if inh is None:
             st.root_bound = val
             st.root_seconds = time.perf_counter() - self.t0
         if self.closes(val):
             self._close(rec, "bound", lam=[_number(v, integer) for v in lam],
                         value=_number(val, integer),
-                        mult=pair_upper(U).astype(np.int64 if integer else np.float64))
+                        mult=pair_upper(U).astype(np.int64 if integer else np.float64),
+                        nu=nu.astype(np.int64 if integer else np.float64))
             return
-        self._branch(rec, x, nd, Mult(nd.F, U, lam, val), val)
+        self._branch(rec, x, nd, Mult(nd.F, U, nu, lam, val), val)
 
     def _evaluate(self, nd: B.Node, U: np.ndarray, lam0: np.ndarray | None,
-                  ) -> tuple[float, np.ndarray]:
+                  nu: np.ndarray) -> tuple[float, np.ndarray]:
         self.stats.evaluations += 1
         with np.errstate(invalid="ignore"):
-            Lh = B.subproblems(nd, B.directed(nd, U), self.integer)
+            Lh = B.subproblems(nd, B.directed(nd, U), self.integer, nu)
         lam, val = B.optimise_lambda(nd, Lh, lam0, self.upper, self.integer,
                                      self.lambda_iterations)
         self._last_Lhat = Lh
@@ -337,6 +341,8 @@ class Search:
                 F = np.flatnonzero(x < 0)
                 value = rec.pop("mult_value")
                 rec["_mult"] = Mult(F, full_from_upper(rec.pop("mult"), F.size, self.P.m),
+                                    np.asarray(rec.pop("nu"), dtype=np.float64).reshape(
+                                        F.size, self.P.m, self.P.m),
                                     np.asarray(rec.pop("mult_lam"), dtype=np.float64),
                                     -math.inf if value is None else float(value),
                                     bool(rec.pop("mult_used")))
@@ -353,15 +359,16 @@ def _serial(rec: dict[str, Any], checkpoint: bool, integer: bool) -> dict[str, A
     for key, value in rec.items():
         if key == "_mult":
             if value.used or checkpoint:
-                out["mult"] = pair_upper(value.U).astype(
-                    np.int64 if integer else np.float64).ravel().tolist()
+                kind = np.int64 if integer else np.float64
+                out["mult"] = pair_upper(value.U).astype(kind).ravel().tolist()
+                out["nu"] = value.nu.astype(kind).ravel().tolist()
                 if checkpoint:
                     out["mult_lam"] = value.lam.tolist()
                     out["mult_value"] = value.value if math.isfinite(value.value) else None
                     out["mult_used"] = value.used
         elif key == "children":
             out[key] = [_serial(c, checkpoint, integer) for c in value]
-        elif key == "mult":
+        elif key in ("mult", "nu"):
             out[key] = np.asarray(value).ravel().tolist()
         else:
             out[key] = value

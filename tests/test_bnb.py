@@ -1,0 +1,204 @@
+"""The ``bnb`` branch and bound: exactness against brute force, its bounds against brute
+force and against the independent checker, proof records (checked, tampered, refused),
+infeasible instances, the time limit, checkpoints and the symmetry rule."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import math
+
+import numpy as np
+import pytest
+
+from gqap.cli import main
+from gqap.generators import generate_gqap
+from gqap.instances import GQAPInstance
+from gqap.proofs import ProofError, _Checker, read_record, verify_proof
+from gqap.solvers import solve
+from gqap.solvers.bnb import bound as B
+from gqap.solvers.bnb.search import full_from_upper, pair_upper
+
+
+def _instances() -> list[GQAPInstance]:
+    out = [generate_gqap(np.random.default_rng(s), n, m, r, name=f"g{s}")
+           for s, (n, m, r) in enumerate([(6, 3, 0.6), (7, 3, 0.8), (8, 3, 0.9), (7, 4, 0.5),
+                                          (8, 4, 0.75), (6, 5, 0.35), (9, 3, 0.85),
+                                          (8, 4, 0.95)])]
+    rng = np.random.default_rng(7)   # real costs, asymmetric traffic, negative entries
+    n, m = 7, 3
+    out.append(GQAPInstance(q=rng.uniform(1, 5, n), Q=np.full(m, 10.5),
+                            a=rng.normal(0, 3, (n, m)), t=rng.normal(0, 1, (n, n)),
+                            d=rng.uniform(0, 2, (m, m)), v=1.5, name="real"))
+    return out
+
+
+INSTANCES = _instances()
+
+
+@pytest.mark.parametrize("inst", INSTANCES, ids=[i.name for i in INSTANCES])
+def test_bnb_proves_the_brute_force_optimum_and_its_record_checks(inst, tmp_path):
+    ref = solve("brute-force", inst)
+    path = tmp_path / "p.json.gz"
+    r = solve("bnb", inst, time_limit=60, record=str(path), enum_limit=1)
+    assert r.status == "optimal"
+    assert r.objective == pytest.approx(ref.objective, rel=1e-9, abs=1e-9)
+    assert r.bound == pytest.approx(r.objective)
+    check = verify_proof(read_record(path), inst)
+    assert check.objective == pytest.approx(ref.objective)
+    assert check.bounds_checked >= 1          # enum_limit=1: bounds close the tree
+
+
+@pytest.mark.parametrize("inst", INSTANCES[:5], ids=[i.name for i in INSTANCES[:5]])
+def test_any_multipliers_bound_the_optimum_and_the_checker_agrees(inst):
+    opt = solve("brute-force", inst).objective
+    P = B.problem(inst)
+    integer = P.integral and P.int_weights
+    rng = np.random.default_rng(0)
+    chk = _Checker(inst, {"integral": integer, "status": "optimal"})
+    for x in (-np.ones(inst.n, dtype=np.int64), np.r_[0, -np.ones(inst.n - 1, dtype=np.int64)]):
+        nd = B.node(P, x)
+        f, m = nd.F.size, inst.m
+        for U in (np.zeros((f, m, f, m)),
+                  full_from_upper(np.round(rng.normal(0, 2e4, (f * (f - 1) // 2, m, m))), f, m),
+                  np.round(B.ascent(nd, np.zeros((f, m, f, m)), 30)[0])):
+            nu = np.round(rng.uniform(0, 50, (f, m, m)))
+            Lh = B.subproblems(nd, B.directed(nd, U), integer, nu)
+            lam, val = B.optimise_lambda(nd, Lh, None, math.inf, integer, 10)
+            if x[0] < 0:
+                assert val <= opt + 1e-6
+            blocks = chk.blocks(pair_upper(U).ravel().tolist(), nd.F.tolist())
+            nus = chk.capacity_multipliers(nu.ravel().tolist(), nd.F.tolist())
+            theirs = chk.bound(x, blocks, lam.tolist(), nus)
+            assert theirs == pytest.approx(val, rel=1e-12, abs=1e-6)
+
+
+def test_the_ascent_raises_the_bound():
+    inst = INSTANCES[4]
+    P = B.problem(inst)
+    nd = B.node(P, -np.ones(inst.n, dtype=np.int64))
+    f, m = nd.F.size, inst.m
+    zero = B.evaluate(nd, np.zeros((f, m, f, m)), np.zeros(f), True)
+    U, nu, K, _ = B.ascent(nd, np.zeros((f, m, f, m)), 40)
+    Lh = B.subproblems(nd, B.directed(nd, np.round(U)), True, np.round(nu))
+    _, val = B.optimise_lambda(nd, Lh, None, math.inf, True, 20)
+    assert val > zero and val >= K - 1e-6 * abs(K) - inst.n ** 2
+
+
+def _tampered(path, out, change) -> None:
+    rec = read_record(path)
+
+    def walk(node):
+        if change(node):
+            return True
+        return any(walk(c) for c in node.get("children", []))
+
+    assert walk(rec["tree"])
+    with gzip.open(out, "wt") as fh:
+        json.dump(rec, fh)
+
+
+def test_a_record_that_does_not_check_is_refused_naming_the_node(tmp_path, capsys):
+    inst = INSTANCES[2]
+    good = tmp_path / "good.json.gz"
+    r = solve("bnb", inst, time_limit=60, record=str(good), enum_limit=1)
+    assert r.status == "optimal"
+
+    def lower(node):
+        if node.get("close") in ("parent", "bound"):
+            node["lam"] = [v - 10 ** 7 for v in node["lam"]]
+            return True
+        return False
+
+    bad = tmp_path / "bad.json.gz"
+    _tampered(good, bad, lower)
+    with pytest.raises(ProofError, match=r"refused at node \d+->\d+.*below the incumbent"):
+        verify_proof(read_record(bad), inst)
+    # a leaf closed by capacity that is not, an open node, another instance
+    for name, change in (("cap", lambda n: n.get("close") in ("parent", "bound")
+                          and (n.update(close="capacity") or True)),
+                         ("open", lambda n: "close" in n and (n.update(open=True) or True))):
+        out = tmp_path / f"{name}.json.gz"
+        _tampered(good, out, change)
+        with pytest.raises(ProofError, match="refused at node"):
+            verify_proof(read_record(out), inst)
+    with pytest.raises(ProofError, match="another instance"):
+        verify_proof(read_record(good), INSTANCES[3])
+    # the command line: exit 0 with a summary, exit 1 with the failing node
+    f = tmp_path / "inst.json"
+    from gqap.io import write_instance
+    write_instance(inst, f)
+    assert main(["bench", "verify-proof", str(good), "--instance", str(f)]) == 0
+    assert "proof checked" in capsys.readouterr().out
+    assert main(["bench", "verify-proof", str(bad), "--instance", str(f)]) == 1
+    assert "refused at node" in capsys.readouterr().err
+
+
+def test_a_claimed_optimum_that_is_not_is_refused(tmp_path):
+    inst = INSTANCES[1]
+    path = tmp_path / "p.json.gz"
+    solve("bnb", inst, time_limit=60, record=str(path))
+    rec = read_record(path)
+    rec["objective"] += 1
+    with pytest.raises(ProofError, match="costs"):
+        verify_proof(rec, inst)
+
+
+def test_an_infeasible_instance_is_proved_infeasible(tmp_path):
+    # issue 13's packing-infeasible instance: 8 facilities of weight 51, capacities 100,
+    # 100, 100, 110 (the total fits, no packing does).
+    rng = np.random.default_rng(0)
+    inst = GQAPInstance(q=np.full(8, 51.0), Q=np.array([100.0, 100.0, 100.0, 110.0]),
+                        a=rng.integers(0, 9, (8, 4)), t=rng.integers(0, 9, (8, 8)),
+                        d=rng.integers(1, 9, (4, 4)), v=1.0, name="packing")
+    path = tmp_path / "inf.json.gz"
+    r = solve("bnb", inst, time_limit=30, record=str(path))
+    assert r.status == "infeasible" and r.solution is None
+    check = verify_proof(read_record(path), inst)
+    assert check.status == "infeasible" and check.objective is None
+
+
+def test_the_time_limit_holds_and_the_bound_is_below_the_solution():
+    from gqap.library import resolve_instance
+    from gqap.io import read_instance
+
+    inst = read_instance(resolve_instance("cordeau/50-10-95"))
+    r = solve("bnb", inst, time_limit=2.0)
+    assert r.wall_time_s < 4.0
+    assert r.status == "feasible" and r.bound is not None and r.bound <= r.objective
+    assert r.info["nodes"] >= 1 and r.info["log"]
+
+
+def test_a_checkpoint_resumes_to_the_same_proof(tmp_path):
+    inst = generate_gqap(np.random.default_rng(11), 10, 4, 0.85, name="ck")
+    ref = solve("brute-force", inst).objective
+    ck = tmp_path / "ck.json.gz"
+    first = solve("bnb", inst, time_limit=0.1, checkpoint=str(ck), checkpoint_every=0.02,
+                  enum_limit=1, incumbent="none", root_sweeps=5, sweeps=1)
+    if first.status == "optimal":
+        pytest.skip("finished before the first checkpoint on this machine")
+    assert ck.exists()
+    path = tmp_path / "p.json.gz"
+    second = solve("bnb", inst, time_limit=60, checkpoint=str(ck), record=str(path),
+                   enum_limit=1, incumbent="none", root_sweeps=5, sweeps=1)
+    assert second.info["resumed"] and second.status == "optimal"
+    assert second.objective == pytest.approx(ref)
+    assert not ck.exists()
+    verify_proof(read_record(path), inst)
+
+
+def test_identical_empty_sites_are_branched_once():
+    rng = np.random.default_rng(3)
+    n, m = 7, 4
+    t = rng.integers(0, 20, (n, n))
+    t = t + t.T
+    np.fill_diagonal(t, 0)
+    d = np.full((m, m), 5.0)
+    np.fill_diagonal(d, 0)
+    inst = GQAPInstance(q=rng.integers(1, 5, n), Q=np.full(m, 9.0),
+                        a=np.repeat(rng.integers(0, 30, (n, 1)), m, axis=1), t=t, d=d, v=1.0,
+                        name="sym")
+    ref = solve("brute-force", inst).objective
+    r = solve("bnb", inst, time_limit=60, enum_limit=1)
+    assert r.status == "optimal" and r.objective == pytest.approx(ref)
+    assert r.info["closed"].get("symmetry", 0) > 0
