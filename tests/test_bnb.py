@@ -159,8 +159,8 @@ def test_an_infeasible_instance_is_proved_infeasible(tmp_path):
 
 
 def test_the_time_limit_holds_and_the_bound_is_below_the_solution():
-    from gqap.library import resolve_instance
     from gqap.io import read_instance
+    from gqap.library import resolve_instance
 
     inst = read_instance(resolve_instance("cordeau/50-10-95"))
     r = solve("bnb", inst, time_limit=2.0)

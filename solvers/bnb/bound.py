@@ -70,7 +70,7 @@ class Problem:
 
 def problem(inst: GQAPInstance) -> Problem:
     """Fold the instance's costs into the branch and bound's arrays."""
-    n, m = inst.n, inst.m
+    n = inst.n
     t, d, v = np.asarray(inst.t), np.asarray(inst.d), float(inst.v)
     lin = np.asarray(inst.a) + v * np.diag(t)[:, None] * np.diag(d)[None, :]
     PC = v * (np.einsum("ij,kh->ikjh", t, d) + np.einsum("ji,hk->ikjh", t, d))
