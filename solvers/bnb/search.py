@@ -114,12 +114,14 @@ class Search:
 
     def __init__(self, inst: GQAPInstance, deadline: Deadline, *, sweeps: int,
                  root_sweeps: int, lambda_iterations: int, enum_limit: int,
+                 capacity_steps: int,
                  symmetry: bool, upper: float, upper_x: np.ndarray | None,
                  log_every_s: float = 1.0) -> None:
         self.inst, self.deadline = inst, deadline
         self.P = B.problem(inst)
         self.integer = self.P.integral and self.P.int_weights
         self.sweeps, self.root_sweeps = sweeps, root_sweeps
+        self.capacity_steps = capacity_steps
         self.lambda_iterations, self.enum_limit = lambda_iterations, enum_limit
         self.cls = identical_sites(inst) if symmetry else np.arange(inst.m)
         self.upper, self.upper_x = upper, upper_x
@@ -206,7 +208,8 @@ class Search:
                             value=_number(val, integer))
                 return
         sweeps = self.root_sweeps if inh is None else self.sweeps
-        U, nu, _, done = B.ascent(nd, U0, sweeps, nu0, expired=self.deadline.expired)
+        U, nu, _, done = B.ascent(nd, U0, sweeps, nu0, inner=self.capacity_steps,
+                                  expired=self.deadline.expired)
         st.sweeps += done
         if integer:
             U, nu = np.round(U), np.round(nu)

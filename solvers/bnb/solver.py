@@ -41,7 +41,8 @@ _LOG_KEEP = 400  # entries of the bound-over-time log kept in ``info``
 class BnBOptions:
     """Options of ``bnb``.
 
-    sweeps / root_sweeps: dual ascent sweeps at a node / at the root; lambda_iterations:
+    sweeps / root_sweeps: dual ascent sweeps at a node / at the root; capacity_steps: best
+    responses of a facility's capacity multipliers per block update; lambda_iterations:
     subgradient steps on the master's multipliers per bound; enum_limit: a node with at
     most this many completions is enumerated; symmetry: skip a facility on an empty site
     identical to an empty site with a smaller index; incumbent: 'tabu' (a run of the tabu
@@ -54,6 +55,7 @@ class BnBOptions:
     sweeps: int = 6
     root_sweeps: int = 60
     lambda_iterations: int = 12
+    capacity_steps: int = 1
     enum_limit: int = 4000
     symmetry: bool = True
     incumbent: str = "tabu"
@@ -63,7 +65,7 @@ class BnBOptions:
     checkpoint_every: float = 60.0
 
     def __post_init__(self) -> None:
-        for name in ("sweeps", "root_sweeps", "lambda_iterations"):
+        for name in ("sweeps", "root_sweeps", "lambda_iterations", "capacity_steps"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
         if self.enum_limit < 1:
@@ -106,6 +108,7 @@ class BnBSolver(Solver):
             source = "tabu" if upper_x is not None else "none"
         search = Search(instance, deadline, sweeps=opts.sweeps, root_sweeps=opts.root_sweeps,
                         lambda_iterations=opts.lambda_iterations, enum_limit=opts.enum_limit,
+                        capacity_steps=opts.capacity_steps,
                         symmetry=opts.symmetry, upper=upper, upper_x=upper_x)
         ckpt = Path(opts.checkpoint) if opts.checkpoint else None
         resumed = False
