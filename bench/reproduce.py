@@ -26,7 +26,7 @@ from gqap.io import write_text_atomic
 # Sweeps, in the order they run (configs in bench/configs, results/NAME each).
 CONFIGS = ("fig11a", "fig11b", "fig11c", "fig10", "scaling", "literature", "milp",
            "dqn-scaling", "multi", "multi-dqn", "lee-ma-proofs", "cordeau-bounds", "gqap-large",
-           "online")
+           "online", "exact-gqap")
 # Studies that need no sweep: results folder -> bench.figures.FIGURES name.
 FIGURE_STUDIES = {"fig8": "fig8", "dqn-training": "fig9"}
 REPORT_SUFFIXES = (".md", ".tex", ".csv", ".png")

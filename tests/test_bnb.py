@@ -202,3 +202,22 @@ def test_identical_empty_sites_are_branched_once():
     r = solve("bnb", inst, time_limit=60, enum_limit=1)
     assert r.status == "optimal" and r.objective == pytest.approx(ref)
     assert r.info["closed"].get("symmetry", 0) > 0
+
+
+def test_the_numba_kernel_and_the_numpy_fallback_agree():
+    from gqap.solvers.bnb import kernels
+
+    if not kernels.AVAILABLE:
+        pytest.skip("numba not installed (the 'fast' extra)")
+    inst = INSTANCES[4]
+    a = solve("bnb", inst, time_limit=120, kernel="numba", incumbent="none", enum_limit=1)
+    b = solve("bnb", inst, time_limit=120, kernel="numpy", incumbent="none", enum_limit=1)
+    assert a.info["kernel"] == "numba" and b.info["kernel"] == "numpy"
+    assert a.objective == b.objective and a.status == b.status == "optimal"
+    P = B.problem(inst)
+    nd = B.node(P, -np.ones(inst.n, dtype=np.int64))
+    f, m = nd.F.size, inst.m
+    U1, nu1, K1, _ = B.ascent(nd, np.zeros((f, m, f, m)), 10, compiled=True)
+    U2, nu2, K2, _ = B.ascent(nd, np.zeros((f, m, f, m)), 10, compiled=False)
+    assert K1 == pytest.approx(K2, rel=1e-9)
+    assert np.allclose(U1, U2, atol=1e-6 * max(1.0, abs(K1))) and np.allclose(nu1, nu2)

@@ -125,11 +125,12 @@ def node(P: Problem, x: np.ndarray) -> Node:
 # knapsacks
 # ---------------------------------------------------------------------------------------
 def knapsack01(values: np.ndarray, weights: np.ndarray, caps: np.ndarray,
-               integer: bool) -> tuple[np.ndarray, np.ndarray | None]:
+               integer: bool, compiled: bool = False) -> tuple[np.ndarray, np.ndarray | None]:
     """max sum values z subject to sum weights z <= cap, z binary, per row of ``values``
     (rows, items): exact by dynamic programming when ``integer`` (integral weights) and the
     table is small, else the continuous relaxation (an upper bound). Returns (value, chosen)
-    where ``chosen`` (rows, items) marks the items taken (None from the DP)."""
+    where ``chosen`` (rows, items) marks the items taken (None from the DP). ``compiled``:
+    the table in the numba kernel when installed (the same numbers)."""
     values = np.maximum(values, 0.0)
     caps = np.maximum(np.floor(caps + 1e-9) if integer else caps, 0.0)
     rows, items = values.shape
@@ -139,6 +140,13 @@ def knapsack01(values: np.ndarray, weights: np.ndarray, caps: np.ndarray,
     w = weights[useful]
     total = float(w.sum())
     capmax = int(min(float(caps.max()), total)) if integer else 0
+    if integer and compiled and rows * (capmax + 1) <= _DP_ELEMENTS:
+        from gqap.solvers.bnb import kernels
+
+        if kernels.AVAILABLE:
+            return kernels.knapsack_dp(np.ascontiguousarray(values),
+                                       weights.astype(np.int64),
+                                       np.minimum(caps, capmax).astype(np.int64)), None
     if integer and rows * (capmax + 1) <= _DP_ELEMENTS:
         dp = np.zeros((rows, capmax + 1))
         for col, wj in zip(useful.tolist(), w.astype(np.int64).tolist(), strict=True):
@@ -180,7 +188,7 @@ def directed(nd: Node, U: np.ndarray) -> np.ndarray:
 
 
 def subproblems(nd: Node, D: np.ndarray, integer: bool,
-                nu: np.ndarray | None = None) -> np.ndarray:
+                nu: np.ndarray | None = None, compiled: bool = False) -> np.ndarray:
     """Lhat[i, k] = Lnode[i, k] + V[i, k] (module doc); inf where i cannot sit on k. With
     ``nu`` (f, m, m), the capacity of every other site h enters i's subproblem on k by its
     multiplier: j off k costs min_h (D[i, k, j, h] + nu[i, k, h] q_j), and
@@ -207,7 +215,8 @@ def subproblems(nd: Node, D: np.ndarray, integer: bool,
     base_sum = np.where(forced, np.where(np.isfinite(on), on, 0.0), off).sum(axis=2)
     saving = np.where(onok & ~forced, off - on, 0.0)
     saving = np.where(np.isfinite(saving), saving, 0.0)
-    value, _ = knapsack01(saving.reshape(f * m, f), q, np.maximum(capr, 0.0).ravel(), integer)
+    value, _ = knapsack01(saving.reshape(f * m, f), q, np.maximum(capr, 0.0).ravel(), integer,
+                          compiled)
     V = base_sum - value.reshape(f, m)
     if nu is not None:
         V = V - (np.where(np.eye(m, dtype=bool)[None, :, :], 0.0, nu) * R[None, None, :]).sum(
@@ -216,7 +225,8 @@ def subproblems(nd: Node, D: np.ndarray, integer: bool,
     return np.where(bad, np.inf, nd.Lnode + V)
 
 
-def master(nd: Node, Lhat: np.ndarray, lam: np.ndarray, integer: bool) -> float:
+def master(nd: Node, Lhat: np.ndarray, lam: np.ndarray, integer: bool,
+           compiled: bool = False) -> float:
     """const + sum lambda - sum_k knapsack_k (module doc); inf when a facility fits no site."""
     f, m = Lhat.shape
     if f == 0:
@@ -224,7 +234,7 @@ def master(nd: Node, Lhat: np.ndarray, lam: np.ndarray, integer: bool) -> float:
     if not np.isfinite(Lhat).any(axis=1).all():
         return math.inf
     prof = np.where(np.isfinite(Lhat), lam[:, None] - Lhat, 0.0).T     # (m, f)
-    value, _ = knapsack01(prof, nd.q, nd.R.copy(), integer)
+    value, _ = knapsack01(prof, nd.q, nd.R.copy(), integer, compiled)
     return float(nd.const + lam.sum() - value.sum())
 
 
@@ -235,7 +245,8 @@ def evaluate(nd: Node, U: np.ndarray, lam: np.ndarray, integer: bool,
 
 
 def optimise_lambda(nd: Node, Lhat: np.ndarray, lam0: np.ndarray | None, upper: float,
-                    integer: bool, iterations: int) -> tuple[np.ndarray, float]:
+                    integer: bool, iterations: int, compiled: bool = False,
+                    ) -> tuple[np.ndarray, float]:
     """lambda by subgradient steps on the master (Polyak towards ``upper``; directions from
     the continuous knapsacks), starting at the cheapest site per facility or at ``lam0``,
     whichever is better; integral lambdas when costs are integral. Returns the best
@@ -251,7 +262,7 @@ def optimise_lambda(nd: Node, Lhat: np.ndarray, lam0: np.ndarray | None, upper: 
         if s is None or s.shape != rowmin.shape:
             continue
         lam = np.round(s) if integer else s.copy()
-        val = master(nd, Lhat, lam, integer)
+        val = master(nd, Lhat, lam, integer, compiled)
         if val > best:
             best, best_lam = val, lam
     lam, val = best_lam.copy(), best
@@ -270,7 +281,7 @@ def optimise_lambda(nd: Node, Lhat: np.ndarray, lam0: np.ndarray | None, upper: 
         lam = lam + theta * gap / norm * g
         if integer:
             lam = np.round(lam)
-        val = master(nd, Lhat, lam, integer)
+        val = master(nd, Lhat, lam, integer, compiled)
         if val > best:
             best, best_lam = val, lam.copy()
         else:
@@ -309,7 +320,7 @@ def _critical_ratio(saving: np.ndarray, w: np.ndarray, cap: np.ndarray) -> np.nd
 
 def ascent(nd: Node, U0: np.ndarray, sweeps: int, nu0: np.ndarray | None = None,
            tol: float = 1e-5, inner: int = 3, expired: Callable[[], bool] | None = None,
-           ) -> tuple[np.ndarray, np.ndarray, float, int]:
+           compiled: bool = False) -> tuple[np.ndarray, np.ndarray, float, int]:
     """Block coordinate ascent on the relaxation's dual from the split U0 and capacity
     multipliers nu0: (U, nu, the ascent's own bound, sweeps done).
 
@@ -319,7 +330,8 @@ def ascent(nd: Node, U0: np.ndarray, sweeps: int, nu0: np.ndarray | None = None,
     damped best responses (each site's multiplier the LP dual of its own knapsack, the
     others held), then the MPLP star update, which gives i and its partners the largest
     total their minima can reach with the rest held. ``expired`` is asked after each
-    block; when it says so the sweep ends there."""
+    block; when it says so the sweep ends there. ``compiled`` runs each sweep in the numba
+    kernel (``kernels.sweep``, the same computation) when numba is installed."""
     f, m = nd.Lnode.shape
     nu = np.zeros((f, m, m)) if nu0 is None else nu0.copy()
     if f <= 1 or sweeps <= 0:
@@ -338,10 +350,24 @@ def ascent(nd: Node, U0: np.ndarray, sweeps: int, nu0: np.ndarray | None = None,
     b = thi + M.sum(axis=2)
     history: list[float] = []
     done = 0
+    if compiled:
+        from gqap.solvers.bnb import kernels
+
+        compiled = kernels.AVAILABLE
     with np.errstate(invalid="ignore"):
         for sweep in range(sweeps):
             done = sweep + 1
             stop = False
+            if compiled:
+                if not kernels.sweep(nd.PC, forb, q, cap, nd.allowed, Ln, M, nu, thi, b,
+                                     inner):
+                    return U0.copy(), nu, math.inf, done
+                history.append(nd.const + float(np.min(b, axis=1).sum()))
+                if (expired is not None and expired()) or (
+                        sweep >= 3 and history[-1] - history[-4]
+                        <= tol * max(1.0, abs(history[-1]))):
+                    break
+                continue
             for i in range(f):
                 if expired is not None and expired():
                     stop = True

@@ -114,14 +114,14 @@ class Search:
 
     def __init__(self, inst: GQAPInstance, deadline: Deadline, *, sweeps: int,
                  root_sweeps: int, lambda_iterations: int, enum_limit: int,
-                 capacity_steps: int,
+                 capacity_steps: int, compiled: bool = False,
                  symmetry: bool, upper: float, upper_x: np.ndarray | None,
                  log_every_s: float = 1.0) -> None:
         self.inst, self.deadline = inst, deadline
         self.P = B.problem(inst)
         self.integer = self.P.integral and self.P.int_weights
         self.sweeps, self.root_sweeps = sweeps, root_sweeps
-        self.capacity_steps = capacity_steps
+        self.capacity_steps, self.compiled = capacity_steps, compiled
         self.lambda_iterations, self.enum_limit = lambda_iterations, enum_limit
         self.cls = identical_sites(inst) if symmetry else np.arange(inst.m)
         self.upper, self.upper_x = upper, upper_x
@@ -209,7 +209,7 @@ class Search:
                 return
         sweeps = self.root_sweeps if inh is None else self.sweeps
         U, nu, _, done = B.ascent(nd, U0, sweeps, nu0, inner=self.capacity_steps,
-                                  expired=self.deadline.expired)
+                                  expired=self.deadline.expired, compiled=self.compiled)
         st.sweeps += done
         if integer:
             U, nu = np.round(U), np.round(nu)
@@ -229,9 +229,9 @@ class Search:
                   nu: np.ndarray) -> tuple[float, np.ndarray]:
         self.stats.evaluations += 1
         with np.errstate(invalid="ignore"):
-            Lh = B.subproblems(nd, B.directed(nd, U), self.integer, nu)
+            Lh = B.subproblems(nd, B.directed(nd, U), self.integer, nu, self.compiled)
         lam, val = B.optimise_lambda(nd, Lh, lam0, self.upper, self.integer,
-                                     self.lambda_iterations)
+                                     self.lambda_iterations, self.compiled)
         self._last_Lhat = Lh
         return val, lam
 

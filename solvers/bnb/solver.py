@@ -49,14 +49,16 @@ class BnBOptions:
     solver through the registry) or 'none'; incumbent_time: its seconds (at most a fifth of
     the time limit); record: where to write the proof record (a file, or an existing
     folder for NAME.proof.json.gz); checkpoint: a file the search is saved to every
-    checkpoint_every seconds and resumed from when it exists.
+    checkpoint_every seconds and resumed from when it exists; kernel: 'numba' (the
+    compiled sweep of the optional 'fast' extra), 'numpy', or 'auto' (numba when installed).
     """
 
-    sweeps: int = 6
+    sweeps: int = 3
     root_sweeps: int = 60
-    lambda_iterations: int = 12
-    capacity_steps: int = 1
-    enum_limit: int = 4000
+    lambda_iterations: int = 4
+    capacity_steps: int = 8
+    kernel: str = "auto"
+    enum_limit: int = 10000
     symmetry: bool = True
     incumbent: str = "tabu"
     incumbent_time: float = 0.5
@@ -70,6 +72,8 @@ class BnBOptions:
                 raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
         if self.enum_limit < 1:
             raise ValueError(f"enum_limit must be >= 1, got {self.enum_limit}")
+        if self.kernel not in ("auto", "numba", "numpy"):
+            raise ValueError(f"kernel must be auto, numba or numpy, got {self.kernel!r}")
         if self.incumbent not in ("tabu", "none"):
             raise ValueError(f"incumbent must be 'tabu' or 'none', got {self.incumbent!r}")
         if not self.incumbent_time > 0:
@@ -109,6 +113,7 @@ class BnBSolver(Solver):
         search = Search(instance, deadline, sweeps=opts.sweeps, root_sweeps=opts.root_sweeps,
                         lambda_iterations=opts.lambda_iterations, enum_limit=opts.enum_limit,
                         capacity_steps=opts.capacity_steps,
+                        compiled=self._compiled(opts.kernel),
                         symmetry=opts.symmetry, upper=upper, upper_x=upper_x)
         ckpt = Path(opts.checkpoint) if opts.checkpoint else None
         resumed = False
@@ -126,6 +131,7 @@ class BnBSolver(Solver):
             "closed": dict(st.closed), "root_bound": st.root_bound,
             "root_seconds": st.root_seconds, "depth_max": st.depth_max,
             "incumbent_source": source, "resumed": resumed, "exact_arithmetic": search.integer,
+            "kernel": "numba" if search.compiled else "numpy",
             "log": st.log[-_LOG_KEEP:], "identical_site_classes": int(
                 len(set(search.cls.tolist()))),
         }
@@ -145,6 +151,17 @@ class BnBSolver(Solver):
         info["open_nodes"] = len(search.stack)
         return SolverOutput(sol, Status.FEASIBLE if sol is not None else Status.TIME_LIMIT,
                             bound=bound, info=info)
+
+    @staticmethod
+    def _compiled(kernel: str) -> bool:
+        if kernel == "numpy":
+            return False
+        from gqap.solvers.bnb import kernels
+
+        if kernel == "numba" and not kernels.AVAILABLE:
+            raise GQAPError("solver bnb: kernel=numba needs numba (pip install "
+                            "'gqap-bench[fast]')")
+        return kernels.AVAILABLE
 
     @staticmethod
     def _run(search: Search, deadline: Deadline, ckpt: Path | None, every: float) -> bool:

@@ -1,0 +1,208 @@
+"""The dual ascent's sweep compiled with numba (the optional ``fast`` extra).
+
+``bound.ascent`` runs one sweep of star updates per call of ``sweep``: the same
+computation as its numpy loop (bound.py's docstring), written element by element so that
+the small per-facility arrays cost no interpreter overhead (a sweep on a 16 x 7 instance:
+about 0.2 ms here against about 8 ms in numpy). Without numba, ``AVAILABLE`` is False and
+the numpy loop runs; both give valid multipliers (every bound is re-evaluated exactly),
+though their floating-point sums may differ in the last bits.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+try:  # optional: pip install 'gqap-bench[fast]'
+    from numba import njit
+
+    AVAILABLE = True
+except ImportError:  # pragma: no cover - exercised where numba is absent
+    AVAILABLE = False
+
+    def njit(*args, **kwargs):  # type: ignore[no-redef]
+        """Stand-in so the module imports; ``sweep`` is never called without numba."""
+        def wrap(fn):
+            return fn
+        return wrap
+
+
+@njit(cache=True)
+def _critical(sav: np.ndarray, w: np.ndarray, cap: float) -> float:
+    """LP dual of a continuous knapsack's capacity: the ratio of the item the capacity
+    cuts (items with saving <= 0 left out), 0 when everything fits."""
+    n = sav.size
+    ratio = np.empty(n)
+    cnt = 0
+    for j in range(n):
+        if sav[j] > 0.0:
+            ratio[j] = sav[j] / max(w[j], 1e-12)
+            cnt += 1
+        else:
+            ratio[j] = -1.0
+    if cnt == 0:
+        return 0.0
+    order = np.argsort(-ratio, kind="mergesort")
+    used = 0.0
+    room = max(cap, 0.0)
+    for t in range(n):
+        j = order[t]
+        if ratio[j] < 0.0:
+            break
+        used += w[j]
+        if used > room + 1e-9:
+            return max(ratio[j], 0.0)
+    return 0.0
+
+
+@njit(cache=True)
+def sweep(PC: np.ndarray, forb: np.ndarray, q: np.ndarray, cap: np.ndarray,
+          allowed: np.ndarray, Ln: np.ndarray, M: np.ndarray, nu: np.ndarray,
+          thi: np.ndarray, b: np.ndarray, inner: int) -> bool:
+    """One sweep of star updates in place (M, nu, thi, b); False when a facility has no
+    finite belief left (the node is infeasible)."""
+    f, m = Ln.shape
+    inf = np.inf
+    d = f - 1
+    X0 = np.empty((d, m, m))
+    T0 = np.empty((d, m, m))
+    alpha = np.empty((d, m))
+    Mi = np.empty((d, m))
+    sav = np.empty(d)
+    qj = np.empty(d)
+    js = np.empty(d, dtype=np.int64)
+    for i in range(f):
+        anyfin = False
+        for k in range(m):
+            if b[i, k] < inf:
+                anyfin = True
+        if not anyfin:
+            return False
+        r = 0
+        for j in range(f):
+            if j != i:
+                js[r] = j
+                qj[r] = q[j]
+                r += 1
+        for r in range(d):
+            j = js[r]
+            for k in range(m):
+                for h in range(m):
+                    if forb[i, k, j, h]:
+                        T0[r, k, h] = inf
+                        X0[r, k, h] = inf
+                    else:
+                        t = PC[i, k, j, h] + nu[j, h, k] * q[i]
+                        T0[r, k, h] = t
+                        X0[r, k, h] = t + (b[j, h] - M[j, h, i])
+        nui = nu[i].copy()
+        for _ in range(inner):
+            new = np.zeros((m, m))
+            for k in range(m):
+                if not allowed[i, k]:
+                    continue
+                # per j: the two smallest of Y over h and where the smallest is
+                m1 = np.full(d, inf)
+                m2 = np.full(d, inf)
+                a1 = np.full(d, -1)
+                for r in range(d):
+                    for h in range(m):
+                        y = X0[r, k, h] + nui[k, h] * qj[r]
+                        if y < m1[r]:
+                            m2[r] = m1[r]
+                            m1[r] = y
+                            a1[r] = h
+                        elif y < m2[r]:
+                            m2[r] = y
+                for h in range(m):
+                    for r in range(d):
+                        other = m2[r] if a1[r] == h else m1[r]
+                        s = other - X0[r, k, h]
+                        sav[r] = s if (s > 0.0 and s < inf) else 0.0
+                    new[k, h] = _critical(sav, qj, cap[i, k, h])
+            for k in range(m):
+                for h in range(m):
+                    nui[k, h] = 0.5 * nui[k, h] + 0.5 * new[k, h]
+        S = np.empty(m)
+        for k in range(m):
+            if not allowed[i, k]:
+                for h in range(m):
+                    nui[k, h] = 0.0
+            th = Ln[i, k]
+            for h in range(m):
+                th -= nui[k, h] * cap[i, k, h]
+            thi[i, k] = th
+            dead = not allowed[i, k]
+            tot = th
+            for r in range(d):
+                best = inf
+                for h in range(m):
+                    y = X0[r, k, h] + nui[k, h] * qj[r]
+                    if y < best:
+                        best = y
+                alpha[r, k] = best
+                if best == inf:
+                    dead = True
+                else:
+                    tot += best
+            S[k] = inf if dead else tot
+        for r in range(d):
+            for k in range(m):
+                if S[k] < inf and alpha[r, k] < inf:
+                    Mi[r, k] = alpha[r, k] - S[k] / (d + 1)
+                else:
+                    Mi[r, k] = 0.0
+        for r in range(d):
+            j = js[r]
+            for h in range(m):
+                best = inf
+                for k in range(m):
+                    if S[k] < inf:
+                        v = T0[r, k, h] + nui[k, h] * qj[r] - Mi[r, k]
+                        if v < best:
+                            best = v
+                new_mj = best if best < inf else 0.0
+                if b[j, h] < inf:
+                    b[j, h] += new_mj - M[j, h, i]
+                M[j, h, i] = new_mj
+            for k in range(m):
+                M[i, k, j] = Mi[r, k]
+        for k in range(m):
+            nu[i, k] = nui[k]
+            if allowed[i, k] and S[k] < inf:
+                tot = thi[i, k]
+                for j in range(f):
+                    if j != i:
+                        tot += M[i, k, j]
+                b[i, k] = tot
+            else:
+                b[i, k] = inf
+    return True
+
+
+@njit(cache=True)
+def knapsack_dp(values: np.ndarray, weights: np.ndarray, caps: np.ndarray) -> np.ndarray:
+    """Per row, max sum values z subject to sum weights z <= cap, z binary (integral
+    weights and capacities), by dynamic programming: the same values as bound.knapsack01's
+    numpy table, exactly."""
+    rows, items = values.shape
+    out = np.zeros(rows)
+    for r in range(rows):
+        cap = caps[r]
+        if cap < 0:
+            continue
+        dp = np.zeros(cap + 1)
+        for j in range(items):
+            v = values[r, j]
+            if v <= 0.0:
+                continue
+            w = weights[j]
+            if w == 0:
+                for c in range(cap + 1):
+                    dp[c] += v
+            elif w <= cap:
+                for c in range(cap, w - 1, -1):
+                    cand = dp[c - w] + v
+                    if cand > dp[c]:
+                        dp[c] = cand
+        out[r] = dp[cap]
+    return out
