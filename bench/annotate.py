@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from gqap.bench.references import FOUND_STATUSES
+from gqap.errors import GQAPError
 from gqap.solvers.base import Status
 
 SOURCE_PREFIX = "gqap-bench"  # references written by this suite start their source so
@@ -219,3 +220,57 @@ def not_run(found: list[Annotation]) -> list[str]:
     """Stems of the instances the sweep has no row for."""
     return [a.stem for a in found if a.bound_row is None and a.best_row is None]
 
+
+
+def record_proof(set_name: str, record_file: str | Path, record: dict[str, Any],
+                 check: Any, command: str, max_bytes: int,
+                 folder: str | Path | None = None) -> dict[str, Any]:
+    """Record a checked proof (``gqap.proofs.verify_proof``'s ``check`` of ``record``) in
+    the manifest of the shipped set ``set_name``: the record is copied into the set's
+    proofs/ folder when it has at most ``max_bytes`` bytes (else only its SHA-256 and size
+    are kept, and the command that writes it again); a proven optimum becomes the
+    instance's reference of kind optimal where the set had only a best-known value.
+    Returns the manifest's 'proof' object."""
+    import datetime
+    import hashlib
+    import shutil
+
+    from gqap.instance_sets import annotate_manifest, set_references
+    from gqap.library import set_dir
+
+    folder = set_dir(set_name) if folder is None else Path(folder)
+    stem = str((record.get("instance") or {}).get("name", ""))
+    if not (folder / f"{stem}.txt").exists() and not any(folder.glob(f"{stem}.*")):
+        raise GQAPError(f"set {set_name}: no instance {stem!r} for this proof record")
+    src = Path(record_file)
+    data = src.read_bytes()
+    shipped = None
+    if len(data) <= max_bytes:
+        target = folder / "proofs" / f"{stem}.proof.json.gz"
+        target.parent.mkdir(exist_ok=True)
+        if src.resolve() != target.resolve():
+            shutil.copyfile(src, target)
+        shipped = f"proofs/{target.name}"
+    proof = {"status": check.status, "value": check.objective,
+             "method": "bnb branch and bound (Lagrangean RLT1-type bounds); record checked by "
+                       "gqap bench verify-proof",
+             "record": shipped, "record_sha256": hashlib.sha256(data).hexdigest(),
+             "record_bytes": len(data), "nodes": check.nodes, "leaves": dict(check.leaves),
+             "bounds_checked": check.bounds_checked, "command": command,
+             "date": datetime.date.today().isoformat()}
+    refs = set_references(folder)
+    new_ref = {}
+    old = refs.get(stem)
+    if check.status == "optimal" and old is not None and old.kind != "optimal":
+        if check.objective > old.value:
+            raise GQAPError(f"{stem}: proven optimum {check.objective:.10g} above the "
+                            f"reference {old.value:.10g}; the record cannot be right")
+        value = (int(check.objective) if float(check.objective).is_integer()
+                 else check.objective)
+        new_ref[stem] = {"value": value, "kind": "optimal",
+                         "source": f"{SOURCE_PREFIX}: proved optimal by bnb (proof record "
+                                   "checked by gqap bench verify-proof)",
+                         "notes": f"was best-known {old.value:.10g} ({old.source})",
+                         "assignment": record.get("assignment")}
+    annotate_manifest(folder, references=new_ref, proofs={stem: proof})
+    return proof

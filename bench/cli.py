@@ -268,6 +268,19 @@ def _cmd_verify_proof(args: argparse.Namespace) -> int:
     print(f"{args.record}: proof checked ({inst.name}): {what}; {check.nodes} nodes, "
           f"leaves {leaves}; {check.bounds_checked} bounds re-derived, "
           f"{check.completions_enumerated} completions enumerated")
+    if args.write_manifest:
+        from gqap.bench.annotate import record_proof
+
+        if not args.set:
+            raise GQAPError("bench verify-proof: --write-manifest needs --set NAME")
+        command = args.command or f"gqap bench verify-proof {args.record} --set {args.set} " \
+            "--write-manifest"
+        proof = record_proof(args.set, args.record, record, check, command,
+                             int(args.max_kb * 1024))
+        print(f"manifest of {args.set}: proof of {meta.get('name')} recorded"
+              + (f" with the record {proof['record']}" if proof["record"] else
+                 f" (record of {proof['record_bytes']:,} bytes not shipped: above "
+                 f"{args.max_kb:g} KB)"))
     return 0
 
 
@@ -407,4 +420,13 @@ def register(subparsers: Any) -> None:
     v.add_argument("record", help="proof record (.json or .json.gz)")
     v.add_argument("--instance", help="the instance (a file or SET/NAME; default: the "
                    "shipped instance the record names)")
+    v.add_argument("--write-manifest", action="store_true",
+                   help="record the checked proof in the shipped set's manifest (and the "
+                   "proven optimum as its reference of kind optimal), copying the record "
+                   "into the set's proofs/ folder when it is small enough")
+    v.add_argument("--set", help="the shipped set whose manifest --write-manifest writes")
+    v.add_argument("--max-kb", type=float, default=600.0,
+                   help="largest record copied into the set, in KB (default 600)")
+    v.add_argument("--command", help="the command to record as how the proof was obtained "
+                   "(default: this command)")
     v.set_defaults(func=_cmd_verify_proof)

@@ -154,9 +154,9 @@ def write_set(name: str, out_dir: str | Path, progress: bool = False) -> Path:
 
 
 # Per-instance fields recorded after a set is written (how good its instances are known to
-# be): the reference value and the certified lower bound. Regenerating a set keeps them for
-# every file whose bytes are unchanged.
-ANNOTATIONS = ("reference", "bound")
+# be): the reference value, the certified lower bound and a checked proof record.
+# Regenerating a set keeps them for every file whose bytes are unchanged.
+ANNOTATIONS = ("reference", "bound", "proof")
 
 
 def _keep_annotations(folder: Path, entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -448,15 +448,18 @@ def set_bounds(set_dir: str | Path) -> dict[str, Bound]:
 
 
 def annotate_manifest(set_dir: str | Path, *, bounds: dict[str, dict[str, Any]] | None = None,
-                      references: dict[str, dict[str, Any]] | None = None) -> Path:
-    """Record per-instance bounds and references (file stem -> the manifest object) in the
-    manifest of ``set_dir``, keeping everything else byte for byte; atomic. A bound must
-    carry ``BOUND_FIELDS`` and stay at or below the instance's reference value (a bound
-    above it would mean the reference is not attainable: refused, naming both)."""
+                      references: dict[str, dict[str, Any]] | None = None,
+                      proofs: dict[str, dict[str, Any]] | None = None) -> Path:
+    """Record per-instance bounds, references and checked proof records (file stem -> the
+    manifest object) in the manifest of ``set_dir``, keeping everything else byte for
+    byte; atomic. A bound must carry ``BOUND_FIELDS`` and stay at or below the instance's
+    reference value (a bound above it would mean the reference is not attainable: refused,
+    naming both)."""
     set_dir = Path(set_dir)
     obj = read_manifest(set_dir)
     rows = {Path(r["file"]).stem: r for r in obj["instances"]}
-    for what, given in (("bound", bounds or {}), ("reference", references or {})):
+    for what, given in (("bound", bounds or {}), ("reference", references or {}),
+                        ("proof", proofs or {})):
         unknown = sorted(set(given) - set(rows))
         if unknown:
             raise GQAPError(f"{set_dir / MANIFEST}: no instance {unknown[0]!r} to record a "
@@ -474,6 +477,8 @@ def annotate_manifest(set_dir: str | Path, *, bounds: dict[str, dict[str, Any]] 
             raise GQAPError(f"{stem}: bound {bound.value:.10g} exceeds the reference value "
                             f"{float(ref['value']):.10g} ({ref.get('kind')}); not recorded")
         rows[stem]["bound"] = b
+    for stem, proof in (proofs or {}).items():
+        rows[stem]["proof"] = proof
     return write_text_atomic(set_dir / MANIFEST, dumps(obj))
 
 

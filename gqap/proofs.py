@@ -18,12 +18,15 @@ instance alone, with its own code (nothing here comes from the solver):
   smaller index, whose sibling covers the mirror image of every completion).
 
 **The bound** of a node with free facilities F (sorted), capacities left R, fixed part
-cost c0, multipliers U (for each pair a < b of F, an m x m block) and lambda (one per free
-facility): pair (a, b) with a on k and b on h costs pc = v (t_ab d_kh + t_ba d_hk); a's
-share is floor(pc / 2) + U[a, b, k, h] for integral costs (pc / 2 + U otherwise), b's
-share the rest. Lhat[a, k] is a's linear cost there (with the fixed facilities) plus the
-least total of a's shares when every other free facility sits on a site it fits, those on
-k within R_k - q_a (a 0-1 knapsack; a continuous one for fractional weights). The bound is
+cost c0, and multipliers stored at the node (or its parent): messages M[a, k, b] and
+capacity multipliers nu[a, k, h] >= 0 for the free facilities, lambda for the master.
+Pair (a, b), a < b, with a on k and b on h costs pc = v (t_ab d_kh + t_ba d_hk); a's share
+is D = (pc + M[a, k, b] - M[b, h, a] + nu[b, h, k] q_a - nu[a, k, h] q_b) / 2, rounded
+down when the record says costs and weights are integral (checked here), b's share the
+rest. Lhat[a, k] is a's linear cost there (with the fixed facilities) plus the least total
+of a's shares when every other free facility b sits on a site it fits, off k at cost
+D + nu[a, k, h] q_b, those on k within R_k - q_a (a 0-1 knapsack; a continuous one for
+fractional weights), minus sum_{h != k} nu[a, k, h] R_h. The bound is
 c0 + sum lambda - sum_k max{sum (lambda_a - Lhat[a, k]) z_a : sum q_a z_a <= R_k, z 0-1},
 and infinite when a free facility has no finite Lhat. It bounds every completion for any
 U and lambda, so a record can be wrong only by claiming too much, which the check refuses,
@@ -84,9 +87,17 @@ def read_record(path: str | Path) -> dict[str, Any]:
 
 
 def _integral(inst: GQAPInstance) -> bool:
-    vals = np.concatenate([np.ravel(inst.a), np.ravel(inst.t), np.ravel(inst.d),
-                           [inst.v], np.ravel(inst.q)])
-    return bool(np.all(vals == np.round(vals)))
+    """Every linear cost, pair cost and weight an integer, their total below 2^50, so that
+    sums of them are exact in floating point."""
+    t, d, v = np.asarray(inst.t, dtype=np.float64), np.asarray(inst.d, dtype=np.float64), \
+        float(inst.v)
+    lin = np.asarray(inst.a, dtype=np.float64) + v * np.outer(np.diag(t), np.diag(d))
+    pair = v * (t[:, :, None, None] * d[None, None, :, :]
+                + t.T[:, :, None, None] * d.T[None, None, :, :])
+    q = np.asarray(inst.q, dtype=np.float64)
+    vals = np.concatenate([lin.ravel(), pair.ravel(), q])
+    return bool(np.all(vals == np.round(vals))
+                and float(np.abs(lin).sum() + np.abs(pair).sum()) < 2.0 ** 50)
 
 
 class _Checker:
@@ -99,8 +110,8 @@ class _Checker:
         self.d = np.asarray(inst.d, dtype=np.float64)
         self.a = np.asarray(inst.a, dtype=np.float64)
         self.v = float(inst.v)
-        self.exact = _integral(inst)
-        if bool(record.get("integral")) and not self.exact:
+        self.exact = bool(record.get("integral"))
+        if self.exact and not _integral(inst):
             raise ProofError("record claims integral costs and weights; the instance's "
                              "are not")
         self.status = record.get("status")
@@ -111,11 +122,13 @@ class _Checker:
         """pc[k, h]: a on k, b on h."""
         return self.v * (self.t[a, b] * self.d + self.t[b, a] * self.d.T)
 
-    def share(self, a: int, b: int, Ublock: np.ndarray | None) -> np.ndarray:
-        """a's share of the pair's cost (a < b), [k, h]."""
+    def share(self, a: int, b: int, msg: dict[tuple[int, int], np.ndarray],
+              nu: dict[int, np.ndarray]) -> np.ndarray:
+        """a's share of the pair's cost (a < b), [k, h] (module doc)."""
         pc = self.pair_cost(a, b)
-        base = np.floor(pc / 2.0) if self.exact else pc / 2.0
-        return base if Ublock is None else base + Ublock
+        D = (pc + msg[(a, b)][:, None] - msg[(b, a)][None, :]
+             + nu[b].T * self.q[a] - nu[a] * self.q[b]) / 2.0
+        return np.floor(D) if self.exact else D
 
     def knapsack(self, profit: list[float], weight: list[float], cap: float) -> float:
         """max sum profit z, sum weight z <= cap, z binary (exact for integral weights, the
@@ -164,16 +177,14 @@ class _Checker:
                 L[r] += self.pair_cost(j, i)[:, x[i]]
         return free, R, c0, L
 
-    def blocks(self, mult: list[float], source: list[int]) -> dict[tuple[int, int], np.ndarray]:
-        """The multipliers stored at a node with free facilities ``source``, keyed by the
-        facility pair (a < b)."""
+    def messages(self, msg: list[float], source: list[int]) -> dict[tuple[int, int], np.ndarray]:
+        """Messages stored at a node with free facilities ``source``: (a, b) -> M[a, :, b]."""
         f, m = len(source), self.m
-        P = f * (f - 1) // 2
-        if len(mult) != P * m * m:
-            raise ValueError(f"multipliers have {len(mult)} entries, expected {P * m * m}")
-        arr = np.asarray(mult, dtype=np.float64).reshape(P, m, m)
-        return {(source[ra], source[rb]): arr[p]
-                for p, (ra, rb) in enumerate(itertools.combinations(range(f), 2))}
+        if len(msg) != f * m * f:
+            raise ValueError(f"messages have {len(msg)} entries, expected {f * m * f}")
+        arr = np.asarray(msg, dtype=np.float64).reshape(f, m, f)
+        return {(a, b): arr[ra, :, rb] for ra, a in enumerate(source)
+                for rb, b in enumerate(source) if a != b}
 
     def capacity_multipliers(self, nu: list[float], source: list[int],
                              ) -> dict[int, np.ndarray]:
@@ -187,9 +198,10 @@ class _Checker:
             raise ValueError("a capacity multiplier is negative")
         return {j: arr[r] for r, j in enumerate(source)}
 
-    def bound(self, x: np.ndarray, blocks: dict[tuple[int, int], np.ndarray],
-              lam: list[float], nu: dict[int, np.ndarray] | None = None) -> float:
-        """The node's bound (module doc) with the multipliers ``blocks``."""
+    def bound(self, x: np.ndarray, msg: dict[tuple[int, int], np.ndarray],
+              nu: dict[int, np.ndarray], lam: list[float]) -> float:
+        """The node's bound (module doc) with messages ``msg``, capacity multipliers ``nu``
+        and master multipliers ``lam``."""
         free, R, c0, L = self.node_data(x)
         f, m = len(free), self.m
         if len(lam) != f:
@@ -197,7 +209,7 @@ class _Checker:
         # own[ra][rb][k, h]: ra's share with ra on k, rb on h
         own: dict[tuple[int, int], np.ndarray] = {}
         for ra, rb in itertools.combinations(range(f), 2):
-            s = self.share(free[ra], free[rb], blocks.get((free[ra], free[rb])))
+            s = self.share(free[ra], free[rb], msg, nu)
             own[(ra, rb)] = s
             own[(rb, ra)] = (self.pair_cost(free[ra], free[rb]) - s).T
         fits = [[self.q[j] <= R[h] for h in range(m)] for j in free]
@@ -208,18 +220,17 @@ class _Checker:
                 if not fits[ra][k]:
                     continue
                 cap = R[k] - qa
-                nua = None if nu is None else nu[free[ra]][k]
+                nua = nu[free[ra]][k]
                 total, saves, weights = 0.0, [], []
-                if nua is not None:
-                    total -= sum(nua[h] * R[h] for h in range(m) if h != k)
+                total -= sum(nua[h] * R[h] for h in range(m) if h != k)
                 ok = True
                 for rb in range(f):
                     if rb == ra:
                         continue
                     qb = self.q[free[rb]]
                     s = own[(ra, rb)][k]
-                    off = min((s[h] + (0.0 if nua is None else nua[h] * qb)
-                               for h in range(m) if h != k and fits[rb][h]), default=math.inf)
+                    off = min((s[h] + nua[h] * qb for h in range(m) if h != k and fits[rb][h]),
+                              default=math.inf)
                     on = s[k] if qb <= cap + 1e-9 else math.inf
                     if math.isinf(off) and math.isinf(on):
                         ok = False
@@ -300,16 +311,16 @@ class _Checker:
             self._enumerate(x, upper, where)
         elif how in ("bound", "parent"):
             src = rec if how == "bound" else parent
-            if src is None or "mult" not in src:
+            if src is None or "msg" not in src or "nu" not in src:
                 raise ProofError(f"proof record refused at {where}: closed by '{how}' "
                                  "without multipliers there")
             y = x.copy()
             if how == "parent":
                 y[path[-1][0]] = -1
             source = [j for j in range(self.n) if y[j] < 0]
-            nu = self.capacity_multipliers(src["nu"], source) if "nu" in src else None
-            value = self.bound(x, self.blocks(src["mult"], source),
-                               [float(v) for v in rec["lam"]], nu)
+            value = self.bound(x, self.messages(src["msg"], source),
+                               self.capacity_multipliers(src["nu"], source),
+                               [float(v) for v in rec["lam"]])
             self.check.bounds_checked += 1
             if not self.reaches(value, upper):
                 raise ProofError(f"proof record refused at {where}: its bound {value:.10g} "

@@ -318,11 +318,45 @@ def _critical_ratio(saving: np.ndarray, w: np.ndarray, cap: np.ndarray) -> np.nd
                     np.maximum(np.take_along_axis(r_o, crit[:, None], axis=1)[:, 0], 0.0), 0.0)
 
 
-def ascent(nd: Node, U0: np.ndarray, sweeps: int, nu0: np.ndarray | None = None,
+def initial_messages(nd: Node, nu: np.ndarray) -> np.ndarray:
+    """Messages of the plain split (U = 0) under the capacity multipliers nu:
+    M[i, k, j] = min_h (base[i, k, j, h] + nu[i, k, h] q_j) over the products that can
+    occur (0 where none can)."""
+    f = nd.F.size
+    nq = nu[:, :, None, :] * nd.q[None, None, :, None]
+    with np.errstate(invalid="ignore"):
+        M = np.where(_forbidden(nd), np.inf, nd.base + nq).min(axis=3)
+    M = np.where(np.isfinite(M), M, 0.0)
+    M[np.arange(f), :, np.arange(f)] = 0.0
+    return M
+
+
+def split(nd: Node, M: np.ndarray, nu: np.ndarray, integral: bool) -> np.ndarray:
+    """The multipliers U that messages M and capacity multipliers nu stand for: for a pair
+    i < j, i's share of the product (i on k, j on h) is
+    D = (PC + M[i, k, j] - M[j, h, i] + nu[j, h, k] q_i - nu[i, k, h] q_j) / 2, rounded
+    down for integral costs (each side keeps its message plus half the product's slack);
+    U = D - base, antisymmetric. Any M and nu give valid multipliers."""
+    q = nd.q
+    Mjh = np.einsum("jhi->ijh", M)[:, None, :, :]                   # [i, ., j, h] = M[j, h, i]
+    nui = nu[:, :, None, :] * q[None, None, :, None]                # nu[i, k, h] q_j
+    nuj = np.einsum("jhk->kjh", nu)[None] * q[:, None, None, None]  # nu[j, h, k] q_i
+    D = (nd.PC + M[:, :, :, None] - Mjh + nuj - nui) / 2.0
+    if integral:
+        D = np.floor(D)
+    f = nd.F.size
+    idx = np.arange(f)
+    upper = idx[:, None, None, None] < idx[None, None, :, None]
+    Uup = np.where(upper, D - nd.base, 0.0)
+    return Uup - Uup.transpose(2, 3, 0, 1)
+
+
+def ascent(nd: Node, M0: np.ndarray | None, sweeps: int, nu0: np.ndarray | None = None,
            tol: float = 1e-5, inner: int = 3, expired: Callable[[], bool] | None = None,
            compiled: bool = False) -> tuple[np.ndarray, np.ndarray, float, int]:
-    """Block coordinate ascent on the relaxation's dual from the split U0 and capacity
-    multipliers nu0: (U, nu, the ascent's own bound, sweeps done).
+    """Block coordinate ascent on the relaxation's dual from messages M0 (None: those of
+    the plain split) and capacity multipliers nu0: (M, nu, the ascent's own bound, sweeps
+    done); ``split`` turns them into the multipliers U.
 
     Every capacity x product row of the RLT1 model (facility i on k times site h's
     capacity, R_h - q_i [h = k]) is relaxed with nu[i, k, h] >= 0, which leaves a pairwise
@@ -333,19 +367,14 @@ def ascent(nd: Node, U0: np.ndarray, sweeps: int, nu0: np.ndarray | None = None,
     block; when it says so the sweep ends there. ``compiled`` runs each sweep in the numba
     kernel (``kernels.sweep``, the same computation) when numba is installed."""
     f, m = nd.Lnode.shape
-    nu = np.zeros((f, m, m)) if nu0 is None else nu0.copy()
+    nu = np.zeros((f, m, m)) if nu0 is None else nu0.astype(np.float64)
+    M = initial_messages(nd, nu) if M0 is None else M0.astype(np.float64)
     if f <= 1 or sweeps <= 0:
-        return U0.copy(), nu, -math.inf, 0
+        return M, nu, -math.inf, 0
     q, kk = nd.q, np.arange(m)
     forb = _forbidden(nd)
     cap = nd.R[None, None, :] - q[:, None, None] * np.eye(m)[None, :, :]      # (i, k, h)
     Ln = np.where(nd.allowed, nd.Lnode, np.inf)
-    # theta(i, k, j, h) = PC + nu[i, k, h] q_j + nu[j, h, k] q_i
-    nq = nu[:, :, None, :] * q[None, None, :, None]                         # (i, k, j, h)
-    with np.errstate(invalid="ignore"):
-        M = np.where(forb, np.inf, nd.base + U0 + nq).min(axis=3)
-    M = np.where(np.isfinite(M), M, 0.0)
-    M[np.arange(f), :, np.arange(f)] = 0.0
     thi = Ln - (nu * cap).sum(axis=2)
     b = thi + M.sum(axis=2)
     history: list[float] = []
@@ -361,7 +390,7 @@ def ascent(nd: Node, U0: np.ndarray, sweeps: int, nu0: np.ndarray | None = None,
             if compiled:
                 if not kernels.sweep(nd.PC, forb, q, cap, nd.allowed, Ln, M, nu, thi, b,
                                      inner):
-                    return U0.copy(), nu, math.inf, done
+                    return M, nu, math.inf, done
                 history.append(nd.const + float(np.min(b, axis=1).sum()))
                 if (expired is not None and expired()) or (
                         sweep >= 3 and history[-1] - history[-4]
@@ -373,7 +402,7 @@ def ascent(nd: Node, U0: np.ndarray, sweeps: int, nu0: np.ndarray | None = None,
                     stop = True
                     break
                 if not np.isfinite(b[i]).any():
-                    return U0.copy(), nu, math.inf, done
+                    return M, nu, math.inf, done
                 js = np.r_[0:i, i + 1:f]
                 d = js.size
                 qj = q[js]
@@ -418,13 +447,4 @@ def ascent(nd: Node, U0: np.ndarray, sweeps: int, nu0: np.ndarray | None = None,
             if stop or (sweep >= 3 and history[-1] - history[-4]
                         <= tol * max(1.0, abs(history[-1]))):
                 break
-        # U: each product's slack split evenly between its two facilities
-        nq = nu[:, :, None, :] * q[None, None, :, None]                     # (i, k, j, h)
-        th = nd.PC + nq + nq.transpose(2, 3, 0, 1)
-        Mi4 = M[:, :, :, None]
-        Mj4 = M.transpose(2, 1, 0).transpose(0, 2, 1)[:, None, :, :]     # M[j, h, i]
-        Dn = Mi4 + 0.5 * (th - Mi4 - Mj4) - nq
-        Dn = np.where(forb | ~np.isfinite(Dn), nd.base + U0, Dn)
-    U = Dn - nd.base
-    U = 0.5 * (U - U.transpose(2, 3, 0, 1))   # exactly antisymmetric
-    return U, nu, history[-1] if history else -math.inf, done
+    return M, nu, history[-1] if history else -math.inf, done

@@ -7,10 +7,10 @@ and the proof record (``gqap.proofs`` checks it) keeps what closes it:
   exceeds the capacity left;
 - ``enum``: it has at most ``enum_limit`` completions and none is cheaper than the
   incumbent (the checker enumerates them again);
-- ``parent``: the bound of its parent's multipliers U (kept in the parent's ``mult``) with
-  its own lambda reaches the incumbent;
-- ``bound``: after its own dual ascent, the bound of its multipliers (kept in ``mult``)
-  reaches the incumbent (or is infinite: no facility assignment fits);
+- ``parent``: the bound of its parent's multipliers (the messages ``msg`` and capacity
+  multipliers ``nu`` kept at the parent) with its own lambda reaches the incumbent;
+- ``bound``: after its own dual ascent, the bound of its multipliers (kept in ``msg`` and
+  ``nu``) reaches the incumbent (or is infinite: no facility assignment fits);
 - ``symmetry``: the node puts a facility on an empty site that is identical to an empty
   site with a smaller index, whose sibling node covers the mirror image of every
   completion.
@@ -45,10 +45,11 @@ RECORD_VERSION = 1
 
 @dataclass
 class Mult:
-    """A node's multipliers for its children: U over its free facilities F, lambda."""
+    """A node's multipliers for its children: messages M and capacity multipliers nu over
+    its free facilities F (``bound.split`` turns them into U), lambda."""
 
     F: np.ndarray
-    U: np.ndarray          # (f, m, f, m) antisymmetric
+    M: np.ndarray          # (f, m, f) messages
     nu: np.ndarray         # (f, m, m) capacity multipliers
     lam: np.ndarray
     value: float
@@ -86,21 +87,6 @@ def identical_sites(inst: GQAPInstance) -> np.ndarray:
                 cls[k] = h
                 break
     return cls
-
-
-def pair_upper(U: np.ndarray) -> np.ndarray:
-    """The U entries of the pairs a < b (np.triu_indices order), shape (P, m, m)."""
-    f = U.shape[0]
-    a, b = np.triu_indices(f, 1)
-    return U[a, :, b, :]
-
-
-def full_from_upper(Uup: np.ndarray, f: int, m: int) -> np.ndarray:
-    """Inverse of ``pair_upper``: the antisymmetric (f, m, f, m) array."""
-    U = np.zeros((f, m, f, m))
-    a, b = np.triu_indices(f, 1)
-    U[a, :, b, :] = np.asarray(Uup, dtype=np.float64).reshape(len(a), m, m)
-    return U - U.transpose(2, 3, 0, 1)
 
 
 def _number(x: float, integral: bool) -> Any:
@@ -193,37 +179,37 @@ class Search:
             return
         m = self.P.m
         integer = self.integer
-        U0 = np.zeros((f, m, f, m))
+        M0 = None
         nu0 = np.zeros((f, m, m))
         lam0 = None
         if inh is not None:
             pos = np.searchsorted(inh.F, nd.F)
-            U0 = inh.U[np.ix_(pos, np.arange(m), pos, np.arange(m))]
+            M0 = inh.M[pos][:, :, pos]
             nu0 = inh.nu[pos]
             lam0 = inh.lam[pos]
-            val, lam = self._evaluate(nd, U0, lam0, nu0)
+            val, lam = self._evaluate(nd, B.split(nd, M0, nu0, integer), lam0, nu0)
             if self.closes(val):
                 inh.used = True
                 self._close(rec, "parent", lam=[_number(v, integer) for v in lam],
                             value=_number(val, integer))
                 return
         sweeps = self.root_sweeps if inh is None else self.sweeps
-        U, nu, _, done = B.ascent(nd, U0, sweeps, nu0, inner=self.capacity_steps,
+        M, nu, _, done = B.ascent(nd, M0, sweeps, nu0, inner=self.capacity_steps,
                                   expired=self.deadline.expired, compiled=self.compiled)
         st.sweeps += done
         if integer:
-            U, nu = np.round(U), np.round(nu)
-        val, lam = self._evaluate(nd, U, lam0, nu)
+            M, nu = np.round(M), np.maximum(np.round(nu), 0.0)
+        val, lam = self._evaluate(nd, B.split(nd, M, nu, integer), lam0, nu)
         if inh is None:
             st.root_bound = val
             st.root_seconds = time.perf_counter() - self.t0
         if self.closes(val):
             self._close(rec, "bound", lam=[_number(v, integer) for v in lam],
                         value=_number(val, integer),
-                        mult=pair_upper(U).astype(np.int64 if integer else np.float64),
+                        msg=M.astype(np.int64 if integer else np.float64),
                         nu=nu.astype(np.int64 if integer else np.float64))
             return
-        self._branch(rec, x, nd, Mult(nd.F, U, nu, lam, val), val)
+        self._branch(rec, x, nd, Mult(nd.F, M, nu, lam, val), val)
 
     def _evaluate(self, nd: B.Node, U: np.ndarray, lam0: np.ndarray | None,
                   nu: np.ndarray) -> tuple[float, np.ndarray]:
@@ -343,7 +329,8 @@ class Search:
             if "mult_lam" in rec:
                 F = np.flatnonzero(x < 0)
                 value = rec.pop("mult_value")
-                rec["_mult"] = Mult(F, full_from_upper(rec.pop("mult"), F.size, self.P.m),
+                rec["_mult"] = Mult(F, np.asarray(rec.pop("msg"), dtype=np.float64).reshape(
+                                        F.size, self.P.m, F.size),
                                     np.asarray(rec.pop("nu"), dtype=np.float64).reshape(
                                         F.size, self.P.m, self.P.m),
                                     np.asarray(rec.pop("mult_lam"), dtype=np.float64),
@@ -363,7 +350,7 @@ def _serial(rec: dict[str, Any], checkpoint: bool, integer: bool) -> dict[str, A
         if key == "_mult":
             if value.used or checkpoint:
                 kind = np.int64 if integer else np.float64
-                out["mult"] = pair_upper(value.U).astype(kind).ravel().tolist()
+                out["msg"] = value.M.astype(kind).ravel().tolist()
                 out["nu"] = value.nu.astype(kind).ravel().tolist()
                 if checkpoint:
                     out["mult_lam"] = value.lam.tolist()
@@ -371,7 +358,7 @@ def _serial(rec: dict[str, Any], checkpoint: bool, integer: bool) -> dict[str, A
                     out["mult_used"] = value.used
         elif key == "children":
             out[key] = [_serial(c, checkpoint, integer) for c in value]
-        elif key in ("mult", "nu"):
+        elif key in ("msg", "nu"):
             out[key] = np.asarray(value).ravel().tolist()
         else:
             out[key] = value

@@ -31,13 +31,12 @@ def test_bench_bnb_root_bound(benchmark, ref, kernel):
     inst = _read(ref)
     P = B.problem(inst)
     nd = B.node(P, -np.ones(inst.n, dtype=np.int64))
-    f, m = inst.n, inst.m
 
     def root() -> float:
-        U, nu, _, _ = B.ascent(nd, np.zeros((f, m, f, m)), 60, inner=2,
-                               compiled=kernel == "numba")
-        U, nu = np.round(U), np.round(nu)
-        Lh = B.subproblems(nd, B.directed(nd, U), True, nu, kernel == "numba")
+        M, nu, _, _ = B.ascent(nd, None, 60, inner=8, compiled=kernel == "numba")
+        M, nu = np.round(M), np.round(nu)
+        Lh = B.subproblems(nd, B.directed(nd, B.split(nd, M, nu, True)), True, nu,
+                           kernel == "numba")
         return B.optimise_lambda(nd, Lh, None, np.inf, True, 4, kernel == "numba")[1]
 
     root()  # compile and warm caches outside the timing
