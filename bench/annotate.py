@@ -225,7 +225,7 @@ def not_run(found: list[Annotation]) -> list[str]:
 def record_proof(set_name: str, record_file: str | Path, record: dict[str, Any],
                  check: Any, command: str, max_bytes: int,
                  folder: str | Path | None = None) -> dict[str, Any]:
-    """Record a checked proof (``gqap.proofs.verify_proof``'s ``check`` of ``record``) in
+    """Record a checked proof (``gqap.classic.proofs.verify_proof``'s ``check`` of ``record``) in
     the manifest of the shipped set ``set_name``: the record is copied into the set's
     proofs/ folder when it has at most ``max_bytes`` bytes (else only its SHA-256 and size
     are kept, and the command that writes it again); a proven optimum becomes the

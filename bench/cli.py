@@ -234,9 +234,9 @@ def _cmd_bounds(args: argparse.Namespace) -> int:
 
 
 def _cmd_verify_proof(args: argparse.Namespace) -> int:
+    from gqap.classic.proofs import ProofError, read_record, verify_proof
     from gqap.io import read_instance
     from gqap.library import resolve_instance, shipped_sets
-    from gqap.proofs import ProofError, read_record, verify_proof
 
     record = read_record(args.record)
     meta = record.get("instance") or {}
@@ -413,7 +413,7 @@ def register(subparsers: Any) -> None:
     v = sub.add_parser("verify-proof", help="check a branch and bound proof record",
                        description="Re-derive every step of a proof record written by the "
                        "bnb solver (record=PATH) from the instance alone, with code "
-                       "independent of the solver (gqap.proofs): the optimum's assignment "
+                       "independent of the solver (gqap.classic.proofs): the optimum's assignment "
                        "and value, the tree's coverage, every leaf's bound, enumeration, "
                        "capacity or symmetry argument. A record that does not check is "
                        "refused with the first failing node named (exit 1).")

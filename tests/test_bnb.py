@@ -11,10 +11,10 @@ import math
 import numpy as np
 import pytest
 
+from gqap.classic.generator import generate_gqap
+from gqap.classic.instance import GQAPInstance
+from gqap.classic.proofs import ProofError, _Checker, read_record, verify_proof
 from gqap.cli import main
-from gqap.generators import generate_gqap
-from gqap.instances import GQAPInstance
-from gqap.proofs import ProofError, _Checker, read_record, verify_proof
 from gqap.solvers import solve
 from gqap.solvers.bnb import bound as B
 

@@ -27,7 +27,7 @@ def exact_race(rows: list[dict[str, Any]], order: list[str]) -> list[Table]:
     """Exact methods on the GQAP side by side (issue 27): per instance and method the root
     bound and its gap, the nodes, the time to proof or, unproved, the bound at the budget
     and the gap it leaves."""
-    rows = [r for r in rows if r["family"] == "gqap" and r["status"] != Status.BOUND]
+    rows = [r for r in rows if r["family"] == "classic" and r["status"] != Status.BOUND]
     if not rows:
         return []
     t = Table("exact_race",

@@ -21,7 +21,7 @@ bounded by relaxing its assignment rows with multipliers lambda: one 0-1 knapsac
 It is a lower bound for *every* U and lambda; at the best ones, with continuous knapsacks,
 it is the RLT1 LP bound with the capacity x variable products, and the 0-1 knapsacks can only
 raise it. With integral costs, weights, U and lambda every number is an integer, so the
-value is exact and a third party recomputes it bit for bit (``gqap.proofs``).
+value is exact and a third party recomputes it bit for bit (``gqap.classic.proofs``).
 
 **Finding U.** ``ascent`` is a Hahn-Grant style dual ascent on the same relaxation, in
 floating point, on a reformulated copy (K, L, C) of the node's costs: extract each (i, k)
@@ -39,7 +39,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gqap.instances import GQAPInstance
+from gqap.classic.instance import GQAPInstance
 
 _DP_ELEMENTS = 1 << 24  # largest 0-1 knapsack table (rows x capacity) before the LP fallback
 

@@ -1,7 +1,7 @@
 """The branch and bound's tree search, its proof record and its checkpoints.
 
 Depth first on facility-to-site assignments. A node is closed when one of these holds,
-and the proof record (``gqap.proofs`` checks it) keeps what closes it:
+and the proof record (``gqap.classic.proofs`` checks it) keeps what closes it:
 
 - ``capacity``: a free facility fits no site's remaining capacity, or the free weight
   exceeds the capacity left;
@@ -33,8 +33,8 @@ from typing import Any
 
 import numpy as np
 
-from gqap.evaluation import gqap_cost_batch, site_loads_batch
-from gqap.instances import GQAPInstance
+from gqap.classic.evaluation import gqap_cost_batch, site_loads_batch
+from gqap.classic.instance import GQAPInstance
 from gqap.solvers.base import Deadline
 from gqap.solvers.bnb import bound as B
 

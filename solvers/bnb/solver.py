@@ -23,9 +23,10 @@ from typing import Any
 
 import numpy as np
 
+from gqap.classic.instance import GQAPInstance
+from gqap.classic.solution import GQAPSolution
 from gqap.errors import GQAPError
-from gqap.instances import GQAPInstance, Instance
-from gqap.solutions import GQAPSolution
+from gqap.family import Instance
 from gqap.solvers.base import Deadline, Solver, SolverOutput, Status
 from gqap.solvers.bnb.search import (
     CHECKPOINT_FORMAT,
@@ -98,7 +99,7 @@ class BnBSolver(Solver):
     """GQAP branch and bound with RLT1-type Lagrangean bounds and a checkable record."""
 
     name = "bnb"
-    families = ("gqap",)
+    families = ("classic",)
     version = "1"
     Options = BnBOptions
 

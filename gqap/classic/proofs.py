@@ -45,10 +45,10 @@ from typing import Any
 
 import numpy as np
 
+from gqap.classic.evaluation import evaluate_gqap, gqap_cost_batch, site_loads_batch
+from gqap.classic.instance import GQAPInstance
+from gqap.classic.solution import GQAPSolution
 from gqap.errors import GQAPError
-from gqap.evaluation import evaluate, gqap_cost_batch, site_loads_batch
-from gqap.instances import GQAPInstance
-from gqap.solutions import GQAPSolution
 
 FORMAT = "gqap-bench/bnb-proof"
 VERSION = 1
@@ -396,7 +396,7 @@ def verify_proof(record: dict[str, Any], inst: GQAPInstance) -> ProofCheck:
         if not isinstance(x, list) or len(x) != inst.n:
             raise ProofError("proof record refused: the optimum's assignment is missing or "
                              "has the wrong length")
-        ev = evaluate(inst, GQAPSolution(np.asarray(x, dtype=np.int64)))
+        ev = evaluate_gqap(inst, GQAPSolution(np.asarray(x, dtype=np.int64)))
         if not ev.feasible:
             raise ProofError(f"proof record refused: the optimum's assignment is infeasible "
                              f"({'; '.join(ev.violations)})")
