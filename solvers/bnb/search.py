@@ -116,6 +116,7 @@ class Search:
         self.stack: list[tuple[dict[str, Any], np.ndarray, Mult | None, float]] = [
             (self.tree, -np.ones(inst.n, dtype=np.int64), None, -math.inf)]
         self.log_every_s = log_every_s
+        self._lb = -math.inf
         self._last_log = -math.inf
         self.t0 = time.perf_counter()
 
@@ -155,7 +156,8 @@ class Search:
             if self.deadline.expired():
                 self._log(force=True)
                 return False
-            rec, x, inh, _ = self.stack.pop()
+            rec, x, inh, lb = self.stack.pop()
+            self._lb = lb
             self._process(rec, x, inh)
             self._log()
         self._log(force=True)
@@ -209,7 +211,8 @@ class Search:
                         msg=M.astype(np.int64 if integer else np.float64),
                         nu=nu.astype(np.int64 if integer else np.float64))
             return
-        self._branch(rec, x, nd, Mult(nd.F, M, nu, lam, val), val)
+        # a child's subtree is bounded by this node's bound and by every ancestor's
+        self._branch(rec, x, nd, Mult(nd.F, M, nu, lam, val), max(val, self._lb))
 
     def _evaluate(self, nd: B.Node, U: np.ndarray, lam0: np.ndarray | None,
                   nu: np.ndarray) -> tuple[float, np.ndarray]:
