@@ -352,8 +352,13 @@ def literature_manifest(folder: str | Path, name: str, description: str,
                      "params": {"n": inst.n, "m": inst.m}, "reference": ref})
     kept = _keep_annotations(folder, [{k: r[k] for k in ("file", "sha256")} for r in rows])
     for row, old in zip(rows, kept, strict=True):
-        if "bound" in old:  # a bound recorded for the same bytes stays
-            row["bound"] = old["bound"]
+        for key in ("bound", "proof"):  # a bound or proof recorded for the same bytes stays
+            if key in old:
+                row[key] = old[key]
+        ref, before = row["reference"], old.get("reference")
+        if ("proof" in old and isinstance(before, dict) and before.get("kind") == "optimal"
+                and ref.get("kind") == "best_known" and before.get("value") == ref.get("value")):
+            row["reference"] = before  # the table's best-known value, proved optimal here
     return {"format": FORMAT_SET, "version": 1, "name": name, "set_version": set_version,
             "description": description, "source": source, "instances": rows}
 

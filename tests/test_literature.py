@@ -55,15 +55,20 @@ def test_every_shipped_file_matches_its_manifest_sha256(name):
 def test_literature_sets_are_shipped_with_their_references():
     cordeau, lee_ma = set_references(set_dir("cordeau")), set_references(set_dir("lee-ma"))
     assert len(cordeau) == 21 and len(lee_ma) == 27
-    assert {r.kind for r in cordeau.values()} == {"best_known"}
+    # Cordeau's values are best-known, except where this suite proved one optimal (a
+    # checked proof record in the manifest, test_bnb_proofs.py)
+    proved = {k for k, r in cordeau.items() if r.kind == "optimal"}
+    assert {r.kind for r in cordeau.values()} <= {"best_known", "optimal"}
+    assert all("proved optimal by bnb" in cordeau[k].source for k in proved)
     assert {r.kind for r in lee_ma.values()} == {"optimal"}
     assert cordeau["20-15-35"].value == 1471896 and lee_ma["C5X30"].value == 357100
     # The disputed best-known value: the table's value, the other one in the notes.
     disputed = cordeau["30-20-95"]
     assert disputed.value == 5710645
     assert "5710645" in disputed.notes and "5726530" in disputed.notes
-    assert all(not r.notes for k, r in cordeau.items() if k != "30-20-95")
-    assert all("Cordeau" in r.source and "2006" in r.source for r in cordeau.values())
+    assert all(not r.notes for k, r in cordeau.items() if k != "30-20-95" and k not in proved)
+    assert all("Cordeau" in r.source and "2006" in r.source
+               for k, r in cordeau.items() if k not in proved)
     # Lee & Ma: every note carried; the header's unit cost v = 5 noted where the table did.
     assert all(r.notes.startswith("optimum from Lee & Ma (2004)") for r in lee_ma.values())
     assert sum("v = 5" in r.notes for r in lee_ma.values()) == 5
