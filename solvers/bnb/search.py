@@ -300,7 +300,7 @@ class Search:
                         "root_seconds": self.stats.root_seconds,
                         "depth_max": self.stats.depth_max,
                         "elapsed": time.perf_counter() - self.t0 + self._resumed_s}
-        write_gz_json(path, obj)
+        write_gz_json(path, obj, level=1)   # fast: a long proof saves it often
 
     _resumed_s = 0.0
 
@@ -368,12 +368,12 @@ def _serial(rec: dict[str, Any], checkpoint: bool, integer: bool) -> dict[str, A
     return out
 
 
-def write_gz_json(path: str | Path, obj: dict[str, Any]) -> Path:
-    """Write ``obj`` as gzip-compressed JSON, atomically."""
+def write_gz_json(path: str | Path, obj: dict[str, Any], level: int = 9) -> Path:
+    """Write ``obj`` as gzip-compressed JSON (``level`` 1-9), atomically."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
-    with gzip.open(tmp, "wt", encoding="utf-8", compresslevel=9) as fh:
+    with gzip.open(tmp, "wt", encoding="utf-8", compresslevel=level) as fh:
         json.dump(obj, fh, separators=(",", ":"))
     os.replace(tmp, path)
     return path
