@@ -32,6 +32,10 @@ KNOWN: dict[str, Style] = {
     "brute-force": Style("#525252", "X"),
     "brute-force-large": Style("#969696", "x"),
     "bnb-fixed-split": Style("#8c6d31", "P"),
+    # the GQAP branch and bound bnb (exact-gqap): violets
+    "bnb": Style("#54278f", "X"),
+    "bnb-300s": Style("#807dba", "h"),
+    "bnb-root": Style("#bcbddc", "d"),
     # tabu: blues
     "tabu": Style("#1f77b4", "o"),
     "tabu-1s": Style("#6baed6", "s"),
