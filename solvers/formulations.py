@@ -44,6 +44,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -67,6 +68,7 @@ from gqap.offloading.reduction import (
 )
 from gqap.offloading.solution import OffloadingSolution
 from gqap.offloading.split import grant_gains, optimal_split
+from gqap.solvers.base import Status
 
 LINEARISATIONS = ("rlt", "standard")
 MODELS = ("full", "fixed-split")  # offloading: integer splits (b-disaggregated) or N_hat
@@ -448,6 +450,27 @@ def formulation(inst: Instance, model: str, split: str, start: str, solver: str)
     check_model_data(solver, gdata)
     return Formulation(kind, inst, gdata, warm, gq, reduction)
 
+
+
+def split_mode(kind: str, split: str) -> str | None:
+    """What ``info["split_mode"]`` says for a model of ``kind``: the ``split`` option in the
+    disaggregated models, 'fixed-N_hat' in the fixed-split one, None for a classic instance."""
+    if kind.endswith("-disaggregated"):
+        return split
+    return "fixed-N_hat" if kind == "fixed-split" else None
+
+
+def instance_answer(kind: str, status: Status, bound: float | None,
+                    info: dict[str, Any]) -> tuple[Status, float | None]:
+    """(status, bound) for the instance of a model's (status, bound). A fixed-split model
+    is optimal for the restriction to N_hat only: its status and bound go to
+    ``info["model_status"]`` and ``info["model_bound"]``, an optimum becomes feasible and no
+    bound is claimed. Other kinds answer for the instance as they are."""
+    if kind != "fixed-split":
+        return status, bound
+    info["model_status"] = str(status)
+    info["model_bound"] = bound
+    return (Status.FEASIBLE if status == Status.OPTIMAL else status), None
 
 # Coefficients beyond this range (either way) are brought back into it by a power of two:
 # LP codes treat about 1e20 as infinity and drop tiny values, while a power of two changes

@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 SPLIT_MODES = ("integer", "real")
+
+
+def check_choices(options: Any, **allowed: Sequence[str]) -> None:
+    """Raise ValueError naming the first option of ``options`` whose value is not among
+    its ``allowed`` ones (``check_choices(self, model=MODELS, split=SPLIT_MODES)``)."""
+    for name, choices in allowed.items():
+        if getattr(options, name) not in choices:
+            raise ValueError(f"{name} must be one of {', '.join(choices)}, "
+                             f"got {getattr(options, name)!r}")
 
 
 @dataclass(frozen=True)
@@ -14,8 +25,7 @@ class SplitOptions:
     split: str = "integer"
 
     def __post_init__(self) -> None:
-        if self.split not in SPLIT_MODES:
-            raise ValueError(f"split must be one of {', '.join(SPLIT_MODES)}, got {self.split!r}")
+        check_choices(self, split=SPLIT_MODES)
 
     @property
     def integer(self) -> bool:

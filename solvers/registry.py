@@ -125,7 +125,7 @@ for _name, _target, _families, _summary, *_extra in (
      "milp"),
     ("cpsat", "gqap.solvers.cpsat:CPSATSolver", (*_BOTH, "multi"), "OR-Tools CP-SAT model",
      "cp"),
-    ("ga", "gqap.solvers.ga:GASolver", (*_BOTH, "multi"), "genetic algorithm (DEAP)", "ga"),
+    ("ga", "gqap.solvers.ga.solver:GASolver", (*_BOTH, "multi"), "genetic algorithm (DEAP)", "ga"),
     ("tabu", "gqap.solvers.tabu.solver:TabuSolver", (*_BOTH, "multi"), "iterated tabu search"),
     ("descent", "gqap.solvers.descent:DescentSolver", ("multi",),
      "1-opt steepest ascent (deny / grant / move one user) from everyone denied"),

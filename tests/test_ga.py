@@ -123,7 +123,7 @@ def test_bad_options_rejected(opts, match):
 def test_falls_back_to_packing_when_no_child_fits(monkeypatch):
     import gqap.solvers.ga as ga
 
-    monkeypatch.setattr(ga._GQAPProblem, "_repair",
+    monkeypatch.setattr(ga.problems._GQAPProblem, "_repair",
                         lambda self, x, expired=None: x)  # repair disabled
     inst = generate_gqap(np.random.default_rng(21), 25, 6, 0.97)
     r = solve("ga", inst, seed=0, generations=2, population=4)

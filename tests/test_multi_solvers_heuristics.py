@@ -180,16 +180,16 @@ def test_ga_stops_within_one_chunk_of_the_clock(family, monkeypatch):
     the whole population, then every generation, before looking)."""
     inst = (random_offloading(1, 300, B_max=18) if family == "offloading"
             else generate_multi(np.random.default_rng(1), 300, 3, seed=1))
-    monkeypatch.setattr(ga, "_CHUNK_GENES", 300)  # one individual per chunk
+    monkeypatch.setattr(ga.evolve, "_CHUNK_GENES", 300)  # one individual per chunk
     clock = _Clock(5)
-    monkeypatch.setattr(ga.Progress, "remaining", lambda self: clock())
-    monkeypatch.setattr(ga.Progress, "stop_reason", lambda self: None)
+    monkeypatch.setattr(ga.evolve.Progress, "remaining", lambda self: clock())
+    monkeypatch.setattr(ga.evolve.Progress, "stop_reason", lambda self: None)
     r = solve("ga", inst, seed=0, population=50, time_limit=100.0)
     assert r.status == "time_limit" and r.info["generations"] == 0
     assert 1 <= r.info["evaluations"] <= 6 and r.solution is not None
     # Cut during the first generation's variation or scoring: that generation is dropped.
     clock2 = _Clock(60)
-    monkeypatch.setattr(ga.Progress, "remaining", lambda self: clock2())
+    monkeypatch.setattr(ga.evolve.Progress, "remaining", lambda self: clock2())
     r = solve("ga", inst, seed=0, population=50, time_limit=100.0)
     assert r.status == "time_limit" and r.info["generations"] == 0
     assert 50 <= r.info["evaluations"] < 100
@@ -199,7 +199,7 @@ def test_ga_repair_reads_the_clock_every_step(monkeypatch):
     from gqap.classic.generator import generate_gqap
 
     inst = generate_gqap(np.random.default_rng(21), 25, 6, 0.97)
-    problem = ga._GQAPProblem(inst)
+    problem = ga.problems._GQAPProblem(inst)
     x = np.zeros(inst.n, dtype=np.int64)  # everyone on site 0: far over capacity
     looks = []
     out = problem._repair(x, lambda: looks.append(1) or len(looks) > 3)

@@ -16,6 +16,7 @@ from gqap.solvers.bounds.glb import glb_bound, product_structure
 from gqap.solvers.bounds.lagrangean import lagrangean_bound
 from gqap.solvers.bounds.lp import lp_bound
 from gqap.solvers.formulations import check_model_data, gqap_model_data
+from gqap.solvers.options import check_choices
 
 METHODS = ("best", "glb", "lagrangean", "lp-rlt1", "lp-gw")
 LP_METHODS = ("highs", "highs-ds", "highs-ipm", "highs-ipx")
@@ -48,10 +49,7 @@ class BoundOptions:
     max_pair_entries: int = 8_000_000
 
     def __post_init__(self) -> None:
-        for name, allowed in (("method", METHODS), ("lp_method", LP_METHODS)):
-            if getattr(self, name) not in allowed:
-                raise ValueError(f"{name} must be one of {', '.join(allowed)}, "
-                                 f"got {getattr(self, name)!r}")
+        check_choices(self, method=METHODS, lp_method=LP_METHODS)
         if self.max_iterations < 0:
             raise ValueError(f"max_iterations must be >= 0, got {self.max_iterations}")
         if not 0.0 < self.lagrangean_share <= 1.0:

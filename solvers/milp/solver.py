@@ -25,6 +25,8 @@ from gqap.solvers.formulations import (
     MODELS,
     check_start_option,
     formulation_kind,
+    instance_answer,
+    split_mode,
 )
 from gqap.solvers.milp.backend import Backend, BackendResult
 from gqap.solvers.milp.cbc import CBCBackend
@@ -37,7 +39,7 @@ from gqap.solvers.milp.model import (
     plan_model,
     quick_seconds_floor,
 )
-from gqap.solvers.options import SPLIT_MODES
+from gqap.solvers.options import SPLIT_MODES, check_choices
 
 BACKENDS: dict[str, type[Backend]] = {"cbc": CBCBackend, "highs": HighsBackend}
 
@@ -68,11 +70,8 @@ class MILPOptions:
     RENAMED: ClassVar[dict[str, str]] = {"linearization": "linearisation"}
 
     def __post_init__(self) -> None:
-        for name, allowed in (("model", MODELS), ("split", SPLIT_MODES),
-                              ("linearisation", LINEARISATIONS), ("backend", tuple(BACKENDS))):
-            if getattr(self, name) not in allowed:
-                raise ValueError(f"{name} must be one of {', '.join(allowed)}, "
-                                 f"got {getattr(self, name)!r}")
+        check_choices(self, model=MODELS, split=SPLIT_MODES, linearisation=LINEARISATIONS,
+                      backend=tuple(BACKENDS))
         if self.threads < 1:
             raise ValueError(f"threads must be >= 1, got {self.threads}")
         if not 0.0 <= self.gap < 1.0:
@@ -168,14 +167,14 @@ class MILPSolver(Solver):
         opts: MILPOptions = self.options
         engine = backend(opts.backend)
         model = formulation_kind(instance, opts.model)
-        fixed, disaggregated = model == "fixed-split", model.endswith("-disaggregated")
+        disaggregated = model.endswith("-disaggregated")
         info: dict[str, Any] = {
             "backend": opts.backend,
             "model": model,
             "linearisation": None if disaggregated else opts.linearisation,
             "rlt_capacity": opts.rlt_capacity
             if not disaggregated and opts.linearisation == "rlt" else None,
-            "split_mode": opts.split if disaggregated else ("fixed-N_hat" if fixed else None),
+            "split_mode": split_mode(model, opts.split),
             "threads": opts.threads, "gap_tolerance": opts.gap, "start": opts.start,
         }
         plan: ModelPlan | None = None
@@ -204,11 +203,11 @@ class MILPSolver(Solver):
             start = plan.start if plan is not None else None
             info["solution_from"] = "start" if start is not None else None
             return SolverOutput(start, Status.TIME_LIMIT, info=info)
-        return _result(instance, opts, built, res, lp_bound, info, fixed)
+        return _result(instance, opts, built, res, lp_bound, info, model)
 
 
 def _result(instance: Instance, opts: MILPOptions, built: BuiltModel, res: BackendResult,
-            lp_bound: float | None, info: dict[str, Any], fixed: bool) -> SolverOutput:
+            lp_bound: float | None, info: dict[str, Any], model: str) -> SolverOutput:
     """The solver's answer from the backend's: family sense, bounds, status."""
     info["backend_status"] = res.raw_status
     if built.start is not None and opts.backend == "cbc":
@@ -237,11 +236,5 @@ def _result(instance: Instance, opts: MILPOptions, built: BuiltModel, res: Backe
         bound = None
         if status == Status.OPTIMAL:
             status = Status.FEASIBLE
-    if fixed:
-        # Optimal for the restriction to n_i = N_hat only: not a bound on the instance.
-        info["model_status"] = str(status)
-        info["model_bound"] = bound
-        bound = None
-        if status == Status.OPTIMAL:
-            status = Status.FEASIBLE
+    status, bound = instance_answer(model, status, bound, info)
     return SolverOutput(solution, status, bound=bound, info=info)
