@@ -93,7 +93,8 @@ def family_tables(slot: str, ctx: ReportContext) -> list[Any]:
     return [t for spec in families() for t in upper(spec.report, slot, lambda ctx: [])(ctx)]
 
 
-def _provenance(data: SweepData) -> str:
+def provenance(data: SweepData) -> str:
+    """One Markdown list line per sweep of the store: when, where, how and how many runs."""
     lines = []
     for s in data.sweeps:
         wall = f"{s['wall_s']:.0f} s" if s.get("wall_s") is not None else "unfinished"
@@ -184,7 +185,7 @@ def write_report(sweep_dir: str | Path, out_dir: str | Path,
     if data.settings.get("note"):
         index += [str(data.settings["note"]), ""]
     index += ["Sweeps (times are wall times on the machine named; compare solvers by ratios "
-              "within one sweep):", "", _provenance(data), ""]
+              "within one sweep):", "", provenance(data), ""]
     for t in made:
         index += [f"## {t.name}", "", tables.to_markdown(t), ""]
     for f in rep.figures:

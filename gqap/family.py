@@ -112,7 +112,10 @@ class FamilySpec:
     an optimum or a bound. ``per_user``: the objective is a sum over users (reports show
     it per user, with PAI and latency statistics). ``splits``: decisions carry split points
     (the solver option ``split`` = integer or real is a variant of the problem).
-    ``aliases``: old names still accepted (with a deprecation line). ``cli`` and
+    ``aliases``: old names still accepted (with a deprecation line). ``title``: the
+    family's short title on report pages ('' for its name); ``size_unit``: what an
+    instance's size counts (users, facilities); ``secondary_title``: the word for
+    ``secondary`` on report pages ('' for the parameter's own name). ``cli`` and
     ``report``: modules of the upper floors holding the family's command-line parts and
     report tables ('' for the generic ones). ``solution_format``: the ``format`` tag of the
     family's solution files when it has its own ('' for the shared
@@ -145,6 +148,9 @@ class FamilySpec:
     per_user: bool = False
     splits: bool = False
     aliases: tuple[str, ...] = ()
+    title: str = ""
+    size_unit: str = "users"
+    secondary_title: str = ""
     cli: str = ""
     report: str = ""
     solution_format: str = ""
@@ -235,6 +241,13 @@ def family(name: str, *, warn: bool = True) -> FamilySpec:
 def family_of(instance: Any) -> FamilySpec:
     """The spec of an instance's family."""
     return family(instance.family, warn=False)
+
+
+def title(name: str) -> str:
+    """The short title of family ``name`` (an old name accepted, silently); an unknown name
+    (stored data may name a family not loaded here) is its own title."""
+    spec = _REGISTRY.get(current(name))
+    return name if spec is None else spec.title or spec.name
 
 
 def family_of_format(tag: Any) -> FamilySpec | None:

@@ -27,9 +27,11 @@ from gqap.bench.studies.common import REACHED_REL, run_bound
 from gqap.bench.studies.ttt import target_value, time_to_target
 from gqap.bench.tables import KIND_LABELS, ok
 from gqap.errors import GQAPError
+from gqap.family import FamilySpec, current, families
+from gqap.family import family as family_spec
+from gqap.family import names as family_names
 
 RUNS_FILE = "runs.csv"
-GQAP_NAMES = ("classic", "gqap")  # the GQAP family's new name and its old one
 NEAR_PCT = 0.5  # the second time-to-target: 0.5 % worse than the reference (the race's)
 
 
@@ -65,14 +67,42 @@ _FLOAT = {"time_limit", "objective", "gap_rel", "wall_time_s", "ttt_s", "ttt_nea
           "run_bound", "reference", "instance_bound"}
 
 
-def is_gqap(family: str) -> bool:
-    """True for the GQAP family (under either name)."""
-    return family in GQAP_NAMES
+def _spec(family: str) -> FamilySpec | None:
+    """The registered spec of ``family`` (an old name accepted), None for a family stored
+    data names but this installation does not register."""
+    name = current(family)
+    return family_spec(name, warn=False) if name in family_names() else None
+
+
+def per_instance(family: str) -> bool:
+    """True for a family whose objective is not a sum over users (GQAP): its report tables
+    go per instance, and the site shows the open gap to the certified bound."""
+    spec = _spec(family)
+    return spec is not None and not spec.per_user
 
 
 def size_unit(family: str) -> str:
-    """What a size counts: facilities (GQAP) or users (the offloading families)."""
-    return "facilities" if is_gqap(family) else "users"
+    """What a size counts in ``family``: its spec's ``size_unit`` (users when unknown)."""
+    spec = _spec(family)
+    return spec.size_unit if spec is not None else "users"
+
+
+def secondary_title(family: str) -> str:
+    """The word for ``family``'s second size parameter on pages (sites, G)."""
+    spec = _spec(family)
+    return (spec.secondary_title or spec.secondary) if spec is not None else "sites"
+
+
+def summary_tables(folder: Path) -> list[tuple[FamilySpec, Path]]:
+    """The report's summary table of each family in a results folder (``summary_NAME.csv``,
+    an old name accepted): the per-instance ones first, then the per-size ones."""
+    out = []
+    for spec in sorted(families(), key=lambda f: f.per_user):
+        path = next((p for p in (folder / f"summary_{n}.csv" for n in (spec.name, *spec.aliases))
+                     if p.is_file()), None)
+        if path is not None:
+            out.append((spec, path))
+    return out
 
 
 def _reached(r: dict[str, Any]) -> bool:
@@ -238,15 +268,15 @@ def _i(row: dict[str, str], key: str) -> int | None:
 
 def cells_from_tables(folder: Path) -> list[Cell]:
     """Cells from a results folder's report tables, for studies without ``runs.csv``:
-    GQAP per instance and solver (``summary_gqap.csv``, with ``race_instances.csv``'s
+    a family reported per instance (GQAP: ``summary_gqap.csv``, with ``race_instances.csv``'s
     runs that reached the reference, ``ttt.csv``'s time to it and ``bounds.csv``'s proven
-    bounds), the offloading families per size and solver (``summary_offloading.csv``,
-    ``summary_multi.csv``)."""
+    bounds) per instance and solver, the families whose objective is a sum over users per
+    size and solver (``summary_offloading.csv``, ``summary_multi.csv``)."""
     out: list[Cell] = []
-    gq = next((p for p in (folder / f"summary_{f}.csv" for f in GQAP_NAMES) if p.is_file()),
-              None)
-    if gq is not None:
-        family = gq.stem.removeprefix("summary_")
+    tables = summary_tables(folder)
+    for spec, gq in tables:
+        if spec.per_user:
+            continue
         reached: dict[tuple[str, str], int] = {}
         if (folder / "race_instances.csv").is_file():
             for row in read_table(folder / "race_instances.csv"):
@@ -277,21 +307,22 @@ def cells_from_tables(folder: Path) -> list[Cell]:
             else:
                 got = None
             out.append(Cell(
-                solver=row["solver"], family=family, sense="min", instance=row["instance"],
-                size=_i(row, "n") or 0, sites=_i(row, "m"), runs=runs, solved=solved,
+                solver=row["solver"], family=spec.name, sense=spec.sense,
+                instance=row["instance"], size=_i(row, "n") or 0, sites=_i(row, spec.secondary),
+                runs=runs, solved=solved,
                 reached=got, gap=gap, ttt=ttt.get(key),
                 time=_f(row, "time s mean") if solved else bounds.get(key, (0, None))[1],
                 best=_f(row, "cost best"), bound=bounds.get(key, (None,))[0],
                 reference=_f(row, "reference"), kind=kind,
                 instance_bound=_f(row, "bound")))
-    for family, second in (("offloading", "G"), ("multi", "S")):
-        path = folder / f"summary_{family}.csv"
-        if not path.is_file():
+    for spec, path in tables:
+        if not spec.per_user:
             continue
         for row in read_table(path):
             out.append(Cell(
-                solver=row["solver"], family=family, sense="max", instance=None,
-                size=_i(row, "users") or 0, sites=_i(row, second), runs=_i(row, "runs") or 0,
+                solver=row["solver"], family=spec.name, sense=spec.sense, instance=None,
+                size=_i(row, "users") or 0, sites=_i(row, spec.secondary),
+                runs=_i(row, "runs") or 0,
                 solved=_i(row, "solved") or 0, reached=None, gap=_f(row, "gap % mean"),
                 time=_f(row, "time s mean"), ttt=None, best=None, bound=None, reference=None,
                 kind=row.get("reference") or "-", instance_bound=None))

@@ -59,6 +59,9 @@ FAMILY = FamilySpec(
     secondary="m",
     bounds=True,
     aliases=("gqap",),
+    title="GQAP",
+    size_unit="facilities",
+    secondary_title="sites",
     cli="gqap.cli.families.classic",
     report="gqap.bench.families.classic",
 )

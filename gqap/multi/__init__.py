@@ -56,6 +56,8 @@ FAMILY = FamilySpec(
     bounds=True,
     per_user=True,
     splits=True,
+    title="multi-cluster offloading",
+    secondary_title="sites",
     cli="gqap.cli.families.multi",
     report="gqap.bench.families.multi",
 )

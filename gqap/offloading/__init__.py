@@ -52,6 +52,7 @@ FAMILY = FamilySpec(
     reference_solver="exact",
     per_user=True,
     splits=True,
+    title="offloading (one edge cluster)",
     cli="gqap.cli.families.offloading",
     report="gqap.bench.families.offloading",
 )
