@@ -61,6 +61,23 @@ def finite_objective(value: float, what: str = "objective") -> float:
     return value
 
 
+def split_violations(N_hat: int, N: int, split: np.ndarray,
+                     denied: np.ndarray) -> list[str]:
+    """The split rules of the paper's model as violations: N_hat <= n_i <= N for every
+    user, and n_i = N for the ``denied`` ones (both within TOL * N)."""
+    out = []
+    tol = TOL * N
+    bad = np.flatnonzero((split < N_hat - tol) | (split > N + tol))
+    if bad.size:
+        out.append(f"N_hat <= n_i <= N: user {bad[0]} has n = {split[bad[0]]:g} "
+                   f"({bad.size} users out of [{N_hat}, {N}])")
+    bad = np.flatnonzero(denied & (np.abs(split - N) > tol))
+    if bad.size:
+        out.append(f"denied users at n = N: user {bad[0]} is denied with n = "
+                   f"{split[bad[0]]:g} ({bad.size} users)")
+    return out
+
+
 def check_latency_model(latency_model: str) -> None:
     """Refuse a latency model that is not one of ``LATENCY_MODELS``."""
     if latency_model not in LATENCY_MODELS:

@@ -109,6 +109,9 @@ def checked_model(values: dict[str, Any]) -> dict[str, Any]:
         out["convention"] = values["convention"]
     return out
 
+# The users' fields of an instance of the paper's model, in the order checked_users returns.
+USER_FIELDS: tuple[str, ...] = ("k_user", "h_user", "alpha", "request_time")
+
 
 def checked_users(k_user: Any, h_user: Any, alpha: Any,
                   request_time: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -144,3 +147,57 @@ def check_requests(request_time: np.ndarray, K: float) -> None:
         raise ValidationError(
             f"users.request_time_s: user {i} requests at {request_time[i]:g} s, after "
             f"the period K = {K:g} s")
+
+
+class PaperUsers:
+    """What the instances of the paper's model share (offloading, multi): their users'
+    arrays (``k_user``, ``h_user``, ``alpha``, ``request_time``) and model parameters
+    (``MODEL_DEFAULTS``' names), checked by one set of rules, and the terms derived from
+    them. A mixin of frozen dataclasses that declare those fields."""
+
+    k_user: np.ndarray
+    h_user: np.ndarray
+    alpha: np.ndarray
+    request_time: np.ndarray
+    N: int
+    a_F: float
+    b_F: float
+    K: float
+
+    def _check_users(self) -> None:
+        """Replace the users' fields by their checked read-only arrays (``checked_users``)."""
+        checked = checked_users(self.k_user, self.h_user, self.alpha, self.request_time)
+        for name, value in zip(USER_FIELDS, checked, strict=True):
+            object.__setattr__(self, name, value)
+
+    def _check_model(self, *extra: str) -> None:
+        """Replace the model parameters (and ``extra`` ones, e.g. W_max_hz) by their
+        checked values (``checked_model``)."""
+        names = (*MODEL_DEFAULTS, *extra)
+        for name, value in checked_model({f: getattr(self, f) for f in names}).items():
+            object.__setattr__(self, name, value)
+
+    @property
+    def n_users(self) -> int:
+        """Number of users |I|."""
+        return int(self.k_user.size)
+
+    @property
+    def size(self) -> int:
+        """The instance's size for scaling plots: the user count."""
+        return self.n_users
+
+    @property
+    def local_step_latency(self) -> np.ndarray:
+        """L_i(1) = k_i + h_i per user (s per denoising step)."""
+        return self.k_user + self.h_user
+
+    @property
+    def round_trip(self) -> np.ndarray:
+        """l_R = K - k_i per user (s)."""
+        return self.K - self.request_time
+
+    def denied_qoe(self) -> np.ndarray:
+        """QoE of every user if denied: alpha F(N) - (l_R + N L_i(1)) (the paper's F)."""
+        return (self.alpha * accuracy(self.N, self.a_F, self.b_F)
+                - (self.round_trip + self.N * self.local_step_latency))

@@ -49,7 +49,7 @@ from typing import Any
 import numpy as np
 
 from gqap.classic.generator import first_fit_decreasing
-from gqap.classic.instance import GQAPInstance
+from gqap.classic.instance import FacilitiesAndSites, GQAPInstance
 from gqap.classic.solution import GQAPSolution
 from gqap.errors import GQAPError
 from gqap.evaluation import evaluate
@@ -75,7 +75,7 @@ MODELS = ("full", "fixed-split")  # offloading: integer splits (b-disaggregated)
 
 
 @dataclass(frozen=True)
-class GQAPModelData:
+class GQAPModelData(FacilitiesAndSites):
     """Cost and feasibility data of a GQAP as a 0-1 quadratic program (see module doc)."""
 
     q: np.ndarray
@@ -85,16 +85,6 @@ class GQAPModelData:
     pairs: np.ndarray
     pair_cost: np.ndarray
     pair_allowed: np.ndarray
-
-    @property
-    def n(self) -> int:
-        """Number of facilities."""
-        return int(self.q.size)
-
-    @property
-    def m(self) -> int:
-        """Number of sites."""
-        return int(self.Q.size)
 
     def cost(self, assignment: np.ndarray) -> float:
         """Model cost of an assignment (equals gqap_cost; used to check the folding)."""

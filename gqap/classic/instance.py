@@ -16,8 +16,27 @@ from gqap.errors import ValidationError
 from gqap.fields import digest, real_array, real_scalar
 
 
+class FacilitiesAndSites:
+    """n facilities with weights ``q`` on m sites with capacities ``Q``: the sizes of a
+    GQAP, shared by the instance and the model data solvers fold from it (a mixin of
+    dataclasses that declare ``q`` and ``Q``)."""
+
+    q: np.ndarray
+    Q: np.ndarray
+
+    @property
+    def n(self) -> int:
+        """Number of facilities."""
+        return int(self.q.size)
+
+    @property
+    def m(self) -> int:
+        """Number of sites."""
+        return int(self.Q.size)
+
+
 @dataclass(frozen=True, eq=False)
-class GQAPInstance:
+class GQAPInstance(FacilitiesAndSites):
     """General GQAP: n facilities with weights q, m sites with capacities Q.
 
     Cost of an assignment x: sum_i a[i, x_i] + v * sum_{i,j} t[i, j] * d[x_i, x_j] over all
@@ -61,16 +80,6 @@ class GQAPInstance:
                 f"q: facility {int(self.q.argmax())} weighs {self.q.max():g}, more than the "
                 f"largest capacity {self.Q.max():g}; no feasible assignment exists"
             )
-
-    @property
-    def n(self) -> int:
-        """Number of facilities."""
-        return int(self.q.size)
-
-    @property
-    def m(self) -> int:
-        """Number of sites."""
-        return int(self.Q.size)
 
     @property
     def size(self) -> int:

@@ -22,6 +22,7 @@ from gqap.evaluation import (
     UserEvaluation,
     check_latency_model,
     finite_objective,
+    split_violations,
 )
 from gqap.multi.instance import MultiInstance
 from gqap.multi.solution import DENIED, MultiSolution
@@ -60,8 +61,7 @@ class MultiBatchEvaluation:
 # ---------------------------------------------------------------------------------------
 def denied_qoe(inst: MultiInstance) -> np.ndarray:
     """QoE of every user if denied: alpha F(N) - (l_R + N L_i(1)) (unshifted F)."""
-    return (inst.alpha * inst.pai_shifted(inst.N)
-            - (inst.round_trip + inst.N * inst.local_step_latency))
+    return inst.denied_qoe()
 
 
 def granted_qoe(inst: MultiInstance, b: np.ndarray | float, split: np.ndarray) -> np.ndarray:
@@ -145,15 +145,7 @@ def multi_violations(inst: MultiInstance, sol: MultiSolution) -> tuple[str, ...]
     counts = sol.counts(S)
     for s in np.flatnonzero(counts > inst.B_max):
         out.append(f"b_s <= B_max: site {s} has {counts[s]} users, B_max = {inst.B_max[s]}")
-    tol = TOL * inst.N
-    bad = np.flatnonzero((n < inst.N_hat - tol) | (n > inst.N + tol))
-    if bad.size:
-        out.append(f"N_hat <= n_i <= N: user {bad[0]} has n = {n[bad[0]]:g} "
-                   f"({bad.size} users out of [{inst.N_hat}, {inst.N}])")
-    bad = np.flatnonzero((x == DENIED) & (np.abs(n - inst.N) > tol))
-    if bad.size:
-        out.append(f"denied users at n = N: user {bad[0]} is denied with n = {n[bad[0]]:g} "
-                   f"({bad.size} users)")
+    out += split_violations(inst.N_hat, inst.N, n, x == DENIED)
     return tuple(out)
 
 

@@ -21,7 +21,7 @@ from gqap.paper import Convention
 
 
 @dataclass(frozen=True, eq=False)
-class MultiInstance:
+class MultiInstance(paper.PaperUsers):
     """Multi-cluster offloading: users choose local execution or one of S edge sites.
 
     Per site s: step-latency fit (k_site[s], h_site[s]) of its GPU class, G[s] GPUs, at
@@ -72,14 +72,10 @@ class MultiInstance:
         if np.any(self.W_hz <= 0):
             s = int(np.argmax(self.W_hz <= 0))
             raise ValidationError(f"sites.W_hz: must be > 0 (site {s} has {self.W_hz[s]:g})")
-        for name, value in zip(("k_user", "h_user", "alpha", "request_time"), paper.checked_users(
-                self.k_user, self.h_user, self.alpha, self.request_time), strict=True):
-            set_(self, name, value)
+        self._check_users()
         set_(self, "shift_steps", real_array("shift_steps", self.shift_steps,
                                              (self.k_user.size, S), nonneg=True))
-        for name, value in paper.checked_model(
-                {f: getattr(self, f) for f in paper.MODEL_DEFAULTS}).items():
-            set_(self, name, value)
+        self._check_model()
         if not isinstance(self.name, str):
             raise ValidationError(f"name: must be a string, got {self.name!r}")
         paper.check_local_latency(self.k_user, self.h_user)
@@ -91,38 +87,18 @@ class MultiInstance:
                 f"(G = {self.G[s]}, {self.convention} convention); must be > 0")
         paper.check_requests(self.request_time, self.K)
 
-    # ---- sizes -------------------------------------------------------------------------
-    @property
-    def n_users(self) -> int:
-        """Number of users I."""
-        return int(self.k_user.size)
-
+    # ---- sizes (n_users, size: PaperUsers) -----------------------------------------------
     @property
     def n_sites(self) -> int:
         """Number of edge sites S."""
         return int(self.k_site.size)
 
     @property
-    def size(self) -> int:
-        """The instance's size for scaling plots: the user count."""
-        return self.n_users
-
-    @property
     def max_granted(self) -> np.ndarray:
         """The largest feasible count per site, min(I, B_max[s]) (int array of length S)."""
         return np.minimum(self.B_max, self.n_users)
 
-    # ---- model terms (docs/MULTI.md) -------------------------------------------------------
-    @property
-    def local_step_latency(self) -> np.ndarray:
-        """L_i(1) = k_i + h_i per user (s per denoising step)."""
-        return self.k_user + self.h_user
-
-    @property
-    def round_trip(self) -> np.ndarray:
-        """l_R = K - k_i per user (s)."""
-        return self.K - self.request_time
-
+    # ---- model terms (docs/MULTI.md; local_step_latency, round_trip: PaperUsers) ----------
     def site_step_latency(self, s: Any, b: Any) -> Any:
         """L_s(b) in seconds per step for site(s) ``s`` at count(s) ``b``; broadcasts."""
         s = np.asarray(s, dtype=np.int64)

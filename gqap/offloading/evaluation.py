@@ -13,11 +13,11 @@ import numpy as np
 
 from gqap.errors import ValidationError
 from gqap.evaluation import (
-    TOL,
     LatencyModel,
     UserEvaluation,
     check_latency_model,
     finite_objective,
+    split_violations,
 )
 from gqap.offloading.instance import OffloadingInstance
 from gqap.offloading.solution import OffloadingSolution
@@ -39,8 +39,7 @@ class OffloadingEvaluation(UserEvaluation):
 
 def denied_qoe(inst: OffloadingInstance) -> np.ndarray:
     """QoE of every user if denied: alpha F(N) - (l_R + N L_i(1))."""
-    return (inst.alpha * inst.pai(inst.N)
-            - (inst.round_trip + inst.N * inst.local_step_latency))
+    return inst.denied_qoe()
 
 
 def granted_qoe(inst: OffloadingInstance, b: np.ndarray | float,
@@ -62,15 +61,7 @@ def offloading_violations(inst: OffloadingInstance, sol: OffloadingSolution) -> 
     out = []
     if sol.b > inst.B_max:
         out.append(f"b <= B_max: {sol.b} users granted, B_max = {inst.B_max}")
-    tol = TOL * inst.N
-    bad = np.flatnonzero((n < inst.N_hat - tol) | (n > inst.N + tol))
-    if bad.size:
-        out.append(f"N_hat <= n_i <= N: user {bad[0]} has n = {n[bad[0]]:g} "
-                   f"({bad.size} users out of [{inst.N_hat}, {inst.N}])")
-    bad = np.flatnonzero(~g & (np.abs(n - inst.N) > tol))
-    if bad.size:
-        out.append(f"denied users at n = N: user {bad[0]} is denied with n = {n[bad[0]]:g} "
-                   f"({bad.size} users)")
+    out += split_violations(inst.N_hat, inst.N, n, ~g)
     return tuple(out)
 
 

@@ -20,7 +20,7 @@ from gqap.paper import Convention
 
 
 @dataclass(frozen=True, eq=False)
-class OffloadingInstance:
+class OffloadingInstance(paper.PaperUsers):
     """The paper's offloading problem (MODEL.md section 2); all times in seconds.
 
     Per user i: local step-latency fit (k_user[i], h_user[i]), accuracy weight alpha[i] and
@@ -54,43 +54,24 @@ class OffloadingInstance:
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__
-        for name, value in zip(("k_user", "h_user", "alpha", "request_time"), paper.checked_users(
-                self.k_user, self.h_user, self.alpha, self.request_time), strict=True):
-            set_(self, name, value)
+        self._check_users()
         set_(self, "k_edge", real_scalar("edge.k_s", self.k_edge, low=0.0))
         set_(self, "h_edge", real_scalar("edge.h_s", self.h_edge))
         set_(self, "G", integer("G", self.G, low=1))
         set_(self, "B_max", integer("B_max", self.B_max, low=0))
-        for name, value in paper.checked_model(
-                {f: getattr(self, f) for f in (*paper.MODEL_DEFAULTS, "W_max_hz")}).items():
-            set_(self, name, value)
+        self._check_model("W_max_hz")
         paper.check_local_latency(self.k_user, self.h_user)
         if self.edge_step_latency(1) <= 0:
             raise ValidationError("edge.h_s: edge step latency at batch 1 must be > 0")
         paper.check_requests(self.request_time, self.K)
 
-    # ---- sizes -------------------------------------------------------------------------
-    @property
-    def n_users(self) -> int:
-        """Number of users |I|."""
-        return int(self.k_user.size)
-
-    @property
-    def size(self) -> int:
-        """The instance's size for scaling plots: the user count."""
-        return self.n_users
-
+    # ---- sizes (n_users, size: PaperUsers) -----------------------------------------------
     @property
     def max_granted(self) -> int:
         """The largest feasible number of granted users, min(|I|, B_max)."""
         return min(self.n_users, self.B_max)
 
-    # ---- model terms (MODEL.md section 2) -----------------------------------------------
-    @property
-    def local_step_latency(self) -> np.ndarray:
-        """L_i(1) = k_i + h_i per user (s per denoising step)."""
-        return self.k_user + self.h_user
-
+    # ---- model terms (MODEL.md section 2; local_step_latency, round_trip: PaperUsers) ----
     def edge_step_latency(self, b: Any) -> Any:
         """L_e(b, G) in seconds per step, in this instance's convention; vectorised over b."""
         out = paper.step_latency(self.k_edge, self.h_edge, np.asarray(b, dtype=np.float64),
@@ -106,11 +87,6 @@ class OffloadingInstance:
     def pai(self, n: Any) -> Any:
         """Personalised accuracy index F(n) = 1 / (1 + exp(-a_F (n - b_F)))."""
         return paper.accuracy(n, self.a_F, self.b_F)
-
-    @property
-    def round_trip(self) -> np.ndarray:
-        """l_R = K - k_i per user (s)."""
-        return self.K - self.request_time
 
     # ---- identity ------------------------------------------------------------------------
     def params(self) -> dict[str, Any]:

@@ -39,13 +39,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gqap.classic.instance import GQAPInstance
+from gqap.classic.instance import FacilitiesAndSites, GQAPInstance
 
 _DP_ELEMENTS = 1 << 24  # largest 0-1 knapsack table (rows x capacity) before the LP fallback
 
 
 @dataclass(frozen=True)
-class Problem:
+class Problem(FacilitiesAndSites):
     """A GQAP's data as the branch and bound reads it (dense, float64 with integer values
     where the instance's are integers)."""
 
@@ -56,16 +56,6 @@ class Problem:
     base: np.ndarray       # (n, m, n, m) i's share of PC before multipliers
     integral: bool         # costs integral: every bound is an integer
     int_weights: bool      # weights integral: 0-1 knapsacks by dynamic programming
-
-    @property
-    def n(self) -> int:
-        """Facilities."""
-        return int(self.q.size)
-
-    @property
-    def m(self) -> int:
-        """Sites."""
-        return int(self.Q.size)
 
 
 def problem(inst: GQAPInstance) -> Problem:
