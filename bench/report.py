@@ -1,4 +1,5 @@
-"""``gqap bench report``: tables and figures from a sweep folder's results store.
+"""``gqap bench report``: tables and figures from a sweep folder's results store; and the
+report of a study that needs no sweep (``write_figure_report``, ``bench.catalogue``).
 
 Gaps are recomputed from the stored references and runs (best-found references move as
 runs land). Only the tables and figures the data supports are written: a curve needs two
@@ -9,7 +10,9 @@ table and figure with the sweeps they come from.
 
 from __future__ import annotations
 
+import importlib
 import json
+import socket
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -191,4 +194,27 @@ def write_report(sweep_dir: str | Path, out_dir: str | Path,
     for f in rep.figures:
         index += [f"![{f.stem}]({f.name})", ""]
     rep.tables.append(write_text_atomic(out / "README.md", "\n".join(index)))
+    return rep
+
+
+def write_figure_report(figure: str, out_dir: str | Path, command: str) -> Report:
+    """Draw figure ``figure`` of ``bench.figures.FIGURES`` (from the model or the shipped
+    data, no sweep) into ``out_dir`` with a README.md naming ``command`` and the machine."""
+    from gqap.bench.figures import FIGURES
+    from gqap.bench.sweep import machine_note
+
+    out = Path(out_dir)
+    module = importlib.import_module(FIGURES[figure])
+    written = list(module.write(out))
+    doc = (module.__doc__ or "").strip().split("\n\n")[0].replace("\n", " ")
+    lines = [f"# {out.name}", "", doc, "",
+             f"Written by `{command}` (the same files as `gqap figure {figure} --out {out}`); "
+             "nothing here is written by any other command.", "",
+             f"Machine: {socket.gethostname()}, {machine_note()}.", "", "Files:", ""]
+    lines += [f"- `{p.name}`" for p in written]
+    lines += [""] + [f"![{p.stem}]({p.name})" for p in written if p.suffix == ".png"]
+    readme = write_text_atomic(out / "README.md", "\n".join(lines) + "\n")
+    rep = Report(out, [p for p in written if p.suffix != ".png"],
+                 [p for p in written if p.suffix == ".png"])
+    rep.tables.append(readme)
     return rep

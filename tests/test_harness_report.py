@@ -14,6 +14,7 @@ from harness_solvers import TEST_SOLVERS
 from scipy import stats as st
 
 from gqap.bench import references, tables
+from gqap.bench.catalogue import Study
 from gqap.bench.config import config_from_dict
 from gqap.bench.report import write_report
 from gqap.bench.store import ResultStore
@@ -261,8 +262,7 @@ def test_reproduce_writes_results_and_removes_stale_files(tmp_path, monkeypatch,
         '[[solvers]]\nname = "no-such-solver-yet"\noptional = true\n'
         '[[instances]]\nset = "tiny"\nwhere = { G = [8] }\n')
     monkeypatch.setattr(reproduce, "CONFIG_DIR", tmp_path / "cfg")
-    monkeypatch.setattr(reproduce, "CONFIGS", ("mini",))
-    monkeypatch.setattr(reproduce, "FIGURE_STUDIES", {})
+    monkeypatch.setattr(reproduce, "STUDIES", (Study("mini"),))
     stale = tmp_path / "results" / "mini" / "objective_vs_gpus.png"
     stale.parent.mkdir(parents=True)
     stale.write_bytes(b"old")

@@ -11,6 +11,7 @@ import math
 import pytest
 
 from gqap.bench import reproduce
+from gqap.bench.catalogue import STUDIES, Study
 from gqap.bench.config import CONFIG_DIR, config_from_dict, load_config
 from gqap.bench.report import write_report
 from gqap.bench.store import ResultStore
@@ -136,7 +137,7 @@ def test_lp_bounds_measure_the_share_of_the_standard_gap_closed():
 # the study configs, run for real on small instances
 # ---------------------------------------------------------------------------------------
 def test_every_study_config_expands_and_names_known_hooks():
-    for name in reproduce.CONFIGS:
+    for name in (s.name for s in STUDIES if s.swept):
         cfg = load_config(CONFIG_DIR / f"{name}.toml")
         assert cfg.name == name and all(h in HOOKS for h in cfg.report.hooks)
     assert load_config("milp").report.hooks == ("time_to_proof", "lp_bounds")
@@ -208,8 +209,7 @@ def test_reproduce_refreshes_the_readme_tables_beside_results(tmp_path, monkeypa
         'name = "mini"\n[[solvers]]\nname = "exact"\n[[solvers]]\nname = "baseline3"\n'
         '[[instances]]\nset = "tiny"\n')
     monkeypatch.setattr(reproduce, "CONFIG_DIR", tmp_path / "cfg")
-    monkeypatch.setattr(reproduce, "CONFIGS", ("mini",))
-    monkeypatch.setattr(reproduce, "FIGURE_STUDIES", {})
+    monkeypatch.setattr(reproduce, "STUDIES", (Study("mini"),))
     readme = tmp_path / "README.md"
     readme.write_text("intro\n<!-- begin results/mini/objective_vs_users.md -->\nold\n"
                       "<!-- end results/mini/objective_vs_users.md -->\n")

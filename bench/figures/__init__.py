@@ -6,7 +6,8 @@ Figures of a sweep (``objective_curve``: Fig. 11; ``breakdown``: Fig. 10;
 ``gqap.bench.report`` from stored rows. Figures that need no sweep, listed in ``FIGURES``
 (name -> module with ``write(out_dir) -> list[Path]``), follow from the model (``fig8``) or
 from what the shipped checkpoints record (``fig9``: training curves and the checkpoint
-table); ``gqap figure NAME`` and ``gqap bench reproduce`` write them.
+table); ``gqap figure NAME`` draws them, and ``gqap bench reproduce`` through the
+studies of ``bench.catalogue`` that name them.
 """
 
 from __future__ import annotations
