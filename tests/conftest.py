@@ -12,8 +12,21 @@ from gqap.multi import MultiInstance, generate_multi
 from gqap.offloading.generator import generate_offloading
 from gqap.offloading.instance import OffloadingInstance
 from gqap.online import OnlineHeader, PeriodDecision, from_periods, score_period
+from gqap.solvers.base import Deadline
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+class ExpiresAfter(Deadline):
+    """A deadline that runs out after ``k`` checks (no clock involved)."""
+
+    def __init__(self, k: int) -> None:
+        super().__init__(1.0)
+        self.left = k
+
+    def expired(self) -> bool:
+        self.left -= 1
+        return self.left < 0
 
 
 @pytest.fixture

@@ -47,6 +47,14 @@ def _module_name(path: Path) -> str:
     return ".".join([FLOORS[folder], *parts])
 
 
+def _from_target(node: ast.ImportFrom, package: str) -> str:
+    """The module a ``from ... import`` reads, relative imports resolved against ``package``."""
+    if not node.level:
+        return node.module or ""
+    base = package.split(".")[: len(package.split(".")) - node.level + 1]
+    return ".".join(base + ([node.module] if node.module else []))
+
+
 def _imports(path: Path) -> Iterator[tuple[int, str]]:
     """(line, imported module or module.name) of every import in the file."""
     module = _module_name(path)
@@ -56,11 +64,7 @@ def _imports(path: Path) -> Iterator[tuple[int, str]]:
             for alias in node.names:
                 yield node.lineno, alias.name
         elif isinstance(node, ast.ImportFrom):
-            if node.level:
-                base = package.split(".")[: len(package.split(".")) - node.level + 1]
-                target = ".".join(base + ([node.module] if node.module else []))
-            else:
-                target = node.module or ""
+            target = _from_target(node, package)
             yield node.lineno, target
             for alias in node.names:  # `from gqap.solvers import process` names a module
                 yield node.lineno, f"{target}.{alias.name}"
@@ -79,11 +83,7 @@ def _edges(path: Path, modules: set[str]) -> Iterator[str]:
         if isinstance(node, ast.Import):
             yield from (a.name for a in node.names if a.name in modules)
         elif isinstance(node, ast.ImportFrom):
-            if node.level:
-                base = package.split(".")[: len(package.split(".")) - node.level + 1]
-                target = ".".join(base + ([node.module] if node.module else []))
-            else:
-                target = node.module or ""
+            target = _from_target(node, package)
             for alias in node.names:
                 if f"{target}.{alias.name}" in modules:
                     yield f"{target}.{alias.name}"

@@ -7,9 +7,8 @@ import sys
 
 import numpy as np
 import pytest
-from conftest import ROOT, gqap_optimum
+from conftest import ROOT, ExpiresAfter, gqap_optimum
 from test_milp import (
-    _ExpiresAfter,
     fixed_split_multi_optimum,
     fixed_split_optimum,
     gqap_8x4,
@@ -196,9 +195,9 @@ def test_model_size_is_counted_before_building():
 def test_the_build_checks_the_deadline_and_a_big_model_is_refused():
     inst = generate_gqap(np.random.default_rng(3), 12, 5, 0.6)
     with pytest.raises(DeadlineExpired, match="building the CP-SAT model"):
-        build_cp_model(inst, CPSATOptions(), _ExpiresAfter(2))
+        build_cp_model(inst, CPSATOptions(), ExpiresAfter(2))
     with pytest.raises(DeadlineExpired):
-        build_cp_model(offloading_case(4), CPSATOptions(), _ExpiresAfter(1))
+        build_cp_model(offloading_case(4), CPSATOptions(), ExpiresAfter(1))
     # Issue 13's case: 700,000 Booleans cannot be built in 3 s, so nothing is built.
     big = generate_gqap(np.random.default_rng(0), 60, 20, 0.6)
     assert cpsat_size(gqap_model_data(big)).build_seconds_floor() > 3.0

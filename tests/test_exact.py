@@ -6,7 +6,7 @@ import json
 
 import numpy as np
 import pytest
-from conftest import random_offloading
+from conftest import ExpiresAfter, random_offloading
 
 import gqap.solvers.exact as exact
 from gqap.cli import main
@@ -167,27 +167,17 @@ def test_decision_for_b_is_the_best_with_exactly_b_grants():
         assert evaluate(inst, sol).objective == pytest.approx(v, rel=1e-12, abs=1e-9)
 
 
-class _ExpiresAfter:
-    """A deadline that runs out after ``k`` checks."""
-
-    def __init__(self, k: int) -> None:
-        self.left = k
-
-    def expired(self) -> bool:
-        self.left -= 1
-        return self.left < 0
-
 
 @pytest.mark.parametrize("n_users", [60, 5000])
 def test_time_limit_gives_a_valid_bound(n_users, monkeypatch):
     monkeypatch.setattr(exact, "_BLOCK_ELEMENTS", 2 * n_users)  # dense path: 2 b per block
     inst = random_offloading(2, n_users, B_max=n_users)
     full = scan_batch_sizes(inst)
-    cut = scan_batch_sizes(inst, deadline=_ExpiresAfter(2))
+    cut = scan_batch_sizes(inst, deadline=ExpiresAfter(2))
     assert cut["timed_out"] and not full["timed_out"]
     assert len(cut["b_values"]) < len(full["b_values"])
     assert cut["open_bound"] >= full["value"] - tol(full["value"])
-    assert scan_batch_sizes(inst, deadline=_ExpiresAfter(0))["open_bound"] is None
+    assert scan_batch_sizes(inst, deadline=ExpiresAfter(0))["open_bound"] is None
     r = solve("exact", inst, time_limit=1e-9)
     assert r.status == "time_limit" and r.info["b"] == 0 and r.bound is None
     assert r.objective == pytest.approx(full["b_values"][0][1])

@@ -8,7 +8,7 @@ import itertools
 
 import numpy as np
 import pytest
-from conftest import small_offloading
+from conftest import ExpiresAfter, small_offloading
 
 from gqap.errors import GQAPError
 from gqap.multi import (
@@ -178,22 +178,12 @@ def test_count_vectors_matches_enumeration():
         assert count_vectors(np.array(caps), users) == want
 
 
-class _ExpiresAfter:
-    """A deadline that expires after ``k`` checks."""
-
-    def __init__(self, k: int) -> None:
-        self.k = k
-
-    def expired(self) -> bool:
-        self.k -= 1
-        return self.k < 0
-
 
 @pytest.mark.parametrize("k", [0, 1, 3, 10, 40, 200])
 def test_time_limit_returns_the_best_found_and_a_valid_bound(k):
     inst = generate_multi(np.random.default_rng(2), 40, 4, seed=2)
     opt = solve("exact", inst).objective
-    res = solve_multi_exact(inst, deadline=_ExpiresAfter(k))
+    res = solve_multi_exact(inst, deadline=ExpiresAfter(k))
     value = evaluate_multi(inst, res["solution"]).objective
     assert evaluate_multi(inst, res["solution"]).feasible and value <= opt + tol(opt)
     if not res["proven"]:
@@ -216,7 +206,7 @@ def test_every_stage_can_be_cut_with_a_valid_bound(k, monkeypatch):
     full = solve_multi_exact(inst)
     assert full["proven"] and abs(full["value"] - opt) <= tol(opt)
     assert full["info"]["vectors_enumerated"] > 1000
-    res = solve_multi_exact(inst, deadline=_ExpiresAfter(k))
+    res = solve_multi_exact(inst, deadline=ExpiresAfter(k))
     stage = res["info"]["stage_reached"]
     assert stage == ("enumeration" if k < 5 else "assignments" if k < 40 else "done")
     if stage != "done":
