@@ -6,7 +6,7 @@ import itertools
 
 import numpy as np
 import pytest
-from conftest import gqap_optimum, random_offloading
+from conftest import ExpiresAfter, gqap_optimum, random_offloading
 from test_contract import packing_infeasible
 
 from gqap.classic.evaluation import gqap_cost
@@ -249,25 +249,14 @@ def test_model_size_is_counted_exactly_before_building(seed):
     assert batch_milp_size(batch) == _pulp_size(build_batch_milp(batch)[0])
 
 
-class _ExpiresAfter(Deadline):
-    """A deadline that runs out after ``k`` checks (no clock involved)."""
-
-    def __init__(self, k: int) -> None:
-        super().__init__(1.0)
-        self.left = k
-
-    def expired(self) -> bool:
-        self.left -= 1
-        return self.left < 0
-
 
 def test_the_build_checks_the_deadline():
     data = gqap_model_data(generate_gqap(np.random.default_rng(3), 12, 5, 0.6))
     with pytest.raises(DeadlineExpired, match="building the MILP model"):
-        build_gqap_milp(data, deadline=_ExpiresAfter(2))
+        build_gqap_milp(data, deadline=ExpiresAfter(2))
     with pytest.raises(DeadlineExpired):
-        build_batch_milp(batch_model_data(offloading_case(4)), deadline=_ExpiresAfter(1))
-    build_gqap_milp(data, deadline=_ExpiresAfter(10**6))  # enough checks: it completes
+        build_batch_milp(batch_model_data(offloading_case(4)), deadline=ExpiresAfter(1))
+    build_gqap_milp(data, deadline=ExpiresAfter(10**6))  # enough checks: it completes
 
 
 def test_a_model_is_not_written_without_time_to_write_it(tmp_path):
