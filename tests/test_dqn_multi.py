@@ -20,8 +20,8 @@ from gqap.errors import GQAPError
 from gqap.multi import evaluate_multi, generate_multi
 from gqap.solvers.dqn.checkpoints import CHECKPOINT_DIR, file_sha256, load_checkpoint
 from gqap.solvers.dqn.config import load_config
+from gqap.solvers.dqn.curves import read_log
 from gqap.solvers.dqn.multi_trainer import MULTI_LOG_FIELDS, MultiTrainer, reference_optimum
-from gqap.solvers.dqn.trainer import read_log
 from gqap.solvers.dqn.trainers import make_trainer
 
 CONFIGS = ROOT / "solvers" / "dqn" / "configs"

@@ -16,8 +16,9 @@ from gqap.errors import GQAPError
 from gqap.evaluation import evaluate
 from gqap.io import read_instance
 from gqap.solvers.dqn.config import TrainConfig, load_config
-from gqap.solvers.dqn.env import OffloadingEnv, final_solution
-from gqap.solvers.dqn.trainer import LOG_FIELDS, Trainer, optimum, read_log, validation_set
+from gqap.solvers.dqn.curves import read_log
+from gqap.solvers.dqn.env import OffloadingEnv, final_solution, validation_set
+from gqap.solvers.dqn.trainer import LOG_FIELDS, Trainer, optimum
 
 CONFIGS = ROOT / "solvers" / "dqn" / "configs"
 TINY = ROOT / "instances" / "tiny" / "u8-g08-b18.json"

@@ -358,3 +358,10 @@ def _nonnegative(obj: Any, *names: str) -> None:
     for name in names:
         if not getattr(obj, name) >= 0:
             raise ValueError(f"{name}: must be >= 0, got {getattr(obj, name)!r}")
+
+
+def near(path: str, base_dir: str | Path | None) -> str:
+    """``path`` as given if it exists, else relative to ``base_dir`` (the config's folder)."""
+    if Path(path).exists() or base_dir is None or not (Path(base_dir) / path).exists():
+        return path
+    return str(Path(base_dir) / path)

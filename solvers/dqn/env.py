@@ -24,6 +24,7 @@ k_i / K, B_max / 20, the edge slope (k_e/G in the paper's convention) and interc
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -39,7 +40,7 @@ from gqap.offloading.generator import generate_offloading
 from gqap.offloading.instance import OffloadingInstance
 from gqap.offloading.solution import OffloadingSolution
 from gqap.offloading.split import optimal_split
-from gqap.solvers.dqn.config import FeatureScales, ScopeConfig
+from gqap.solvers.dqn.config import FeatureScales, ScopeConfig, TrainConfig
 
 PENDING, CURRENT, GRANTED, DENIED = 0, 1, 2, 3
 N_LOCAL, N_GLOBAL = 3, 6
@@ -311,3 +312,18 @@ class OffloadingEnv(gym.Env):
         o = self.state.observation()
         return {"local": o["local"][0], "indicator": o["indicator"][0],
                 "global": o["global"][0], "valid": o["valid"][0].astype(np.int8)}
+
+
+def validation_set(cfg: TrainConfig, stream: np.random.SeedSequence,
+                   base_dir: str | Path | None = None) -> list[Any]:
+    """The run's fixed validation instances: drawn from the scope with uniform user counts,
+    instance i from ``default_rng(run.eval_seed + i)`` when eval_seed >= 0, else all from
+    ``stream`` (spawned from the run seed). The specific scope validates on its instance."""
+    sampler = EpisodeSampler(dataclasses.replace(cfg.scope, users_power=0.0), base_dir)
+    if cfg.scope.kind == "specific":
+        return [sampler.sample(np.random.default_rng(stream))]
+    n = cfg.run.eval_instances
+    if cfg.run.eval_seed >= 0:
+        return [sampler.sample(np.random.default_rng(cfg.run.eval_seed + i)) for i in range(n)]
+    rng = np.random.default_rng(stream)
+    return [sampler.sample(rng) for _ in range(n)]

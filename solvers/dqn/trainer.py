@@ -27,7 +27,6 @@ import dataclasses
 import json
 import math
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -39,8 +38,15 @@ from gqap.errors import GQAPError
 from gqap.gaps import relative_gap  # (optimum, value): positive = worse
 from gqap.io import dumps, write_text_atomic
 from gqap.solvers.dqn.checkpoints import git_commit, save_checkpoint
-from gqap.solvers.dqn.config import TrainConfig, config_from_dict
-from gqap.solvers.dqn.env import EpisodeSampler, OffloadingEnv, final_solution, observe
+from gqap.solvers.dqn.config import TrainConfig, config_from_dict, near
+from gqap.solvers.dqn.curves import plot_learning_curve
+from gqap.solvers.dqn.env import (
+    EpisodeSampler,
+    OffloadingEnv,
+    final_solution,
+    observe,
+    validation_set,
+)
 from gqap.solvers.dqn.network import build_network, network_spec, to_tensors
 from gqap.solvers.dqn.policy import greedy_grants
 from gqap.solvers.dqn.replay import DualReplay
@@ -88,7 +94,7 @@ class Trainer:
         self.env.np_random = np.random.default_rng(streams[0])
         self.rng_explore = np.random.default_rng(streams[1])
         self.rng_replay = np.random.default_rng(streams[2])
-        self.spec = network_spec(cfg.network, self.U, cfg.features.count)
+        self.spec = self.make_spec()
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(int(streams[3].generate_state(1)[0]))
             self.online = build_network(self.spec)
@@ -129,6 +135,10 @@ class Trainer:
         return sampler, OffloadingEnv(sampler, max_users=self.U,
                                       reward_scale=cfg.env.reward_scale, split=cfg.env.split,
                                       scales=cfg.features)
+
+    def make_spec(self) -> dict[str, Any]:
+        """The network's architecture (checkpoint sidecars) from the config."""
+        return network_spec(self.cfg.network, self.U, self.cfg.features.count)
 
     def make_replay(self) -> Any:
         """The prioritised dual replay memory of the transitions."""
@@ -476,118 +486,7 @@ class Trainer:
         plot_learning_curve(self.out, title=f"{self.cfg.scope.kind} scope")
 
 
-def validation_set(cfg: TrainConfig, stream: np.random.SeedSequence,
-                   base_dir: str | Path | None = None) -> list[Any]:
-    """The run's fixed validation instances: drawn from the scope with uniform user counts,
-    instance i from ``default_rng(run.eval_seed + i)`` when eval_seed >= 0, else all from
-    ``stream`` (spawned from the run seed). The specific scope validates on its instance."""
-    sampler = EpisodeSampler(dataclasses.replace(cfg.scope, users_power=0.0), base_dir)
-    if cfg.scope.kind == "specific":
-        return [sampler.sample(np.random.default_rng(stream))]
-    n = cfg.run.eval_instances
-    if cfg.run.eval_seed >= 0:
-        return [sampler.sample(np.random.default_rng(cfg.run.eval_seed + i)) for i in range(n)]
-    rng = np.random.default_rng(stream)
-    return [sampler.sample(rng) for _ in range(n)]
-
-
-def near(path: str, base_dir: str | Path | None) -> str:
-    """``path`` as given if it exists, else relative to ``base_dir`` (the config's folder)."""
-    if Path(path).exists() or base_dir is None or not (Path(base_dir) / path).exists():
-        return path
-    return str(Path(base_dir) / path)
-
-
 def _fmt(v: Any) -> str:
     if isinstance(v, float):
         return "" if math.isnan(v) else f"{v:.6g}"
     return str(v)
-
-
-def read_log(path: str | Path) -> dict[str, np.ndarray]:
-    """Columns of a training or evaluation CSV as float arrays (blank cells are NaN)."""
-    with open(path, newline="") as fh:
-        rows = list(csv.DictReader(fh))
-    if not rows:
-        return {}
-    return {k: np.array([float(r[k]) if r[k] != "" else np.nan for r in rows])
-            for k in rows[0]}
-
-
-def smooth(y: np.ndarray, window: int) -> np.ndarray:
-    """Trailing moving average (shorter windows at the start)."""
-    if y.size == 0:
-        return y
-    c = np.cumsum(np.insert(np.nan_to_num(y), 0, 0.0))
-    idx = np.arange(1, y.size + 1)
-    lo = np.maximum(0, idx - window)
-    return (c[idx] - c[lo]) / (idx - lo)
-
-
-def plot_learning_curve(run_dirs: str | Path | list, out: str | Path | None = None,
-                        title: str = "", labels: list[str] | None = None,
-                        progress_cb: Callable[[str], None] | None = None) -> Path:
-    """Paper Fig. 9: smoothed episode return per run (one panel each) with the validation gap.
-
-    ``run_dirs``: one training folder or a list; ``out`` defaults to the first folder's
-    ``learning_curve.png``.
-    """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    dirs = [Path(run_dirs)] if isinstance(run_dirs, str | Path) else [Path(p) for p in run_dirs]
-    out = Path(out) if out else dirs[0] / "learning_curve.png"
-    cols = min(3, len(dirs))
-    rows = -(-len(dirs) // cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(5.6 * cols, 3.9 * rows), squeeze=False)
-    for ax in axes.flat[len(dirs):]:
-        ax.set_visible(False)
-    for k, (ax, d) in enumerate(zip(axes.flat, dirs, strict=False)):
-        log = read_log(d / "train_log.csv")
-        ev = read_log(d / "eval_log.csv") if (d / "eval_log.csv").exists() else {}
-        if log:
-            ep, rew = log["episode"], log["reward"]
-            w = max(1, min(1000, ep.size // 50))
-            ax.plot(ep, rew, color="0.85", lw=0.5, label="episode return")
-            ax.plot(ep, smooth(rew, w), color="C0", lw=1.5, label=f"smoothed ({w} episodes)")
-        ax.set_xlabel("episode")
-        ax.set_ylabel("return (0.1 x objective)")
-        name = labels[k] if labels else (title or d.name)
-        ax.set_title(name)
-        if ev:
-            ax2 = ax.twinx()
-            ax2.plot(ev["episode"], 100 * ev["sum_gap"], color="C3", marker=".", lw=1,
-                     label="validation gap")
-            ax2.set_ylabel("greedy validation gap (%), sum(opt-v)/sum|opt|", color="C3")
-            ax2.set_ylim(bottom=0)
-        ax.legend(loc="lower right", fontsize=7)
-        if progress_cb:
-            progress_cb(str(d))
-    fig.tight_layout()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, dpi=120)
-    plt.close(fig)
-    return out
-
-
-def write_training_curves(run_dirs: list[str | Path], path: str | Path,
-                          first_phase: int = 1) -> Path:
-    """The training curves of a checkpoint's phases (one run folder per phase, in order,
-    numbered from ``first_phase``: a phase whose logs are lost is left out, not renumbered)
-    as ``NAME.curves.csv`` beside a shipped checkpoint (columns phase, kind, window,
-    episode, value; read by gqap.bench.figures.fig9): the episode return smoothed over
-    episodes / 50 episodes at every 10th episode, and the validation sum gap."""
-    lines = ["phase,kind,window,episode,value"]
-    for phase, d in enumerate(run_dirs, start=first_phase):
-        log = read_log(Path(d) / "train_log.csv")
-        ev = read_log(Path(d) / "eval_log.csv")
-        ep, ret = log["episode"], log["reward"]
-        w = max(1, ep.size // 50)
-        sm = smooth(ret, w)
-        lines += [f"{phase},return_smoothed,{w},{int(e)},{v:.6g}"
-                  for e, v in zip(ep[9::10], sm[9::10], strict=True)]
-        lines += [f"{phase},validation_sum_gap,,{int(e)},{v:.6g}"
-                  for e, v in zip(ev.get("episode", []), ev.get("sum_gap", []), strict=True)]
-    return write_text_atomic(Path(path), "\n".join(lines) + "\n")
