@@ -1,5 +1,5 @@
 """What the command line's modules share: output helpers (plain text, strict JSON, files
-written atomically) and argparse types of number lists."""
+written atomically), argparse types of number lists and the generators' common options."""
 
 from __future__ import annotations
 
@@ -8,8 +8,16 @@ import json
 import sys
 from typing import Any
 
+from gqap import paper
 from gqap.io import plain_json
-from gqap.parsing import finite_float, nonneg_int, number_list, positive_float, positive_int
+from gqap.parsing import (
+    finite_float,
+    nonneg_int,
+    number_list,
+    positive_float,
+    positive_int,
+    seed_int,
+)
 
 
 def nonneg_float(text: str) -> float:
@@ -23,6 +31,39 @@ def nonneg_float(text: str) -> float:
 pos_list = number_list(positive_int, "positive integers")
 nonneg_list = number_list(nonneg_int, "integers >= 0")
 posf_list = number_list(positive_float, "positive numbers")
+
+
+# ---------------------------------------------------------------------------------------
+# the generators' common options
+# ---------------------------------------------------------------------------------------
+def add_model_options(g: Any, *, alpha_defaults: bool = True) -> None:
+    """The paper-model options of the generators whose users are the paper's (offloading,
+    multi, online), help defaults from ``gqap.paper``: latency convention, N, N_hat and
+    the alpha rule's b_hat and kappa. Without ``alpha_defaults`` the alpha rule's options
+    are None when left out (the generator then records its own default)."""
+    g.add_argument("--convention", choices=list(paper.CONVENTIONS), default=None,
+                   help=f"edge latency convention (default {paper.CONVENTIONS[0]})")
+    g.add_argument("--N", type=positive_int, help=f"total denoising steps (default {paper.N})")
+    g.add_argument("--N-hat", dest="N_hat", type=int,
+                   help=f"steps that must run locally (default {paper.N_HAT})")
+    g.add_argument("--b-hat", type=positive_int, default=paper.B_HAT if alpha_defaults else None,
+                   help=f"batch used by the alpha rule (default {paper.B_HAT})")
+    g.add_argument("--kappa", type=positive_float,
+                   default=paper.KAPPA if alpha_defaults else None,
+                   help=f"alpha rule's kappa (default {paper.KAPPA:g})")
+
+
+def add_seed_name_output(g: Any, what: str = "instance") -> None:
+    """``--seed``, ``--name`` and ``-o``: what every ``gqap generate`` parser takes."""
+    g.add_argument("--seed", type=seed_int, default=0, help="RNG seed (default 0)")
+    g.add_argument("--name", help=f"{what} name (default derived from the parameters)")
+    g.add_argument("-o", "--output", help="output file (default stdout)")
+
+
+def given(args: argparse.Namespace, *names: str) -> dict[str, Any]:
+    """The named options the command line gave (not None): the rest keep the generator's
+    defaults."""
+    return {k: getattr(args, k) for k in names if getattr(args, k) is not None}
 
 
 # ---------------------------------------------------------------------------------------

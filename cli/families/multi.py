@@ -8,9 +8,13 @@ from typing import Any
 
 import numpy as np
 
+from gqap import paper
 from gqap.cli.common import (
+    add_model_options,
+    add_seed_name_output,
     check_out,
     emit,
+    given,
     nonneg_float,
     nonneg_list,
     pos_list,
@@ -18,7 +22,7 @@ from gqap.cli.common import (
 )
 from gqap.cli.families.offloading import user_totals
 from gqap.errors import GQAPError
-from gqap.parsing import finite_float, positive_float, positive_int, seed_int
+from gqap.parsing import finite_float, positive_float, positive_int
 
 
 def _points(text: str) -> list[list[float]]:
@@ -75,10 +79,9 @@ def generate(args: argparse.Namespace) -> int:
     if args.delta_max is not None and args.delta_max > VALUE_MAX:
         raise GQAPError(f"--delta-max: at most {VALUE_MAX:g} (the bound of shift_steps), got "
                         f"{args.delta_max:g}")
-    check_alpha_rule(20 if args.b_hat is None else args.b_hat,
-                     0.05 if args.kappa is None else args.kappa)
-    checked_model({**MODEL_DEFAULTS, **{k: getattr(args, k) for k in MODEL_DEFAULTS
-                                      if getattr(args, k) is not None}})
+    check_alpha_rule(paper.B_HAT if args.b_hat is None else args.b_hat,
+                     paper.KAPPA if args.kappa is None else args.kappa)
+    checked_model({**MODEL_DEFAULTS, **given(args, *MODEL_DEFAULTS)})
     kwargs: dict[str, Any] = {}
     for key, value in (("G", _one_or_list(args.gpus)), ("G_choices", args.gpu_choices),
                        ("B_max", _one_or_list(args.bmax)),
@@ -108,7 +111,6 @@ def add_generate(gsub: Any, name: str, aliases: tuple[str, ...]) -> None:
                         "take one value (every site) or one per site, comma-separated.")
     g.add_argument("--users", type=positive_int, default=20, help="number of users (default 20)")
     g.add_argument("--sites", type=positive_int, default=2, help="number of sites S (default 2)")
-    g.add_argument("--seed", type=seed_int, default=0, help="RNG seed (default 0)")
     g.add_argument("--gpus", type=pos_list, metavar="G[,G...]",
                    help="GPUs per site (default: drawn from --gpu-choices)")
     g.add_argument("--gpu-choices", type=pos_list, metavar="G,G,...",
@@ -125,23 +127,19 @@ def add_generate(gsub: Any, name: str, aliases: tuple[str, ...]) -> None:
                    help="task-space centre of each site (default: drawn)")
     g.add_argument("--positions", type=_points, metavar="X,Y;X,Y;...",
                    help="task-space position of each user (default: drawn)")
-    g.add_argument("--b-hat", type=positive_int, help="batch used by the alpha rule (default 20)")
-    g.add_argument("--kappa", type=positive_float, help="alpha rule's kappa (default 0.05)")
-    g.add_argument("--N", type=positive_int, help="total denoising steps (default 200)")
-    g.add_argument("--N-hat", dest="N_hat", type=int,
-                   help="steps that must run locally (default 80)")
-    g.add_argument("--a-F", dest="a_F", type=positive_float, help="PAI slope a_F (default 0.0413)")
-    g.add_argument("--b-F", dest="b_F", type=finite_float, help="PAI midpoint b_F (default 71.44)")
-    g.add_argument("--K", type=positive_float, help="period length in s (default 1)")
-    g.add_argument("--eta", type=positive_float, help="spectral efficiency (default 10)")
+    add_model_options(g, alpha_defaults=False)
+    g.add_argument("--a-F", dest="a_F", type=positive_float,
+                   help=f"PAI slope a_F (default {paper.A_F:g})")
+    g.add_argument("--b-F", dest="b_F", type=finite_float,
+                   help=f"PAI midpoint b_F (default {paper.B_F:g})")
+    g.add_argument("--K", type=positive_float, help=f"period length in s (default {paper.K:g})")
+    g.add_argument("--eta", type=positive_float,
+                   help=f"spectral efficiency (default {paper.ETA:g})")
     g.add_argument("--s-p-bits", dest="s_p_bits", type=nonneg_float,
-                   help="prompt size in bits (default 216)")
+                   help=f"prompt size in bits (default {paper.S_P_BITS:g})")
     g.add_argument("--s-m-bits", dest="s_m_bits", type=nonneg_float,
-                   help="intermediate-result size in bits (default 4.4e6)")
-    g.add_argument("--convention", choices=["paper", "authors-scripts"],
-                   help="site latency convention (default paper)")
-    g.add_argument("--name", help="instance name (default derived from the parameters)")
-    g.add_argument("-o", "--output", help="output file (default stdout)")
+                   help=f"intermediate-result size in bits (default {paper.S_M_BITS:g})")
+    add_seed_name_output(g)
     g.set_defaults(func=generate)
 
 

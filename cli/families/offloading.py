@@ -8,8 +8,8 @@ from typing import Any
 
 import numpy as np
 
-from gqap.cli.common import check_out, emit
-from gqap.parsing import positive_float, positive_int, seed_int
+from gqap import paper
+from gqap.cli.common import add_model_options, add_seed_name_output, check_out, emit, given
 
 
 def generate(args: argparse.Namespace) -> int:
@@ -18,8 +18,7 @@ def generate(args: argparse.Namespace) -> int:
     from gqap.offloading.generator import generate_offloading
 
     check_out(args.output)
-    model = {k: v for k, v in (("N", args.N), ("N_hat", args.N_hat),
-                               ("convention", args.convention)) if v is not None}
+    model = given(args, "N", "N_hat", "convention")
     inst = generate_offloading(np.random.default_rng(args.seed), args.users, args.gpus,
                                args.bmax, b_hat=args.b_hat, kappa=args.kappa,
                                name=args.name or "", seed=args.seed, **model)
@@ -32,21 +31,11 @@ def add_generate(gsub: Any, name: str, aliases: tuple[str, ...]) -> None:
     g = gsub.add_parser(name, aliases=list(aliases), help="one instance of the paper's scenario",
                         description="One offloading instance (paper Section VI-B).")
     g.add_argument("--users", type=int, default=20, help="number of users (default 20)")
-    g.add_argument("--gpus", type=int, default=8, help="edge GPUs G (default 8)")
-    g.add_argument("--bmax", type=int, default=18, help="max granted users B_max (default 18)")
-    g.add_argument("--seed", type=seed_int, default=0, help="RNG seed (default 0)")
-    g.add_argument("--convention", choices=["paper", "authors-scripts"], default=None,
-                   help="edge latency convention (default paper)")
-    g.add_argument("--N", type=positive_int, default=None,
-                   help="total denoising steps (default 200)")
-    g.add_argument("--N-hat", dest="N_hat", type=int, default=None,
-                   help="steps that must run locally (default 80)")
-    g.add_argument("--b-hat", type=positive_int, default=20,
-                   help="batch used by the alpha rule (default 20)")
-    g.add_argument("--kappa", type=positive_float, default=0.05,
-                   help="alpha rule's kappa (default 0.05)")
-    g.add_argument("--name", help="instance name (default derived from the parameters)")
-    g.add_argument("-o", "--output", help="output file (default stdout)")
+    g.add_argument("--gpus", type=int, default=paper.G, help=f"edge GPUs G (default {paper.G})")
+    g.add_argument("--bmax", type=int, default=paper.B_MAX,
+                   help=f"max granted users B_max (default {paper.B_MAX})")
+    add_model_options(g)
+    add_seed_name_output(g)
     g.set_defaults(func=generate)
 
 

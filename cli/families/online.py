@@ -8,8 +8,17 @@ from typing import Any
 
 import numpy as np
 
-from gqap.cli.common import check_out, emit, nonneg_float
-from gqap.parsing import positive_float, positive_int, seed_int
+from gqap import paper
+from gqap.cli.common import (
+    add_model_options,
+    add_seed_name_output,
+    check_out,
+    emit,
+    given,
+    nonneg_float,
+)
+from gqap.online.instance import PROFILES
+from gqap.parsing import positive_float, positive_int
 
 
 def generate(args: argparse.Namespace) -> int:
@@ -18,11 +27,8 @@ def generate(args: argparse.Namespace) -> int:
     from gqap.online.generator import generate_online
 
     check_out(args.output)
-    model = {k: v for k, v in (("N", args.N), ("N_hat", args.N_hat), ("K", args.K),
-                               ("convention", args.convention)) if v is not None}
-    profile = {k: v for k, v in (("amplitude", args.amplitude), ("cycle", args.cycle),
-                                 ("start", args.start), ("width", args.width),
-                                 ("multiplier", args.multiplier)) if v is not None}
+    model = given(args, "N", "N_hat", "K", "convention")
+    profile = given(args, "amplitude", "cycle", "start", "width", "multiplier")
     inst = generate_online(np.random.default_rng(args.seed), args.periods, args.rate,
                            args.gpus, args.profile, B_max=args.bmax, budget_s=args.budget,
                            b_hat=args.b_hat, kappa=args.kappa, name=args.name or "",
@@ -42,9 +48,10 @@ def add_generate(gsub: Any, name: str, aliases: tuple[str, ...]) -> None:
                    help="number of periods T (default 60)")
     g.add_argument("--rate", type=nonneg_float, default=10.0,
                    help="mean users per period lambda (default 10)")
-    g.add_argument("--gpus", type=positive_int, default=8, help="GPUs in the pool G (default 8)")
-    g.add_argument("--profile", choices=["constant", "diurnal", "burst"], default="constant",
-                   help="arrival rate profile (default constant)")
+    g.add_argument("--gpus", type=positive_int, default=paper.G,
+                   help=f"GPUs in the pool G (default {paper.G})")
+    g.add_argument("--profile", choices=list(PROFILES), default=PROFILES[0],
+                   help=f"arrival rate profile (default {PROFILES[0]})")
     g.add_argument("--amplitude", type=nonneg_float,
                    help="diurnal: lambda (1 + a sin(2 pi t / P)), a (default 0.5)")
     g.add_argument("--cycle", type=positive_int, help="diurnal: cycle P in periods (default 24)")
@@ -52,22 +59,13 @@ def add_generate(gsub: Any, name: str, aliases: tuple[str, ...]) -> None:
     g.add_argument("--width", type=positive_int, help="burst: periods w (default 10)")
     g.add_argument("--multiplier", type=nonneg_float,
                    help="burst: rate multiplier m (default 3)")
-    g.add_argument("--bmax", type=int, default=18, help="max users per batch B_max (default 18)")
+    g.add_argument("--bmax", type=int, default=paper.B_MAX,
+                   help=f"max users per batch B_max (default {paper.B_MAX})")
     g.add_argument("--budget", type=positive_float, default=None,
                    help="decision budget per period in s (default 0.1 K)")
-    g.add_argument("--seed", type=seed_int, default=0, help="RNG seed (default 0)")
-    g.add_argument("--convention", choices=["paper", "authors-scripts"], default=None,
-                   help="edge latency convention (default paper)")
-    g.add_argument("--N", type=positive_int, help="total denoising steps (default 200)")
-    g.add_argument("--N-hat", dest="N_hat", type=int,
-                   help="steps that must run locally (default 80)")
-    g.add_argument("--K", type=positive_float, help="period length in s (default 1)")
-    g.add_argument("--b-hat", type=positive_int, default=20,
-                   help="batch used by the alpha rule (default 20)")
-    g.add_argument("--kappa", type=positive_float, default=0.05,
-                   help="alpha rule's kappa (default 0.05)")
-    g.add_argument("--name", help="scenario name (default derived from the parameters)")
-    g.add_argument("-o", "--output", help="output file (default stdout)")
+    g.add_argument("--K", type=positive_float, help=f"period length in s (default {paper.K:g})")
+    add_model_options(g)
+    add_seed_name_output(g, "scenario")
     g.set_defaults(func=generate)
 
 
