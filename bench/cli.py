@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -25,43 +26,41 @@ from gqap.parsing import (
     seed_int,
 )
 
-QUICK_FLAGS = ("family", "users", "gpus", "bmax", "facilities", "sites", "capacity_ratio",
-               "cases", "solvers", "time_limit", "seeds", "instance_seed", "opt", "name")
-
-
 _int_list = number_list(positive_int, "positive integers")
 _nonneg_list = number_list(nonneg_int, "integers >= 0")
 _seed_list = number_list(seed_int, "seeds")
 
 
-def _ratio(text: str) -> float:
-    x = finite_float(text)
-    if not 0.0 < x <= 1.0:
-        raise argparse.ArgumentTypeError(f"a capacity ratio must lie in (0, 1], got {text!r}")
-    return x
+def _axis_list(key: str, kind: Callable[[str], Any], what: str) -> Callable[[str], list[Any]]:
+    """argparse type: comma-separated values of the grid axis ``key``, held to the rule the
+    family registry gives that axis (``Axis.check``: what a capacity ratio, a rate or a
+    profile may be is said once, by its family)."""
+    parse = number_list(kind, what)
+
+    def checked(text: str) -> list[Any]:
+        from gqap.family import families
+
+        values = parse(text)
+        for axis in (a for spec in families() for a in spec.grid.axes if a.key == key):
+            problem = axis.check(tuple(values)) if axis.check else None
+            if problem:
+                raise argparse.ArgumentTypeError(problem)
+        return values
+
+    return checked
 
 
-_ratio_list = number_list(_ratio, "capacity ratios")
+def _families_with(key: str) -> str:
+    """The families whose harness grid has the axis ``key`` (for a quick flag's help)."""
+    from gqap.family import families
+
+    return ", ".join(spec.name for spec in families()
+                     if any(a.key == key for a in spec.grid.axes))
 
 
-def _rate(text: str) -> float:
-    x = finite_float(text)
-    if x < 0:
-        raise argparse.ArgumentTypeError(f"an arrival rate must be >= 0, got {text!r}")
-    return x
-
-
-def _profile(text: str) -> str:
-    from gqap.online import PROFILES
-
-    if text not in PROFILES:
-        raise argparse.ArgumentTypeError(f"a profile is one of {', '.join(PROFILES)}, got "
-                                         f"{text!r}")
-    return text
-
-
-_rate_list = number_list(_rate, "arrival rates")
-_profile_list = number_list(_profile, "arrival profiles")
+_ratio_list = _axis_list("capacity_ratio", finite_float, "capacity ratios")
+_rate_list = _axis_list("rate", finite_float, "arrival rates")
+_profile_list = _axis_list("profile", str, "arrival profiles")
 
 
 def _sweep_folder(out: Path, what: str) -> Path:
@@ -89,7 +88,9 @@ def _solver_options(pairs: list[str] | None) -> dict[str, dict[str, str]]:
 def _config_from_args(args: argparse.Namespace) -> Any:
     from gqap.bench.config import QUICK_AXES, load_config, quick_config
 
-    given = [f for f in QUICK_FLAGS if getattr(args, f) not in (None, [])]
+    quick_flags = ("family", *QUICK_AXES, "cases", "solvers", "time_limit", "seeds",
+                   "instance_seed", "opt", "name")
+    given = [f for f in quick_flags if getattr(args, f) not in (None, [])]
     if args.config:
         if given:
             raise GQAPError(f"bench run: --{given[0].replace('_', '-')} describes a quick "
@@ -298,6 +299,8 @@ def _formats(text: str) -> list[str]:
 
 def register(subparsers: Any) -> None:
     """Add ``gqap bench run|report|reproduce|site|bounds|verify-proof``."""
+    from gqap.online import PROFILES
+
     bench = subparsers.add_parser("bench", help="benchmark sweeps and reports",
                                   description="Run benchmark sweeps into a results store "
                                   "and write tables and figures from it.")
@@ -327,16 +330,21 @@ def register(subparsers: Any) -> None:
     q.add_argument("--family", type=family_name, metavar=family_metavar(),
                    help="instance family")
     q.add_argument("--solvers", type=name_list, help="comma-separated solver names")
-    q.add_argument("--users", type=_int_list, help="user counts, e.g. 4,8,12 (offloading, multi)")
+    q.add_argument("--users", type=_int_list, help="user counts, e.g. 4,8,12 "
+                   f"({_families_with('users')})")
     q.add_argument("--gpus", type=_int_list, help="edge GPU counts G (default 8)")
     q.add_argument("--bmax", type=_nonneg_list, help="B_max values (default 18)")
-    q.add_argument("--facilities", type=_int_list, help="facility counts (classic)")
-    q.add_argument("--sites", type=_int_list, help="site counts (classic, multi)")
-    q.add_argument("--capacity-ratio", type=_ratio_list, help="capacity ratios (classic)")
-    q.add_argument("--periods", type=_int_list, help="horizons T in periods (online)")
-    q.add_argument("--rate", type=_rate_list, help="arrival rates, users per period (online)")
+    q.add_argument("--facilities", type=_int_list,
+                   help=f"facility counts ({_families_with('facilities')})")
+    q.add_argument("--sites", type=_int_list, help=f"site counts ({_families_with('sites')})")
+    q.add_argument("--capacity-ratio", type=_ratio_list,
+                   help=f"capacity ratios ({_families_with('capacity_ratio')})")
+    q.add_argument("--periods", type=_int_list,
+                   help=f"horizons T in periods ({_families_with('periods')})")
+    q.add_argument("--rate", type=_rate_list,
+                   help=f"arrival rates, users per period ({_families_with('rate')})")
     q.add_argument("--profile", type=_profile_list,
-                   help="arrival profiles: constant, diurnal, burst (online)")
+                   help=f"arrival profiles: {', '.join(PROFILES)} ({_families_with('profile')})")
     q.add_argument("--cases", type=positive_int, help="instances per size (default 10)")
     q.add_argument("--time-limit", type=positive_float, help="seconds per run (default 60)")
     q.add_argument("--seeds", type=_seed_list, help="solver seeds, e.g. 0,1 (default 0)")
