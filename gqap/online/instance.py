@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from gqap import paper
 from gqap.errors import ValidationError
 from gqap.fields import COUNT_MAX, digest, integer, real_scalar
 from gqap.offloading.instance import OffloadingInstance
@@ -27,7 +28,6 @@ from gqap.paper import Convention, step_latency
 PROFILES: tuple[str, ...] = ("constant", "diurnal", "burst")
 BUDGET_SHARE = 0.1  # default decision budget per period: 0.1 K
 MAX_PERIODS = 10**6
-_PAPER = {f.name: f.default for f in fields(OffloadingInstance)}
 
 
 @dataclass(frozen=True)
@@ -120,19 +120,19 @@ class OnlineHeader:
     h_edge: float
     n_periods: int
     arrivals: ArrivalProfile = field(default_factory=ArrivalProfile)
-    # The paper family's defaults, read from OffloadingInstance (their one home).
-    G: int = _PAPER["G"]
-    B_max: int = _PAPER["B_max"]
-    N: int = _PAPER["N"]
-    N_hat: int = _PAPER["N_hat"]
-    a_F: float = _PAPER["a_F"]
-    b_F: float = _PAPER["b_F"]
-    K: float = _PAPER["K"]
-    W_max_hz: float = _PAPER["W_max_hz"]
-    eta: float = _PAPER["eta"]
-    s_p_bits: float = _PAPER["s_p_bits"]
-    s_m_bits: float = _PAPER["s_m_bits"]
-    convention: Convention = _PAPER["convention"]
+    # The paper's defaults (gqap.paper), as in the offloading and multi instances.
+    G: int = paper.G
+    B_max: int = paper.B_MAX
+    N: int = paper.N
+    N_hat: int = paper.N_HAT
+    a_F: float = paper.A_F
+    b_F: float = paper.B_F
+    K: float = paper.K
+    W_max_hz: float = paper.W_MAX_HZ
+    eta: float = paper.ETA
+    s_p_bits: float = paper.S_P_BITS
+    s_m_bits: float = paper.S_M_BITS
+    convention: Convention = "paper"
     budget_s: float | None = None
 
     def __post_init__(self) -> None:
