@@ -23,11 +23,10 @@ from gqap.solvers.base import Deadline, DeadlineExpired, Status
 from gqap.solvers.formulations import batch_model_data, gqap_model_data
 from gqap.solvers.milp.backend import write_mps
 from gqap.solvers.milp.cbc import cbc_log_bound, parse_cbc_log
-from gqap.solvers.milp.model import (
+from gqap.solvers.milp.model import build_batch_milp, build_gqap_milp
+from gqap.solvers.milp.size import (
     ModelSize,
     batch_milp_size,
-    build_batch_milp,
-    build_gqap_milp,
     gqap_milp_size,
     gqap_pair_count,
     quick_seconds_floor,
@@ -425,7 +424,8 @@ def test_one_site_without_shifts_is_the_offloading_optimum(seed):
 
 def test_multi_greedy_start_and_size():
     from gqap.solvers.formulations import greedy_sites, multi_model_data
-    from gqap.solvers.milp.model import build_multi_milp, multi_milp_size_for
+    from gqap.solvers.milp.model import build_multi_milp
+    from gqap.solvers.milp.size import multi_milp_size_for
 
     inst = multi_case(7)
     data = multi_model_data(inst)

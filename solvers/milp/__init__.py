@@ -1,8 +1,10 @@
 """MILP solver ``milp`` (PuLP; CBC or HiGHS) for the three families, split the way PuLP splits
 its own solver layer:
 
-- ``model``: the PuLP models built from ``gqap.solvers.formulations``' data, their exact
-  sizes (``ModelSize``) and the build against the solve call's deadline;
+- ``model``: the PuLP models built from ``gqap.solvers.formulations``' data and the build
+  against the solve call's deadline;
+- ``size``: their exact sizes (``ModelSize``), counted with numpy before anything is
+  built, and the build-time floors checked against the deadline;
 - ``backend``: what a backend is (``Backend``: ``available()``, ``solve``) and its answer
   (``BackendResult``, already a ``Status``);
 - ``cbc`` and ``highs``: one module per backend with its explicit status mapping, each run
@@ -50,7 +52,8 @@ be built in the budget is not built (``info["time_limit_reason"]``).
 """
 
 from gqap.solvers.milp.backend import Backend, BackendResult
-from gqap.solvers.milp.model import BuiltModel, ModelSize, build_model, plan_model
+from gqap.solvers.milp.model import BuiltModel, build_model, plan_model
+from gqap.solvers.milp.size import ModelSize
 from gqap.solvers.milp.solver import BACKENDS, MILPOptions, MILPSolver, lp_relaxation
 
 __all__ = [

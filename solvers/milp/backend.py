@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from gqap.solvers.base import Deadline, DeadlineExpired, Status
-from gqap.solvers.milp.model import WRITE_TO_BUILD_FLOOR
+from gqap.solvers.milp.size import WRITE_TO_BUILD_FLOOR
 
 SOLVE_FLOOR_S = 0.05  # below this much time left, a backend is not started
 

@@ -37,8 +37,8 @@ from gqap.solvers.milp.model import (
     ModelPlan,
     build_model,
     plan_model,
-    quick_seconds_floor,
 )
+from gqap.solvers.milp.size import quick_seconds_floor
 from gqap.solvers.options import SPLIT_MODES, check_choices
 
 BACKENDS: dict[str, type[Backend]] = {"cbc": CBCBackend, "highs": HighsBackend}
