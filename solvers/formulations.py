@@ -43,35 +43,20 @@ tight; the proofs come from branch and bound.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from pathlib import Path
-from typing import Any
 
 import numpy as np
 
-from gqap.classic.generator import first_fit_decreasing
 from gqap.classic.instance import FacilitiesAndSites, GQAPInstance
-from gqap.classic.solution import GQAPSolution
 from gqap.errors import GQAPError
-from gqap.evaluation import evaluate
-from gqap.family import Instance, Solution
-from gqap.io import read_solution
 from gqap.multi.instance import MultiInstance
-from gqap.multi.reduction import MultiReduction, multi_to_gqap
-from gqap.multi.solution import DENIED, MultiSolution
+from gqap.multi.solution import MultiSolution
 from gqap.multi.split import GainTable, gain_table
 from gqap.offloading.evaluation import denied_qoe
 from gqap.offloading.instance import OffloadingInstance
-from gqap.offloading.reduction import (
-    assignment_to_offloading,
-    grant_to_assignment,
-    offloading_to_gqap,
-)
 from gqap.offloading.solution import OffloadingSolution
-from gqap.offloading.split import grant_gains, optimal_split
-from gqap.solvers.base import Status
+from gqap.offloading.split import grant_gains
 
 LINEARISATIONS = ("rlt", "standard")
-MODELS = ("full", "fixed-split")  # offloading: integer splits (b-disaggregated) or N_hat
 
 
 @dataclass(frozen=True)
@@ -113,12 +98,6 @@ def gqap_model_data(inst: GQAPInstance) -> GQAPModelData:
     return GQAPModelData(q=inst.q, Q=inst.Q, lin=lin, allowed=allowed,
                          pairs=np.stack([i, j], axis=1), pair_cost=pair_cost,
                          pair_allowed=pair_allowed)
-
-
-def gqap_start(inst: GQAPInstance) -> GQAPSolution | None:
-    """A capacity-feasible start by first-fit-decreasing (None when FFD fails)."""
-    x = first_fit_decreasing(inst.q, inst.Q)
-    return None if x is None else GQAPSolution(x)
 
 
 @dataclass(frozen=True)
@@ -213,126 +192,6 @@ def multi_model_data(inst: MultiInstance, integer: bool = True) -> MultiModelDat
     return MultiModelData(gain_table(inst, integer=integer))
 
 
-def greedy_sites(data: MultiModelData) -> np.ndarray:
-    """Warm-start site vector: add the (user, site) that raises the objective most, the
-    counts' effect on the users already placed included, until nothing improves it."""
-    gain, b_max = data.table.gain, data.b_max
-    S, n_users = data.n_sites, data.n_users
-    site = np.full(n_users, DENIED, dtype=np.int64)
-    counts = np.zeros(S, dtype=np.int64)
-    held = np.zeros(S)  # sum of the gains of the users on each site at its count
-    for _ in range(n_users):
-        open_ = counts < b_max
-        if not open_.any():
-            break
-        nxt = np.minimum(counts + 1, b_max)
-        # What the users already on s gain (lose) when s serves one more.
-        shift = np.array([gain[nxt[s], site == s, s].sum() for s in range(S)]) - held
-        delta = gain[nxt, :, np.arange(S)].T + shift[None, :]  # (I, S)
-        delta[site != DENIED, :] = -np.inf
-        delta[:, ~open_] = -np.inf
-        i, s = np.unravel_index(int(np.argmax(delta)), delta.shape)
-        if not delta[i, s] > 0:
-            break
-        site[i] = s
-        counts[s] += 1
-        held[s] = gain[counts[s], site == s, s].sum()
-    return site
-
-
-def greedy_grant(inst: OffloadingInstance, fixed_split: bool, integer: bool = True) -> np.ndarray:
-    """Warm-start grant mask: users by single-user gain, the best prefix under the evaluator.
-
-    With ``fixed_split`` every granted split sits at N_hat, else at its best for the prefix
-    size. Prefix lengths run over 0..min(|I|, B_max), so the mask is always feasible.
-    """
-    _, gain1 = grant_gains(inst, 1, integer=integer)
-    order = np.argsort(-gain1, kind="stable")
-    best_mask, best_value = np.zeros(inst.n_users, dtype=bool), -np.inf
-    for b in range(inst.max_granted + 1):
-        mask = np.zeros(inst.n_users, dtype=bool)
-        mask[order[:b]] = True
-        if fixed_split:
-            split = np.where(mask, float(inst.N_hat), float(inst.N))
-        else:
-            n = optimal_split(inst, max(b, 1), integer=integer)
-            split = np.where(mask, n, float(inst.N))
-        value = evaluate(inst, OffloadingSolution(mask, split)).objective
-        if value > best_value:
-            best_mask, best_value = mask, value
-    return best_mask
-
-
-def check_start_option(start: str) -> None:
-    """Raise ValueError unless ``start`` is 'none', 'greedy' or an existing file."""
-    if start not in ("none", "greedy") and not Path(start).is_file():
-        raise ValueError(f"start must be 'none', 'greedy' or a solution file; "
-                         f"{start!r} is not a file")
-
-
-def warm_start(inst: Instance, start: str, fixed_split: bool,
-               integer: bool = True) -> Solution | None:
-    """The start a solver option asks for: None, a greedy decision, or a checked file.
-
-    Offloading starts are read as grant masks (the model decides the splits).
-    """
-    if start == "none":
-        return None
-    if isinstance(inst, MultiInstance):
-        return _multi_start(inst, start, fixed_split, integer)
-    if start == "greedy":
-        if isinstance(inst, OffloadingInstance):
-            grant = greedy_grant(inst, fixed_split, integer)
-            return OffloadingSolution(grant, np.where(grant, float(inst.N_hat), float(inst.N)))
-        return gqap_start(inst)
-    sol = read_solution(start)
-    kind = OffloadingSolution if isinstance(inst, OffloadingInstance) else GQAPSolution
-    if not isinstance(sol, kind):
-        raise GQAPError(f"start: {start} is not a {inst.family} solution")
-    if isinstance(inst, OffloadingInstance):
-        if sol.grant.size != inst.n_users:
-            raise GQAPError(f"start: {start} has {sol.grant.size} users, the instance "
-                            f"{inst.n_users}")
-        if sol.b > inst.B_max:
-            raise GQAPError(f"start: {start} grants {sol.b} users, more than B_max = "
-                            f"{inst.B_max}")
-        return sol
-    if sol.assignment.size != inst.n or np.any(sol.assignment < 0) or \
-            np.any(sol.assignment >= inst.m):
-        raise GQAPError(f"start: {start} is not an assignment of {inst.n} facilities to "
-                        f"{inst.m} sites")
-    ev = evaluate(inst, sol)
-    if not ev.feasible:
-        raise GQAPError(f"start: {start} is infeasible ({ev.violations[0]})")
-    return sol
-
-
-def _multi_start(inst: MultiInstance, start: str, fixed_split: bool,
-                 integer: bool) -> MultiSolution:
-    """Multi-cluster starts: greedy (best splits, or N_hat with ``fixed_split``) or a file
-    whose site vector is used (the model decides the splits)."""
-    if start == "greedy":
-        data = multi_model_data(inst, integer)
-        site = greedy_sites(data)
-        if fixed_split:
-            return MultiSolution(site, np.where(site == DENIED, float(inst.N),
-                                                float(inst.N_hat)))
-        return data.solution(site)
-    sol = read_solution(start)
-    if not isinstance(sol, MultiSolution):
-        raise GQAPError(f"start: {start} is not a multi solution")
-    if sol.site.size != inst.n_users or np.any(sol.site < DENIED) or \
-            np.any(sol.site >= inst.n_sites):
-        raise GQAPError(f"start: {start} is not a site vector of {inst.n_users} users over "
-                        f"{inst.n_sites} sites")
-    counts = np.bincount(sol.site[sol.site != DENIED], minlength=inst.n_sites)
-    if np.any(counts > inst.B_max):
-        s = int(np.argmax(counts - inst.B_max))
-        raise GQAPError(f"start: {start} puts {counts[s]} users on site {s}, more than "
-                        f"B_max = {inst.B_max[s]}")
-    return sol
-
-
 def require_finite(solver: str, what: str, values: np.ndarray) -> None:
     """Raise a one-line error naming ``what`` when a model coefficient is not finite (the
     instance's numbers overflow double precision once multiplied into the model)."""
@@ -359,108 +218,6 @@ def check_model_data(solver: str,
 
 
 
-
-@dataclass(frozen=True)
-class Formulation:
-    """Which model the MILP and CP-SAT adapters build for an instance, on which data.
-
-    ``kind``: 'batch-disaggregated' (offloading, full model: ``BatchModelData``),
-    'count-disaggregated' (multi, full model: ``MultiModelData``), 'gqap' (a classic
-    instance) or 'fixed-split' (an offloading or multi instance with its splits at N_hat,
-    reduced to the GQAP ``gqap``; for multi through ``reduction``), both on
-    ``GQAPModelData``. ``start`` is the warm start the options ask for.
-    """
-
-    kind: str
-    instance: Instance
-    data: GQAPModelData | BatchModelData | MultiModelData
-    start: Solution | None
-    gqap: GQAPInstance | None = None
-    reduction: MultiReduction | None = None
-
-    @property
-    def sign(self) -> float:
-        """+1 where the model's objective is the family's (a classic instance), -1 where it
-        is minus the family's (the maximisation models and the reductions)."""
-        return 1.0 if self.kind == "gqap" else -1.0
-
-    def start_assignment(self) -> np.ndarray | None:
-        """The warm start as an assignment of the GQAP (the 'gqap' and 'fixed-split'
-        kinds), None without a start."""
-        if self.start is None:
-            return None
-        if isinstance(self.start, OffloadingSolution):
-            return grant_to_assignment(self.start.grant).assignment
-        if self.reduction is not None:
-            return self.reduction.to_gqap(self.start).assignment
-        return self.start.assignment
-
-    def from_assignment(self, assignment: np.ndarray) -> Solution:
-        """The instance's solution of a GQAP assignment (read back through the reduction)."""
-        sol = GQAPSolution(assignment)
-        if self.reduction is not None:
-            return self.reduction.to_multi(sol)
-        if isinstance(self.instance, OffloadingInstance):
-            return assignment_to_offloading(self.instance, sol)
-        return sol
-
-
-def formulation_kind(inst: Instance, model: str) -> str:
-    """The ``Formulation.kind`` the option ``model`` ('full' or 'fixed-split') selects for
-    ``inst``: 'batch-disaggregated' (offloading), 'count-disaggregated' (multi),
-    'fixed-split' (either, at N_hat) or 'gqap' (a classic instance)."""
-    if isinstance(inst, GQAPInstance):
-        return "gqap"
-    if model == "fixed-split":
-        return "fixed-split"
-    return "batch-disaggregated" if isinstance(inst, OffloadingInstance) \
-        else "count-disaggregated"
-
-
-def formulation(inst: Instance, model: str, split: str, start: str, solver: str) -> Formulation:
-    """The model and data the options ``model`` ('full' or 'fixed-split'), ``split``
-    ('integer' or 'real') and ``start`` select for ``inst``; the data is checked for finite
-    coefficients (a one-line error naming ``solver`` when one overflows)."""
-    warm = warm_start(inst, start, model == "fixed-split", split == "integer")
-    kind = formulation_kind(inst, model)
-    if kind == "batch-disaggregated":
-        data = batch_model_data(inst, integer=split == "integer")
-        check_model_data(solver, data)
-        return Formulation(kind, inst, data, warm)
-    if kind == "count-disaggregated":
-        mdata = multi_model_data(inst, integer=split == "integer")
-        check_model_data(solver, mdata)
-        return Formulation(kind, inst, mdata, warm)
-    reduction = multi_to_gqap(inst) if isinstance(inst, MultiInstance) else None
-    if reduction is not None:
-        gq = reduction.gqap
-    else:
-        gq = offloading_to_gqap(inst) if isinstance(inst, OffloadingInstance) else inst
-    gdata = gqap_model_data(gq)
-    check_model_data(solver, gdata)
-    return Formulation(kind, inst, gdata, warm, gq, reduction)
-
-
-
-def split_mode(kind: str, split: str) -> str | None:
-    """What ``info["split_mode"]`` says for a model of ``kind``: the ``split`` option in the
-    disaggregated models, 'fixed-N_hat' in the fixed-split one, None for a classic instance."""
-    if kind.endswith("-disaggregated"):
-        return split
-    return "fixed-N_hat" if kind == "fixed-split" else None
-
-
-def instance_answer(kind: str, status: Status, bound: float | None,
-                    info: dict[str, Any]) -> tuple[Status, float | None]:
-    """(status, bound) for the instance of a model's (status, bound). A fixed-split model
-    is optimal for the restriction to N_hat only: its status and bound go to
-    ``info["model_status"]`` and ``info["model_bound"]``, an optimum becomes feasible and no
-    bound is claimed. Other kinds answer for the instance as they are."""
-    if kind != "fixed-split":
-        return status, bound
-    info["model_status"] = str(status)
-    info["model_bound"] = bound
-    return (Status.FEASIBLE if status == Status.OPTIMAL else status), None
 
 # Coefficients beyond this range (either way) are brought back into it by a power of two:
 # LP codes treat about 1e20 as infinity and drop tiny values, while a power of two changes

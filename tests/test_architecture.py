@@ -29,11 +29,12 @@ from conftest import ROOT
 FLOORS = {"gqap": "gqap", "solvers": "gqap.solvers", "bench": "gqap.bench",
           "cli": "gqap.cli"}
 # Modules of gqap.solvers that every solver may import: the interface, the registry, shared
-# option types, termination and deadlines, process supervision, the model formulations the
-# MILP and CP-SAT adapters share, the incremental evaluators shared by GA and tabu, and the
-# online family's policy interface and runner.
+# option types, termination and deadlines, process supervision, what the MILP and CP-SAT
+# adapters share (model data, warm starts, the model choice), the incremental evaluators
+# shared by GA and tabu, and the online family's policy interface and runner.
 SOLVER_INFRASTRUCTURE = {"base", "registry", "options", "termination", "process",
-                         "formulations", "gqap_delta", "multi_delta", "online_policy"}
+                         "formulations", "warm_start", "model_choice", "gqap_delta",
+                         "multi_delta", "online_policy"}
 # A solver's second module for the multi-cluster family counts as the solver itself.
 COMPANIONS = {"multi_exact": "exact", "multi_brute_force": "brute_force"}
 HARNESS_USES = {"base", "registry", "process"}

@@ -423,9 +423,10 @@ def test_one_site_without_shifts_is_the_offloading_optimum(seed):
 
 
 def test_multi_greedy_start_and_size():
-    from gqap.solvers.formulations import greedy_sites, multi_model_data
+    from gqap.solvers.formulations import multi_model_data
     from gqap.solvers.milp.model import build_multi_milp
     from gqap.solvers.milp.size import multi_milp_size_for
+    from gqap.solvers.warm_start import greedy_sites
 
     inst = multi_case(7)
     data = multi_model_data(inst)

@@ -14,8 +14,9 @@ import numpy as np
 
 from gqap.classic.instance import GQAPInstance
 from gqap.solvers.base import Deadline
-from gqap.solvers.formulations import GQAPModelData, gqap_start
+from gqap.solvers.formulations import GQAPModelData
 from gqap.solvers.gqap_delta import GQAPDelta
+from gqap.solvers.warm_start import gqap_start
 
 EPS = 2.0 ** -53  # unit roundoff of float64
 

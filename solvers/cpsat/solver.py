@@ -31,15 +31,15 @@ from gqap.solvers.cpsat.models import (
     import_cp_model,
     quick_seconds_floor,
 )
-from gqap.solvers.formulations import (
+from gqap.solvers.model_choice import (
     MODELS,
-    check_start_option,
     formulation,
     formulation_kind,
     instance_answer,
     split_mode,
 )
 from gqap.solvers.options import SPLIT_MODES, check_choices
+from gqap.solvers.warm_start import check_start_option
 
 _PROOF_TOL = 1e-9  # 2E must stay below this fraction of the objective for "optimal"
 # CP-SAT copies and checks the model before its own clock starts: 1.5 s for 700,000

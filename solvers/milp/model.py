@@ -22,10 +22,8 @@ from gqap.family import Instance, Solution
 from gqap.solvers.base import Deadline
 from gqap.solvers.formulations import (
     BatchModelData,
-    Formulation,
     GQAPModelData,
     MultiModelData,
-    formulation,
     power_of_two_scale,
     scaled_gqap_data,
 )
@@ -36,6 +34,7 @@ from gqap.solvers.milp.size import (
     gqap_milp_size,
     multi_milp_size_for,
 )
+from gqap.solvers.model_choice import Formulation, formulation
 
 
 @dataclass
@@ -304,7 +303,7 @@ class ModelPlan:
 
     @property
     def kind(self) -> str:
-        """The formulation's kind (see ``gqap.solvers.formulations.Formulation``)."""
+        """The formulation's kind (see ``gqap.solvers.model_choice.Formulation``)."""
         return self.form.kind
 
     @property

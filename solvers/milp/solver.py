@@ -20,14 +20,7 @@ from gqap.evaluation import SENSE, evaluate
 from gqap.family import Instance
 from gqap.gaps import bound_gap
 from gqap.solvers.base import Deadline, DeadlineExpired, Solver, SolverOutput, Status, parse_options
-from gqap.solvers.formulations import (
-    LINEARISATIONS,
-    MODELS,
-    check_start_option,
-    formulation_kind,
-    instance_answer,
-    split_mode,
-)
+from gqap.solvers.formulations import LINEARISATIONS
 from gqap.solvers.milp.backend import Backend, BackendResult
 from gqap.solvers.milp.cbc import CBCBackend
 from gqap.solvers.milp.highs import HighsBackend
@@ -39,7 +32,9 @@ from gqap.solvers.milp.model import (
     plan_model,
 )
 from gqap.solvers.milp.size import quick_seconds_floor
+from gqap.solvers.model_choice import MODELS, formulation_kind, instance_answer, split_mode
 from gqap.solvers.options import SPLIT_MODES, check_choices
+from gqap.solvers.warm_start import check_start_option
 
 BACKENDS: dict[str, type[Backend]] = {"cbc": CBCBackend, "highs": HighsBackend}
 
