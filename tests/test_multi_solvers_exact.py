@@ -18,13 +18,14 @@ from gqap.multi import (
     from_offloading,
     generate_multi,
 )
+from gqap.multi.certificate import verify_multi_certificate
 from gqap.solvers import list_solvers, make_solver, solve
 from gqap.solvers.multi_brute_force import (
     best_splits_by_enumeration,
     brute_force_multi,
     split_table,
 )
-from gqap.solvers.multi_exact import count_vectors, solve_multi_exact, verify_multi_certificate
+from gqap.solvers.multi_exact import count_vectors, solve_multi_exact
 
 
 def tol(x: float) -> float:
