@@ -82,6 +82,16 @@ class GQAPModelData(FacilitiesAndSites):
         """Indices of pairs with at least one non-zero product cost."""
         return np.flatnonzero(np.any(self.pair_cost != 0.0, axis=(1, 2)))
 
+    def capacity_rows(self) -> tuple[np.ndarray, np.ndarray]:
+        """The RLT capacity x variable rows sum_{i != j} q_i y[(i, k), (j, h)] <= rhs x[j, h]
+        with rhs[j, h, k] = Q_k - q_j [k = h]: (mask [j, h, k] of the rows that can cut,
+        rhs). A row whose other facilities all fit in rhs cannot cut and is left out."""
+        q, Q = self.q, self.Q
+        others = q.sum() - q  # per j
+        rhs = Q[None, None, :] - np.where(np.eye(self.m, dtype=bool)[None, :, :],
+                                          q[:, None, None], 0.0)
+        return self.allowed[:, :, None] & (others[:, None, None] > rhs), rhs
+
 
 def gqap_model_data(inst: GQAPInstance) -> GQAPModelData:
     """Fold the instance's ordered-pair costs into unordered pairs (module doc)."""

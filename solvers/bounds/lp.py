@@ -104,10 +104,7 @@ def lp_arrays(data: GQAPModelData, linearisation: str = "rlt",
         b_eq.append(np.zeros(pp.size))
         if rlt_capacity:
             # rc[j, h, k]: sum_{i != j} q_i y[(i,k),(j,h)] - (Q_k - q_j [k = h]) x[j, h] <= 0
-            others = q.sum() - q
-            rhs = Q[None, None, :] - np.where(np.eye(m, dtype=bool)[None, :, :],
-                                              q[:, None, None], 0.0)
-            cut = data.allowed[:, :, None] & (others[:, None, None] > rhs)
+            cut, rhs = scaled.capacity_rows()
             rc_id = np.full((n, m, m), -1, dtype=np.int64)
             rc_id[cut] = n_ub + np.arange(int(cut.sum()))
             n_ub += int(cut.sum())

@@ -30,7 +30,6 @@ from gqap.solvers.formulations import (
 from gqap.solvers.milp.size import (
     ModelSize,
     batch_milp_size,
-    capacity_product_rows,
     gqap_milp_size,
     multi_milp_size_for,
 )
@@ -207,10 +206,10 @@ def _add_rlt(prob: Any, data: GQAPModelData, x: dict, y: dict, rlt_capacity: boo
     if not rlt_capacity:
         return
     pair_index = {(int(i), int(j)): p for p, (i, j) in enumerate(data.pairs)}
-    cut = capacity_product_rows(data)
+    cut, rhs_all = data.capacity_rows()
     for j, h, k in zip(*np.nonzero(cut), strict=True):
         _check(deadline)
-        rhs = float(data.Q[k]) - (float(data.q[j]) if k == h else 0.0)
+        rhs = float(rhs_all[j, h, k])
         row = []
         for i in range(n):
             if i == j:

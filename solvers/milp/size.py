@@ -101,16 +101,6 @@ def capacity_product_counts(data: GQAPModelData) -> np.ndarray:
     return cnt
 
 
-def capacity_product_rows(data: GQAPModelData) -> np.ndarray:
-    """Mask [j, h, k] of the capacity x variable rows that can cut (the others are left out:
-    every other facility fits anyway)."""
-    q, Q = data.q, data.Q
-    others = q.sum() - q  # per j
-    rhs = Q[None, None, :] - np.where(np.eye(data.m, dtype=bool)[None, :, :], q[:, None, None],
-                                      0.0)
-    return data.allowed[:, :, None] & (others[:, None, None] > rhs)
-
-
 def gqap_milp_size(data: GQAPModelData, linearisation: str = "rlt",
                    rlt_capacity: bool = True) -> ModelSize:
     """Exact size of ``build_gqap_milp(data, linearisation, rlt_capacity)``."""
@@ -123,7 +113,7 @@ def gqap_milp_size(data: GQAPModelData, linearisation: str = "rlt",
         rows += ra + rb
         nnz += 2 * n_y + ra + rb
         if rlt_capacity:
-            cut = capacity_product_rows(data)
+            cut, _ = data.capacity_rows()
             rows += int(cut.sum())
             nnz += int((capacity_product_counts(data)[cut] + 1).sum())
     else:
