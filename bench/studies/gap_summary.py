@@ -27,8 +27,8 @@ from gqap.family import family as family_spec
 
 def gap_summary(rows: list[dict[str, Any]], order: list[str]) -> list[Table]:
     """Gaps to the reference per solver and group, with an 'all' line per solver."""
-    rows = [r for r in rows if r["family"] != "classic" and ok(r) and r.get("reference")
-            is not None]
+    rows = [r for r in rows if family_spec(r["family"], warn=False).per_user and ok(r)
+            and r.get("reference") is not None]
     if not rows:
         return []
     users = {r["n_users_or_facilities"] for r in rows}

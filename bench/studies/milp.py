@@ -29,6 +29,7 @@ from gqap.bench.tables import (
     label_rank,
     ok,
 )
+from gqap.family import family as family_spec
 from gqap.gaps import bound_gap
 from gqap.solvers.base import Status
 
@@ -61,7 +62,7 @@ def time_to_proof(rows: list[dict[str, Any]], order: list[str]) -> list[Table]:
     Runs that solved an LP relaxation first (``lp_bound``) are left to ``lp_bounds``."""
     out = []
     rows = [r for r in rows if not _lp_run(r)]
-    off = [r for r in rows if r["family"] != "classic"]
+    off = [r for r in rows if family_spec(r["family"], warn=False).splits]  # model option
     if off:
         restricted = _restricted_optima(off)
         rank = label_rank(off, order)
