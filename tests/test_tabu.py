@@ -161,24 +161,24 @@ def test_move_matches_shift_and_swap():
 
 
 def test_elite_pool_and_path_relinking():
-    from gqap.solvers.tabu.classic import _ELITE
+    from gqap.solvers.tabu.classic import ELITE
     from gqap.solvers.tabu.classic import GQAPSearch as _GQAPSearch
     from gqap.solvers.tabu.core import TabuOptions
 
     inst = general_gqap(7, 20, 5)
     search = _GQAPSearch(inst, TabuOptions(), None, np.random.default_rng(0))
     rng = np.random.default_rng(3)
-    pool = [rng.integers(0, inst.m, inst.n) for _ in range(3 * _ELITE)]
+    pool = [rng.integers(0, inst.m, inst.n) for _ in range(3 * ELITE)]
     for x in pool:
         search._admit(gqap_cost(inst, x), x)
         search._admit(gqap_cost(inst, x), x)  # a duplicate never enters
     elite = search.elite
-    assert 2 <= len(elite) <= _ELITE
+    assert 2 <= len(elite) <= ELITE
     assert all(np.count_nonzero(e[1] != f[1]) > 0 for e in elite for f in elite if e is not f)
     # Only the best of the offers stay (the worst member beats every offer left out).
     kept = {tuple(e[1]) for e in elite}
     left = [gqap_cost(inst, x) for x in pool if tuple(x) not in kept]
-    assert max(e[0] for e in elite) <= min(left) or len(elite) < _ELITE
+    assert max(e[0] for e in elite) <= min(left) or len(elite) < ELITE
     # Relinking ends strictly between its two ends: every facility on a's or b's site.
     a, b = elite[0][1], elite[1][1]
     D = GQAPDelta(inst, a)

@@ -20,7 +20,7 @@ from gqap.solvers.tabu.core import EXACT_EVERY, INF, TabuOptions, pick, terminat
 from gqap.solvers.termination import Progress
 
 _PENALTY_STEP = 0.1  # lambda is multiplied / divided by 1 + this each iteration
-_ELITE = 10  # elite pool size (distinct round bests)
+ELITE = 10  # elite pool size (distinct round bests)
 _P_RELINK = 0.7  # after a failed round: restart by relinking two elite assignments,
 _P_ELITE = 0.2  # or from a random elite one kicked; else from the best, kicked
 
@@ -205,7 +205,7 @@ class GQAPSearch:
                 if cost < elite[c][0]:
                     elite[c] = (cost, x.copy())
                 return
-        if len(elite) < _ELITE:
+        if len(elite) < ELITE:
             elite.append((cost, x.copy()))
             return
         w = max(range(len(elite)), key=lambda e: elite[e][0])
