@@ -90,6 +90,23 @@ def int_array(name: str, value: Any, shape: tuple[int, ...], *, low: int,
     return out
 
 
+def site_indices(name: str, value: Any, note: str = "") -> np.ndarray:
+    """Read-only int64 copy of a solution's 1-D vector of site indices: whole numbers of a
+    numeric type (``note`` says what else an index may be, e.g. -1 = denied). Their range
+    is the evaluator's to check (a site outside the instance is a violation)."""
+    x = np.asarray(value)
+    if x.ndim != 1:
+        raise ValidationError(f"{name}: expected a 1-D array, got shape {x.shape}")
+    if x.size and not np.issubdtype(x.dtype, np.integer):
+        if x.dtype == np.bool_ or not np.issubdtype(x.dtype, np.number):
+            raise ValidationError(f"{name}: expected integer site indices, got {x.dtype}")
+        if not np.all(np.isfinite(x)) or np.any(x != np.round(x)):
+            raise ValidationError(f"{name}: site indices must be integers{note}")
+    x = x.astype(np.int64)
+    x.flags.writeable = False
+    return x
+
+
 def real_scalar(name: str, value: Any, *, low: float | None = None,
                 strict: bool = False) -> float:
     """A finite float within the bounds (and ``>= low``, or ``> low`` when ``strict``)."""

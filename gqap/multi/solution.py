@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from gqap.errors import ValidationError
+from gqap.fields import site_indices
 from gqap.offloading.solution import OffloadingSolution, integer_steps, split_points_list
 
 DENIED = -1
@@ -26,15 +27,7 @@ class MultiSolution:
     split_points: np.ndarray
 
     def __post_init__(self) -> None:
-        x = np.asarray(self.site)
-        if x.ndim != 1:
-            raise ValidationError(f"site: expected a 1-D array, got shape {x.shape}")
-        if x.size and not np.issubdtype(x.dtype, np.integer):
-            if x.dtype == np.bool_ or not np.issubdtype(x.dtype, np.number):
-                raise ValidationError(f"site: expected integer site indices, got {x.dtype}")
-            if not np.all(np.isfinite(x)) or np.any(x != np.round(x)):
-                raise ValidationError("site: site indices must be integers (-1 = denied)")
-        x = x.astype(np.int64)
+        x = site_indices("site", self.site, " (-1 = denied)")
         try:
             n = np.array(self.split_points, dtype=np.float64)
         except (TypeError, ValueError) as exc:
