@@ -20,15 +20,10 @@ from gqap.classic.instance import GQAPInstance
 from gqap.classic.solution import GQAPSolution
 from gqap.cli import main
 from gqap.evaluation import evaluate
-from gqap.instance_sets import (
-    LITERATURE,
-    literature_manifest,
-    read_manifest,
-    set_references,
-    verify_set,
-)
+from gqap.instance_sets import read_manifest, set_references, verify_set
 from gqap.io import read_instance
 from gqap.library import set_dir, shipped_sets
+from gqap.literature_sets import LITERATURE, literature_manifest
 from gqap.solvers import solve
 from gqap.solvers.base import Deadline
 from gqap.solvers.brute_force import enumerate_gqap_direct, enumerate_gqap_halves
