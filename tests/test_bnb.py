@@ -91,6 +91,66 @@ def test_the_ascent_raises_the_bound():
     assert val > start and val >= K - 1e-6 * abs(K) - inst.n ** 2 * inst.m
 
 
+def test_the_volume_phase_uses_true_supergradients_of_the_continuous_relaxation():
+    rng = np.random.default_rng(5)
+    for inst in INSTANCES[:4] + INSTANCES[-1:]:
+        P = B.problem(inst)
+        nd = B.node(P, -np.ones(inst.n, dtype=np.int64))
+        f, m = nd.F.size, inst.m
+        scale = float(np.abs(nd.PC).max()) or 1.0
+        M = rng.normal(0, scale / 4, (f, m, f))
+        nu = rng.uniform(0, scale / 40, (f, m, m))
+        lam = rng.normal(0, scale, f) + float(np.abs(nd.Lnode).max())
+        val, gM, gnu, glam = B._primal(nd, M, nu, lam)
+        ref = B.master(nd, B.subproblems(nd, B.directed(nd, B.split(nd, M, nu, False)),
+                                         False, nu), lam, False)
+        assert val == pytest.approx(ref, rel=1e-12, abs=1e-9)
+        for _ in range(50):   # concave: the function lies below its supergradient plane
+            dM, dl = rng.normal(0, scale / 20, M.shape), rng.normal(0, scale / 5, f)
+            nu2 = np.maximum(nu + rng.normal(0, scale / 200, nu.shape), 0.0)
+            v2 = B._primal(nd, M + dM, nu2, lam + dl)[0]
+            plane = val + (gM * dM).sum() + (gnu * (nu2 - nu)).sum() + (glam * dl).sum()
+            assert v2 <= plane + 1e-7 * max(1.0, abs(val))
+
+
+def test_the_volume_phase_goes_past_the_ascent_and_stays_a_bound():
+    gains = []
+    for inst in INSTANCES:
+        opt = solve("brute-force", inst).objective
+        P = B.problem(inst)
+        integer = P.integral and P.int_weights
+        nd = B.node(P, -np.ones(inst.n, dtype=np.int64))
+        chk = _Checker(inst, {"integral": integer, "status": "optimal"})
+        M, nu, _, _ = B.ascent(nd, None, 60)
+        values = []
+        for step in range(2):
+            if step:
+                M, nu, lam, cont = B.volume(nd, M, nu, None, opt, 300)
+                assert cont <= opt + 1e-6 * max(1.0, abs(opt))
+            Mr, nur = (np.round(M), np.maximum(np.round(nu), 0.0)) if integer else (M, nu)
+            Lh = B.subproblems(nd, B.directed(nd, B.split(nd, Mr, nur, integer)), integer, nur)
+            lam, val = B.optimise_lambda(nd, Lh, None, opt, integer, 10)
+            assert val <= opt + 1e-6 * max(1.0, abs(opt))
+            theirs = chk.bound(nd.x, chk.messages(Mr.ravel().tolist(), nd.F.tolist()),
+                               chk.capacity_multipliers(nur.ravel().tolist(), nd.F.tolist()),
+                               lam.tolist())
+            assert theirs == pytest.approx(val, rel=1e-9, abs=1e-6)
+            values.append(val)
+        gains.append(values[1] - values[0])
+    assert max(gains) > 0          # it does go past the ascent's fixed point somewhere
+
+
+def test_volume_at_the_nodes_proves_the_optimum_with_a_record_that_checks(tmp_path):
+    inst = INSTANCES[6]
+    ref = solve("brute-force", inst).objective
+    path = tmp_path / "p.json.gz"
+    r = solve("bnb", inst, time_limit=60, record=str(path), enum_limit=1, root_volume=300,
+              node_volume=50, volume_depth=3)
+    assert r.status == "optimal" and r.objective == pytest.approx(ref)
+    assert r.info["volume_iterations"] > 300
+    assert verify_proof(read_record(path), inst).objective == pytest.approx(ref)
+
+
 def _tampered(path, out, change) -> None:
     rec = read_record(path)
 

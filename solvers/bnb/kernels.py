@@ -5,7 +5,9 @@ computation as its numpy loop (bound.py's docstring), written element by element
 the small per-facility arrays cost no interpreter overhead (a sweep on a 16 x 7 instance:
 about 0.2 ms here against about 8 ms in numpy). Without numba, ``AVAILABLE`` is False and
 the numpy loop runs; both give valid multipliers (every bound is re-evaluated exactly),
-though their floating-point sums may differ in the last bits.
+though their floating-point sums may differ in the last bits. ``primal_subproblems`` and
+``primal_gradient`` do the same for the Volume phase's continuous relaxation
+(``bound._primal``): about 6 ms a step at the root of a 20 x 15 instance against 28 ms.
 """
 
 from __future__ import annotations
@@ -206,3 +208,123 @@ def knapsack_dp(values: np.ndarray, weights: np.ndarray, caps: np.ndarray) -> np
                         dp[c] = cand
         out[r] = dp[cap]
     return out
+
+
+@njit(cache=True)
+def primal_subproblems(PC: np.ndarray, M: np.ndarray, nu: np.ndarray, q: np.ndarray,
+                       R: np.ndarray, allowed: np.ndarray, Lnode: np.ndarray,
+                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The continuous-knapsack subproblems of ``bound._primal`` at (M, nu), unrounded:
+    Lhat (inf where i cannot sit on k), each partner's cheapest other site hoff (-1: none)
+    and its share on k, yon (the same numbers as the numpy code, in another order of
+    summation)."""
+    f, m = Lnode.shape
+    inf = np.inf
+    Lhat = np.full((f, m), inf)
+    hoff = np.full((f, m, f), -1, dtype=np.int64)
+    yon = np.zeros((f, m, f))
+    sav = np.empty(f)
+    ratio = np.empty(f)
+    for i in range(f):
+        for k in range(m):
+            if not allowed[i, k]:
+                continue
+            capr = R[k] - q[i]
+            total = Lnode[i, k]
+            for h in range(m):
+                if h != k:
+                    total -= nu[i, k, h] * R[h]
+            dead = False
+            cnt = 0
+            for j in range(f):
+                sav[j] = 0.0
+                ratio[j] = -1.0
+                if j == i:
+                    continue
+                best = inf
+                arg = -1
+                for h in range(m):
+                    if h == k or q[j] > R[h]:
+                        continue
+                    c = 0.5 * (PC[i, k, j, h] + M[i, k, j] - M[j, h, i] + nu[j, h, k] * q[i]
+                               + nu[i, k, h] * q[j])
+                    if c < best:
+                        best = c
+                        arg = h
+                on = inf
+                if q[j] <= R[k] - q[i] + 1e-9:
+                    on = 0.5 * (PC[i, k, j, k] + M[i, k, j] - M[j, k, i] + nu[j, k, k] * q[i]
+                                - nu[i, k, k] * q[j])
+                hoff[i, k, j] = arg
+                if best == inf:
+                    if on == inf:
+                        dead = True
+                        break
+                    total += on
+                    capr -= q[j]
+                    yon[i, k, j] = 1.0
+                else:
+                    total += best
+                    if on < best:
+                        sav[j] = best - on
+                        ratio[j] = sav[j] / max(q[j], 1e-12)
+                        cnt += 1
+            if dead or capr < -1e-9:
+                continue
+            value = 0.0
+            if cnt > 0:
+                order = np.argsort(-ratio, kind="mergesort")
+                room = max(capr, 0.0)
+                for t in range(f):
+                    j = order[t]
+                    if ratio[j] < 0.0:
+                        break
+                    if q[j] <= room:
+                        yon[i, k, j] = 1.0
+                        value += sav[j]
+                        room -= q[j]
+                    else:
+                        share = room / q[j] if q[j] > 0.0 else 1.0
+                        yon[i, k, j] = share
+                        value += share * sav[j]
+                        break
+            Lhat[i, k] = total - value
+    return Lhat, hoff, yon
+
+
+@njit(cache=True)
+def primal_gradient(w: np.ndarray, hoff: np.ndarray, yon: np.ndarray, q: np.ndarray,
+                    R: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The supergradient (gM, gnu) of ``bound._primal`` from the master's shares w and the
+    subproblems' placements (hoff, yon)."""
+    f, m = w.shape
+    gM = np.zeros((f, m, f))
+    gnu = np.zeros((f, m, m))
+    for i in range(f):
+        for k in range(m):
+            wk = w[i, k]
+            if wk <= 0.0:
+                continue
+            for h in range(m):
+                if h != k:
+                    gnu[i, k, h] -= R[h] * wk
+            for j in range(f):
+                if j == i:
+                    continue
+                gM[i, k, j] += 0.5 * wk
+                for side in range(2):
+                    if side == 0:
+                        h = k
+                        p = wk * yon[i, k, j]
+                    else:
+                        h = hoff[i, k, j]
+                        p = wk * (1.0 - yon[i, k, j])
+                    if h < 0 or p <= 0.0:
+                        continue
+                    gM[j, h, i] -= 0.5 * p
+                    if h == k:
+                        gnu[i, k, h] -= 0.5 * q[j] * p
+                    else:
+                        gnu[i, k, h] += 0.5 * q[j] * p
+                    gnu[j, h, k] += 0.5 * q[i] * p
+    return gM, gnu

@@ -63,6 +63,7 @@ class Stats:
     nodes: int = 0
     evaluations: int = 0
     sweeps: int = 0
+    volume_iterations: int = 0
     closed: dict[str, int] = field(default_factory=dict)
     root_bound: float | None = None
     root_seconds: float | None = None
@@ -100,13 +101,16 @@ class Search:
 
     def __init__(self, inst: GQAPInstance, deadline: Deadline, *, sweeps: int,
                  root_sweeps: int, lambda_iterations: int, enum_limit: int,
-                 capacity_steps: int, compiled: bool = False,
+                 capacity_steps: int, compiled: bool = False, root_volume: int = 0,
+                 node_volume: int = 0, volume_depth: int = 0,
                  symmetry: bool, upper: float, upper_x: np.ndarray | None,
                  log_every_s: float = 1.0) -> None:
         self.inst, self.deadline = inst, deadline
         self.P = B.problem(inst)
         self.integer = self.P.integral and self.P.int_weights
         self.sweeps, self.root_sweeps = sweeps, root_sweeps
+        self.root_volume, self.node_volume = root_volume, node_volume
+        self.volume_depth = volume_depth
         self.capacity_steps, self.compiled = capacity_steps, compiled
         self.lambda_iterations, self.enum_limit = lambda_iterations, enum_limit
         self.cls = identical_sites(inst) if symmetry else np.arange(inst.m)
@@ -184,6 +188,7 @@ class Search:
         M0 = None
         nu0 = np.zeros((f, m, m))
         lam0 = None
+        kept = None
         if inh is not None:
             pos = np.searchsorted(inh.F, nd.F)
             M0 = inh.M[pos][:, :, pos]
@@ -195,6 +200,7 @@ class Search:
                 self._close(rec, "parent", lam=[_number(v, integer) for v in lam],
                             value=_number(val, integer))
                 return
+            kept = (val, lam, self._last_Lhat)
         sweeps = self.root_sweeps if inh is None else self.sweeps
         M, nu, _, done = B.ascent(nd, M0, sweeps, nu0, inner=self.capacity_steps,
                                   expired=self.deadline.expired, compiled=self.compiled)
@@ -202,6 +208,26 @@ class Search:
         if integer:
             M, nu = np.round(M), np.maximum(np.round(nu), 0.0)
         val, lam = self._evaluate(nd, B.split(nd, M, nu, integer), lam0, nu)
+        if kept is not None and kept[0] > val:
+            # the ascent from the parent's multipliers lost ground: keep the parent's
+            M, nu = (np.round(M0), np.maximum(np.round(nu0), 0.0)) if integer else (M0, nu0)
+            val, lam, self._last_Lhat = kept
+        iters = self.root_volume if inh is None else (
+            self.node_volume if 0 < depth <= self.volume_depth else 0)
+        if iters and not self.closes(val):
+            # past the ascent's fixed point; kept only where its exact bound is higher
+            M2, nu2, lam2, _ = B.volume(nd, M, nu, None, self.upper, iters,
+                                        expired=self.deadline.expired,
+                                        compiled=self.compiled)
+            st.volume_iterations += iters
+            if integer:
+                M2, nu2 = np.round(M2), np.maximum(np.round(nu2), 0.0)
+            Lh = self._last_Lhat
+            val2, lam2 = self._evaluate(nd, B.split(nd, M2, nu2, integer), lam2, nu2)
+            if val2 > val:
+                M, nu, val, lam = M2, nu2, val2, lam2
+            else:
+                self._last_Lhat = Lh
         if inh is None:
             st.root_bound = val
             st.root_seconds = time.perf_counter() - self.t0
@@ -296,6 +322,7 @@ class Search:
         obj["upper"] = None if not math.isfinite(self.upper) else self.upper
         obj["stats"] = {"nodes": self.stats.nodes, "evaluations": self.stats.evaluations,
                         "sweeps": self.stats.sweeps, "closed": self.stats.closed,
+                        "volume_iterations": self.stats.volume_iterations,
                         "root_bound": self.stats.root_bound,
                         "root_seconds": self.stats.root_seconds,
                         "depth_max": self.stats.depth_max,
@@ -315,6 +342,7 @@ class Search:
         st.nodes, st.evaluations, st.sweeps = s.get("nodes", 0), s.get("evaluations", 0), \
             s.get("sweeps", 0)
         st.closed = dict(s.get("closed", {}))
+        st.volume_iterations = s.get("volume_iterations", 0)
         st.root_bound, st.root_seconds = s.get("root_bound"), s.get("root_seconds")
         st.depth_max = s.get("depth_max", 0)
         self._resumed_s = float(s.get("elapsed", 0.0))

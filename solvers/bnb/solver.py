@@ -51,7 +51,10 @@ class BnBOptions:
     the time limit); record: where to write the proof record (a file, or an existing
     folder for NAME.proof.json.gz); checkpoint: a file the search is saved to every
     checkpoint_every seconds and resumed from when it exists; kernel: 'numba' (the
-    compiled sweep of the optional 'fast' extra), 'numpy', or 'auto' (numba when installed).
+    compiled sweep of the optional 'fast' extra), 'numpy', or 'auto' (numba when installed);
+    root_volume / node_volume: iterations of the Volume algorithm (``bound.volume``) after
+    the ascent at the root / at a node of depth 1 to volume_depth, which go past the
+    ascent's fixed point (kept where the exact bound gains).
     """
 
     sweeps: int = 3
@@ -66,9 +69,13 @@ class BnBOptions:
     record: str = ""
     checkpoint: str = ""
     checkpoint_every: float = 60.0
+    root_volume: int = 0
+    node_volume: int = 0
+    volume_depth: int = 0
 
     def __post_init__(self) -> None:
-        for name in ("sweeps", "root_sweeps", "lambda_iterations", "capacity_steps"):
+        for name in ("sweeps", "root_sweeps", "lambda_iterations", "capacity_steps",
+                     "root_volume", "node_volume", "volume_depth"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
         if self.enum_limit < 1:
@@ -113,7 +120,8 @@ class BnBSolver(Solver):
             source = "tabu" if upper_x is not None else "none"
         search = Search(instance, deadline, sweeps=opts.sweeps, root_sweeps=opts.root_sweeps,
                         lambda_iterations=opts.lambda_iterations, enum_limit=opts.enum_limit,
-                        capacity_steps=opts.capacity_steps,
+                        capacity_steps=opts.capacity_steps, root_volume=opts.root_volume,
+                        node_volume=opts.node_volume, volume_depth=opts.volume_depth,
                         compiled=self._compiled(opts.kernel),
                         symmetry=opts.symmetry, upper=upper, upper_x=upper_x)
         ckpt = Path(opts.checkpoint) if opts.checkpoint else None
@@ -129,6 +137,7 @@ class BnBSolver(Solver):
         st = search.stats
         info: dict[str, Any] = {
             "nodes": st.nodes, "evaluations": st.evaluations, "sweeps": st.sweeps,
+            "volume_iterations": st.volume_iterations,
             "closed": dict(st.closed), "root_bound": st.root_bound,
             "root_seconds": st.root_seconds, "depth_max": st.depth_max,
             "incumbent_source": source, "resumed": resumed, "exact_arithmetic": search.integer,
