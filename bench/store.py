@@ -211,7 +211,7 @@ class ResultStore:
 
     # ---- instances -------------------------------------------------------------------
     def put_instances(self, records: Iterable[Any]) -> None:
-        """Store instances (``bench.grid.InstanceRecord``) not stored yet."""
+        """Store instances (``bench.sources.InstanceRecord``) not stored yet."""
         from gqap.io import instance_to_dict
 
         known = {r[0] for r in self.db.execute("SELECT instance_hash FROM instances")}

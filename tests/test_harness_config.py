@@ -6,7 +6,8 @@ import pytest
 from conftest import ROOT
 
 from gqap.bench.config import CONFIG_DIR, config_from_dict, load_config, quick_config
-from gqap.bench.grid import expand, load_instances, read_best_known
+from gqap.bench.grid import expand
+from gqap.bench.sources import load_instances, read_best_known
 from gqap.errors import GQAPError
 from gqap.solvers.registry import register
 

@@ -352,7 +352,7 @@ def test_a_sweep_folder_that_is_a_file_is_refused_before_any_work(tmp_path):
 def test_path_sources_check_files_against_their_manifest(tmp_path):
     import shutil
 
-    from gqap.bench.grid import load_instances
+    from gqap.bench.sources import load_instances
     from gqap.errors import GQAPError
 
     folder = tmp_path / "tiny"

@@ -205,7 +205,7 @@ def test_evaluation_seeds_are_not_the_tuning_or_training_seeds():
     """The study's scenarios come from case seeds derived from its source seed; none is a
     seed the policies were tuned (100-102) or trained (1000-1002) on."""
     from gqap.bench.config import load_config
-    from gqap.bench.grid import load_instances
+    from gqap.bench.sources import load_instances
 
     instances, _ = load_instances(load_config("online"))
     seeds = {rec.params["seed"] for rec in instances.values()}
