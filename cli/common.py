@@ -60,6 +60,13 @@ def add_seed_name_output(g: Any, what: str = "instance") -> None:
     g.add_argument("-o", "--output", help="output file (default stdout)")
 
 
+def instance_text(inst: Any) -> str:
+    """An instance as its JSON file's text (what ``gqap generate`` writes)."""
+    from gqap.io import dumps, instance_to_dict
+
+    return dumps(instance_to_dict(inst))
+
+
 def given(args: argparse.Namespace, *names: str) -> dict[str, Any]:
     """The named options the command line gave (not None): the rest keep the generator's
     defaults."""

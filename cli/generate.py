@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from gqap.cli.common import check_out, emit
+from gqap.cli.common import check_out, emit, instance_text
 from gqap.parsing import finite_float, seed_int
 
 _SKIP = {"name", "seed"}
@@ -43,13 +43,11 @@ def add_generic(spec: Any) -> Callable[[Any, str, tuple[str, ...]], None]:
     flags = generator_flags(spec.generate)
 
     def generate(args: argparse.Namespace) -> int:
-        from gqap.io import dumps, instance_to_dict
-
         check_out(args.output)
         kwargs = {k: getattr(args, k) for k, _, _ in flags if getattr(args, k) is not None}
         inst = spec.generate(np.random.default_rng(args.seed), name=args.name or "",
                              seed=args.seed, **kwargs)
-        emit(dumps(instance_to_dict(inst)), args.output)
+        emit(instance_text(inst), args.output)
         return 0
 
     def add(gsub: Any, name: str, aliases: tuple[str, ...]) -> None:

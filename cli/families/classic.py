@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from gqap.cli.common import check_out, emit
+from gqap.cli.common import check_out, emit, instance_text
 from gqap.parsing import seed_int
 
 
@@ -16,12 +16,11 @@ def generate(args: argparse.Namespace) -> int:
     """``gqap generate classic``: one Cordeau-style instance, JSON or Cordeau text."""
     from gqap.classic.format import cordeau_text
     from gqap.classic.generator import generate_gqap
-    from gqap.io import dumps, instance_to_dict
 
     check_out(args.output)
     inst = generate_gqap(np.random.default_rng(args.seed), args.facilities, args.sites,
                          args.capacity_ratio, name=args.name or "", seed=args.seed)
-    text = cordeau_text(inst) if args.format == "cordeau" else dumps(instance_to_dict(inst))
+    text = cordeau_text(inst) if args.format == "cordeau" else instance_text(inst)
     emit(text, args.output)
     return 0
 

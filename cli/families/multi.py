@@ -15,6 +15,7 @@ from gqap.cli.common import (
     check_out,
     emit,
     given,
+    instance_text,
     nonneg_float,
     nonneg_list,
     pos_list,
@@ -49,7 +50,6 @@ def _one_or_list(values: list[Any] | None) -> Any:
 
 def generate(args: argparse.Namespace) -> int:
     """``gqap generate multi``: one multi-cluster instance."""
-    from gqap.io import dumps, instance_to_dict
     from gqap.multi.generator import generate_multi
 
     check_out(args.output)
@@ -97,7 +97,7 @@ def generate(args: argparse.Namespace) -> int:
             kwargs[key] = value
     inst = generate_multi(np.random.default_rng(args.seed), args.users, args.sites,
                           name=args.name or "", seed=args.seed, **kwargs)
-    emit(dumps(instance_to_dict(inst)), args.output)
+    emit(instance_text(inst), args.output)
     return 0
 
 

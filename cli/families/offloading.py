@@ -9,12 +9,18 @@ from typing import Any
 import numpy as np
 
 from gqap import paper
-from gqap.cli.common import add_model_options, add_seed_name_output, check_out, emit, given
+from gqap.cli.common import (
+    add_model_options,
+    add_seed_name_output,
+    check_out,
+    emit,
+    given,
+    instance_text,
+)
 
 
 def generate(args: argparse.Namespace) -> int:
     """``gqap generate offloading``: one instance of the paper's scenario."""
-    from gqap.io import dumps, instance_to_dict
     from gqap.offloading.generator import generate_offloading
 
     check_out(args.output)
@@ -22,7 +28,7 @@ def generate(args: argparse.Namespace) -> int:
     inst = generate_offloading(np.random.default_rng(args.seed), args.users, args.gpus,
                                args.bmax, b_hat=args.b_hat, kappa=args.kappa,
                                name=args.name or "", seed=args.seed, **model)
-    emit(dumps(instance_to_dict(inst)), args.output)
+    emit(instance_text(inst), args.output)
     return 0
 
 

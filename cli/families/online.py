@@ -15,6 +15,7 @@ from gqap.cli.common import (
     check_out,
     emit,
     given,
+    instance_text,
     nonneg_float,
 )
 from gqap.online.instance import PROFILES
@@ -23,7 +24,6 @@ from gqap.parsing import positive_float, positive_int
 
 def generate(args: argparse.Namespace) -> int:
     """``gqap generate online``: one scenario."""
-    from gqap.io import dumps, instance_to_dict
     from gqap.online.generator import generate_online
 
     check_out(args.output)
@@ -33,7 +33,7 @@ def generate(args: argparse.Namespace) -> int:
                            args.gpus, args.profile, B_max=args.bmax, budget_s=args.budget,
                            b_hat=args.b_hat, kappa=args.kappa, name=args.name or "",
                            seed=args.seed, **profile, **model)
-    emit(dumps(instance_to_dict(inst)), args.output)
+    emit(instance_text(inst), args.output)
     return 0
 
 
