@@ -4,8 +4,10 @@ written atomically), argparse types of number lists and the generators' common o
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import sys
+from collections.abc import Callable
 from typing import Any
 
 from gqap import paper
@@ -65,6 +67,21 @@ def instance_text(inst: Any) -> str:
     from gqap.io import dumps, instance_to_dict
 
     return dumps(instance_to_dict(inst))
+
+
+def writes_instance(make: Callable[[argparse.Namespace], Any]
+                    ) -> Callable[[argparse.Namespace], int]:
+    """The ``gqap generate`` handler of ``make(args) -> instance``: an output path that
+    cannot become a file is refused before anything is drawn, then the instance's JSON
+    goes to the file (atomic) or to stdout."""
+
+    @functools.wraps(make)
+    def handler(args: argparse.Namespace) -> int:
+        check_out(args.output)
+        emit(instance_text(make(args)), args.output)
+        return 0
+
+    return handler
 
 
 def given(args: argparse.Namespace, *names: str) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from gqap.cli.common import check_out, emit, instance_text
+from gqap.cli.common import writes_instance
 from gqap.parsing import finite_float, seed_int
 
 _SKIP = {"name", "seed"}
@@ -42,13 +42,11 @@ def add_generic(spec: Any) -> Callable[[Any, str, tuple[str, ...]], None]:
     """The ``add_generate`` of family ``spec`` built from its generator's signature."""
     flags = generator_flags(spec.generate)
 
-    def generate(args: argparse.Namespace) -> int:
-        check_out(args.output)
+    @writes_instance
+    def generate(args: argparse.Namespace) -> Any:
         kwargs = {k: getattr(args, k) for k, _, _ in flags if getattr(args, k) is not None}
-        inst = spec.generate(np.random.default_rng(args.seed), name=args.name or "",
+        return spec.generate(np.random.default_rng(args.seed), name=args.name or "",
                              seed=args.seed, **kwargs)
-        emit(instance_text(inst), args.output)
-        return 0
 
     def add(gsub: Any, name: str, aliases: tuple[str, ...]) -> None:
         g = gsub.add_parser(name, aliases=list(aliases), help=spec.summary,

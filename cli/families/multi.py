@@ -12,14 +12,12 @@ from gqap import paper
 from gqap.cli.common import (
     add_model_options,
     add_seed_name_output,
-    check_out,
-    emit,
     given,
-    instance_text,
     nonneg_float,
     nonneg_list,
     pos_list,
     posf_list,
+    writes_instance,
 )
 from gqap.cli.families.offloading import user_totals
 from gqap.errors import GQAPError
@@ -48,14 +46,12 @@ def _one_or_list(values: list[Any] | None) -> Any:
     return values[0] if len(values) == 1 else values
 
 
-def generate(args: argparse.Namespace) -> int:
+@writes_instance
+def generate(args: argparse.Namespace) -> Any:
     """``gqap generate multi``: one multi-cluster instance."""
-    from gqap.multi.generator import generate_multi
-
-    check_out(args.output)
     # sizes first, before any per-site list is checked (the generator repeats the checks)
     from gqap.fields import size_within
-    from gqap.multi.generator import MAX_SHIFTS, MAX_SITES, MAX_USERS
+    from gqap.multi.generator import MAX_SHIFTS, MAX_SITES, MAX_USERS, generate_multi
 
     size_within("users", args.users, MAX_USERS)
     size_within("sites", args.sites, MAX_SITES)
@@ -97,8 +93,7 @@ def generate(args: argparse.Namespace) -> int:
             kwargs[key] = value
     inst = generate_multi(np.random.default_rng(args.seed), args.users, args.sites,
                           name=args.name or "", seed=args.seed, **kwargs)
-    emit(instance_text(inst), args.output)
-    return 0
+    return inst
 
 
 def add_generate(gsub: Any, name: str, aliases: tuple[str, ...]) -> None:

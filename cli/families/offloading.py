@@ -9,27 +9,19 @@ from typing import Any
 import numpy as np
 
 from gqap import paper
-from gqap.cli.common import (
-    add_model_options,
-    add_seed_name_output,
-    check_out,
-    emit,
-    given,
-    instance_text,
-)
+from gqap.cli.common import add_model_options, add_seed_name_output, given, writes_instance
 
 
-def generate(args: argparse.Namespace) -> int:
+@writes_instance
+def generate(args: argparse.Namespace) -> Any:
     """``gqap generate offloading``: one instance of the paper's scenario."""
     from gqap.offloading.generator import generate_offloading
 
-    check_out(args.output)
     model = given(args, "N", "N_hat", "convention")
     inst = generate_offloading(np.random.default_rng(args.seed), args.users, args.gpus,
                                args.bmax, b_hat=args.b_hat, kappa=args.kappa,
                                name=args.name or "", seed=args.seed, **model)
-    emit(instance_text(inst), args.output)
-    return 0
+    return inst
 
 
 def add_generate(gsub: Any, name: str, aliases: tuple[str, ...]) -> None:

@@ -12,29 +12,26 @@ from gqap import paper
 from gqap.cli.common import (
     add_model_options,
     add_seed_name_output,
-    check_out,
-    emit,
     given,
-    instance_text,
     nonneg_float,
+    writes_instance,
 )
 from gqap.online.instance import PROFILES
 from gqap.parsing import positive_float, positive_int
 
 
-def generate(args: argparse.Namespace) -> int:
+@writes_instance
+def generate(args: argparse.Namespace) -> Any:
     """``gqap generate online``: one scenario."""
     from gqap.online.generator import generate_online
 
-    check_out(args.output)
     model = given(args, "N", "N_hat", "K", "convention")
     profile = given(args, "amplitude", "cycle", "start", "width", "multiplier")
     inst = generate_online(np.random.default_rng(args.seed), args.periods, args.rate,
                            args.gpus, args.profile, B_max=args.bmax, budget_s=args.budget,
                            b_hat=args.b_hat, kappa=args.kappa, name=args.name or "",
                            seed=args.seed, **profile, **model)
-    emit(instance_text(inst), args.output)
-    return 0
+    return inst
 
 
 def add_generate(gsub: Any, name: str, aliases: tuple[str, ...]) -> None:
