@@ -310,8 +310,11 @@ def build_parser() -> argparse.ArgumentParser:
                        "solution is infeasible.")
     e.add_argument("file", help="instance file")
     e.add_argument("solution", help="solution file (or 'gqap solve --json' output)")
-    e.add_argument("--latency-model", choices=["paper", "dynamic-batch"], default="paper",
-                   help="latency model of the offloading and multi families (default paper)")
+    from gqap.evaluation import LATENCY_MODELS, family_words
+
+    e.add_argument("--latency-model", choices=list(LATENCY_MODELS), default=LATENCY_MODELS[0],
+                   help=f"latency model of the {family_words(latency=True)} families "
+                   f"(default {LATENCY_MODELS[0]})")
     e.add_argument("--per-user", action="store_true",
                    help="the per-user breakdown (multi: with each user's site and shift; "
                    "classic: per facility)")

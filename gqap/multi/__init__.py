@@ -7,6 +7,7 @@ splits and the gain table), ``generator``, ``reduction`` (fixed splits -> GQAP) 
 ``format`` (JSON files); ``FAMILY`` registers them.
 """
 
+from gqap.evaluation import LATENCY_MODELS
 from gqap.family import Axis, FamilySpec, Grid
 from gqap.multi.evaluation import (
     MultiBatchEvaluation,
@@ -42,7 +43,7 @@ FAMILY = FamilySpec(
     solution_keys=("site", "split_points"),
     solution_from_dict=solution_from_dict,
     evaluate=evaluate_multi,
-    latency_models=("paper", "dynamic-batch"),
+    latency_models=LATENCY_MODELS,
     generate=generate_multi,
     generator_version=MULTI_GENERATOR_VERSION,
     grid=Grid(

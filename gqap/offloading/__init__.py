@@ -9,6 +9,7 @@ Parts: ``instance`` (``OffloadingInstance``), ``solution`` (``OffloadingSolution
 a 2-site GQAP) and ``format`` (JSON files); ``FAMILY`` registers them.
 """
 
+from gqap.evaluation import LATENCY_MODELS
 from gqap.family import Axis, FamilySpec, Grid
 from gqap.offloading.evaluation import evaluate_offloading
 from gqap.offloading.format import (
@@ -38,7 +39,7 @@ FAMILY = FamilySpec(
     solution_keys=("grant", "split_points"),
     solution_from_dict=solution_from_dict,
     evaluate=evaluate_offloading,
-    latency_models=("paper", "dynamic-batch"),
+    latency_models=LATENCY_MODELS,
     generate=generate_offloading,
     generator_version=OFFLOADING_GENERATOR_VERSION,
     grid=Grid(
