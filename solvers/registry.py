@@ -135,6 +135,9 @@ for _name, _target, _families, _summary, *_extra in (
      "permutation-invariant DQN policy for any user count", "dqn"),
     ("dqn-multi", "gqap.solvers.dqn.multi_solver:DQNMultiSolver", ("multi",),
      "multi-cluster DQN policy (deny or a site per user) for any user and site count", "dqn"),
+    ("dqn-online", "gqap.solvers.dqn.online_solver:DQNOnlineSolver", ("online",),
+     "online policy: a DQN picks each period's GPU price, the exact per-period method the "
+     "rest", "dqn"),
     ("external", "gqap.solvers.external:ExternalSolver", ("classic",),
      "any executable from a command template, under the suite's guard (docs/EXTERNAL.md)"),
     ("bnb", "gqap.solvers.bnb:BnBSolver", ("classic",),

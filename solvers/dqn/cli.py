@@ -22,7 +22,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="TOML config file, or the name of a shipped config (smoke, general, "
                    "gpu-g8, specific-u20-c000, set-general, ...)")
     p.add_argument("--out", required=True, help="output folder")
-    p.add_argument("--scope", choices=["general", "gpu", "specific", "multi"],
+    p.add_argument("--scope", choices=["general", "gpu", "specific", "multi", "online"],
                    help="override the config's scope.kind")
     p.add_argument("--resume", action="store_true",
                    help="continue the run in --out from its last snapshot")

@@ -17,8 +17,8 @@ from gqap.errors import GQAPError
 from gqap.package_data import package_dir
 from gqap.parsing import dataclass_from_dict
 
-SCOPES = ("general", "gpu", "specific", "multi")
-NETWORKS = ("mlp", "set", "multi")
+SCOPES = ("general", "gpu", "specific", "multi", "online")
+NETWORKS = ("mlp", "set", "multi", "online")
 # Pairs [low, high] of integers in the scope table (a single integer means low = high).
 _RANGES = ("users", "G", "B_max", "sites", "eval_users", "eval_sites")
 SELECT = ("sum_gap", "mean_gap")
@@ -66,7 +66,13 @@ class ScopeConfig:
     user count from ``users``, the site count from ``sites``, each site's batch limit from
     ``B_max`` and the instance with task shifts up to ``delta_max`` steps; validation
     instances draw users and sites from ``eval_users`` / ``eval_sites`` (small enough for
-    an exact reference)."""
+    an exact reference).
+
+    ``online``: the online family (gqap.online): scenario k of the training pool
+    (``train_scenarios`` of them) comes from seed ``train_seed`` + k, which draws G
+    uniformly from ``G``, the arrival rate uniformly from ``rate`` and then the scenario
+    (constant profile, ``periods`` periods); validation scenarios the same way from
+    ``run.eval_seed`` + i."""
 
     kind: str = "general"
     users: tuple[int, int] = (4, 20)
@@ -79,6 +85,10 @@ class ScopeConfig:
     delta_max: float = 40.0
     eval_users: tuple[int, int] = (4, 30)
     eval_sites: tuple[int, int] = (1, 3)
+    rate: tuple[float, float] = (2.0, 16.0)
+    periods: int = 120
+    train_seed: int = 3000
+    train_scenarios: int = 1000
 
     def __post_init__(self) -> None:
         if self.kind not in SCOPES:
@@ -95,6 +105,12 @@ class ScopeConfig:
         if not 0.0 <= self.delta_max < float("inf"):
             raise ValueError(f"scope.delta_max: must be a finite number >= 0, "
                              f"got {self.delta_max}")
+        lo, hi = self.rate
+        if not 0.0 < lo <= hi < float("inf"):
+            raise ValueError(f"scope.rate: need 0 < low <= high, got [{lo}, {hi}]")
+        if self.periods < 1 or self.train_scenarios < 1 or self.train_seed < 0:
+            raise ValueError("scope.periods and scope.train_scenarios must be >= 1, "
+                             "scope.train_seed >= 0")
         if self.kind == "specific" and not self.instance:
             raise ValueError("scope.instance: the specific scope needs an instance file")
 
@@ -106,6 +122,10 @@ class ScopeConfig:
             return {"kind": self.kind, "users": list(self.users), "sites": list(self.sites),
                     "B_max": list(self.B_max), "delta_max": self.delta_max,
                     "eval_users": list(self.eval_users), "eval_sites": list(self.eval_sites)}
+        if self.kind == "online":
+            return {"kind": self.kind, "G": list(self.G), "rate": list(self.rate),
+                    "periods": self.periods, "profile": "constant",
+                    "train_seeds": [self.train_seed, self.train_seed + self.train_scenarios - 1]}
         out: dict[str, Any] = {"kind": self.kind, "users": list(self.users),
                                "B_max": list(self.B_max)}
         if self.users_power:
@@ -139,15 +159,24 @@ class FeatureScales:
 @dataclass(frozen=True)
 class EnvConfig:
     """MDP settings: padding, reward scale (paper: 0.1) and split-point mode; ``max_sites``
-    bounds the multi-cluster MDP's action space (deny + one action per site)."""
+    bounds the multi-cluster MDP's action space (deny + one action per site);
+    ``price_levels`` are the online MDP's actions (a price per GPU and occupied decision
+    moment, online_env.py)."""
 
     max_users: int = 20
     reward_scale: float = 0.1
     split: str = "integer"
     max_sites: int = 8
+    price_levels: tuple[float, ...] = (0.0, 0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 2.0, 2.5, 3.0,
+                                       3.5, 4.0, 5.0)
 
     def __post_init__(self) -> None:
         _positive(self, "max_users", "reward_scale", "max_sites")
+        levels = self.price_levels
+        if len(levels) < 2 or not all(0.0 <= x < float("inf") for x in levels) or \
+                list(levels) != sorted(set(levels)):
+            raise ValueError(f"env.price_levels: need at least two distinct finite prices "
+                             f">= 0 in increasing order, got {list(levels)}")
         if self.split not in ("integer", "real"):
             raise ValueError(f"env.split: must be 'integer' or 'real', got {self.split!r}")
 

@@ -138,6 +138,8 @@ def network_spec(net_cfg: Any, max_users: int, count_scale: float) -> dict[str, 
         from gqap.solvers.dqn.multi_network import multi_network_spec
 
         return multi_network_spec(net_cfg, count_scale)
+    if net_cfg.kind == "online":
+        raise ValueError("network.kind 'online': the spec comes from online_network_spec")
     return {"kind": "set", "max_users": None, "embed_dim": net_cfg.embed_dim,
             "encoder": list(net_cfg.encoder), "hidden": list(net_cfg.hidden),
             "channels": net_cfg.channels, "count_scale": float(count_scale),
@@ -158,9 +160,14 @@ def build_network(spec: dict[str, Any]) -> nn.Module:
             from gqap.solvers.dqn.multi_network import build_multi_network
 
             return build_multi_network(spec)
+        if spec["kind"] == "online":
+            from gqap.solvers.dqn.online_network import build_online_network
+
+            return build_online_network(spec)
     except (KeyError, TypeError, ValueError) as exc:
         raise ValueError(f"network spec is incomplete or malformed ({exc})") from exc
-    raise ValueError(f"network kind must be 'mlp', 'set' or 'multi', got {spec.get('kind')!r}")
+    raise ValueError(f"network kind must be 'mlp', 'set', 'multi' or 'online', "
+                     f"got {spec.get('kind')!r}")
 
 
 def to_tensors(obs: dict[str, Any]) -> tuple[torch.Tensor, ...]:

@@ -1,7 +1,9 @@
 """Speed of the online family's methods (issue 25): one decision of every policy at G = 8 and
 rate 10, a 120-period run of every policy, and the hindsight optimum at its target size
 (6 periods x about 4 users per period x 4 GPUs: under 10 s) and at the largest size the
-DP is meant for (12 periods x rate 10 x 8 GPUs).
+DP is meant for (12 periods x rate 10 x 8 GPUs). ``dqn-online``'s p99 decision time at
+rate 10 (target: at most 10 ms) is the ``decision_p99_s`` of its 120-period runs at G = 8
+and G = 16 (``extra_info``).
 
 Run with ``--benchmark-enable``; in the normal suite each benchmark runs once, unchecked:
 
@@ -19,6 +21,8 @@ import pytest
 from gqap.online import OnlineInstance, PoolState, generate_online
 from gqap.solvers.base import Deadline
 from gqap.solvers.baselines import PerPeriodBaseline
+from gqap.solvers.dqn.checkpoints import load_checkpoint
+from gqap.solvers.dqn.online_solver import DQNOnlinePolicy
 from gqap.solvers.online.hindsight import horizon_tables, solve_dp
 from gqap.solvers.online.lookahead import LookaheadPolicy
 from gqap.solvers.online.myopic import CappedPolicy
@@ -34,7 +38,19 @@ POLICIES = {
     "baseline1": lambda: PerPeriodBaseline("baseline1"),
     "baseline2": lambda: PerPeriodBaseline("baseline2"),
     "baseline3": lambda: PerPeriodBaseline("baseline3"),
+    "dqn-online": lambda: dqn_online(),
 }
+
+
+@cache
+def _online_checkpoint():
+    return load_checkpoint("online", "online")
+
+
+def dqn_online() -> DQNOnlinePolicy:
+    """The shipped dqn-online policy (checkpoint loaded and hash-checked once)."""
+    ck = _online_checkpoint()
+    return DQNOnlinePolicy(ck.network, ck.meta["network"]["levels"])
 
 
 @cache
@@ -60,6 +76,16 @@ def test_a_120_period_run(benchmark, name):
     inst = scenario(120, 10.0, 8)
     run = benchmark.pedantic(lambda: run_policy(inst, POLICIES[name]()), rounds=1,
                              iterations=1)
+    benchmark.extra_info.update(run.timing())
+    assert len(run.solution.periods) == 120
+
+
+@pytest.mark.parametrize("G", [8, 16])
+def test_dqn_online_p99_decision_time_at_rate_10(benchmark, G):
+    """dqn-online over 120 periods at rate 10: p99 of its decision times in extra_info
+    (the issue's target: at most 10 ms)."""
+    inst = scenario(120, 10.0, G)
+    run = benchmark.pedantic(lambda: run_policy(inst, dqn_online()), rounds=1, iterations=1)
     benchmark.extra_info.update(run.timing())
     assert len(run.solution.periods) == 120
 
