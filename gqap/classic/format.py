@@ -16,7 +16,8 @@ import numpy as np
 from gqap.classic.instance import GQAPInstance
 from gqap.classic.solution import GQAPSolution
 from gqap.errors import FormatError, ValidationError
-from gqap.io import (
+from gqap.io import read_text, write_text_atomic
+from gqap.schema import (
     get_field,
     instance_header,
     instance_object,
@@ -24,8 +25,6 @@ from gqap.io import (
     naming_the_file,
     numbers,
     object_field,
-    read_text,
-    write_text_atomic,
 )
 
 FORMAT_CLASSIC = "gqap-bench/gqap"

@@ -9,7 +9,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from gqap.io import (
+from gqap.multi.instance import MultiInstance
+from gqap.multi.solution import MultiSolution
+from gqap.schema import (
     get_field,
     instance_header,
     instance_object,
@@ -18,8 +20,6 @@ from gqap.io import (
     numbers,
     object_field,
 )
-from gqap.multi.instance import MultiInstance
-from gqap.multi.solution import MultiSolution
 
 __all__ = ["FORMAT_MULTI", "multi_from_dict", "multi_to_dict", "solution_from_dict"]
 FORMAT_MULTI = "gqap-bench/multi"

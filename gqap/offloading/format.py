@@ -8,7 +8,9 @@ from pathlib import Path
 from typing import Any
 
 from gqap.errors import FormatError
-from gqap.io import (
+from gqap.offloading.instance import OffloadingInstance
+from gqap.offloading.solution import OffloadingSolution
+from gqap.schema import (
     get_field,
     instance_header,
     instance_object,
@@ -17,8 +19,6 @@ from gqap.io import (
     numbers,
     object_field,
 )
-from gqap.offloading.instance import OffloadingInstance
-from gqap.offloading.solution import OffloadingSolution
 
 FORMAT_OFFLOADING = "gqap-bench/offloading"
 _PARAMS = ("N", "N_hat", "a_F", "b_F", "K", "W_max_hz", "eta", "s_p_bits", "s_m_bits", "G",

@@ -15,7 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from gqap.errors import FormatError, ValidationError
-from gqap.io import (
+from gqap.online.instance import ArrivalProfile, OnlineHeader, OnlineInstance, from_periods
+from gqap.online.solution import OnlineSolution, PeriodDecision
+from gqap.schema import (
     SCHEMA_VERSION,
     check_header,
     get_field,
@@ -25,8 +27,6 @@ from gqap.io import (
     provenance_block,
     provenance_from_block,
 )
-from gqap.online.instance import ArrivalProfile, OnlineHeader, OnlineInstance, from_periods
-from gqap.online.solution import OnlineSolution, PeriodDecision
 
 FORMAT_ONLINE = "gqap-bench/online"
 FORMAT_ONLINE_SOLUTION = "gqap-bench/online-solution"
