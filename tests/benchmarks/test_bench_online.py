@@ -13,6 +13,7 @@ Run with ``--benchmark-enable``; in the normal suite each benchmark runs once, u
 
 from __future__ import annotations
 
+import time
 from functools import cache
 
 import numpy as np
@@ -80,14 +81,33 @@ def test_a_120_period_run(benchmark, name):
     assert len(run.solution.periods) == 120
 
 
+class CPUTimed:
+    """A policy whose decisions also get timed in this thread's CPU time: on a shared
+    machine the wall-clock p99 measures the other processes as much as the policy."""
+
+    def __init__(self, policy) -> None:
+        self.policy, self.name, self.cpu = policy, policy.name, []
+
+    def reset(self, header, seed=0):
+        self.policy.reset(header, seed)
+
+    def decide(self, requests, pool):
+        t0 = time.thread_time()
+        decision = self.policy.decide(requests, pool)
+        self.cpu.append(time.thread_time() - t0)
+        return decision
+
+
 @pytest.mark.parametrize("G", [8, 16])
 def test_dqn_online_p99_decision_time_at_rate_10(benchmark, G):
     """dqn-online over 120 periods at rate 10: p99 of its decision times in extra_info
-    (the issue's target: at most 10 ms)."""
+    (the issue's target: at most 10 ms), wall clock and CPU time."""
     inst = scenario(120, 10.0, G)
-    run = benchmark.pedantic(lambda: run_policy(inst, dqn_online()), rounds=1, iterations=1)
+    timed = CPUTimed(dqn_online())
+    run = benchmark.pedantic(lambda: run_policy(inst, timed), rounds=1, iterations=1)
     benchmark.extra_info.update(run.timing())
-    assert len(run.solution.periods) == 120
+    benchmark.extra_info["decision_cpu_p99_s"] = float(np.percentile(timed.cpu, 99))
+    assert len(run.solution.periods) == 120 and len(timed.cpu) == 120
 
 
 @pytest.mark.parametrize(("periods", "rate", "G"), [(6, 4.0, 4), (12, 10.0, 8)])
