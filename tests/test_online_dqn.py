@@ -20,7 +20,7 @@ from gqap.errors import GQAPError
 from gqap.io import read_instance, read_solution
 from gqap.online import evaluate_online, generate_online
 from gqap.solvers.dqn.checkpoints import CHECKPOINT_DIR, file_sha256, load_checkpoint
-from gqap.solvers.dqn.config import load_config
+from gqap.solvers.dqn.config import config_from_dict, load_config
 from gqap.solvers.dqn.curves import read_log
 from gqap.solvers.dqn.online_env import OnlineDQNEnv, n_features, training_scenario
 from gqap.solvers.dqn.online_trainer import ONLINE_LOG_FIELDS, OnlineTrainer
@@ -98,7 +98,7 @@ def test_shipped_checkpoint_verifies_and_records_its_training():
     meta = ck.meta
     assert meta["sha256"] == file_sha256(CHECKPOINT_DIR / "online.pt")
     assert meta["solver"] == "dqn-online" and meta["scope"]["kind"] == "online"
-    assert meta["config"] == load_config(CONFIGS / "online.toml").to_dict()
+    assert config_from_dict(meta["config"]) == load_config(CONFIGS / "online.toml")
     assert meta["command"].startswith("gqap train --config solvers/dqn/configs/online.toml")
     assert meta["validation"]["reference"] == "priced"
     assert meta["scope"]["train_seeds"] == [3000, 3199]
