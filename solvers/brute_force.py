@@ -34,7 +34,7 @@ from gqap.offloading.solution import OffloadingSolution
 from gqap.offloading.split import optimal_split
 from gqap.solvers.base import Deadline, Solver, SolverOutput, Status
 from gqap.solvers.multi_brute_force import brute_force_multi
-from gqap.solvers.options import SplitOptions
+from gqap.solvers.options import SplitOptions, check_at_least
 
 _CHUNK_ELEMENTS = 1 << 21  # candidate x size entries per vectorised chunk
 _CAPACITY_TOL = 1e-9  # relative, as in gqap.evaluation's feasibility check
@@ -55,8 +55,7 @@ class BruteForceOptions(SplitOptions):
         super().__post_init__()
         if self.enumerate_splits and self.split != "integer":
             raise ValueError("enumerate_splits needs split=integer (it tries whole steps)")
-        if self.max_candidates < 1:
-            raise ValueError(f"max_candidates must be >= 1, got {self.max_candidates}")
+        check_at_least(self, 1, "max_candidates")
 
 
 def best_granted_by_enumeration(inst: OffloadingInstance, b: int,

@@ -46,7 +46,7 @@ from gqap.offloading.solution import OffloadingSolution
 from gqap.offloading.split import SplitTable, grant_gains
 from gqap.solvers.base import Deadline, Solver, SolverOutput, Status
 from gqap.solvers.multi_exact import exact_multi_output
-from gqap.solvers.options import SplitOptions
+from gqap.solvers.options import SplitOptions, check_at_least
 
 _DENSE_MAX_USERS = 256  # up to this many users: whole blocks of b, rows sorted
 _BLOCK_ELEMENTS = 1 << 15  # (b, user) pairs per block on the dense path
@@ -249,8 +249,7 @@ class ExactOptions(SplitOptions):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        if self.max_vectors < 1:
-            raise ValueError(f"max_vectors must be >= 1, got {self.max_vectors}")
+        check_at_least(self, 1, "max_vectors")
 
 
 class ExactSolver(Solver):

@@ -18,6 +18,16 @@ def check_choices(options: Any, **allowed: Sequence[str]) -> None:
                              f"got {getattr(options, name)!r}")
 
 
+def check_at_least(options: Any, low: int, *names: str) -> None:
+    """Raise ValueError naming the first of the options ``names`` whose value is below
+    ``low`` (None, where an option allows it, means no limit and passes):
+    ``check_at_least(self, 1, "threads")``."""
+    for name in names:
+        value = getattr(options, name)
+        if value is not None and value < low:
+            raise ValueError(f"{name} must be >= {low}, got {value}")
+
+
 @dataclass(frozen=True)
 class SplitOptions:
     """``split``: 'integer' (whole denoising steps, default) or 'real' (the paper's relaxation)."""

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gqap.solvers.base import Deadline, Status
+from gqap.solvers.options import check_at_least
 
 # Stop reasons; only ``time_limit`` means the search was cut before its natural end.
 TIME_LIMIT, ITERATIONS, TARGET, STAGNATION = "time_limit", "iterations", "target", "stagnation"
@@ -36,10 +37,7 @@ class Termination:
         if self.time_limit is not None and not (self.time_limit > 0
                                                 and math.isfinite(self.time_limit)):
             raise ValueError(f"time limit must be a positive number, got {self.time_limit}")
-        for name in ("max_iterations", "stagnation"):
-            value = getattr(self, name)
-            if value is not None and value < 1:
-                raise ValueError(f"{name} must be >= 1, got {value}")
+        check_at_least(self, 1, "max_iterations", "stagnation")
         if self.target is not None and not math.isfinite(self.target):
             raise ValueError(f"target must be finite, got {self.target}")
 

@@ -16,7 +16,7 @@ from gqap.solvers.bounds.glb import glb_bound, product_structure
 from gqap.solvers.bounds.lagrangean import lagrangean_bound
 from gqap.solvers.bounds.lp import lp_bound
 from gqap.solvers.formulations import check_model_data, gqap_model_data
-from gqap.solvers.options import check_choices
+from gqap.solvers.options import check_at_least, check_choices
 
 METHODS = ("best", "glb", "lagrangean", "lp-rlt1", "lp-gw")
 LP_METHODS = ("highs", "highs-ds", "highs-ipm", "highs-ipx")
@@ -50,13 +50,10 @@ class BoundOptions:
 
     def __post_init__(self) -> None:
         check_choices(self, method=METHODS, lp_method=LP_METHODS)
-        if self.max_iterations < 0:
-            raise ValueError(f"max_iterations must be >= 0, got {self.max_iterations}")
+        check_at_least(self, 0, "max_iterations")
         if not 0.0 < self.lagrangean_share <= 1.0:
             raise ValueError(f"lagrangean_share must lie in (0, 1], got {self.lagrangean_share}")
-        for name in ("max_lp_columns", "max_pair_entries"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+        check_at_least(self, 1, "max_lp_columns", "max_pair_entries")
 
 
 class BoundSolver(Solver):

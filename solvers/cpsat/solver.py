@@ -38,7 +38,7 @@ from gqap.solvers.model_choice import (
     instance_answer,
     split_mode,
 )
-from gqap.solvers.options import SPLIT_MODES, check_choices
+from gqap.solvers.options import SPLIT_MODES, check_at_least, check_choices
 from gqap.solvers.warm_start import check_start_option
 
 _PROOF_TOL = 1e-9  # 2E must stay below this fraction of the objective for "optimal"
@@ -68,8 +68,7 @@ class CPSATOptions:
 
     def __post_init__(self) -> None:
         check_choices(self, model=MODELS, split=SPLIT_MODES)
-        if self.threads < 1:
-            raise ValueError(f"threads must be >= 1, got {self.threads}")
+        check_at_least(self, 1, "threads")
         if self.scale is not None and not (self.scale > 0 and math.isfinite(self.scale)):
             raise ValueError(f"scale must be a positive number, got {self.scale}")
         check_start_option(self.start)

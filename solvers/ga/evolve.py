@@ -18,7 +18,7 @@ from deap import base, tools
 
 from gqap.solvers.base import SolverOutput
 from gqap.solvers.ga.problems import Problem
-from gqap.solvers.options import SplitOptions
+from gqap.solvers.options import SplitOptions, check_at_least
 from gqap.solvers.termination import ITERATIONS, TIME_LIMIT, Progress, Termination
 
 _CHUNK_GENES = 1 << 19  # genes built, varied or scored between two looks at the clock
@@ -42,23 +42,19 @@ class GAOptions(SplitOptions):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        if self.population < 2:
-            raise ValueError(f"population must be >= 2, got {self.population}")
-        if self.generations < 0:
-            raise ValueError(f"generations must be >= 0, got {self.generations}")
+        check_at_least(self, 2, "population")
+        check_at_least(self, 0, "generations")
         for name in ("crossover", "mutation"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ValueError(f"{name} must lie in [0, 1], got {getattr(self, name)}")
         if self.gene_rate is not None and not 0.0 < self.gene_rate <= 1.0:
             raise ValueError(f"gene_rate must lie in (0, 1], got {self.gene_rate}")
-        if self.tournament < 1:
-            raise ValueError(f"tournament must be >= 1, got {self.tournament}")
+        check_at_least(self, 1, "tournament")
         if not 0 <= self.elite < self.population:
             raise ValueError(f"elite must lie in 0..population-1, got {self.elite}")
         if self.target is not None and not math.isfinite(self.target):
             raise ValueError(f"target must be a finite number, got {self.target}")
-        if self.stagnation is not None and self.stagnation < 1:
-            raise ValueError(f"stagnation must be >= 1, got {self.stagnation}")
+        check_at_least(self, 1, "stagnation")
 
 
 class _Fitness(base.Fitness):

@@ -33,7 +33,7 @@ from gqap.solvers.milp.model import (
 )
 from gqap.solvers.milp.size import quick_seconds_floor
 from gqap.solvers.model_choice import MODELS, formulation_kind, instance_answer, split_mode
-from gqap.solvers.options import SPLIT_MODES, check_choices
+from gqap.solvers.options import SPLIT_MODES, check_at_least, check_choices
 from gqap.solvers.warm_start import check_start_option
 
 BACKENDS: dict[str, type[Backend]] = {"cbc": CBCBackend, "highs": HighsBackend}
@@ -67,8 +67,7 @@ class MILPOptions:
     def __post_init__(self) -> None:
         check_choices(self, model=MODELS, split=SPLIT_MODES, linearisation=LINEARISATIONS,
                       backend=tuple(BACKENDS))
-        if self.threads < 1:
-            raise ValueError(f"threads must be >= 1, got {self.threads}")
+        check_at_least(self, 1, "threads")
         if not 0.0 <= self.gap < 1.0:
             raise ValueError(f"gap must lie in [0, 1), got {self.gap}")
         check_start_option(self.start)

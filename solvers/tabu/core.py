@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gqap.solvers.options import SplitOptions
+from gqap.solvers.options import SplitOptions, check_at_least
 from gqap.solvers.termination import Termination
 
 INF = math.inf
@@ -35,10 +35,7 @@ class TabuOptions(SplitOptions):
         super().__post_init__()
         if self.target is not None and not math.isfinite(self.target):
             raise ValueError(f"target must be a finite number, got {self.target}")
-        for name in ("max_iterations", "stop_after", "patience"):
-            value = getattr(self, name)
-            if value is not None and value < 1:
-                raise ValueError(f"{name} must be >= 1, got {value}")
+        check_at_least(self, 1, "max_iterations", "stop_after", "patience")
         if self.restart_after < 0:
             raise ValueError(f"restart_after must be >= 0 (0: never), got {self.restart_after}")
 
