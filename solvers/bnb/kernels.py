@@ -328,3 +328,58 @@ def primal_gradient(w: np.ndarray, hoff: np.ndarray, yon: np.ndarray, q: np.ndar
                         gnu[i, k, h] += 0.5 * q[j] * p
                     gnu[j, h, k] += 0.5 * q[i] * p
     return gM, gnu
+
+
+@njit(cache=True)
+def _greedy(prof: np.ndarray, q: np.ndarray, cap: float, z: np.ndarray) -> float:
+    """Continuous knapsack (Dantzig's greedy) over the items of positive profit; z gets
+    the shares; returns the value."""
+    n = prof.size
+    ratio = np.empty(n)
+    for j in range(n):
+        z[j] = 0.0
+        if prof[j] > 0.0:
+            ratio[j] = prof[j] / q[j] if q[j] > 0.0 else np.inf
+        else:
+            ratio[j] = -1.0
+    order = np.argsort(-ratio, kind="mergesort")
+    room = max(cap, 0.0)
+    value = 0.0
+    for t in range(n):
+        j = order[t]
+        if ratio[j] < 0.0:
+            break
+        if q[j] <= room:
+            z[j] = 1.0
+            value += prof[j]
+            room -= q[j]
+        else:
+            z[j] = room / q[j]
+            value += z[j] * prof[j]
+            break
+    return value
+
+
+@njit(cache=True)
+def master_shares(Lhat: np.ndarray, lam: np.ndarray, q: np.ndarray, R: np.ndarray,
+                  tie: float) -> tuple[float, np.ndarray]:
+    """``bound._master_shares`` compiled: the continuous knapsacks' total value per site
+    at lambda, and the shares w of the maximiser that takes items within ``tie`` of zero
+    profit too."""
+    f, m = Lhat.shape
+    w = np.zeros((f, m))
+    prof = np.empty(f)
+    z = np.empty(f)
+    total = 0.0
+    for k in range(m):
+        for i in range(f):
+            prof[i] = lam[i] - Lhat[i, k] if Lhat[i, k] < np.inf else -1.0
+        total += _greedy(prof, q, R[k], z)
+        for i in range(f):
+            if Lhat[i, k] < np.inf:
+                prof[i] += tie
+        _greedy(prof, q, R[k], z)
+        for i in range(f):
+            if Lhat[i, k] < np.inf:
+                w[i, k] = z[i]
+    return total, w

@@ -154,10 +154,12 @@ class Search:
                                    self.upper if math.isfinite(self.upper) else None])
 
     # -------------------------------------------------------------------------------
+    root_only = False   # stop after the root node (its bound is the result's)
+
     def run(self) -> bool:
         """Search until the tree is exhausted (True) or the deadline (False)."""
         while self.stack:
-            if self.deadline.expired():
+            if self.deadline.expired() or (self.root_only and self.stats.nodes >= 1):
                 self._log(force=True)
                 return False
             rec, x, inh, lb = self.stack.pop()

@@ -54,13 +54,14 @@ class BnBOptions:
     compiled sweep of the optional 'fast' extra), 'numpy', or 'auto' (numba when installed);
     root_volume / node_volume: iterations of the Volume algorithm (``bound.volume``) after
     the ascent at the root / at a node of depth 1 to volume_depth, which go past the
-    ascent's fixed point (kept where the exact bound gains).
+    ascent's fixed point (kept where the exact bound gains); root_only: stop after the root
+    node (the result's bound is the root bound; for measuring it).
     """
 
     sweeps: int = 3
     root_sweeps: int = 60
     lambda_iterations: int = 4
-    capacity_steps: int = 8
+    capacity_steps: int = 2
     kernel: str = "auto"
     enum_limit: int = 10000
     symmetry: bool = True
@@ -69,9 +70,10 @@ class BnBOptions:
     record: str = ""
     checkpoint: str = ""
     checkpoint_every: float = 60.0
-    root_volume: int = 0
+    root_volume: int = 2000
     node_volume: int = 0
     volume_depth: int = 0
+    root_only: bool = False
 
     def __post_init__(self) -> None:
         for name in ("sweeps", "root_sweeps", "lambda_iterations", "capacity_steps",
@@ -107,7 +109,7 @@ class BnBSolver(Solver):
 
     name = "bnb"
     families = ("classic",)
-    version = "1"
+    version = "2"
     Options = BnBOptions
 
     def _solve(self, instance: Instance, time_limit: float | None, seed: int) -> SolverOutput:
@@ -124,6 +126,7 @@ class BnBSolver(Solver):
                         node_volume=opts.node_volume, volume_depth=opts.volume_depth,
                         compiled=self._compiled(opts.kernel),
                         symmetry=opts.symmetry, upper=upper, upper_x=upper_x)
+        search.root_only = opts.root_only
         ckpt = Path(opts.checkpoint) if opts.checkpoint else None
         resumed = False
         if ckpt is not None and ckpt.exists():
