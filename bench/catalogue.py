@@ -48,7 +48,7 @@ STUDIES: tuple[Study, ...] = (
     *(Study(name) for name in (
         "fig11a", "fig11b", "fig11c", "fig10", "scaling", "literature", "milp", "dqn-scaling",
         "multi", "multi-dqn", "lee-ma-proofs", "cordeau-bounds", "gqap-large", "online",
-        "exact-gqap")),
+        "online-dqn", "exact-gqap")),
     Study("fig8", figure="fig8"),
     Study("dqn-training", figure="fig9"),
 )
