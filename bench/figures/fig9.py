@@ -97,7 +97,8 @@ def plot_fig9(rows: list[dict[str, Any]], path: Path) -> Path:
             ax2.plot([p["episode"] for p in gap], [100 * p["value"] for p in gap], color="C3",
                      marker=".", lw=1, label="validation gap")
             ax2.set_ylabel("validation sum gap (%)", color="C3")
-            ax2.set_ylim(bottom=0)
+            # A gap to a reference policy (the online scope's priced) may be negative.
+            ax2.set_ylim(bottom=min(0.0, 110 * min(p["value"] for p in gap)))
         ax.legend(loc="lower right", fontsize=7)
     fig.suptitle("Fig. 9: training curves of the shipped DQN checkpoints", fontsize=10)
     return save(fig, path, dpi=120)
@@ -129,15 +130,20 @@ def checkpoint_table(meta: dict[str, dict[str, Any]]) -> str:
                  "gpu": f"gpu, G = {scope.get('gpu_G')}, users {scope.get('users')}",
                  "specific": f"specific, {scope.get('instance_name', scope.get('instance'))}",
                  "multi": f"multi, users {scope.get('users')}, S {scope.get('sites')}",
+                 "online": f"online, rate {scope.get('rate')}, {scope.get('periods')} periods",
                  }.get(scope.get("kind"), str(scope.get("kind")))
         init = m.get("init") or {}
         first = f"phase 1: {init['episodes']} (best), then " if init.get("episodes") else ""
-        gap = (m.get("validation") or {}).get("sum_gap")
+        validation = m.get("validation") or {}
+        gap = validation.get("sum_gap")
+        # The online scope validates against a policy (priced), not the optimum.
+        ref = validation.get("reference")
+        against = f" to {', '.join(ref) if isinstance(ref, list) else ref}" if ref else ""
         wall = m.get("train_wall_time_total_s") or m.get("train_wall_time_s") or 0.0
         lines.append(
             f"| {name} | {m['network']['kind']} | {where} | {first}{m['episodes']} / "
             f"{m['config']['run']['episodes']} | {(init.get('steps') or 0) + m['steps']} | "
-            f"{wall / 60:.1f} min | {'-' if gap is None else f'{100 * gap:.2f}%'} | "
+            f"{wall / 60:.1f} min | {'-' if gap is None else f'{100 * gap:.2f}%{against}'} | "
             f"{m['_size'] / 1e6:.2f} MB | `{m.get('command', '-')}` |")
     return "\n".join(lines) + "\n"
 
