@@ -151,6 +151,19 @@ def test_volume_at_the_nodes_proves_the_optimum_with_a_record_that_checks(tmp_pa
     assert verify_proof(read_record(path), inst).objective == pytest.approx(ref)
 
 
+def test_root_only_stops_after_the_root_with_its_bound():
+    inst = INSTANCES[8]
+    opt = solve("brute-force", inst).objective
+    r = solve("bnb", inst, time_limit=60, root_only=True, incumbent="none", enum_limit=1)
+    assert r.info["nodes"] == 1 and r.info["volume_iterations"] > 0
+    if r.status == "optimal":          # the root alone closed it
+        assert r.objective == pytest.approx(opt)
+    else:
+        assert r.status in ("feasible", "time_limit")
+        assert r.bound == pytest.approx(r.info["root_bound"])
+        assert r.bound <= opt + 1e-9 * max(1.0, abs(opt))
+
+
 def _tampered(path, out, change) -> None:
     rec = read_record(path)
 
