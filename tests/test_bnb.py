@@ -125,7 +125,7 @@ def test_the_volume_phase_goes_past_the_ascent_and_stays_a_bound():
         values = []
         for step in range(2):
             if step:
-                M, nu, lam, cont = B.volume(nd, M, nu, None, opt, 300)
+                M, nu, lam, cont, _ = B.volume(nd, M, nu, None, opt, 300)
                 assert cont <= opt + 1e-6 * max(1.0, abs(opt))
             Mr, nur = (np.round(M), np.maximum(np.round(nu), 0.0)) if integer else (M, nu)
             Lh = B.subproblems(nd, B.directed(nd, B.split(nd, Mr, nur, integer)), integer, nur)
@@ -144,10 +144,10 @@ def test_volume_at_the_nodes_proves_the_optimum_with_a_record_that_checks(tmp_pa
     inst = INSTANCES[6]
     ref = solve("brute-force", inst).objective
     path = tmp_path / "p.json.gz"
-    r = solve("bnb", inst, time_limit=60, record=str(path), enum_limit=1, root_volume=300,
+    r = solve("bnb", inst, time_limit=60, record=str(path), enum_limit=1, root_volume=0,
               node_volume=50, volume_depth=3)
     assert r.status == "optimal" and r.objective == pytest.approx(ref)
-    assert r.info["volume_iterations"] > 300
+    assert r.info["volume_iterations"] > 0          # steps taken at nodes below the root
     assert verify_proof(read_record(path), inst).objective == pytest.approx(ref)
 
 

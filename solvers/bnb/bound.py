@@ -538,7 +538,7 @@ def _master_shares(nd: Node, Lhat: np.ndarray, lam: np.ndarray) -> tuple[float, 
 
 def volume(nd: Node, M: np.ndarray, nu: np.ndarray, lam: np.ndarray | None, upper: float,
            iterations: int, expired: Callable[[], bool] | None = None,
-           compiled: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+           compiled: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray, float, int]:
     """The Volume algorithm (Barahona and Anbil, Math. Program. 87, 2000) on the
     relaxation with continuous knapsacks, from (M, nu, lambda) (None: lambda by a
     subgradient on the master): steps along the running average of the supergradients
@@ -549,11 +549,11 @@ def volume(nd: Node, M: np.ndarray, nu: np.ndarray, lam: np.ndarray | None, uppe
     average does not). Stops after ``iterations``, at ``expired``, when the best value
     reaches ``upper`` or gains less than 1e-5 of itself in 200 steps. It goes past the
     ascent's fixed points (the continuous relaxation's maximum is the RLT1 LP bound).
-    Returns the best (M, nu, lambda) and its continuous value; the caller evaluates the
-    exact bound of their rounding."""
+    Returns the best (M, nu, lambda), its continuous value and the steps taken; the
+    caller evaluates the exact bound of their rounding."""
     f, m = nd.Lnode.shape
     if f <= 1 or iterations <= 0:
-        return M, nu, np.zeros(f) if lam is None else lam, -math.inf
+        return M, nu, np.zeros(f) if lam is None else lam, -math.inf, 0
     if lam is None:
         Lh = subproblems(nd, directed(nd, split(nd, M, nu, False)), False, nu)
         lam, _ = optimise_lambda(nd, Lh, None, upper, False, 30)
@@ -561,12 +561,12 @@ def volume(nd: Node, M: np.ndarray, nu: np.ndarray, lam: np.ndarray | None, uppe
     cM, cnu, clam = M.astype(np.float64), nu.astype(np.float64), lam.astype(np.float64)
     cval, gM, gnu, glam = _primal(nd, cM, cnu, clam, compiled)
     if not math.isfinite(cval):
-        return cM, cnu, clam, cval
+        return cM, cnu, clam, cval, 0
     aM, anu, alam = gM, gnu, glam
     best, bM, bnu, blam = cval, cM, cnu, clam
     gap = (lambda b: upper - b) if math.isfinite(upper) else (
         lambda b: 0.05 * max(abs(b), 1.0))
-    fstep, reds, mark = _F0, 0, best
+    fstep, reds, mark, done = _F0, 0, best, 0
     okn = nd.allowed[:, :, None]
     for it in range(iterations):
         if (expired is not None and expired()) or best >= upper:
@@ -583,8 +583,9 @@ def volume(nd: Node, M: np.ndarray, nu: np.ndarray, lam: np.ndarray | None, uppe
         cnu = np.where(okn, np.maximum(cnu + step / scale ** 2 * anu, 0.0), 0.0)
         clam = clam + step * alam
         cval, gM, gnu, glam = _primal(nd, cM, cnu, clam, compiled)
+        done = it + 1
         if not math.isfinite(cval):       # no facility assignment fits: infeasible node
-            return cM, cnu, clam, cval
+            return cM, cnu, clam, cval, it + 1
         aM = _ALPHA * gM + (1 - _ALPHA) * aM
         anu = _ALPHA * gnu + (1 - _ALPHA) * anu
         alam = _ALPHA * glam + (1 - _ALPHA) * alam
@@ -597,4 +598,4 @@ def volume(nd: Node, M: np.ndarray, nu: np.ndarray, lam: np.ndarray | None, uppe
             if reds >= _REDS:
                 fstep = max(fstep * 0.66, _FMIN)
                 reds = 0
-    return bM, bnu, blam, best
+    return bM, bnu, blam, best, done

@@ -218,10 +218,10 @@ class Search:
             self.node_volume if 0 < depth <= self.volume_depth else 0)
         if iters and not self.closes(val):
             # past the ascent's fixed point; kept only where its exact bound is higher
-            M2, nu2, lam2, _ = B.volume(nd, M, nu, None, self.upper, iters,
-                                        expired=self.deadline.expired,
-                                        compiled=self.compiled)
-            st.volume_iterations += iters
+            M2, nu2, lam2, _, steps = B.volume(nd, M, nu, None, self.upper, iters,
+                                               expired=self.deadline.expired,
+                                               compiled=self.compiled)
+            st.volume_iterations += steps
             if integer:
                 M2, nu2 = np.round(M2), np.maximum(np.round(nu2), 0.0)
             Lh = self._last_Lhat

@@ -48,7 +48,7 @@ def test_bench_bnb_root_bound(benchmark, ref, kernel, volume):
         M, nu, _, _ = B.ascent(nd, None, 60, inner=8, compiled=compiled)
         lam, value = exact(M, nu, None)
         if volume:
-            M2, nu2, lam2, _ = B.volume(nd, M, nu, None, upper, volume, compiled=compiled)
+            M2, nu2, lam2, _, _ = B.volume(nd, M, nu, None, upper, volume, compiled=compiled)
             value = max(value, exact(M2, nu2, lam2)[1])
         return value
 
