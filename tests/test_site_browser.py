@@ -1,5 +1,5 @@
 """The results site in a real browser: Debian's headless Chromium through selenium and
-chromedriver (no browser download). Every page of a site built from two shipped studies
+chromedriver (no browser download). Every page of a site built from three shipped studies
 loads from the file system without a console error and with every image drawn, every
 link names a file, tables sort both ways and filter, and the summary page is written as a
 screenshot (to $SITE_SCREENSHOT when set: docs/site-summary.png is made that way).
@@ -24,7 +24,7 @@ from gqap.bench.site.build import write_site
 CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 DRIVER = os.environ.get("CHROMEDRIVER") or shutil.which("chromedriver") or \
     "/usr/bin/chromedriver"
-STUDIES = ("fig10", "literature")  # one read per run (runs.csv), one from its tables
+STUDIES = ("fig10", "literature", "gqap-large")  # two read per run (runs.csv), one from its tables
 
 
 def _missing() -> str | None:
