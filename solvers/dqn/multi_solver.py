@@ -18,14 +18,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from gqap.multi import MultiInstance
+from gqap.paper import MODEL_DEFAULTS
 from gqap.solvers.base import Deadline, SolverOutput, Status
 from gqap.solvers.dqn.solver import DQNSolver, load_cached
 from gqap.solvers.options import SPLIT_MODES
 
 # The generator defaults the policy was trained under; a differing instance is solved but
 # flagged in info["out_of_distribution"].
-_TRAINED_MODEL = {"N": 200, "N_hat": 80, "a_F": 0.0413, "b_F": 71.44, "K": 1.0, "eta": 10.0,
-                  "s_p_bits": 216.0, "s_m_bits": 4.4e6, "convention": "paper"}
+_TRAINED_MODEL = MODEL_DEFAULTS  # the paper's model
 
 
 @dataclass(frozen=True)
