@@ -354,11 +354,7 @@ class MultiTrainer(Trainer):
                 window.pop(0)
             x, cur, pot = nx, ncur, npot
             total += r
-            self.steps += 1
-            if self.steps >= d.learning_starts and self.steps % d.train_every == 0:
-                losses.append(self.learn())
-            if self.steps % d.target_update == 0:
-                self.target.load_state_dict(self.online.state_dict())
+            self.count_step(losses)
             if term:
                 break
         self.replay.finish_episode(ep)

@@ -253,6 +253,17 @@ class Trainer:
             y = r + discount * (1.0 - done) * v_next
         return self.gradient_step(s, a, y, w, parts)
 
+    def count_step(self, losses: list[float]) -> None:
+        """One environment step taken: a gradient step every ``train_every`` steps once
+        ``learning_starts`` is reached (its loss appended), the target network refreshed every
+        ``target_update`` steps. Every scope's episode loop calls it after each step."""
+        d = self.cfg.dqn
+        self.steps += 1
+        if self.steps >= d.learning_starts and self.steps % d.train_every == 0:
+            losses.append(self.learn())
+        if self.steps % d.target_update == 0:
+            self.target.load_state_dict(self.online.state_dict())
+
     def run_episode(self) -> dict[str, Any]:
         """Play and learn from one episode; returns its log row."""
         env, d = self.env, self.cfg.dqn
@@ -281,11 +292,7 @@ class Trainer:
                 window.pop(0)
             state = nxt
             total += r
-            self.steps += 1
-            if self.steps >= d.learning_starts and self.steps % d.train_every == 0:
-                losses.append(self.learn())
-            if self.steps % d.target_update == 0:
-                self.target.load_state_dict(self.online.state_dict())
+            self.count_step(losses)
             if term:
                 break
         key = inst.content_hash()
