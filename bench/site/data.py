@@ -235,8 +235,10 @@ def cells_from_runs(runs: list[Run]) -> list[Cell]:
             solver=solver, family=rs[0].family, sense=rs[0].sense, instance=inst, size=rs[0].size,
             sites=rs[0].sites, runs=len(rs), solved=len(good),
             reached=sum(r.reached for r in rs), gap=_mean(r.gap_rel for r in good),
+            # the report's rule: the time of the runs with a solution; a bound-only
+            # solver's cell (status bound) shows its runs' time instead
             time=_mean(r.wall_time_s for r in (good or [r for r in rs
-                                                        if r.run_bound is not None])),
+                                                        if r.status == "bound"])),
             ttt=_mean(r.ttt_s for r in rs if r.reached) if any(
                 r.ttt_s is not None for r in rs) else None,
             best=((min(costs) if sense_min else max(costs)) if costs else None),
