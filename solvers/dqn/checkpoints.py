@@ -189,3 +189,15 @@ def _check_scope(scope: Any, where: str) -> None:
         raise GQAPError(f"{where}: a gpu-scope sidecar must record gpu_G")
     if scope["kind"] == "specific" and not isinstance(scope.get("instance_hash"), str):
         raise GQAPError(f"{where}: a specific-scope sidecar must record instance_hash")
+
+
+def checkpoint_run_version(version: str, checkpoint: str) -> str:
+    """``version`` plus the checkpoint's SHA-256 prefix from its sidecar: a retrained
+    checkpoint is a new solver for the harness, whose stored rows then no longer count as
+    done ("unverified" where the sidecar cannot be read: the solve itself says why)."""
+    side = resolve_checkpoint(checkpoint).with_suffix(".json")
+    try:
+        sha = str(json.loads(side.read_text())["sha256"])
+    except (OSError, ValueError, KeyError):
+        sha = "unverified"
+    return f"{version}+{sha[:12]}"

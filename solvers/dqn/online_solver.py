@@ -13,7 +13,6 @@ not hold an online network.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -73,16 +72,10 @@ class DQNOnlineSolver(PolicySolver):
 
     @classmethod
     def run_version(cls, options: Any) -> str:
-        """The version plus the checkpoint's SHA-256 prefix: a retrained checkpoint is a new
-        solver for the harness."""
-        from gqap.solvers.dqn.checkpoints import resolve_checkpoint
+        """The version plus the checkpoint's SHA-256 prefix (``checkpoint_run_version``)."""
+        from gqap.solvers.dqn.checkpoints import checkpoint_run_version
 
-        side = resolve_checkpoint(options.checkpoint).with_suffix(".json")
-        try:
-            sha = str(json.loads(side.read_text())["sha256"])
-        except (OSError, ValueError, KeyError):
-            sha = "unverified"  # the solve itself reports what is wrong with the sidecar
-        return f"{cls.version}+{sha[:12]}"
+        return checkpoint_run_version(cls.version, options.checkpoint)
 
     def warm_up(self) -> None:
         """Load and verify the checkpoint ahead of a timed solve."""

@@ -13,7 +13,6 @@ limit runs out mid-pass, the users not yet decided are denied (status time_limit
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -94,16 +93,10 @@ class DQNSolver(Solver):
 
     @classmethod
     def run_version(cls, options: Any) -> str:
-        """The version plus the checkpoint's SHA-256 prefix: a retrained checkpoint is a new
-        solver for the harness, whose stored rows then no longer count as done."""
-        from gqap.solvers.dqn.checkpoints import resolve_checkpoint
+        """The version plus the checkpoint's SHA-256 prefix (``checkpoint_run_version``)."""
+        from gqap.solvers.dqn.checkpoints import checkpoint_run_version
 
-        side = resolve_checkpoint(options.checkpoint).with_suffix(".json")
-        try:
-            sha = str(json.loads(side.read_text())["sha256"])
-        except (OSError, ValueError, KeyError):
-            sha = "unverified"  # the solve itself reports what is wrong with the sidecar
-        return f"{cls.version}+{sha[:12]}"
+        return checkpoint_run_version(cls.version, options.checkpoint)
 
     def warm_up(self) -> None:
         """Load and verify the checkpoint, then decide one small generated instance: torch's
