@@ -189,6 +189,22 @@ def directed(nd: Node, U: np.ndarray) -> np.ndarray:
     return nd.base + U
 
 
+def _split_pairs(on: np.ndarray, off: np.ndarray, onok: np.ndarray, q: np.ndarray,
+                 cap: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Per (facility, site, other facility): the on-site cost (inf where it cannot fit),
+    whether the other is forced on site (no off-site choice), which (facility, site) pairs
+    are dead, the capacity left after the forced ones, the base sum of the chosen costs and
+    the knapsack savings of moving a facility on site. Both bound routines share it."""
+    on = np.where(onok, on, np.inf)
+    forced = ~np.isfinite(off)
+    dead = (forced & ~np.isfinite(on)).any(axis=2)
+    capr = cap - (forced * q[None, None, :]).sum(axis=2)
+    base_sum = np.where(forced, np.where(np.isfinite(on), on, 0.0), off).sum(axis=2)
+    saving = np.where(onok & ~forced, off - on, 0.0)
+    saving = np.where(np.isfinite(saving), saving, 0.0)
+    return on, forced, dead, capr, base_sum, saving
+
+
 def subproblems(nd: Node, D: np.ndarray, integer: bool,
                 nu: np.ndarray | None = None, compiled: bool = False) -> np.ndarray:
     """Lhat[i, k] = Lnode[i, k] + V[i, k] (module doc); inf where i cannot sit on k. With
@@ -209,14 +225,7 @@ def subproblems(nd: Node, D: np.ndarray, integer: bool,
                          nu[:, :, None, :] * q[None, None, :, None])
     off = np.where(usable, D, np.inf).min(axis=3)                   # (f, m, f)
     off[eye_f[:, None, :].repeat(m, axis=1)] = 0.0
-    on = np.where(onok, on, np.inf)
-    forced = ~np.isfinite(off)
-    dead = (forced & ~np.isfinite(on)).any(axis=2)
-    W = (forced * q[None, None, :]).sum(axis=2)
-    capr = cap - W
-    base_sum = np.where(forced, np.where(np.isfinite(on), on, 0.0), off).sum(axis=2)
-    saving = np.where(onok & ~forced, off - on, 0.0)
-    saving = np.where(np.isfinite(saving), saving, 0.0)
+    on, forced, dead, capr, base_sum, saving = _split_pairs(on, off, onok, q, cap)
     value, _ = knapsack01(saving.reshape(f * m, f), q, np.maximum(capr, 0.0).ravel(), integer,
                           compiled)
     V = base_sum - value.reshape(f, m)
@@ -492,14 +501,7 @@ def _primal(nd: Node, M: np.ndarray, nu: np.ndarray, lam: np.ndarray,
     harg = Doff.argmin(axis=3)
     off = np.take_along_axis(Doff, harg[..., None], axis=3)[..., 0]
     off[eye_f[:, None, :].repeat(m, axis=1)] = 0.0
-    on = np.where(onok, on, np.inf)
-    forced = ~np.isfinite(off)
-    dead = (forced & ~np.isfinite(on)).any(axis=2)
-    W = (forced * q[None, None, :]).sum(axis=2)
-    capr = cap - W
-    base_sum = np.where(forced, np.where(np.isfinite(on), on, 0.0), off).sum(axis=2)
-    saving = np.where(onok & ~forced, off - on, 0.0)
-    saving = np.where(np.isfinite(saving), saving, 0.0)
+    on, forced, dead, capr, base_sum, saving = _split_pairs(on, off, onok, q, cap)
     value, z = continuous_knapsack(saving.reshape(f * m, f), q,
                                    np.maximum(capr, 0.0).ravel())
     other = ~eye_f[:, None, :]                                      # (i, ., j): j != i
