@@ -1,4 +1,5 @@
-"""Sum tree and prioritised replay: sampling in proportion to priority, IS weights, 1 : 7."""
+"""Sum tree and prioritised replay: sampling in proportion to priority, IS weights, 1 : 7;
+the n-step window that fills the memories."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
+from gqap.solvers.dqn.nstep import Complete, NStepWindow
 from gqap.solvers.dqn.replay import DualReplay, PrioritizedReplay, SumTree
 
 FIELDS = {"x": ((2,), np.float32), "k": ((), np.int64)}
@@ -89,3 +91,17 @@ def test_dual_memory_draws_one_terminal_per_seven_others_and_round_trips():
     _, d2, w2 = copy.sample(64, 8, 0.5, r2)
     np.testing.assert_array_equal(d1["k"], d2["k"])
     np.testing.assert_array_equal(w1, w2)
+
+
+def test_nstep_window_sums_n_discounted_rewards_and_flushes_at_the_end():
+    w = NStepWindow(3, 0.5)
+    assert w.push("s0", 1.0, False) == [] and w.push("s1", 2.0, False) == []
+    # s0 is complete with three rewards: 1 + 0.5 * 2 + 0.25 * 4
+    assert w.push("s2", 4.0, False) == [Complete("s0", 3.0, 0.125, False)]
+    # the last step flushes the window: s1 and s2 with fewer rewards, s3 alone is terminal
+    assert w.push("s3", 8.0, True) == [Complete("s1", 2.0 + 2.0 + 2.0, 0.125, False),
+                                       Complete("s2", 4.0 + 4.0, 0.25, False),
+                                       Complete("s3", 8.0, 0.5, True)]
+    one = NStepWindow(1, 1.0)  # the paper's one-step transitions
+    assert one.push("a", 3.0, False) == [Complete("a", 3.0, 1.0, False)]
+    assert one.push("b", 5.0, True) == [Complete("b", 5.0, 1.0, True)]

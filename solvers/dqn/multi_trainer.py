@@ -47,8 +47,10 @@ from gqap.solvers.dqn.multi_env import (
 )
 from gqap.solvers.dqn.multi_network import multi_tensors
 from gqap.solvers.dqn.multi_policy import greedy_sites
+from gqap.solvers.dqn.nstep import NStepWindow
 from gqap.solvers.dqn.replay import DualReplay
 from gqap.solvers.dqn.trainer import Trainer
+from gqap.solvers.dqn.validation import gap_scores
 
 MULTI_LOG_FIELDS = ("episode", "steps", "users", "sites", "reward", "objective", "greedy",
                     "gap", "granted", "mean_pai", "mean_latency", "loss", "epsilon",
@@ -334,24 +336,18 @@ class MultiTrainer(Trainer):
         x, cur = env.compact_state()
         pot = info["potential"]
         total, losses = 0.0, []
-        n, gamma = d.n_step, d.gamma
-        window: list[tuple[np.ndarray, int, float, int, float]] = []
+        window = NStepWindow(d.n_step, d.gamma)
         while True:
             a = self.act(env.state.observation(), env.state.action_mask()[0])
             _, r, term, _, info = env.step(a)
             nx, ncur = env.compact_state()
             npot = info["potential"]
-            window.append((x, cur, pot, a, r))
-            while window and (len(window) == n or term):
-                x0, c0, p0, a0, _ = window[0]
-                ret = sum(gamma ** i * w[4] for i, w in enumerate(window))
-                disc = gamma ** len(window)
+            for (x0, c0, p0, a0), ret, disc, last in window.push((x, cur, pot, a), r, term):
                 shaped = ret + (0.0 if term else disc * npot) - p0
                 self.replay.add({"ep": ep, "x": _pad(x0, self.U), "cur": c0, "action": a0,
                                  "reward": shaped, "discount": disc,
                                  "next_x": _pad(nx, self.U), "next_cur": ncur, "done": term},
-                                term and len(window) == 1)
-                window.pop(0)
+                                last)
             x, cur, pot = nx, ncur, npot
             total += r
             self.count_step(losses)
@@ -363,9 +359,7 @@ class MultiTrainer(Trainer):
                "sites": inst.n_sites, "reward": total, "objective": info["objective"],
                "greedy": greedy, "gap": relative_gap(greedy, info["objective"]),
                "granted": int((info["site"] >= 0).sum()), "mean_pai": info["mean_pai"],
-               "mean_latency": info["mean_latency"],
-               "loss": float(np.mean(losses)) if losses else float("nan"),
-               "epsilon": self.epsilon(), "temperature": self.temperature()}
+               "mean_latency": info["mean_latency"], **self.learning_columns(losses)}
         self.episode += 1
         return row
 
@@ -374,14 +368,9 @@ class MultiTrainer(Trainer):
         mean relative gap, mean gap per user, mean objective, median relative gap)."""
         sites, _, _ = greedy_sites(self.online, self.eval_set, self.cfg.features,
                                    integer=self.integer)
-        vals = np.array([evaluate_multi(x, final_multi_solution(x, s, self.integer)).objective
-                         for x, s in zip(self.eval_set, sites, strict=True)])
-        opt = np.array(self.eval_opt)
-        users = np.array([x.n_users for x in self.eval_set])
-        gaps = [relative_gap(o, v) for o, v in zip(opt, vals, strict=True)]
-        return (float((opt - vals).sum() / np.abs(opt).sum()), float(np.mean(gaps)),
-                float(np.mean((opt - vals) / users)), float(vals.mean()),
-                float(np.median(gaps)))
+        vals = [evaluate_multi(x, final_multi_solution(x, s, self.integer)).objective
+                for x, s in zip(self.eval_set, sites, strict=True)]
+        return gap_scores(self.eval_opt, vals, [x.n_users for x in self.eval_set])
 
     def checkpoint_meta(self, which: str) -> dict[str, Any]:
         """Sidecar content: the base trainer's plus the solver name and the reference."""

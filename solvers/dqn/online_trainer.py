@@ -24,12 +24,13 @@ import numpy as np
 import torch
 
 from gqap.errors import GQAPError
-from gqap.gaps import relative_gap
 from gqap.solvers.dqn.config import TrainConfig
+from gqap.solvers.dqn.nstep import NStepWindow
 from gqap.solvers.dqn.online_env import OnlineDQNEnv, n_features, training_scenario
 from gqap.solvers.dqn.online_network import online_network_spec
 from gqap.solvers.dqn.replay import DualReplay
 from gqap.solvers.dqn.trainer import Trainer
+from gqap.solvers.dqn.validation import gap_scores
 
 ONLINE_LOG_FIELDS = ("episode", "steps", "G", "rate", "users", "reward", "objective",
                      "per_user", "mean_gpus", "gap", "loss", "epsilon", "temperature")
@@ -127,21 +128,15 @@ class OnlineTrainer(Trainer):
         env, d = self.env, self.cfg.dqn
         x, info0 = env.reset()
         total, losses, gpus = 0.0, [], []
-        n, gamma = d.n_step, d.gamma
-        window: list[tuple[np.ndarray, int, float]] = []
+        window = NStepWindow(d.n_step, d.gamma)
         mask = env.action_masks()
         while True:
             a = self.act({"x": x[None]}, mask)
             x2, r, term, _, info = env.step(a)
             gpus.append(info["gpus"])
-            window.append((x, a, r))
-            while window and (len(window) == n or term):
-                x0, a0, _ = window[0]
-                ret = sum(gamma ** i * w[2] for i, w in enumerate(window))
-                self.replay.add({"x": x0, "action": a0, "reward": ret,
-                                 "discount": gamma ** len(window), "next_x": x2,
-                                 "done": term}, term and len(window) == 1)
-                window.pop(0)
+            for (x0, a0), ret, disc, last in window.push((x, a), r, term):
+                self.replay.add({"x": x0, "action": a0, "reward": ret, "discount": disc,
+                                 "next_x": x2, "done": term}, last)
             x = x2
             total += r
             self.count_step(losses)
@@ -153,8 +148,7 @@ class OnlineTrainer(Trainer):
                "objective": info["objective"],
                "per_user": info["objective"] / max(inst.n_users, 1),
                "mean_gpus": float(np.mean(gpus)), "gap": float("nan"),
-               "loss": float(np.mean(losses)) if losses else float("nan"),
-               "epsilon": self.epsilon(), "temperature": self.temperature()}
+               **self.learning_columns(losses)}
         self.episode += 1
         return row
 
@@ -170,13 +164,8 @@ class OnlineTrainer(Trainer):
         """Greedy policy on the validation scenarios against ``priced``: (sum gap, mean
         relative gap, mean gap per user, mean objective, median relative gap); negative
         gaps: better than ``priced``."""
-        vals = np.array(self.greedy_values(self.eval_set))
-        ref = np.array(self.eval_opt)
-        users = np.array([max(x.n_users, 1) for x in self.eval_set])
-        gaps = [relative_gap(o, v) for o, v in zip(ref, vals, strict=True)]
-        return (float((ref - vals).sum() / np.abs(ref).sum()), float(np.mean(gaps)),
-                float(np.mean((ref - vals) / users)), float(vals.mean()),
-                float(np.median(gaps)))
+        return gap_scores(self.eval_opt, self.greedy_values(self.eval_set),
+                          [max(x.n_users, 1) for x in self.eval_set])
 
     def checkpoint_meta(self, which: str) -> dict[str, Any]:
         """Sidecar content: the base trainer's, the solver name and the reference."""

@@ -48,14 +48,13 @@ from gqap.solvers.dqn.env import (
     validation_set,
 )
 from gqap.solvers.dqn.network import build_network, network_spec, to_tensors
+from gqap.solvers.dqn.nstep import NStepWindow
 from gqap.solvers.dqn.policy import greedy_grants
 from gqap.solvers.dqn.replay import DualReplay
+from gqap.solvers.dqn.validation import EVAL_FIELDS, SCORE_FIELDS, gap_scores
 
 LOG_FIELDS = ("episode", "steps", "users", "G", "reward", "objective", "optimum", "gap",
               "mean_pai", "mean_latency", "loss", "epsilon", "temperature")
-EVAL_FIELDS = ("episode", "steps", "wall_s", "sum_gap", "mean_gap", "user_gap",
-               "mean_objective", "median_gap")
-SCORE_FIELDS = EVAL_FIELDS[3:]
 
 
 @dataclass(frozen=True)
@@ -264,6 +263,12 @@ class Trainer:
         if self.steps % d.target_update == 0:
             self.target.load_state_dict(self.online.state_dict())
 
+    def learning_columns(self, losses: list[float]) -> dict[str, float]:
+        """The log row's learning columns: mean loss of the episode's gradient steps (NaN
+        before learning starts), epsilon and temperature."""
+        return {"loss": float(np.mean(losses)) if losses else float("nan"),
+                "epsilon": self.epsilon(), "temperature": self.temperature()}
+
     def run_episode(self) -> dict[str, Any]:
         """Play and learn from one episode; returns its log row."""
         env, d = self.env, self.cfg.dqn
@@ -271,25 +276,17 @@ class Trainer:
         inst = env.instance
         state = env.compact_state()
         total, losses = 0.0, []
-        n, gamma = d.n_step, d.gamma
-        window: list[tuple[dict[str, Any], int, float]] = []  # (state, action, reward)
+        window = NStepWindow(d.n_step, d.gamma)
         while True:
             a = self.act(env.state.observation(), env.action_masks())
             _, r, term, _, info = env.step(a)
             nxt = env.compact_state()
-            window.append((state, a, r))
-            # transition j is complete once it has n rewards or the episode ended; with
-            # n_step = 1 this is the paper's one-step transition
-            while window and (len(window) == n or term):
-                s0, a0, _ = window[0]
-                ret = sum(gamma ** i * w[2] for i, w in enumerate(window))
+            for (s0, a0), ret, disc, last in window.push((state, a), r, term):
                 self.replay.add({"users": s0["users"], "n_users": s0["n_users"],
                                  "glob": s0["glob"], "b_max": inst.B_max, "ind": s0["ind"],
                                  "cur": s0["cur"], "action": a0, "reward": ret,
-                                 "discount": gamma ** len(window), "next_ind": nxt["ind"],
-                                 "next_cur": nxt["cur"], "done": term},
-                                term and len(window) == 1)
-                window.pop(0)
+                                 "discount": disc, "next_ind": nxt["ind"],
+                                 "next_cur": nxt["cur"], "done": term}, last)
             state = nxt
             total += r
             self.count_step(losses)
@@ -304,9 +301,7 @@ class Trainer:
         row = {"episode": self.episode + 1, "steps": self.steps, "users": inst.n_users,
                "G": inst.G, "reward": total, "objective": info["objective"], "optimum": opt,
                "gap": relative_gap(opt, info["objective"]), "mean_pai": info["mean_pai"],
-               "mean_latency": info["mean_latency"],
-               "loss": float(np.mean(losses)) if losses else float("nan"),
-               "epsilon": self.epsilon(), "temperature": self.temperature()}
+               "mean_latency": info["mean_latency"], **self.learning_columns(losses)}
         self.episode += 1
         return row
 
@@ -323,12 +318,7 @@ class Trainer:
         integer = self.cfg.env.split == "integer"
         vals = [evaluate(x, final_solution(x, g, integer)).objective
                 for x, g in zip(self.eval_set, grants, strict=True)]
-        opt, vals = np.array(self.eval_opt), np.array(vals)
-        users = np.array([x.n_users for x in self.eval_set])
-        gaps = [relative_gap(o, v) for o, v in zip(opt, vals, strict=True)]
-        return (float((opt - vals).sum() / np.abs(opt).sum()), float(np.mean(gaps)),
-                float(np.mean((opt - vals) / users)), float(vals.mean()),
-                float(np.median(gaps)))
+        return gap_scores(self.eval_opt, vals, [x.n_users for x in self.eval_set])
 
     # -- the run -----------------------------------------------------------------------------
     def train(self, *, resume: bool = False, progress: bool = True,
