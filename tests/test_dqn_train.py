@@ -18,6 +18,7 @@ from gqap.io import read_instance
 from gqap.solvers.dqn.config import TrainConfig, load_config
 from gqap.solvers.dqn.curves import read_log
 from gqap.solvers.dqn.env import OffloadingEnv, final_solution, validation_set
+from gqap.solvers.dqn.schedules import explore
 from gqap.solvers.dqn.trainer import LOG_FIELDS, Trainer, optimum
 
 CONFIGS = ROOT / "solvers" / "dqn" / "configs"
@@ -196,3 +197,22 @@ def test_select_by_mean_gap_keeps_the_lowest_mean_relative_gap(tmp_path):
                                                              abs=1e-9)
     with pytest.raises(GQAPError, match="select"):
         tiny_config(select="best")
+
+
+def test_hybrid_exploration_stays_on_allowed_actions_and_follows_q_when_cold():
+    rng = np.random.default_rng(0)
+    mask = np.array([True, False, True, True])
+    q = np.array([0.0, 100.0, 1.0, 3.0])
+    calls = []
+
+    def q_values():
+        calls.append(1)
+        return q
+
+    uniform = [explore(rng, mask, 1.0, 1.0, q_values) for _ in range(600)]
+    assert set(uniform) == {0, 2, 3} and not calls  # epsilon = 1: Q never evaluated
+    cold = {explore(rng, mask, 0.0, 1e-3, q_values) for _ in range(50)}
+    assert cold == {3}  # the masked action 1 has the largest Q but is never drawn
+    warm = [explore(rng, mask, 0.0, 1.0, q_values) for _ in range(2000)]
+    # softmax over the allowed Q-values (0, 1, 3): action 3 about 84% of the draws
+    assert abs(warm.count(3) / 2000 - np.exp(3) / (1 + np.e + np.exp(3))) < 0.03

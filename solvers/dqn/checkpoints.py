@@ -23,7 +23,7 @@ from gqap.errors import GQAPError
 from gqap.hashing import sha256_file as file_sha256
 from gqap.io import dumps, write_text_atomic
 from gqap.package_data import package_dir
-from gqap.solvers.dqn.config import SCOPES, FeatureScales
+from gqap.solvers.dqn.config import SCOPES, FeatureScales, near
 from gqap.solvers.dqn.network import build_network
 
 FORMAT = "gqap-bench/dqn-checkpoint"
@@ -172,6 +172,21 @@ def load_checkpoint(ref: str | Path, kind: str | None = None) -> Checkpoint:
                         f"architecture ({_first_line(exc)})") from None
     net.eval()
     return Checkpoint(net, meta, pt)
+
+
+def initial_weights(ref: str, spec: dict[str, Any], base_dir: str | Path | None = None,
+                    ) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+    """The starting weights of a run that continues a checkpoint (``run.init``: a shipped
+    name or a path, relative to ``base_dir`` where it is not found as given): its state
+    dict, refused unless its architecture is ``spec``, and what the new run's sidecar
+    records of it (file, hash, training so far, command, seed)."""
+    init = load_checkpoint(near(ref, base_dir), spec["kind"])
+    if init.meta["network"] != spec:
+        raise GQAPError(f"run.init: {ref} has architecture {init.meta['network']}, the "
+                        f"config asks for {spec}")
+    return init.network.state_dict(), {k: init.meta.get(k) for k in (
+        "file", "sha256", "episodes", "steps", "train_wall_time_s", "train_wall_time_total_s",
+        "command", "seed")}
 
 
 def _first_line(exc: BaseException) -> str:

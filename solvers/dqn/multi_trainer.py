@@ -303,8 +303,7 @@ class MultiTrainer(Trainer):
     def learn(self) -> float:
         """One gradient step on a prioritised mini-batch; returns the loss."""
         d = self.cfg.dqn
-        parts, f, w, tabs = self.replay.sample(d.batch_size, d.terminal_batch, self.beta(),
-                                               self.rng_replay)
+        parts, f, w, tabs = self.sample_batch()
         p = pack(tabs)
         U = p.users.shape[1]
         sc = self.cfg.features

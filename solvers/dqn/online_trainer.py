@@ -105,8 +105,7 @@ class OnlineTrainer(Trainer):
     def learn(self) -> float:
         """One gradient step on a prioritised mini-batch; returns the loss."""
         d = self.cfg.dqn
-        parts, f, w = self.replay.sample(d.batch_size, d.terminal_batch, self.beta(),
-                                         self.rng_replay)
+        parts, f, w = self.sample_batch()
         s = (torch.as_tensor(f["x"]),)
         s2 = torch.as_tensor(f["next_x"])
         a = torch.as_tensor(f["action"], dtype=torch.long)

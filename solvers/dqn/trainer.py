@@ -14,18 +14,15 @@ initialisation, validation instances) is spawned from the run's seed, torch uses
 thread count and its global RNG is only touched inside ``fork_rng``. A run is resumable
 from its last snapshot (``OUT/resume``) and then continues exactly as if uninterrupted.
 
-Outputs in OUT: ``config.json``, ``train_log.csv`` (one row per episode), ``eval_log.csv``
-(greedy validation gap to the exact optimum), ``learning_curve.png`` (paper Fig. 9),
-``final.pt/.json`` and ``best.pt/.json`` (the lowest validation gap).
+Outputs in OUT: the run's folder (run_folder.py: config, logs, snapshot), then
+``learning_curve.png`` (paper Fig. 9), ``final.pt/.json`` and ``best.pt/.json`` (the lowest
+validation gap to the exact optimum).
 """
 
 from __future__ import annotations
 
 import copy
-import csv
 import dataclasses
-import json
-import math
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,9 +33,8 @@ import torch
 
 from gqap.errors import GQAPError
 from gqap.gaps import relative_gap  # (optimum, value): positive = worse
-from gqap.io import dumps, write_text_atomic
-from gqap.solvers.dqn.checkpoints import git_commit, save_checkpoint
-from gqap.solvers.dqn.config import TrainConfig, config_from_dict, near
+from gqap.solvers.dqn.checkpoints import git_commit, initial_weights, save_checkpoint
+from gqap.solvers.dqn.config import TrainConfig
 from gqap.solvers.dqn.curves import plot_learning_curve
 from gqap.solvers.dqn.env import (
     EpisodeSampler,
@@ -51,7 +47,9 @@ from gqap.solvers.dqn.network import build_network, network_spec, to_tensors
 from gqap.solvers.dqn.nstep import NStepWindow
 from gqap.solvers.dqn.policy import greedy_grants
 from gqap.solvers.dqn.replay import DualReplay
-from gqap.solvers.dqn.validation import EVAL_FIELDS, SCORE_FIELDS, gap_scores
+from gqap.solvers.dqn.run_folder import RunFolder
+from gqap.solvers.dqn.schedules import Schedules, explore
+from gqap.solvers.dqn.validation import BestNetwork, gap_scores
 
 LOG_FIELDS = ("episode", "steps", "users", "G", "reward", "objective", "optimum", "gap",
               "mean_pai", "mean_latency", "loss", "epsilon", "temperature")
@@ -85,6 +83,7 @@ class Trainer:
                  command: str = "") -> None:
         self.cfg = cfg
         self.out = Path(out_dir)
+        self.folder = RunFolder(self.out, self.log_fields)
         self.command = command
         torch.set_num_threads(cfg.run.threads)
         streams = np.random.SeedSequence(cfg.run.seed).spawn(5)
@@ -93,22 +92,15 @@ class Trainer:
         self.env.np_random = np.random.default_rng(streams[0])
         self.rng_explore = np.random.default_rng(streams[1])
         self.rng_replay = np.random.default_rng(streams[2])
+        self.schedules = Schedules(cfg)
         self.spec = self.make_spec()
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(int(streams[3].generate_state(1)[0]))
             self.online = build_network(self.spec)
         self.init_meta: dict[str, Any] | None = None
         if cfg.run.init:
-            from gqap.solvers.dqn.checkpoints import load_checkpoint
-
-            init = load_checkpoint(near(cfg.run.init, base_dir), self.spec["kind"])
-            if init.meta["network"] != self.spec:
-                raise GQAPError(f"run.init: {cfg.run.init} has architecture "
-                                f"{init.meta['network']}, the config asks for {self.spec}")
-            self.online.load_state_dict(init.network.state_dict())
-            self.init_meta = {k: init.meta.get(k) for k in (
-                "file", "sha256", "episodes", "steps", "train_wall_time_s",
-                "train_wall_time_total_s", "command", "seed")}
+            weights, self.init_meta = initial_weights(cfg.run.init, self.spec, base_dir)
+            self.online.load_state_dict(weights)
         self.target = copy.deepcopy(self.online)
         self.target.requires_grad_(False)
         self.opt = torch.optim.Adam(self.online.parameters(), lr=cfg.dqn.lr, foreach=True)
@@ -117,10 +109,7 @@ class Trainer:
         self._opt_cache: dict[str, float] = {}
         self.episode = self.steps = self.updates = 0
         self.wall = 0.0
-        self.best_gap: float | None = None
-        self.best_episode: int | None = None
-        self.best_scores: dict[str, float] | None = None
-        self.best_state: dict[str, torch.Tensor] | None = None
+        self.best = BestNetwork(cfg.run.select)
 
     # -- the parts a scope's trainer replaces --------------------------------------------------
     def make_env(self, base_dir: str | Path | None) -> tuple[Any, Any]:
@@ -157,46 +146,15 @@ class Trainer:
         instances = validation_set(self.cfg, stream, base_dir)
         return instances, [optimum(x) for x in instances]
 
-    # -- schedules ---------------------------------------------------------------------------
-    def _decay(self) -> float:
-        span = self.cfg.explore.decay_fraction * self.cfg.run.episodes
-        return min(1.0, self.episode / span)
-
-    def epsilon(self) -> float:
-        """Current epsilon of the epsilon-greedy part."""
-        e = self.cfg.explore
-        return e.eps_start + self._decay() * (e.eps_end - e.eps_start)
-
-    def temperature(self) -> float:
-        """Current Boltzmann temperature."""
-        e = self.cfg.explore
-        return e.temp_start + self._decay() * (e.temp_end - e.temp_start)
-
-    def learning_rate(self) -> float:
-        """Current learning rate (constant unless ``dqn.lr_end`` > 0)."""
-        d = self.cfg.dqn
-        if d.lr_end <= 0:
-            return d.lr
-        return d.lr + min(1.0, self.episode / self.cfg.run.episodes) * (d.lr_end - d.lr)
-
-    def beta(self) -> float:
-        """Current importance-sampling exponent (annealed to beta_end over the run)."""
-        p = self.cfg.per
-        return p.beta_start + min(1.0, self.episode / self.cfg.run.episodes) * (
-            p.beta_end - p.beta_start)
-
     # -- acting and learning -----------------------------------------------------------------
     def act(self, obs: dict[str, np.ndarray], mask: np.ndarray) -> int:
         """Hybrid epsilon-greedy / Boltzmann choice among the allowed actions."""
-        allowed = np.flatnonzero(mask)
-        if self.rng_explore.random() < self.epsilon():
-            return int(allowed[self.rng_explore.integers(allowed.size)])
-        with torch.no_grad():
-            q = self.online(*self.tensors(obs))[0].numpy().astype(np.float64)
-        z = np.where(mask, q / self.temperature(), -np.inf)
-        p = np.exp(z - z.max())
-        p /= p.sum()
-        return int(self.rng_explore.choice(q.size, p=p))
+        def q_values() -> np.ndarray:
+            with torch.no_grad():
+                return self.online(*self.tensors(obs))[0].numpy().astype(np.float64)
+
+        return explore(self.rng_explore, mask, self.schedules.epsilon(self.episode),
+                       self.schedules.temperature(self.episode), q_values)
 
     @staticmethod
     def tensors(obs: dict[str, np.ndarray]) -> tuple[torch.Tensor, ...]:
@@ -215,18 +173,24 @@ class Trainer:
         loss.backward()
         if d.lr_end > 0:
             for group in self.opt.param_groups:
-                group["lr"] = self.learning_rate()
+                group["lr"] = self.schedules.learning_rate(self.episode)
         torch.nn.utils.clip_grad_norm_(self.online.parameters(), d.grad_clip, foreach=True)
         self.opt.step()
         self.replay.update_priorities(parts, td.detach().abs().numpy())
         self.updates += 1
         return float(loss.detach())
 
+    def sample_batch(self) -> Any:
+        """A prioritised mini-batch (``dqn.terminal_batch`` of its ``dqn.batch_size`` from the
+        terminal memory), as the scope's replay returns it."""
+        d = self.cfg.dqn
+        return self.replay.sample(d.batch_size, d.terminal_batch,
+                                  self.schedules.beta(self.episode), self.rng_replay)
+
     def learn(self) -> float:
         """One gradient step on a prioritised mini-batch; returns the loss."""
         d = self.cfg.dqn
-        parts, f, w = self.replay.sample(d.batch_size, d.terminal_batch, self.beta(),
-                                         self.rng_replay)
+        parts, f, w = self.sample_batch()
         if self.spec["kind"] == "set":  # permutation-invariant: trim padding to the batch
             u = int(f["n_users"].max())
             for k in ("users", "ind", "next_ind"):
@@ -267,7 +231,8 @@ class Trainer:
         """The log row's learning columns: mean loss of the episode's gradient steps (NaN
         before learning starts), epsilon and temperature."""
         return {"loss": float(np.mean(losses)) if losses else float("nan"),
-                "epsilon": self.epsilon(), "temperature": self.temperature()}
+                "epsilon": self.schedules.epsilon(self.episode),
+                "temperature": self.schedules.temperature(self.episode)}
 
     def run_episode(self) -> dict[str, Any]:
         """Play and learn from one episode; returns its log row."""
@@ -334,39 +299,27 @@ class Trainer:
             bar = tqdm(total=cfg.episodes, initial=self.episode, unit="ep", desc="train",
                        dynamic_ncols=True)
         t0 = time.perf_counter()
-        with open(self.out / "train_log.csv", "a", newline="") as log_fh, \
-                open(self.out / "eval_log.csv", "a", newline="") as eval_fh:
-            log = csv.DictWriter(log_fh, self.log_fields)
-            ev = csv.DictWriter(eval_fh, EVAL_FIELDS)
+        with self.folder.logs() as logs:
             recent: list[float] = []
             while self.episode < target:
                 row = self.run_episode()
-                log.writerow({k: _fmt(v) for k, v in row.items()})
-                if self.episode % 100 == 0:
-                    log_fh.flush()
+                logs.episode(row)
                 recent = (recent + [row["gap"]])[-200:]
                 if self.episode % cfg.eval_every == 0 or self.episode == cfg.episodes:
                     self.wall += time.perf_counter() - t0
                     t0 = time.perf_counter()
                     scores = self.evaluate()
-                    ev.writerow({k: _fmt(v) for k, v in zip(
-                        EVAL_FIELDS, (self.episode, self.steps, self.wall, *scores),
-                        strict=True)})
-                    eval_fh.flush()
-                    named = dict(zip(SCORE_FIELDS, scores, strict=True))
-                    score = named[self.cfg.run.select]
-                    if self.best_gap is None or score < self.best_gap:
-                        self.best_gap, self.best_episode = score, self.episode
-                        self.best_scores = named
-                        self.best_state = copy.deepcopy(self.online.state_dict())
+                    logs.validation((self.episode, self.steps, self.wall, *scores))
+                    self.best.offer(self.episode, scores, self.online)
                 if bar is not None:
                     bar.update(1)
                     if self.episode % 50 == 0:
-                        bar.set_postfix(gap=f"{np.mean(recent):.3f}", eps=f"{self.epsilon():.3f}",
-                                        val=f"{self.best_gap:.4f}" if self.best_gap is not None
+                        eps = self.schedules.epsilon(self.episode)
+                        bar.set_postfix(gap=f"{np.mean(recent):.3f}", eps=f"{eps:.3f}",
+                                        val=f"{self.best.gap:.4f}" if self.best.gap is not None
                                         else "-")
                 if self.episode % cfg.snapshot_every == 0 or self.episode == target:
-                    log_fh.flush()
+                    logs.flush()
                     self.wall += time.perf_counter() - t0
                     t0 = time.perf_counter()
                     self._snapshot()
@@ -374,78 +327,44 @@ class Trainer:
             bar.close()
         if self.episode >= cfg.episodes:
             self._finish()
-        return TrainResult(self.out, self.episode, self.steps, self.wall, self.best_gap,
-                           self.best_episode)
+        return TrainResult(self.out, self.episode, self.steps, self.wall, self.best.gap,
+                           self.best.episode)
 
     # -- files ---------------------------------------------------------------------------------
     def _prepare(self, resume: bool) -> None:
-        self.out.mkdir(parents=True, exist_ok=True)
-        cfg_path = self.out / "config.json"
-        if resume:
-            if not cfg_path.exists():
-                raise GQAPError(f"--resume: {self.out} holds no training run (config.json "
-                                "missing)")
-            saved = config_from_dict(json.loads(cfg_path.read_text()), str(cfg_path))
-            if saved != self.cfg:
-                raise GQAPError(f"--resume: the config differs from the one the run in "
-                                f"{self.out} started with ({cfg_path})")
-            if (self.out / "resume" / "state.pt").exists():
-                self._restore()
-            self._truncate_logs()
+        """Start the run's folder, or reopen it: the snapshot restored (if any), the logs
+        cut back to it."""
+        if not resume:
+            self.folder.start(self.cfg)
             return
-        if cfg_path.exists() or (self.out / "train_log.csv").exists():
-            raise GQAPError(f"--out: {self.out} already holds a training run; pass --resume "
-                            "to continue it or choose another folder")
-        write_text_atomic(cfg_path, dumps(self.cfg.to_dict()))
-        for name, fields in (("train_log.csv", self.log_fields), ("eval_log.csv", EVAL_FIELDS)):
-            with open(self.out / name, "w", newline="") as fh:
-                csv.DictWriter(fh, fields).writeheader()
-
-    def _truncate_logs(self) -> None:
-        """Drop log rows written after the snapshot the run resumes from."""
-        for name in ("train_log.csv", "eval_log.csv"):
-            path = self.out / name
-            if not path.exists():
-                continue
-            lines = path.read_text().splitlines(keepends=True)
-            keep = lines[:1] + [ln for ln in lines[1:] if int(ln.split(",", 1)[0]) <=
-                                self.episode]
-            write_text_atomic(path, "".join(keep))
+        if self.folder.reopen(self.cfg):
+            self._restore()
+        self.folder.truncate_logs(self.episode)
 
     def _snapshot(self) -> None:
-        d = self.out / "resume"
-        d.mkdir(exist_ok=True)
         meta = {"episode": self.episode, "steps": self.steps, "updates": self.updates,
-                "wall": self.wall, "best_gap": self.best_gap, "best_episode": self.best_episode,
-                "best_scores": self.best_scores,
+                "wall": self.wall, "best_gap": self.best.gap, "best_episode": self.best.episode,
+                "best_scores": self.best.scores,
                 "rng": {"env": self.env.np_random.bit_generator.state,
                         "explore": self.rng_explore.bit_generator.state,
                         "replay": self.rng_replay.bit_generator.state}}
-        state = {"online": self.online.state_dict(), "target": self.target.state_dict(),
-                 "opt": self.opt.state_dict(), "best": self.best_state or {},
-                 "meta": json.dumps(meta)}
-        torch.save(state, d / "state.pt.tmp")
-        with open(d / "replay.npz.tmp", "wb") as fh:
-            np.savez(fh, **self.replay.state_dict())
-        (d / "replay.npz.tmp").replace(d / "replay.npz")
-        (d / "state.pt.tmp").replace(d / "state.pt")
+        tensors = {"online": self.online.state_dict(), "target": self.target.state_dict(),
+                   "opt": self.opt.state_dict(), "best": self.best.state or {}}
+        self.folder.save_snapshot(tensors, meta, self.replay.state_dict())
 
     def _restore(self) -> None:
-        d = self.out / "resume"
-        state = torch.load(d / "state.pt", map_location="cpu", weights_only=True)
-        meta = json.loads(state["meta"])
+        state, meta, replay = self.folder.load_snapshot()
         self.online.load_state_dict(state["online"])
         self.target.load_state_dict(state["target"])
         self.opt.load_state_dict(state["opt"])
-        self.best_state = state["best"] or None
-        with np.load(d / "replay.npz") as z:
-            self.replay.load_state_dict({k: z[k] for k in z.files})
+        self.best.state = state["best"] or None
+        self.replay.load_state_dict(replay)
         if meta["episode"] == 0:
             return
         self.episode, self.steps, self.updates = meta["episode"], meta["steps"], meta["updates"]
-        self.wall, self.best_gap, self.best_episode = (meta["wall"], meta["best_gap"],
+        self.wall, self.best.gap, self.best.episode = (meta["wall"], meta["best_gap"],
                                                        meta["best_episode"])
-        self.best_scores = meta.get("best_scores")
+        self.best.scores = meta.get("best_scores")
         self.env.np_random.bit_generator.state = meta["rng"]["env"]
         self.rng_explore.bit_generator.state = meta["rng"]["explore"]
         self.rng_replay.bit_generator.state = meta["rng"]["replay"]
@@ -461,7 +380,7 @@ class Trainer:
                 "features": dataclasses.asdict(self.cfg.features),
                 "env": dataclasses.asdict(self.cfg.env), "scope": scope,
                 "config": self.cfg.to_dict(), "seed": self.cfg.run.seed,
-                "episodes": self.episode if which == "final" else self.best_episode,
+                "episodes": self.episode if which == "final" else self.best.episode,
                 "steps": self.steps, "train_wall_time_s": round(self.wall, 1),
                 "train_wall_time_total_s": round(self.wall + (
                     (self.init_meta or {}).get("train_wall_time_total_s")
@@ -469,21 +388,16 @@ class Trainer:
                 "init": self.init_meta,
                 "validation": {"instances": len(self.eval_set),
                                "eval_seed": self.cfg.run.eval_seed,
-                               "select": self.cfg.run.select, "episode": self.best_episode,
-                               **(self.best_scores or {})},
+                               "select": self.cfg.run.select, "episode": self.best.episode,
+                               **(self.best.scores or {})},
                 "git_commit": git_commit(), "torch": torch.__version__,
                 "command": self.command}
 
     def _finish(self) -> None:
         save_checkpoint(self.out / "final.pt", self.online, self.checkpoint_meta("final"))
-        if self.best_state is not None:
+        if self.best.state is not None:
             best = build_network(self.spec)
-            best.load_state_dict(self.best_state)
+            best.load_state_dict(self.best.state)
             save_checkpoint(self.out / "best.pt", best, self.checkpoint_meta("best"))
         plot_learning_curve(self.out, title=f"{self.cfg.scope.kind} scope")
 
-
-def _fmt(v: Any) -> str:
-    if isinstance(v, float):
-        return "" if math.isnan(v) else f"{v:.6g}"
-    return str(v)
