@@ -16,6 +16,8 @@ from gqap.bench.config import CONFIG_DIR, config_from_dict, load_config
 from gqap.bench.report import write_report
 from gqap.bench.store import ResultStore
 from gqap.bench.studies import HOOKS
+from gqap.bench.studies.common import first_seed_runs, stored_reference
+from gqap.bench.studies.exact import exact_race
 from gqap.bench.studies.gap_summary import gap_summary
 from gqap.bench.studies.milp import lp_bounds, time_to_proof
 from gqap.bench.studies.race import race
@@ -131,6 +133,38 @@ def test_lp_bounds_measure_the_share_of_the_standard_gap_closed():
                       "cap": pytest.approx(90.0)}
     assert [r[2] for r in t.rows] == ["standard", "rlt", "rlt + capacity products"]
     assert "gap closed % " not in to_csv(t).splitlines()[0]
+
+
+def test_first_seed_runs_and_the_stored_reference():
+    rows = [_row(label="b", seed=1), _row(label="a", seed=2), _row(label="b", seed=0),
+            _row(label="c", seed=5), _row(label="a", seed=0)]
+    firsts = first_seed_runs(rows, {"a": 0, "b": 1})  # c unranked: last
+    assert [(r["label"], r["seed"]) for r in firsts] == [("a", 0), ("b", 0), ("c", 5)]
+    assert stored_reference(rows) is None  # no reference of the set: found in the sweep
+    stored = [_row(reference=90.0, reference_kind="best_found", reference_stored=True),
+              _row(reference=95.0, reference_stored=True)]
+    assert stored_reference(stored) == 95.0  # a sweep's best found is no set reference
+
+
+def test_exact_race_shows_each_methods_first_seed_against_the_best_known_value():
+    rows = [_row(label="bnb", seed=1, status=Status.OPTIMAL, wall_time_s=9.0),
+            _row(label="milp", status=Status.TIME_LIMIT, objective=105.0, bound=95.0,
+                 info=json.dumps({"lp_bound": 80.0}), reference_kind="exact",
+                 reference_stored=True, instance_bound=90.0),
+            _row(label="bnb", status=Status.OPTIMAL, wall_time_s=2.0,
+                 info=json.dumps({"root_bound": 90.0, "nodes": 7}))]
+    (t,) = exact_race(rows, ["bnb", "milp"])
+    got = {r[_col(t, "method")]: r for r in t.rows}
+    assert list(got) == ["bnb", "milp"]
+    bnb, milp = got["bnb"], got["milp"]
+    assert bnb[_col(t, "time to proof s")] == 2.0 and bnb[_col(t, "nodes")] == 7
+    assert bnb[_col(t, "root gap %")] == pytest.approx(0.1)
+    assert bnb[_col(t, "final bound")] is None
+    assert milp[_col(t, "root bound")] == 80.0
+    assert milp[_col(t, "root below bound %")] == pytest.approx(1 / 9)
+    assert milp[_col(t, "final bound")] == 95.0
+    assert milp[_col(t, "final gap %")] == pytest.approx(0.05)
+    assert milp[_col(t, "best known")] == 100.0 and milp[_col(t, "kind")] == "optimal"
 
 
 # ---------------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 """What the study tables share: reading a row's stored JSON, whether a run reached its
-reference, the model a run solved, summed gaps and bounds."""
+reference, the model a run solved, summed gaps and bounds, an instance's stored reference
+and its first-seed run per solver."""
 
 from __future__ import annotations
 
@@ -49,6 +50,20 @@ def sum_gap(rows: list[dict[str, Any]]) -> float | None:
     return sum(r["gap_abs"] for r in rows) / ref_sum if ref_sum else None
 
 
+def stored_reference(rows: list[dict[str, Any]]) -> float | None:
+    """An instance's reference as its set records it (an optimum or a best-known value,
+    not one this sweep found), read from the instance's rows; None when the set has none."""
+    return next((r["reference"] for r in rows if r.get("reference_kind") in
+                 ("exact", "best_known") and r.get("reference_stored")), None)
+
+
+def first_seed_runs(rows: list[dict[str, Any]], rank: dict[str, int]) -> list[dict[str, Any]]:
+    """Per solver label, its run with the lowest seed; labels in ``rank`` order (unranked
+    ones last, in order of appearance)."""
+    firsts: dict[str, dict[str, Any]] = {}
+    for r in sorted(rows, key=lambda r: r["seed"]):
+        firsts.setdefault(r["label"], r)
+    return [firsts[lab] for lab in sorted(firsts, key=lambda lab: rank.get(lab, 99))]
 
 
 def run_bound(r: dict[str, Any]) -> float | None:

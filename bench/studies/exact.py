@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from gqap.bench.studies.common import run_bound, stored_json
+from gqap.bench.studies.common import first_seed_runs, run_bound, stored_json, stored_reference
 from gqap.bench.tables import (
     Column,
     Table,
@@ -49,8 +49,7 @@ def exact_race(rows: list[dict[str, Any]], order: list[str]) -> list[Table]:
     rank = label_rank(rows, order)
     for inst, rs in sorted(group_by(rows, lambda r: r["instance"]).items()):
         known = [r["objective"] for r in rs if ok(r) and r.get("objective") is not None]
-        ref = next((r["reference"] for r in rs if r.get("reference_kind") in
-                    ("exact", "best_known") and r.get("reference_stored")), None)
+        ref = stored_reference(rs)
         if ref is not None:
             known.append(ref)
         best = min(known) if known else None
@@ -58,11 +57,8 @@ def exact_race(rows: list[dict[str, Any]], order: list[str]) -> list[Table]:
         kind = "optimal" if proved or any(r.get("reference_kind") == "exact" for r in rs) \
             else "best-known"
         certified = instance_bound(rs)[0]
-        firsts: dict[str, dict[str, Any]] = {}
-        for r in sorted(rs, key=lambda r: r["seed"]):
-            firsts.setdefault(r["label"], r)
-        for lab in sorted(firsts, key=lambda lab: rank.get(lab, 99)):
-            r = firsts[lab]
+        for r in first_seed_runs(rs, rank):
+            lab = r["label"]
             info = stored_json(r.get("info"))
             root = info.get("root_bound", info.get("lp_bound"))
             root = float(root) if isinstance(root, int | float) and math.isfinite(root) else None

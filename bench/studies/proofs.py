@@ -10,8 +10,10 @@ import statistics
 from typing import Any
 
 from gqap.bench.studies.common import (
+    first_seed_runs,
     run_bound,
     same_value,
+    stored_reference,
 )
 from gqap.bench.tables import (
     KINDS_NOTE,
@@ -52,8 +54,7 @@ def proofs(rows: list[dict[str, Any]], order: list[str]) -> list[Table]:
         proved = [r for r in rs if r["status"] == Status.OPTIMAL and r.get("objective")
                   is not None]
         first = min(proved, key=lambda r: r.get("wall_time_s") or math.inf, default=None)
-        ref = next((r["reference"] for r in rs if r.get("reference_kind") in
-                    ("exact", "best_known") and r.get("reference_stored")), None)
+        ref = stored_reference(rs)
         if first is not None:
             by_method.setdefault(first["label"], []).append(first)
         t.rows.append([inst, rs[0]["n_users_or_facilities"], rs[0]["gpus_or_sites"],
@@ -108,17 +109,14 @@ def bounds(rows: list[dict[str, Any]], order: list[str]) -> list[Table]:
                     Column("best bound", fmt_num(1), True), Column("method"),
                     Column("open gap %", fmt_pct(3), True)])
     for inst, rs in sorted(group_by(rows, lambda r: r["instance"]).items()):
-        firsts: dict[str, dict[str, Any]] = {}
-        for r in sorted(rs, key=lambda r: r["seed"]):
-            firsts.setdefault(r["label"], r)
         known = [r.get("objective") for r in rs if ok(r)]
         if rs[0].get("reference_kind") in ("exact", "best_known", "best_found"):
             known.append(rs[0].get("reference"))
         known = [v for v in known if v is not None]
         best_known = min(known) if known else None
         top: tuple[float, str] | None = None
-        for lab in sorted(firsts, key=lambda lab: rank.get(lab, 99)):
-            r = firsts[lab]
+        for r in first_seed_runs(rs, rank):
+            lab = r["label"]
             b = run_bound(r)
             if b is not None and (top is None or b > top[0]):
                 top = (b, lab)
