@@ -18,14 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from gqap.bench import references, tables
-from gqap.bench.figures import (
-    breakdown,
-    gap_distribution,
-    objective_curve,
-    runtime_scaling,
-    ttt,
-)
-from gqap.bench.figures import dynamic_batch as dynamic_batch_figure
+from gqap.bench.figures import gap_distribution, runtime_scaling, ttt
 from gqap.bench.figures import tradeoff as tradeoff_figure
 from gqap.bench.store import DB_NAME, ResultStore
 from gqap.bench.studies import HOOKS
@@ -78,14 +71,17 @@ def load(sweep_dir: str | Path) -> SweepData:
 
 @dataclass
 class ReportContext:
-    """What a family's report tables (``bench.families``) get: the rows with current gaps,
-    the label order, the report settings and the sweep folder."""
+    """What a family's report hooks (``bench.families``) get: the rows with current gaps,
+    the label order, the report settings and the sweep folder; for its figures also the
+    report's title and the names of the tables it writes."""
 
     rows: list[dict[str, Any]]
     order: list[str]
     sweep_dir: Path
     dynamic_batch: bool
     max_instances: int
+    title: str = ""
+    tables: set[str] = field(default_factory=set)  # filled in once the tables are made
 
 
 SLOTS = ("objective_tables", "summary_tables", "breakdown_tables")
@@ -94,6 +90,13 @@ SLOTS = ("objective_tables", "summary_tables", "breakdown_tables")
 def family_tables(slot: str, ctx: ReportContext) -> list[Any]:
     """Every family's tables of one slot, families in registry order."""
     return [t for spec in families() for t in upper(spec.report, slot, lambda ctx: [])(ctx)]
+
+
+def family_figures(slot: str, ctx: ReportContext, out: Path) -> list[Path]:
+    """Every family's figures of one slot (``figures`` before the shared figures,
+    ``latency_figures`` after them), families in registry order."""
+    return [p for spec in families()
+            for p in upper(spec.report, slot, lambda ctx, out: [])(ctx, out)]
 
 
 def provenance(data: SweepData) -> str:
@@ -128,7 +131,7 @@ def write_report(sweep_dir: str | Path, out_dir: str | Path,
         dynamic_batch = bool(data.settings.get("dynamic_batch", True))
     fits = tables.runtime_fits(rows, order)
     ctx = ReportContext(rows, order, Path(sweep_dir), dynamic_batch,
-                        int(data.settings.get("breakdown_max_instances", 10)))
+                        int(data.settings.get("breakdown_max_instances", 10)), title)
     candidates = [
         *(t for slot in SLOTS for t in family_tables(slot, ctx)),
         tables.scaling_table(rows, fits),
@@ -151,19 +154,9 @@ def write_report(sweep_dir: str | Path, out_dir: str | Path,
         from gqap.bench.site.data import RUNS_FILE, runs_csv, runs_from_rows
 
         rep.tables.append(write_text_atomic(out / RUNS_FILE, runs_csv(runs_from_rows(rows))))
-    names = {t.name for t in made}
+    names = ctx.tables = {t.name for t in made}
     if figures:
-        for spec in families():  # figures a family draws itself
-            rep.figures += upper(spec.report, "figures", lambda ctx, out: [])(ctx, out)
-        if "objective_vs_users" in names:
-            rep.figures.append(objective_curve.draw(rows, order, "users",
-                                                    out / "objective_vs_users.png", title))
-        if "objective_vs_gpus" in names:
-            rep.figures.append(objective_curve.draw(rows, order, "G",
-                                                    out / "objective_vs_gpus.png", title))
-        if "instance_breakdown" in names:
-            rep.figures.append(breakdown.draw(rows, order, out / "instance_breakdown.png",
-                                              title))
+        rep.figures += family_figures("figures", ctx, out)  # figures a family draws itself
         if fits:
             rep.figures.append(runtime_scaling.draw(rows, fits, order,
                                                     out / "runtime_scaling.png"))
@@ -176,9 +169,7 @@ def write_report(sweep_dir: str | Path, out_dir: str | Path,
                                                     key=key))
         if "ttt" in names:  # the race's time-to-target plots, from stored trajectories
             rep.figures += ttt.draw(rows, order, out, title)
-        if "dynamic_batch" in names:
-            rep.figures.append(dynamic_batch_figure.draw(rows, order,
-                                                         out / "dynamic_batch.png"))
+        rep.figures += family_figures("latency_figures", ctx, out)
     written_by = (f"Written by `{command}` (sweeps into `{sweep_dir}`, then its report); "
                   "nothing here is written by another command." if command else
                   f"Written by `gqap bench report` on `{sweep_dir}`.")

@@ -139,6 +139,11 @@ def test_report_writes_tables_and_figures_for_what_the_data_holds(sweep, tmp_pat
         assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 5000
     readme = (tmp_path / "rep" / "README.md").read_text()
     assert readme.startswith("# Report test") and "![objective_vs_users]" in readme
+    # the offloading family's figures (its report hooks) around the shared ones, in order
+    assert [p.stem for p in rep.figures] == [
+        "objective_vs_users", "objective_vs_gpus", "instance_breakdown", "runtime_scaling",
+        "gap_distribution", "dynamic_batch"]
+    assert readme.index("![gap_distribution]") < readme.index("![dynamic_batch]")
 
 
 def test_summary_csv_agrees_with_the_stored_rows(sweep, tmp_path):

@@ -53,6 +53,35 @@ def latency_tables(ctx: Any) -> list[Table | None]:
     return [dynamic_batch_table(ctx.rows, ctx.order)]
 
 
+def figures(ctx: Any, out: Path) -> list[Path]:
+    """The paper's Fig. 11 curves (objective per user against the user count and against
+    G) and Fig. 10's per-instance bars, each where the report wrote its table."""
+    from gqap.bench.figures import breakdown as breakdown_figure
+    from gqap.bench.figures import objective_curve
+
+    made = []
+    if "objective_vs_users" in ctx.tables:
+        made.append(objective_curve.draw(ctx.rows, ctx.order, "users",
+                                         out / "objective_vs_users.png", ctx.title))
+    if "objective_vs_gpus" in ctx.tables:
+        made.append(objective_curve.draw(ctx.rows, ctx.order, "G",
+                                         out / "objective_vs_gpus.png", ctx.title))
+    if "instance_breakdown" in ctx.tables:
+        made.append(breakdown_figure.draw(ctx.rows, ctx.order, out / "instance_breakdown.png",
+                                          ctx.title))
+    return made
+
+
+def latency_figures(ctx: Any, out: Path) -> list[Path]:
+    """The paper's latency model against the dynamic-batch one, where the report wrote
+    that table (after the shared figures)."""
+    from gqap.bench.figures import dynamic_batch as dynamic_batch_figure
+
+    if "dynamic_batch" not in ctx.tables:
+        return []
+    return [dynamic_batch_figure.draw(ctx.rows, ctx.order, out / "dynamic_batch.png")]
+
+
 def add_dynamic_batch(sweep_dir: str | Path, rows: list[dict[str, Any]]) -> int:
     """Set ``objective_dynamic`` on every scored offloading row: its stored solution
     re-scored under the dynamic-batch latency model. Returns the number of rows scored."""
