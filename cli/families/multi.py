@@ -77,23 +77,19 @@ def generate(args: argparse.Namespace) -> Any:
                         f"{args.delta_max:g}")
     check_alpha_rule(paper.B_HAT if args.b_hat is None else args.b_hat,
                      paper.KAPPA if args.kappa is None else args.kappa)
-    checked_model({**MODEL_DEFAULTS, **given(args, *MODEL_DEFAULTS)})
-    kwargs: dict[str, Any] = {}
-    for key, value in (("G", _one_or_list(args.gpus)), ("G_choices", args.gpu_choices),
-                       ("B_max", _one_or_list(args.bmax)),
-                       ("W_hz", _one_or_list(args.bandwidth)),
-                       ("site_rows", _one_or_list(args.site_rows)),
-                       ("delta_max", args.delta_max), ("centres", args.centres),
-                       ("positions", args.positions), ("b_hat", args.b_hat),
-                       ("kappa", args.kappa), ("N", args.N), ("N_hat", args.N_hat),
-                       ("a_F", args.a_F), ("b_F", args.b_F), ("K", args.K),
-                       ("eta", args.eta), ("s_p_bits", args.s_p_bits),
-                       ("s_m_bits", args.s_m_bits), ("convention", args.convention)):
-        if value is not None:  # left out: the generator's default, recorded as such
-            kwargs[key] = value
-    inst = generate_multi(np.random.default_rng(args.seed), args.users, args.sites,
-                          name=args.name or "", seed=args.seed, **kwargs)
-    return inst
+    model = given(args, *MODEL_DEFAULTS)
+    checked_model({**MODEL_DEFAULTS, **model})
+    # Options left out keep the generator's defaults (recorded as such); the per-site ones
+    # go in as one value (every site) or a list, and --gpu-choices under its keyword.
+    sites = {key: _one_or_list(values) for key, values in (
+        ("G", args.gpus), ("B_max", args.bmax), ("W_hz", args.bandwidth),
+        ("site_rows", args.site_rows)) if values is not None}
+    if args.gpu_choices is not None:
+        sites["G_choices"] = args.gpu_choices
+    return generate_multi(np.random.default_rng(args.seed), args.users, args.sites,
+                          name=args.name or "", seed=args.seed, **sites,
+                          **given(args, "delta_max", "centres", "positions", "b_hat", "kappa"),
+                          **model)
 
 
 def add_generate(gsub: Any, name: str, aliases: tuple[str, ...]) -> None:
