@@ -220,6 +220,17 @@ def load_scope_instance(path: str, base_dir: str | Path | None = None) -> Offloa
     return inst
 
 
+def episode_instance(source: Any, sampler: type, rng: np.random.Generator,
+                     options: dict[str, Any] | None) -> Any:
+    """The instance an episode plays (the envs' ``reset``): ``options["instance"]`` when
+    given, else one drawn with ``rng`` from ``source`` when it is a ``sampler``, else
+    ``source`` itself (one fixed instance)."""
+    inst = (options or {}).get("instance")
+    if inst is None:
+        inst = source.sample(rng) if isinstance(source, sampler) else source
+    return inst
+
+
 class OffloadingEnv(gym.Env):
     """Gymnasium environment of the paper's grant/deny MDP (see the module docstring).
 
@@ -264,10 +275,7 @@ class OffloadingEnv(gym.Env):
               options: dict[str, Any] | None = None) -> tuple[dict[str, np.ndarray], dict]:
         """Start an episode: the given ``options['instance']`` or one drawn from the source."""
         super().reset(seed=seed)
-        inst = (options or {}).get("instance")
-        if inst is None:
-            inst = (self.source.sample(self.np_random)
-                    if isinstance(self.source, EpisodeSampler) else self.source)
+        inst = episode_instance(self.source, EpisodeSampler, self.np_random, options)
         self.instance = inst
         self.state = DecisionBatch([inst], self.max_users, self.scales)
         self._paid = 0.0

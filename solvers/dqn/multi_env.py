@@ -49,7 +49,7 @@ from gqap.errors import GQAPError
 from gqap.multi import MultiInstance, MultiSolution, evaluate_multi, gain_table, generate_multi
 from gqap.multi.split import best_splits
 from gqap.solvers.dqn.config import FeatureScales, ScopeConfig
-from gqap.solvers.dqn.env import CURRENT, DENIED, GRANTED, PENDING
+from gqap.solvers.dqn.env import CURRENT, DENIED, GRANTED, PENDING, episode_instance
 
 MAX_SITES = 8
 N_USER, N_PAIR, N_SITE_STATIC, N_SITE, N_COUNTS = 3, 4, 7, 11, 5
@@ -378,10 +378,7 @@ class MultiOffloadingEnv(gym.Env):
               options: dict[str, Any] | None = None) -> tuple[dict[str, np.ndarray], dict]:
         """Start an episode: ``options['instance']`` or one drawn from the source."""
         super().reset(seed=seed)
-        inst = (options or {}).get("instance")
-        if inst is None:
-            inst = (self.source.sample(self.np_random)
-                    if isinstance(self.source, MultiEpisodeSampler) else self.source)
+        inst = episode_instance(self.source, MultiEpisodeSampler, self.np_random, options)
         if inst.n_users > self.max_users or inst.n_sites > self.max_sites:
             raise ValueError(f"instance has {inst.n_users} users and {inst.n_sites} sites; "
                              f"the env holds {self.max_users} and {self.max_sites}")

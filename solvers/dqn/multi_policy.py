@@ -10,13 +10,13 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
-import torch
 from torch import nn
 
 from gqap.multi import MultiInstance
 from gqap.solvers.dqn.config import FeatureScales
 from gqap.solvers.dqn.multi_env import MultiDecisionBatch
 from gqap.solvers.dqn.multi_network import multi_tensors
+from gqap.solvers.dqn.policy import greedy_rollout
 
 
 def greedy_sites(net: nn.Module, instances: Sequence[MultiInstance], scales: FeatureScales,
@@ -24,33 +24,12 @@ def greedy_sites(net: nn.Module, instances: Sequence[MultiInstance], scales: Fea
                  expired: Callable[[], bool] | None = None,
                  ) -> tuple[list[np.ndarray], int, bool]:
     """Site vectors chosen greedily (-1 denied), the number of forward passes, and whether
-    ``expired`` cut the roll-out short (checked before every step; the users not yet
-    decided are then denied, which is always feasible). Instances are batched by size."""
-    order = np.argsort([x.n_users * x.n_sites for x in instances], kind="stable")
-    out: list[np.ndarray | None] = [None] * len(instances)
-    passes, cut = 0, False
-    was_training = net.training
-    net.eval()
-    try:
-        for start in range(0, len(order), batch_size):
-            idx = order[start: start + batch_size]
-            state = MultiDecisionBatch([instances[i] for i in idx], scales, integer)
-            while not state.done.all():
-                if expired is not None and expired():
-                    cut = True
-                    break
-                rows = np.flatnonzero(~state.done)
-                obs = state.observation(rows)
-                with torch.no_grad():
-                    q = net(*multi_tensors(obs)).numpy()
-                passes += 1
-                q = np.where(obs["action_mask"], q, -np.inf)
-                state.step(q.argmax(axis=1), rows)
-            for r, i in enumerate(idx):
-                out[i] = state.sites(r)
-    finally:
-        net.train(was_training)
-    return out, passes, cut  # type: ignore[return-value]
+    ``expired`` cut the roll-out short (``policy.greedy_rollout``: checked before every
+    step; the users not yet decided are then denied, which is always feasible). Instances
+    are batched by size."""
+    return greedy_rollout(net, instances, [x.n_users * x.n_sites for x in instances],
+                          lambda chunk: MultiDecisionBatch(chunk, scales, integer),
+                          multi_tensors, MultiDecisionBatch.sites, batch_size, expired)
 
 
 # ---------------------------------------------------------------------------------------

@@ -1,11 +1,13 @@
 """Greedy roll-outs of a trained Q-network: one forward pass per user step, batched over
-instances (evaluation runs hundreds at once), and an incremental roll-out of the set
-network for one large instance (user codes computed once, pooled sums kept up to date).
+instances (evaluation runs hundreds at once; ``greedy_rollout`` serves every per-user MDP,
+the multi-cluster one included), and an incremental roll-out of the set network for one
+large instance (user codes computed once, pooled sums kept up to date).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 import torch
@@ -24,45 +26,63 @@ from gqap.solvers.dqn.env import (
 from gqap.solvers.dqn.network import SetQNet, to_tensors
 
 
-def greedy_grants(net: nn.Module, instances: Sequence[OffloadingInstance],
-                  max_users: int | None, scales: FeatureScales, batch_size: int = 512,
-                  expired: Callable[[], bool] | None = None,
-                  ) -> tuple[list[np.ndarray], int, bool]:
-    """Grant masks chosen by argmax Q (ties deny), the number of forward passes, and
-    whether ``expired`` cut the roll-out short.
-
-    ``max_users``: the network's padding (MLP), or None for a set network, which is fed
-    each batch padded to its largest user count (instances are batched by size).
-    ``expired``: checked before every step; once it returns True the users not yet
-    decided are denied (still feasible) and the roll-out stops.
-    """
-    order = np.argsort([inst.n_users for inst in instances], kind="stable")
+def greedy_rollout(net: nn.Module, instances: Sequence[Any], sizes: Sequence[int],
+                   new_states: Callable[[list[Any]], Any],
+                   tensors: Callable[[dict[str, np.ndarray]], tuple[torch.Tensor, ...]],
+                   decisions: Callable[[Any, int], np.ndarray], batch_size: int,
+                   expired: Callable[[], bool] | None = None,
+                   ) -> tuple[list[np.ndarray], int, bool]:
+    """Greedy roll-outs of a Q-network, one forward pass per user step, batched over
+    instances (every per-user MDP: ``new_states`` builds the lock-step states of a batch,
+    ``env.DecisionBatch`` or ``multi_env.MultiDecisionBatch``; ``decisions`` reads a row's
+    outcome). Instances go in batches of ``batch_size`` by ascending ``sizes``; the action
+    is the argmax of Q over the allowed ones (ties: the lowest action). ``expired``:
+    checked before every step; once it returns True the users not yet decided stay
+    undecided (denied: always feasible) and the roll-out stops. Returns the decisions, the
+    number of forward passes, and whether ``expired`` cut the roll-out short. The network
+    is in eval mode meanwhile."""
+    order = np.argsort(sizes, kind="stable")
     out: list[np.ndarray | None] = [None] * len(instances)
-    passes = 0
-    cut = False
+    passes, cut = 0, False
     was_training = net.training
     net.eval()
     try:
         for start in range(0, len(order), batch_size):
             idx = order[start: start + batch_size]
-            chunk = [instances[i] for i in idx]
-            pad = max_users if max_users is not None else max(x.n_users for x in chunk)
-            state = DecisionBatch(chunk, pad, scales)
+            state = new_states([instances[i] for i in idx])
             while not state.done.all():
                 if expired is not None and expired():
                     cut = True
                     break
                 rows = np.flatnonzero(~state.done)
                 with torch.no_grad():
-                    q = net(*to_tensors(state.observation(rows))).numpy()
+                    q = net(*tensors(state.observation(rows))).numpy()
                 passes += 1
                 q = np.where(state.action_mask()[rows], q, -np.inf)
                 state.step(q.argmax(axis=1), rows)
             for r, i in enumerate(idx):
-                out[i] = state.grants(r)
+                out[i] = decisions(state, r)
     finally:
         net.train(was_training)
     return out, passes, cut  # type: ignore[return-value]
+
+
+def greedy_grants(net: nn.Module, instances: Sequence[OffloadingInstance],
+                  max_users: int | None, scales: FeatureScales, batch_size: int = 512,
+                  expired: Callable[[], bool] | None = None,
+                  ) -> tuple[list[np.ndarray], int, bool]:
+    """Grant masks chosen by argmax Q (ties deny), the number of forward passes, and
+    whether ``expired`` cut the roll-out short (``greedy_rollout``).
+
+    ``max_users``: the network's padding (MLP), or None for a set network, which is fed
+    each batch padded to its largest user count (instances are batched by size).
+    """
+    def new_states(chunk: list[OffloadingInstance]) -> DecisionBatch:
+        pad = max_users if max_users is not None else max(x.n_users for x in chunk)
+        return DecisionBatch(chunk, pad, scales)
+
+    return greedy_rollout(net, instances, [x.n_users for x in instances], new_states,
+                          to_tensors, DecisionBatch.grants, batch_size, expired)
 
 
 def set_rollout(net: SetQNet, inst: OffloadingInstance, scales: FeatureScales,
