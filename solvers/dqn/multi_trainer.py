@@ -255,14 +255,12 @@ class MultiTrainer(Trainer):
     """One training run of the multi-cluster policy writing into ``out_dir``."""
 
     log_fields = MULTI_LOG_FIELDS
+    scope_kind = "multi"
 
-    def __init__(self, cfg: TrainConfig, out_dir: str | Path, *,
-                 base_dir: str | Path | None = None, command: str = "") -> None:
-        if cfg.scope.kind != "multi" or cfg.network.kind != "multi":
-            raise GQAPError("config: the multi-cluster trainer needs scope.kind = 'multi' "
-                            "and network.kind = 'multi'")
-        self.integer = cfg.env.split == "integer"
-        super().__init__(cfg, out_dir, base_dir=base_dir, command=command)
+    @property
+    def integer(self) -> bool:
+        """Whether split points are integers (``env.split``)."""
+        return self.cfg.env.split == "integer"
 
     def make_env(self, base_dir: str | Path | None) -> tuple[Any, Any]:
         """(episode sampler, environment) of the multi scope, checked against

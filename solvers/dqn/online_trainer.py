@@ -56,14 +56,12 @@ class OnlineTrainer(Trainer):
     """One training run of the online policy writing into ``out_dir``."""
 
     log_fields = ONLINE_LOG_FIELDS
+    scope_kind = "online"
 
-    def __init__(self, cfg: TrainConfig, out_dir: str | Path, *,
-                 base_dir: str | Path | None = None, command: str = "") -> None:
-        if cfg.scope.kind != "online" or cfg.network.kind != "online":
-            raise GQAPError("config: the online trainer needs scope.kind = 'online' and "
-                            "network.kind = 'online'")
-        self.levels = tuple(cfg.env.price_levels)
-        super().__init__(cfg, out_dir, base_dir=base_dir, command=command)
+    @property
+    def levels(self) -> tuple[float, ...]:
+        """The price levels, one action each (``env.price_levels``)."""
+        return tuple(self.cfg.env.price_levels)
 
     # -- the parts of the base trainer this scope replaces -------------------------------------
     def make_env(self, base_dir: str | Path | None) -> tuple[Any, Any]:

@@ -78,9 +78,14 @@ class Trainer:
     """One training run writing into ``out_dir`` (see the module docstring)."""
 
     log_fields: tuple[str, ...] = LOG_FIELDS
+    scope_kind: str | None = None  # a subclass's one scope (and network) kind
 
     def __init__(self, cfg: TrainConfig, out_dir: str | Path, *, base_dir: str | Path | None = None,
                  command: str = "") -> None:
+        k = self.scope_kind
+        if k is not None and (cfg.scope.kind != k or cfg.network.kind != k):
+            raise GQAPError(f"config: the {k} trainer needs scope.kind = '{k}' and "
+                            f"network.kind = '{k}'")
         self.cfg = cfg
         self.out = Path(out_dir)
         self.folder = RunFolder(self.out, self.log_fields)
