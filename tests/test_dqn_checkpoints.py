@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import torch
 from conftest import ROOT, random_offloading
+from dqn_checks import tamper
 
 import gqap.solvers as solvers
 from gqap.errors import GQAPError
@@ -61,9 +62,7 @@ def test_round_trip_keeps_the_network_and_records_the_hash(tmp_path, spec):
 
 def test_tampered_weights_are_refused(tmp_path):
     _, pt = write(tmp_path)
-    raw = bytearray(pt.read_bytes())
-    raw[-100] ^= 0xFF
-    pt.write_bytes(bytes(raw))
+    tamper(pt)
     with pytest.raises(GQAPError, match="SHA-256"):
         load_checkpoint(pt)
 
@@ -137,9 +136,7 @@ def test_solver_rereads_a_checkpoint_that_changed(tmp_path):
     inst = random_offloading(1, 6)
     solvers.solve("dqn", inst, checkpoint=str(pt))
     shutil.copy(pt, tmp_path / "backup.pt")
-    raw = bytearray(pt.read_bytes())
-    raw[-100] ^= 0xFF
-    pt.write_bytes(bytes(raw))
+    tamper(pt)
     with pytest.raises(GQAPError, match="SHA-256"):
         solvers.solve("dqn", inst, checkpoint=str(pt))
 

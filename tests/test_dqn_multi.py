@@ -5,14 +5,12 @@ files and resumes exactly."""
 
 from __future__ import annotations
 
-import csv
 import json
-import shutil
 
 import numpy as np
 import pytest
-import torch
 from conftest import ROOT
+from dqn_checks import assert_resumes_exactly, assert_tampered_copy_refused, finished_run_rows
 
 import gqap.solvers as solvers
 from gqap.cli import main
@@ -91,16 +89,8 @@ def test_time_limit_denies_the_undecided_users():
 
 
 def test_refuses_tampered_and_wrong_checkpoints(tmp_path):
-    for ext in ("pt", "json"):
-        shutil.copy(CHECKPOINT_DIR / f"multi.{ext}", tmp_path / f"m.{ext}")
-    pt = tmp_path / "m.pt"
     x = inst(4, 8, 2)
-    assert solvers.solve("dqn-multi", x, checkpoint=str(pt)).status == "feasible"
-    raw = bytearray(pt.read_bytes())
-    raw[-100] ^= 0xFF
-    pt.write_bytes(bytes(raw))
-    with pytest.raises(GQAPError, match="SHA-256"):
-        solvers.solve("dqn-multi", x, checkpoint=str(pt))
+    assert_tampered_copy_refused("multi", "dqn-multi", x, tmp_path)
     with pytest.raises(GQAPError, match="holds a 'set' network"):
         solvers.solve("dqn-multi", x, checkpoint="set-general")
     with pytest.raises(GQAPError, match="holds a 'multi' network"):
@@ -131,20 +121,12 @@ def test_warm_up_changes_no_decision_and_run_version_names_the_checkpoint():
 # ---------------------------------------------------------------------------------------
 # training
 # ---------------------------------------------------------------------------------------
-def weights(trainer):
-    return [p.detach().clone() for p in trainer.online.state_dict().values()]
-
-
 def test_smoke_training_writes_its_files(tmp_path, capsys):
     out = tmp_path / "run"
     argv = ["train", "--config", "multi-smoke", "--out", str(out), "--episodes", "24",
             "--no-progress"]
     assert main(argv) == 0
-    for name in ("config.json", "train_log.csv", "eval_log.csv", "learning_curve.png",
-                 "final.pt", "final.json", "best.pt", "best.json"):
-        assert (out / name).stat().st_size > 0, name
-    with open(out / "train_log.csv") as fh:
-        rows = list(csv.DictReader(fh))
+    rows = finished_run_rows(out)
     assert tuple(rows[0]) == MULTI_LOG_FIELDS and len(rows) == 24
     assert {int(r["sites"]) for r in rows} <= {1, 2, 3}
     side = json.loads((out / "final.json").read_text())
@@ -160,21 +142,9 @@ def test_smoke_training_writes_its_files(tmp_path, capsys):
 
 def test_smoke_training_is_reproducible_and_resumes_exactly(tmp_path):
     cfg = load_config(CONFIGS / "multi-smoke.toml")
-    a = make_trainer(cfg, tmp_path / "a")
+    a, b2 = assert_resumes_exactly(lambda out: make_trainer(cfg, out), tmp_path, stop_after=20)
     assert isinstance(a, MultiTrainer)
-    a.train(progress=False)
-    b = make_trainer(cfg, tmp_path / "b")
-    b.train(progress=False, stop_after=20)  # interrupted after a snapshot ...
-    b2 = make_trainer(cfg, tmp_path / "b")
-    b2.train(resume=True, progress=False)  # ... and resumed in a fresh trainer
-    for x, y in zip(weights(a), weights(b2), strict=True):
-        torch.testing.assert_close(x, y, rtol=0, atol=0)
-    assert (tmp_path / "a" / "train_log.csv").read_text() == \
-        (tmp_path / "b" / "train_log.csv").read_text()
-    ev_a, ev_b = (read_log(tmp_path / d / "eval_log.csv") for d in ("a", "b"))
-    assert ev_a.keys() == ev_b.keys() and ev_a["episode"].tolist() == [20.0, 40.0]
-    for key in ev_a.keys() - {"wall_s"}:
-        np.testing.assert_array_equal(ev_a[key], ev_b[key])
+    assert read_log(tmp_path / "a" / "eval_log.csv")["episode"].tolist() == [20.0, 40.0]
     refs = sum(b2.replay.refs.values())
     assert refs == len(b2.replay) and set(b2.replay.refs) == set(b2.replay.bank)
 

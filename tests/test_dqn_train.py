@@ -3,13 +3,13 @@ seeded run that must beat the random policy on a fixed instance."""
 
 from __future__ import annotations
 
-import csv
 import json
 
 import numpy as np
 import pytest
 import torch
 from conftest import ROOT
+from dqn_checks import assert_resumes_exactly, finished_run_rows, weights
 
 from gqap.cli import main
 from gqap.errors import GQAPError
@@ -29,10 +29,6 @@ def tiny_config(**run) -> TrainConfig:
     cfg = load_config(CONFIGS / "smoke.toml")
     return cfg.replace(run={"episodes": 40, "eval_every": 20, "snapshot_every": 20, **run},
                        scope={"instance": str(TINY)})
-
-
-def weights(trainer: Trainer) -> list[torch.Tensor]:
-    return [p.detach().clone() for p in trainer.online.state_dict().values()]
 
 
 def test_config_errors_name_the_key(tmp_path):
@@ -73,17 +69,8 @@ def test_shipped_configs_are_valid_and_keep_the_paper_defaults():
 
 def test_same_seed_same_run_and_resume_continues_exactly(tmp_path):
     cfg = tiny_config()
-    a = Trainer(cfg, tmp_path / "a")
-    a.train(progress=False)
-    b = Trainer(cfg, tmp_path / "b")
-    b.train(progress=False, stop_after=20)  # interrupted after a snapshot ...
-    b2 = Trainer(cfg, tmp_path / "b")
-    b2.train(resume=True, progress=False)  # ... and resumed in a new process-like object
-    for x, y in zip(weights(a), weights(b2), strict=True):
-        torch.testing.assert_close(x, y, rtol=0, atol=0)
-    log_a = (tmp_path / "a" / "train_log.csv").read_text()
-    log_b = (tmp_path / "b" / "train_log.csv").read_text()
-    assert log_a == log_b and log_a.count("\n") == 41
+    a, _ = assert_resumes_exactly(lambda out: Trainer(cfg, out), tmp_path, stop_after=20)
+    assert (tmp_path / "a" / "train_log.csv").read_text().count("\n") == 41
     other = Trainer(cfg.replace(run={"seed": 99}), tmp_path / "c")
     other.train(progress=False)
     assert any(not torch.equal(x, y) for x, y in zip(weights(a), weights(other), strict=True))
@@ -97,11 +84,7 @@ def test_train_command_writes_logs_figure_and_checkpoints(tmp_path, capsys):
     argv = ["train", "--config", str(cfg), "--out", str(out), "--instance", str(TINY),
             "--no-progress"]
     assert main(argv) == 0
-    for name in ("config.json", "train_log.csv", "eval_log.csv", "learning_curve.png",
-                 "final.pt", "final.json", "best.pt", "best.json"):
-        assert (out / name).stat().st_size > 0, name
-    with open(out / "train_log.csv") as fh:
-        rows = list(csv.DictReader(fh))
+    rows = finished_run_rows(out)
     assert tuple(rows[0]) == LOG_FIELDS and len(rows) == 20
     assert float(rows[0]["epsilon"]) == 0.5
     side = json.loads((out / "final.json").read_text())
