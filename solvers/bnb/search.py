@@ -404,8 +404,11 @@ def write_gz_json(path: str | Path, obj: dict[str, Any], level: int = 9) -> Path
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
+    # json.dumps, not json.dump: only the one-shot encoder is the C one; streaming a
+    # 235 MB checkpoint (cordeau/30-07-75 after 10 minutes) took 281 s, this 12 s
+    text = json.dumps(obj, separators=(",", ":"))
     with gzip.open(tmp, "wt", encoding="utf-8", compresslevel=level) as fh:
-        json.dump(obj, fh, separators=(",", ":"))
+        fh.write(text)
     os.replace(tmp, path)
     return path
 
