@@ -228,14 +228,14 @@ def test_sweep_over_lee_ma_reports_the_optimum_and_zero_gap(tmp_path):
         "name": "lit", "time_limit": 20, "seeds": [0],
         "solvers": ["brute-force"],
         "instances": [{"set": "lee-ma", "where": {"n": 12, "m": 3}, "cases": 1},
-                      {"set": "cordeau", "where": {"n": 30, "m": 6}}]})
+                      {"set": "cordeau", "where": {"name": ["30-20-95"]}}]})
     refs = {**set_references(set_dir("lee-ma")), **set_references(set_dir("cordeau"))}
     summary = run_sweep(cfg, tmp_path / "lit", workers=1, progress=False)
     assert summary.references_computed == 0  # the manifests' values are the references
     with ResultStore.in_dir(tmp_path / "lit", readonly=True) as store:
         rows = store.rows()
         stored = store.references()
-    # brute force refuses 6^30 on the Cordeau instance; the Lee & Ma one is solved.
+    # brute force refuses 20^30 on the Cordeau instance; the Lee & Ma one is solved.
     solved = [r for r in rows if r["instance"] == "C12X3-E-G"]
     assert len(solved) == 1 and solved[0]["status"] == "optimal"
     row = solved[0]
@@ -246,12 +246,12 @@ def test_sweep_over_lee_ma_reports_the_optimum_and_zero_gap(tmp_path):
     assert {k for v in stored.values() for k in v} == {"best_known", "exact", "proven_bound"}
     lee_ma = next(v for v in stored.values() if "exact" in v)
     assert lee_ma["proven_bound"] == lee_ma["exact"] == refs["C12X3-E-G"].value
-    assert refs["30-06-95"].value in [v.get("best_known") for v in stored.values()]
+    assert refs["30-20-95"].value in [v.get("best_known") for v in stored.values()]
     from gqap.bench.report import write_report
 
     write_report(tmp_path / "lit", tmp_path / "report", figures=False)
     table = (tmp_path / "report" / "summary_gqap.md").read_text().splitlines()
     line = next(x for x in table if x.startswith("| C12X3-E-G"))
     assert "| optimal " in line and "0.000" in line
-    line = next(x for x in table if x.startswith("| 30-06-95"))
-    assert "| best-known " in line and "5160920" in line
+    line = next(x for x in table if x.startswith("| 30-20-95"))
+    assert "| best-known " in line and "5710645" in line
