@@ -19,7 +19,8 @@ from gqap.multi import evaluate_multi, generate_multi
 from gqap.solvers.dqn.checkpoints import CHECKPOINT_DIR, file_sha256, load_checkpoint
 from gqap.solvers.dqn.config import config_from_dict, load_config
 from gqap.solvers.dqn.curves import read_log
-from gqap.solvers.dqn.multi_trainer import MULTI_LOG_FIELDS, MultiTrainer, reference_optimum
+from gqap.solvers.dqn.multi_reference import reference_optimum
+from gqap.solvers.dqn.multi_trainer import MULTI_LOG_FIELDS, MultiTrainer
 from gqap.solvers.dqn.trainers import make_trainer
 
 CONFIGS = ROOT / "solvers" / "dqn" / "configs"
@@ -151,7 +152,7 @@ def test_smoke_training_is_reproducible_and_resumes_exactly(tmp_path):
 
 def test_validation_reference_is_the_exact_optimum():
     cfg = load_config(CONFIGS / "multi-smoke.toml")
-    from gqap.solvers.dqn.multi_trainer import enumerated_optimum, multi_validation_set
+    from gqap.solvers.dqn.multi_reference import enumerated_optimum, multi_validation_set
 
     xs = multi_validation_set(cfg, np.random.SeedSequence(0))
     again = multi_validation_set(cfg, np.random.SeedSequence(1))  # seeds, not the stream

@@ -22,7 +22,7 @@ from gqap.solvers.dqn.multi_env import (
 )
 from gqap.solvers.dqn.multi_network import MultiQNet, multi_tensors
 from gqap.solvers.dqn.multi_policy import greedy_sites
-from gqap.solvers.dqn.multi_trainer import enumerated_optimum, myopic_greedy
+from gqap.solvers.dqn.multi_reference import enumerated_optimum, myopic_greedy
 
 
 def inst(seed: int, users: int, sites: int, **kw):
