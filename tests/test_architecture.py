@@ -236,3 +236,28 @@ def test_the_graph_sees_every_kind_of_import(monkeypatch, source, edge):
                         lambda self, *a, **k: source if self == fake else real_read(self, *a,
                                                                                     **k))
     assert import_graph()["gqap._cycle_probe"] == {edge}
+
+
+def _unnamed_in_the_map(text: str) -> list[str]:
+    """The modules and packages right under a floor's folder that the map does not name
+    (``name``, ``name/``, ``folder/name.py`` or ``package.name`` in backticks)."""
+    missing = []
+    for folder in FLOORS:
+        for entry in sorted((ROOT / folder).iterdir()):
+            name = entry.stem if entry.suffix == ".py" else entry.name
+            if (entry.suffix == ".py" and name != "__init__") or (
+                    entry.is_dir() and (entry / "__init__.py").exists()):
+                if not any(form in text for form in (f"`{name}`", f"{name}/",
+                                                     f"/{entry.name}`", f".{name}`")):
+                    missing.append(f"{folder}/{entry.name}")
+    return missing
+
+
+def test_the_architecture_map_names_every_module_of_every_floor():
+    # issue 26: a reader finds where any fact lives from docs/ARCHITECTURE.md alone
+    assert _unnamed_in_the_map((ROOT / "docs" / "ARCHITECTURE.md").read_text()) == []
+
+
+def test_the_map_check_sees_a_module_left_out():
+    text = (ROOT / "docs" / "ARCHITECTURE.md").read_text().replace("`descent`", "descent")
+    assert _unnamed_in_the_map(text) == ["solvers/descent.py"]
