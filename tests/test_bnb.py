@@ -16,7 +16,9 @@ from gqap.classic.instance import GQAPInstance
 from gqap.classic.proofs import ProofError, _Checker, read_record, verify_proof
 from gqap.cli import main
 from gqap.solvers import solve
+from gqap.solvers.bnb import ascent as A
 from gqap.solvers.bnb import bound as B
+from gqap.solvers.bnb import volume as V
 
 
 def _instances() -> list[GQAPInstance]:
@@ -61,12 +63,12 @@ def test_any_multipliers_bound_the_optimum_and_the_checker_agrees(inst):
         f, m = nd.F.size, inst.m
         zero = np.zeros((f, m, m))
         scale = float(np.abs(nd.PC).max()) or 1.0
-        for M, nu in ((B.initial_messages(nd, zero), zero),
+        for M, nu in ((A.initial_messages(nd, zero), zero),
                       (rng.normal(0, scale, (f, m, f)), rng.uniform(0, scale / 10, (f, m, m))),
-                      B.ascent(nd, None, 30)[:2]):
+                      A.ascent(nd, None, 30)[:2]):
             if integer:
                 M, nu = np.round(M), np.round(nu)
-            Lh = B.subproblems(nd, B.directed(nd, B.split(nd, M, nu, integer)), integer, nu)
+            Lh = B.subproblems(nd, B.directed(nd, A.split(nd, M, nu, integer)), integer, nu)
             lam, val = B.optimise_lambda(nd, Lh, None, math.inf, integer, 10)
             if x[0] < 0:
                 assert val <= opt + 1e-6 * max(1.0, abs(opt))
@@ -82,11 +84,11 @@ def test_the_ascent_raises_the_bound():
     nd = B.node(P, -np.ones(inst.n, dtype=np.int64))
     f, m = nd.F.size, inst.m
     zero = np.zeros((f, m, m))
-    start = B.evaluate(nd, B.split(nd, B.initial_messages(nd, zero), zero, True),
+    start = B.evaluate(nd, A.split(nd, A.initial_messages(nd, zero), zero, True),
                        np.zeros(f), True, zero)
-    M, nu, K, _ = B.ascent(nd, None, 40)
+    M, nu, K, _ = A.ascent(nd, None, 40)
     M, nu = np.round(M), np.round(nu)
-    Lh = B.subproblems(nd, B.directed(nd, B.split(nd, M, nu, True)), True, nu)
+    Lh = B.subproblems(nd, B.directed(nd, A.split(nd, M, nu, True)), True, nu)
     _, val = B.optimise_lambda(nd, Lh, None, math.inf, True, 20)
     assert val > start and val >= K - 1e-6 * abs(K) - inst.n ** 2 * inst.m
 
@@ -101,14 +103,14 @@ def test_the_volume_phase_uses_true_supergradients_of_the_continuous_relaxation(
         M = rng.normal(0, scale / 4, (f, m, f))
         nu = rng.uniform(0, scale / 40, (f, m, m))
         lam = rng.normal(0, scale, f) + float(np.abs(nd.Lnode).max())
-        val, gM, gnu, glam = B._primal(nd, M, nu, lam)
-        ref = B.master(nd, B.subproblems(nd, B.directed(nd, B.split(nd, M, nu, False)),
+        val, gM, gnu, glam = V._primal(nd, M, nu, lam)
+        ref = B.master(nd, B.subproblems(nd, B.directed(nd, A.split(nd, M, nu, False)),
                                          False, nu), lam, False)
         assert val == pytest.approx(ref, rel=1e-12, abs=1e-9)
         for _ in range(50):   # concave: the function lies below its supergradient plane
             dM, dl = rng.normal(0, scale / 20, M.shape), rng.normal(0, scale / 5, f)
             nu2 = np.maximum(nu + rng.normal(0, scale / 200, nu.shape), 0.0)
-            v2 = B._primal(nd, M + dM, nu2, lam + dl)[0]
+            v2 = V._primal(nd, M + dM, nu2, lam + dl)[0]
             plane = val + (gM * dM).sum() + (gnu * (nu2 - nu)).sum() + (glam * dl).sum()
             assert v2 <= plane + 1e-7 * max(1.0, abs(val))
 
@@ -121,14 +123,14 @@ def test_the_volume_phase_goes_past_the_ascent_and_stays_a_bound():
         integer = P.integral and P.int_weights
         nd = B.node(P, -np.ones(inst.n, dtype=np.int64))
         chk = _Checker(inst, {"integral": integer, "status": "optimal"})
-        M, nu, _, _ = B.ascent(nd, None, 60)
+        M, nu, _, _ = A.ascent(nd, None, 60)
         values = []
         for step in range(2):
             if step:
-                M, nu, lam, cont, _ = B.volume(nd, M, nu, None, opt, 300)
+                M, nu, lam, cont, _ = V.volume(nd, M, nu, None, opt, 300)
                 assert cont <= opt + 1e-6 * max(1.0, abs(opt))
             Mr, nur = (np.round(M), np.maximum(np.round(nu), 0.0)) if integer else (M, nu)
-            Lh = B.subproblems(nd, B.directed(nd, B.split(nd, Mr, nur, integer)), integer, nur)
+            Lh = B.subproblems(nd, B.directed(nd, A.split(nd, Mr, nur, integer)), integer, nur)
             lam, val = B.optimise_lambda(nd, Lh, None, opt, integer, 10)
             assert val <= opt + 1e-6 * max(1.0, abs(opt))
             theirs = chk.bound(nd.x, chk.messages(Mr.ravel().tolist(), nd.F.tolist()),
@@ -296,7 +298,7 @@ def test_the_numba_kernel_and_the_numpy_fallback_agree():
     assert a.objective == b.objective and a.status == b.status == "optimal"
     P = B.problem(inst)
     nd = B.node(P, -np.ones(inst.n, dtype=np.int64))
-    M1, nu1, K1, _ = B.ascent(nd, None, 10, compiled=True)
-    M2, nu2, K2, _ = B.ascent(nd, None, 10, compiled=False)
+    M1, nu1, K1, _ = A.ascent(nd, None, 10, compiled=True)
+    M2, nu2, K2, _ = A.ascent(nd, None, 10, compiled=False)
     assert K1 == pytest.approx(K2, rel=1e-9)
     assert np.allclose(M1, M2, atol=1e-6 * max(1.0, abs(K1))) and np.allclose(nu1, nu2)

@@ -38,6 +38,8 @@ from gqap.classic.evaluation import gqap_cost_batch, site_loads_batch
 from gqap.classic.instance import GQAPInstance
 from gqap.solvers.base import Deadline
 from gqap.solvers.bnb import bound as B
+from gqap.solvers.bnb.ascent import ascent, split
+from gqap.solvers.bnb.volume import volume
 
 RECORD_FORMAT = "gqap-bench/bnb-proof"
 CHECKPOINT_FORMAT = "gqap-bench/bnb-checkpoint"
@@ -47,7 +49,7 @@ RECORD_VERSION = 1
 @dataclass
 class Mult:
     """A node's multipliers for its children: messages M and capacity multipliers nu over
-    its free facilities F (``bound.split`` turns them into U), lambda."""
+    its free facilities F (``ascent.split`` turns them into U), lambda."""
 
     F: np.ndarray
     M: np.ndarray          # (f, m, f) messages
@@ -197,7 +199,7 @@ class Search:
             M0 = inh.M[pos][:, :, pos]
             nu0 = inh.nu[pos]
             lam0 = inh.lam[pos]
-            val, lam = self._evaluate(nd, B.split(nd, M0, nu0, integer), lam0, nu0)
+            val, lam = self._evaluate(nd, split(nd, M0, nu0, integer), lam0, nu0)
             if self.closes(val):
                 inh.used = True
                 self._close(rec, "parent", lam=[_number(v, integer) for v in lam],
@@ -205,12 +207,12 @@ class Search:
                 return
             kept = (val, lam, self._last_Lhat)
         sweeps = self.root_sweeps if inh is None else self.sweeps
-        M, nu, _, done = B.ascent(nd, M0, sweeps, nu0, inner=self.capacity_steps,
-                                  expired=self.deadline.expired, compiled=self.compiled)
+        M, nu, _, done = ascent(nd, M0, sweeps, nu0, inner=self.capacity_steps,
+                                expired=self.deadline.expired, compiled=self.compiled)
         st.sweeps += done
         if integer:
             M, nu = np.round(M), np.maximum(np.round(nu), 0.0)
-        val, lam = self._evaluate(nd, B.split(nd, M, nu, integer), lam0, nu)
+        val, lam = self._evaluate(nd, split(nd, M, nu, integer), lam0, nu)
         if kept is not None and kept[0] > val:
             # the ascent from the parent's multipliers lost ground: keep the parent's
             M, nu = (np.round(M0), np.maximum(np.round(nu0), 0.0)) if integer else (M0, nu0)
@@ -219,14 +221,14 @@ class Search:
             self.node_volume if 0 < depth <= self.volume_depth else 0)
         if iters and not self.closes(val):
             # past the ascent's fixed point; kept only where its exact bound is higher
-            M2, nu2, lam2, _, steps = B.volume(nd, M, nu, None, self.upper, iters,
-                                               expired=self.deadline.expired,
-                                               compiled=self.compiled)
+            M2, nu2, lam2, _, steps = volume(nd, M, nu, None, self.upper, iters,
+                                             expired=self.deadline.expired,
+                                             compiled=self.compiled)
             st.volume_iterations += steps
             if integer:
                 M2, nu2 = np.round(M2), np.maximum(np.round(nu2), 0.0)
             Lh = self._last_Lhat
-            val2, lam2 = self._evaluate(nd, B.split(nd, M2, nu2, integer), lam2, nu2)
+            val2, lam2 = self._evaluate(nd, split(nd, M2, nu2, integer), lam2, nu2)
             if val2 > val:
                 M, nu, val, lam = M2, nu2, val2, lam2
             else:

@@ -52,7 +52,7 @@ class BnBOptions:
     folder for NAME.proof.json.gz); checkpoint: a file the search is saved to every
     checkpoint_every seconds and resumed from when it exists; kernel: 'numba' (the
     compiled sweep of the optional 'fast' extra), 'numpy', or 'auto' (numba when installed);
-    root_volume / node_volume: iterations of the Volume algorithm (``bound.volume``) after
+    root_volume / node_volume: iterations of the Volume algorithm (``volume.volume``) after
     the ascent at the root / at a node of depth 1 to volume_depth, which go past the
     ascent's fixed point (kept where the exact bound gains); root_only: stop after the root
     node (the result's bound is the root bound; for measuring it).

@@ -14,7 +14,9 @@ import pytest
 from gqap.io import read_instance
 from gqap.library import resolve_instance
 from gqap.solvers import make_solver
+from gqap.solvers.bnb import ascent as A
 from gqap.solvers.bnb import bound as B
+from gqap.solvers.bnb import volume as V
 
 
 def _read(ref: str):
@@ -41,14 +43,14 @@ def test_bench_bnb_root_bound(benchmark, ref, kernel, volume):
 
     def exact(M, nu, lam0):
         M, nu = np.round(M), np.maximum(np.round(nu), 0.0)
-        Lh = B.subproblems(nd, B.directed(nd, B.split(nd, M, nu, True)), True, nu, compiled)
+        Lh = B.subproblems(nd, B.directed(nd, A.split(nd, M, nu, True)), True, nu, compiled)
         return B.optimise_lambda(nd, Lh, lam0, upper, True, 4, compiled)
 
     def root() -> float:
-        M, nu, _, _ = B.ascent(nd, None, 60, inner=8, compiled=compiled)
+        M, nu, _, _ = A.ascent(nd, None, 60, inner=8, compiled=compiled)
         lam, value = exact(M, nu, None)
         if volume:
-            M2, nu2, lam2, _, _ = B.volume(nd, M, nu, None, upper, volume, compiled=compiled)
+            M2, nu2, lam2, _, _ = V.volume(nd, M, nu, None, upper, volume, compiled=compiled)
             value = max(value, exact(M2, nu2, lam2)[1])
         return value
 
