@@ -16,17 +16,13 @@ and the proof record (``gqap.classic.proofs`` checks it) keeps what closes it:
   site with a smaller index, whose sibling node covers the mirror image of every
   completion.
 
-Otherwise it branches on one free facility, with one child per site. The record is a
-nested JSON object (gzip-compressed), the checkpoint the same object with the open nodes
-marked ``open`` and every pending parent's multipliers kept.
+Otherwise it branches on one free facility, with one child per site. The record and the
+checkpoint are written by ``records``.
 """
 
 from __future__ import annotations
 
-import gzip
-import json
 import math
-import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,11 +35,16 @@ from gqap.classic.instance import GQAPInstance
 from gqap.solvers.base import Deadline
 from gqap.solvers.bnb import bound as B
 from gqap.solvers.bnb.ascent import ascent, split
+from gqap.solvers.bnb.records import (
+    CHECKPOINT_FORMAT,
+    RECORD_FORMAT,
+    RECORD_VERSION,
+    number,
+    read_mult,
+    serial_tree,
+    write_gz_json,
+)
 from gqap.solvers.bnb.volume import volume
-
-RECORD_FORMAT = "gqap-bench/bnb-proof"
-CHECKPOINT_FORMAT = "gqap-bench/bnb-checkpoint"
-RECORD_VERSION = 1
 
 
 @dataclass
@@ -91,12 +92,6 @@ def identical_sites(inst: GQAPInstance) -> np.ndarray:
                 cls[k] = h
                 break
     return cls
-
-
-def _number(x: float, integral: bool) -> Any:
-    if not math.isfinite(x):
-        return None if math.isnan(x) else ("inf" if x > 0 else "-inf")
-    return int(round(x)) if integral else float(x)
 
 
 class Search:
@@ -202,8 +197,8 @@ class Search:
             val, lam = self._evaluate(nd, split(nd, M0, nu0, integer), lam0, nu0)
             if self.closes(val):
                 inh.used = True
-                self._close(rec, "parent", lam=[_number(v, integer) for v in lam],
-                            value=_number(val, integer))
+                self._close(rec, "parent", lam=[number(v, integer) for v in lam],
+                            value=number(val, integer))
                 return
             kept = (val, lam, self._last_Lhat)
         sweeps = self.root_sweeps if inh is None else self.sweeps
@@ -237,8 +232,8 @@ class Search:
             st.root_bound = val
             st.root_seconds = time.perf_counter() - self.t0
         if self.closes(val):
-            self._close(rec, "bound", lam=[_number(v, integer) for v in lam],
-                        value=_number(val, integer),
+            self._close(rec, "bound", lam=[number(v, integer) for v in lam],
+                        value=number(val, integer),
                         msg=M.astype(np.int64 if integer else np.float64),
                         nu=nu.astype(np.int64 if integer else np.float64))
             return
@@ -312,18 +307,18 @@ class Search:
                              "content_hash": self.inst.content_hash(),
                              "n": self.inst.n, "m": self.inst.m},
                 "status": status, "integral": self.integer,
-                "objective": _number(self.upper, self.P.integral) if math.isfinite(
+                "objective": number(self.upper, self.P.integral) if math.isfinite(
                     self.upper) else None,
                 "assignment": None if self.upper_x is None else
                 [int(s) for s in self.upper_x],
                 "nodes": self.stats.nodes, "closed": dict(self.stats.closed),
-                "tree": _serial(self.tree, checkpoint=False, integer=self.integer)}
+                "tree": serial_tree(self.tree, checkpoint=False, integer=self.integer)}
 
     def checkpoint(self, path: Path) -> None:
         """Write the search's state (atomic)."""
         obj = self.record("open")
         obj["format"] = CHECKPOINT_FORMAT
-        obj["tree"] = _serial(self.tree, checkpoint=True, integer=self.integer)
+        obj["tree"] = serial_tree(self.tree, checkpoint=True, integer=self.integer)
         obj["upper"] = None if not math.isfinite(self.upper) else self.upper
         obj["stats"] = {"nodes": self.stats.nodes, "evaluations": self.stats.evaluations,
                         "sweeps": self.stats.sweeps, "closed": self.stats.closed,
@@ -364,62 +359,10 @@ class Search:
         if "branch" in rec:
             if "mult_lam" in rec:
                 F = np.flatnonzero(x < 0)
-                value = rec.pop("mult_value")
-                rec["_mult"] = Mult(F, np.asarray(rec.pop("msg"), dtype=np.float64).reshape(
-                                        F.size, self.P.m, F.size),
-                                    np.asarray(rec.pop("nu"), dtype=np.float64).reshape(
-                                        F.size, self.P.m, self.P.m),
-                                    np.asarray(rec.pop("mult_lam"), dtype=np.float64),
-                                    -math.inf if value is None else float(value),
-                                    bool(rec.pop("mult_used")))
+                rec["_mult"] = Mult(F, *read_mult(rec, F.size, self.P.m))
             mult = rec.get("_mult")
             i = rec["branch"]
             for k, child in enumerate(rec["children"]):
                 y = x.copy()
                 y[i] = k
                 self._collect_open(child, y, mult, mult.value if mult else lb)
-
-
-def _serial(rec: dict[str, Any], checkpoint: bool, integer: bool) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in rec.items():
-        if key == "_mult":
-            if value.used or checkpoint:
-                kind = np.int64 if integer else np.float64
-                out["msg"] = value.M.astype(kind).ravel().tolist()
-                out["nu"] = value.nu.astype(kind).ravel().tolist()
-                if checkpoint:
-                    out["mult_lam"] = value.lam.tolist()
-                    out["mult_value"] = value.value if math.isfinite(value.value) else None
-                    out["mult_used"] = value.used
-        elif key == "children":
-            out[key] = [_serial(c, checkpoint, integer) for c in value]
-        elif key in ("msg", "nu"):
-            out[key] = np.asarray(value).ravel().tolist()
-        else:
-            out[key] = value
-    return out
-
-
-def write_gz_json(path: str | Path, obj: dict[str, Any], level: int = 9) -> Path:
-    """Write ``obj`` as gzip-compressed JSON (``level`` 1-9), atomically."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    # json.dumps, not json.dump: only the one-shot encoder is the C one; streaming a
-    # 235 MB checkpoint (cordeau/30-07-75 after 10 minutes) took 281 s, this 12 s
-    text = json.dumps(obj, separators=(",", ":"))
-    with gzip.open(tmp, "wt", encoding="utf-8", compresslevel=level) as fh:
-        fh.write(text)
-    os.replace(tmp, path)
-    return path
-
-
-def read_gz_json(path: str | Path) -> dict[str, Any]:
-    """Read a (possibly gzip-compressed) JSON file."""
-    path = Path(path)
-    with path.open("rb") as fh:
-        head = fh.read(2)
-    opener = gzip.open if head == b"\x1f\x8b" else open
-    with opener(path, "rt", encoding="utf-8") as fh:
-        return json.load(fh)

@@ -28,12 +28,8 @@ from gqap.classic.solution import GQAPSolution
 from gqap.errors import GQAPError
 from gqap.family import Instance
 from gqap.solvers.base import Deadline, Solver, SolverOutput, Status
-from gqap.solvers.bnb.search import (
-    CHECKPOINT_FORMAT,
-    Search,
-    read_gz_json,
-    write_gz_json,
-)
+from gqap.solvers.bnb.records import CHECKPOINT_FORMAT, read_gz_json, write_gz_json
+from gqap.solvers.bnb.search import Search
 
 _LOG_KEEP = 400  # entries of the bound-over-time log kept in ``info``
 
