@@ -1,11 +1,14 @@
 """The multipliers of the node bound (``bound``) by a block coordinate dual ascent.
 
-**Finding U.** ``ascent`` is a Hahn-Grant style dual ascent on ``bound``'s relaxation, in
-floating point, on a reformulated copy (K, L, C) of the node's costs: extract each (i, k)
-subproblem's value with its LP duals (continuous knapsack), leaving reduced costs; extract
-the master's (each facility's cheapest site); spread each reduced linear cost back over
-its facility's products; give each product's two halves their mean (the transfer that
-moves U). K never decreases. A child starts from its parent's U.
+**Finding U.** ``ascent`` raises ``bound``'s relaxation in floating point over its dual
+state: a message M[i, k, j] per facility i, site k and partner j, and the capacity
+multipliers nu[i, k, h] >= 0. One block is one facility i: its nu[i] by a few damped best
+responses (each site's multiplier the LP dual of its own continuous knapsack), then the
+MPLP star update (Globerson and Jaakkola 2007; Sontag, Globerson and Jaakkola 2011), which
+gives i and its partners the largest total their minima can reach with the rest held.
+``split`` turns (M, nu) into the pair shares U by a fixed formula, and a child starts from
+its parent's M and nu restricted to its free facilities. The ascent only finds
+multipliers; ``bound.evaluate`` turns them into the exact bound.
 """
 
 from __future__ import annotations
