@@ -27,7 +27,7 @@ from torch import nn
 
 from gqap.solvers.dqn.env import CURRENT, GRANTED, PENDING
 from gqap.solvers.dqn.layers import mlp
-from gqap.solvers.dqn.multi_env import N_COUNTS, N_PAIR, N_SITE, N_USER
+from gqap.solvers.dqn.multi_features import N_COUNTS, N_PAIR, N_SITE, N_USER
 
 
 class MultiQNet(nn.Module):
@@ -129,7 +129,7 @@ FEATURE_KEYS = ("users", "status", "site_of", "pairs", "sites", "counts", "valid
 
 
 def multi_tensors(obs: dict[str, Any]) -> tuple[torch.Tensor, ...]:
-    """Batched feature arrays (``multi_env.features``) -> the forward() arguments."""
+    """Batched feature arrays (``multi_features.features``) -> the forward() arguments."""
     long = {"status", "site_of"}
     boolean = {"valid_users", "valid_sites"}
     out = []

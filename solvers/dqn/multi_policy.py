@@ -59,10 +59,10 @@ def fast_sites(net: nn.Module, inst: MultiInstance, scales: FeatureScales,
     terms; the codes of pending users and of the users on a site are kept and recomputed
     only for the site whose count changed (a grant on s changes column s); each step
     encodes the current user on every site and pools. Same decisions as ``greedy_sites``
-    up to float rounding in exact ties. ``built``: ``multi_env.episode_tables``'s result,
+    up to float rounding in exact ties. ``built``: ``multi_features.episode_tables``'s result,
     when the caller has it. Returns (sites, steps, cut short)."""
     from gqap.solvers.dqn.env import CURRENT, GRANTED, PENDING
-    from gqap.solvers.dqn.multi_env import episode_tables
+    from gqap.solvers.dqn.multi_features import episode_tables
 
     e = net.embed.weight.shape[1]
     enc = _linears(net.encoder)
@@ -94,7 +94,7 @@ def fast_sites(net: nn.Module, inst: MultiInstance, scales: FeatureScales,
         h = _mlp(np.maximum(pre, 0.0), enc[1:], True)
         return h, h @ w_sc + b_sc
 
-    def column(s: int) -> None:  # features of site s at its count, as in multi_env.features
+    def column(s: int) -> None:  # features of site s at its count, as in multi_features.features
         g_next, g_now = G[b[s] + 1, :, s], G[max(b[s], 1), :, s]
         full = b[s] >= B[s]
         open_ = ~full & np.isfinite(g_next)

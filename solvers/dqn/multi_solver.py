@@ -82,7 +82,7 @@ class DQNMultiSolver(DQNSolver):
                 deadline: Deadline) -> tuple[Any, int, bool, Any]:
         """(site vector, forward passes, timed out, gain table) of the checkpoint's greedy
         roll-out (``multi_policy.fast_sites``: numpy, features updated incrementally)."""
-        from gqap.solvers.dqn.multi_env import episode_tables
+        from gqap.solvers.dqn.multi_features import episode_tables
         from gqap.solvers.dqn.multi_policy import fast_sites
 
         integer = self.options.split == "integer"

@@ -16,7 +16,7 @@ and three things that follow from them:
   change of J over the n steps plus f at s_{t+n}: the network no longer has to track the
   latency already spent, which grows with the user count.
 - **Replay by episode.** A transition stores its episode id, the site vector and the
-  current user; the episode's tables (features and gain table, multi_env.EpisodeTables)
+  current user; the episode's tables (features and gain table, multi_features.EpisodeTables)
   are kept once per episode in a bank while any of its transitions is in a memory, and
   the features are rebuilt when a mini-batch is drawn.
 - **Reference.** Validation instances are small (``scope.eval_users``, ``eval_sites``)
@@ -36,13 +36,11 @@ from gqap.errors import GQAPError
 from gqap.gaps import relative_gap
 from gqap.multi import evaluate_multi
 from gqap.solvers.dqn.multi_env import (
-    EpisodeTables,
     MultiEpisodeSampler,
     MultiOffloadingEnv,
-    features,
     final_multi_solution,
-    pack,
 )
+from gqap.solvers.dqn.multi_features import EpisodeTables, features, pack
 from gqap.solvers.dqn.multi_network import multi_tensors
 from gqap.solvers.dqn.multi_policy import greedy_sites
 from gqap.solvers.dqn.multi_reference import (
