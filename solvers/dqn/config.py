@@ -140,7 +140,7 @@ class ScopeConfig:
 @dataclass(frozen=True)
 class FeatureScales:
     """Fixed divisors that bring every state feature to order one (see env.py; ``gain``,
-    ``shift`` and ``upload_s`` are used by the multi-cluster MDP only, multi_env.py)."""
+    ``shift`` and ``upload_s`` are used by the multi-cluster MDP only, multi_features.py)."""
 
     alpha: float = 50.0
     step_s: float = 0.1

@@ -62,7 +62,13 @@ def fast_sites(net: nn.Module, inst: MultiInstance, scales: FeatureScales,
     up to float rounding in exact ties. ``built``: ``multi_features.episode_tables``'s result,
     when the caller has it. Returns (sites, steps, cut short)."""
     from gqap.solvers.dqn.env import CURRENT, GRANTED, PENDING
-    from gqap.solvers.dqn.multi_features import episode_tables
+    from gqap.solvers.dqn.multi_features import (
+        CLIP,
+        N_PAIR,
+        N_SITE,
+        N_SITE_STATIC,
+        episode_tables,
+    )
 
     e = net.embed.weight.shape[1]
     enc = _linears(net.encoder)
@@ -81,10 +87,10 @@ def fast_sites(net: nn.Module, inst: MultiInstance, scales: FeatureScales,
     b = np.zeros(S, dtype=np.int64)
     x = np.full(n, -1, dtype=np.int64)
     members: list[list[int]] = [[] for _ in range(S)]
-    pairs = np.zeros((n, S, 4), np.float32)
+    pairs = np.zeros((n, S, N_PAIR), np.float32)
     pairs[:, :, 0] = tab.shift
-    sitef = np.zeros((S, 11), np.float32)
-    sitef[:, :7] = tab.sites
+    sitef = np.zeros((S, N_SITE), np.float32)
+    sitef[:, :N_SITE_STATIC] = tab.sites
     h1 = W1.shape[1]
     p_term = np.zeros((n, S, h1), np.float32)
     s_term = np.zeros((S, h1), np.float32)
@@ -105,9 +111,9 @@ def fast_sites(net: nn.Module, inst: MultiInstance, scales: FeatureScales,
         g_next = np.where(open_, g_next, np.float32(0.0))
         marg = np.where(open_, g_next + ext, np.float32(0.0))
         pairs[:, s, 1:] = np.clip(np.stack([g_next / gs, marg / gs, loss / gs], axis=1),
-                                  -10.0, 10.0)
-        sitef[s, 7:] = [b[s] / cscale, (B[s] - b[s]) / cscale,
-                        np.clip(ext / gs, -10.0, 10.0), float(full)]
+                                  -CLIP, CLIP)
+        sitef[s, N_SITE_STATIC:] = [b[s] / cscale, (B[s] - b[s]) / cscale,
+                                    np.clip(ext / gs, -CLIP, CLIP), float(full)]
         p_term[:, s] = pairs[:, s] @ Wp
         s_term[s] = sitef[s] @ Ws
 
