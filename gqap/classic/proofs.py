@@ -31,6 +31,10 @@ c0 + sum lambda - sum_k max{sum (lambda_a - Lhat[a, k]) z_a : sum q_a z_a <= R_k
 and infinite when a free facility has no finite Lhat. It bounds every completion for any
 U and lambda, so a record can be wrong only by claiming too much, which the check refuses,
 naming the first failing node by its path of (facility, site) fixings.
+
+The bound is computed a node at a time in numpy arrays (every pair's shares, every
+(a, k)'s partners, every knapsack of the node in one dynamic programme), with the float
+operations of the formula written out term by term, in its order: the same numbers.
 """
 
 from __future__ import annotations
@@ -100,6 +104,21 @@ def _integral(inst: GQAPInstance) -> bool:
                 and float(np.abs(lin).sum() + np.abs(pair).sum()) < 2.0 ** 50)
 
 
+class _Stored:
+    """Multipliers stored at a node, first axis (and last, for messages) over that node's
+    free facilities ``source``; a descendant reads the rows of its own free ones."""
+
+    def __init__(self, arr: np.ndarray, source: list[int]) -> None:
+        self.arr = arr
+        self.index = {j: r for r, j in enumerate(source)}
+
+    def columns(self, facilities: list[int]) -> list[int]:
+        return [self.index[j] for j in facilities]
+
+    def rows(self, facilities: list[int]) -> np.ndarray:
+        return self.arr[self.columns(facilities)]
+
+
 class _Checker:
     def __init__(self, inst: GQAPInstance, record: dict[str, Any]) -> None:
         self.inst = inst
@@ -118,36 +137,59 @@ class _Checker:
         self.check = ProofCheck(status=str(self.status), objective=None)
 
     # --- numbers ------------------------------------------------------------------
-    def pair_cost(self, a: int, b: int) -> np.ndarray:
-        """pc[k, h]: a on k, b on h."""
-        return self.v * (self.t[a, b] * self.d + self.t[b, a] * self.d.T)
+    # Every array below is built with the same float operations, in the same order, as
+    # the formula in the module doc written out pair by pair; sums run in the order the
+    # formula lists their terms. With integral records every value is an integer well
+    # below 2^53, so the numbers are exact whatever the order; with fractional ones the
+    # kept order keeps them the same as the loop form as well.
+    def pair_costs(self, rows: list[int], cols: list[int]) -> np.ndarray:
+        """pc[r, c, k, h]: facility rows[r] on k, cols[c] on h."""
+        r, c = np.asarray(rows, dtype=np.int64), np.asarray(cols, dtype=np.int64)
+        t, t_back = self.t[np.ix_(r, c)], self.t[np.ix_(c, r)].T
+        return self.v * (t[:, :, None, None] * self.d[None, None]
+                         + t_back[:, :, None, None] * self.d.T[None, None])
 
-    def share(self, a: int, b: int, msg: dict[tuple[int, int], np.ndarray],
-              nu: dict[int, np.ndarray]) -> np.ndarray:
-        """a's share of the pair's cost (a < b), [k, h] (module doc)."""
-        pc = self.pair_cost(a, b)
-        D = (pc + msg[(a, b)][:, None] - msg[(b, a)][None, :]
-             + nu[b].T * self.q[a] - nu[a] * self.q[b]) / 2.0
-        return np.floor(D) if self.exact else D
+    def knapsacks(self, profit: np.ndarray, weight: np.ndarray, cap: np.ndarray,
+                  ) -> np.ndarray:
+        """Row by row, max sum profit[r] z, sum weight z <= cap[r], z binary (exact for
+        integral weights, the continuous relaxation otherwise); profits <= 0 left out.
+        The 0-1 rows share one dynamic programme over capacities, one step per item for
+        all rows at once."""
+        rows = profit.shape[0]
+        out = np.zeros(rows)
+        if not self.exact:
+            for r in range(rows):
+                out[r] = self._continuous(profit[r].tolist(), weight.tolist(), float(cap[r]))
+            return out
+        p = np.where(profit > 0, profit, 0.0)
+        w = weight.astype(np.int64)
+        live = (cap >= 0) & (p > 0).any(axis=1)
+        if not live.any():
+            return out
+        p, c = p[live], np.floor(cap[live] + 1e-9).astype(np.int64)
+        # best[r, c]: the most profit within capacity c; past its items' total weight a
+        # row's table is flat, so one width, the largest capacity any row can use, serves
+        # all rows (each reads at min(its capacity, width)).
+        c = np.minimum(c, ((p > 0) * w[None, :]).sum(axis=1))
+        width = int(c.max())
+        best = np.zeros((p.shape[0], width + 1))
+        for i, wi in enumerate(w.tolist()):
+            if not (p[:, i] > 0).any() or wi > width:
+                continue
+            if wi == 0:
+                best += p[:, i, None]
+            else:
+                np.maximum(best[:, wi:], best[:, :width + 1 - wi] + p[:, i, None],
+                           out=best[:, wi:])
+        out[live] = best[np.arange(p.shape[0]), c]
+        return out
 
-    def knapsack(self, profit: list[float], weight: list[float], cap: float) -> float:
-        """max sum profit z, sum weight z <= cap, z binary (exact for integral weights, the
-        continuous relaxation otherwise), profits <= 0 left out."""
+    @staticmethod
+    def _continuous(profit: list[float], weight: list[float], cap: float) -> float:
+        """The continuous knapsack's optimum, greedy by profit per weight."""
         items = [(p, w) for p, w in zip(profit, weight, strict=True) if p > 0]
         if cap < 0 or not items:
             return 0.0
-        if self.exact:
-            c = int(math.floor(cap + 1e-9))
-            c = min(c, int(sum(w for _, w in items)))
-            best = np.zeros(c + 1)
-            for p, w in items:
-                w = int(w)
-                if w == 0:
-                    best += p
-                elif w <= c:
-                    shifted = np.concatenate([np.full(w, -np.inf), best[:c + 1 - w] + p])
-                    best = np.maximum(best, shifted)
-            return float(best[c])
         total, room = 0.0, float(cap)
         for p, w in sorted(items, key=lambda it: -(it[0] / it[1]) if it[1] > 0 else -math.inf):
             if w <= room:
@@ -165,94 +207,116 @@ class _Checker:
         R = self.Q.copy()
         for i in fixed:
             R[x[i]] -= self.q[i]
+        xs = x[fixed]
         c0 = 0.0
-        for i in fixed:
-            c0 += self.a[i, x[i]] + self.v * self.t[i, i] * self.d[x[i], x[i]]
-        for i, j in itertools.combinations(fixed, 2):
-            c0 += self.pair_cost(i, j)[x[i], x[j]]
-        L = np.zeros((len(free), self.m))
-        for r, j in enumerate(free):
-            L[r] = self.a[j] + self.v * self.t[j, j] * np.diag(self.d)
-            for i in fixed:
-                L[r] += self.pair_cost(j, i)[:, x[i]]
+        for val in (self.a[fixed, xs] + self.v * self.t[fixed, fixed] * self.d[xs, xs]).tolist():
+            c0 += val
+        if len(fixed) > 1:
+            ix = np.arange(len(fixed))
+            pc = self.pair_costs(fixed, fixed)[ix[:, None], ix[None, :], xs[:, None],
+                                               xs[None, :]]
+            pairs = pc.tolist()
+            for i, j in itertools.combinations(range(len(fixed)), 2):
+                c0 += pairs[i][j]
+        L = self.a[free] + self.v * np.diag(self.t)[free, None] * np.diag(self.d)[None, :]
+        if fixed and free:
+            # pc[r, s, :, x_s]: free r anywhere, fixed s where it is; added one fixed
+            # facility at a time, in index order
+            pc = self.pair_costs(free, fixed)[:, np.arange(len(fixed)), :, xs]
+            for s in range(len(fixed)):
+                L += pc[s]
         return free, R, c0, L
 
-    def messages(self, msg: list[float], source: list[int]) -> dict[tuple[int, int], np.ndarray]:
-        """Messages stored at a node with free facilities ``source``: (a, b) -> M[a, :, b]."""
+    def messages(self, msg: list[float], source: list[int]) -> _Stored:
+        """Messages stored at a node with free facilities ``source``: M[a, k, b]."""
         f, m = len(source), self.m
         if len(msg) != f * m * f:
             raise ValueError(f"messages have {len(msg)} entries, expected {f * m * f}")
         arr = np.asarray(msg, dtype=np.float64).reshape(f, m, f)
-        return {(a, b): arr[ra, :, rb] for ra, a in enumerate(source)
-                for rb, b in enumerate(source) if a != b}
+        if not np.isfinite(arr).all():
+            raise ValueError("a message is not finite")
+        return _Stored(arr, source)
 
-    def capacity_multipliers(self, nu: list[float], source: list[int],
-                             ) -> dict[int, np.ndarray]:
-        """nu stored at a node with free facilities ``source``, keyed by facility."""
+    def capacity_multipliers(self, nu: list[float], source: list[int]) -> _Stored:
+        """nu[a, k, h] stored at a node with free facilities ``source``."""
         m = self.m
         if len(nu) != len(source) * m * m:
             raise ValueError(f"capacity multipliers have {len(nu)} entries, expected "
                              f"{len(source) * m * m}")
         arr = np.asarray(nu, dtype=np.float64).reshape(len(source), m, m)
+        if not np.isfinite(arr).all():
+            raise ValueError("a capacity multiplier is not finite")
         if (arr < 0).any():
             raise ValueError("a capacity multiplier is negative")
-        return {j: arr[r] for r, j in enumerate(source)}
+        return _Stored(arr, source)
 
-    def bound(self, x: np.ndarray, msg: dict[tuple[int, int], np.ndarray],
-              nu: dict[int, np.ndarray], lam: list[float]) -> float:
+    def bound(self, x: np.ndarray, msg: _Stored, nu: _Stored, lam: list[float]) -> float:
         """The node's bound (module doc) with messages ``msg``, capacity multipliers ``nu``
-        and master multipliers ``lam``."""
+        and master multipliers ``lam``; array axes run over the free facilities (r for a,
+        s for b) and the sites (k for a's, h for b's)."""
         free, R, c0, L = self.node_data(x)
         f, m = len(free), self.m
         if len(lam) != f:
             raise ValueError(f"lambda has {len(lam)} entries for {f} free facilities")
-        # own[ra][rb][k, h]: ra's share with ra on k, rb on h
-        own: dict[tuple[int, int], np.ndarray] = {}
-        for ra, rb in itertools.combinations(range(f), 2):
-            s = self.share(free[ra], free[rb], msg, nu)
-            own[(ra, rb)] = s
-            own[(rb, ra)] = (self.pair_cost(free[ra], free[rb]) - s).T
-        fits = [[self.q[j] <= R[h] for h in range(m)] for j in free]
+        if not all(math.isfinite(v) for v in lam):
+            raise ValueError("a master multiplier is not finite")
+        M, N = msg.rows(free), nu.rows(free)
+        M = M[:, :, msg.columns(free)]                  # M[r, k, s]
+        q = self.q[free]
+        pc = self.pair_costs(free, free)                 # pc[r, s, k, h]
+        # a's share of each pair, for r < s (the upper triangle is the one used)
+        Mt = M.transpose(0, 2, 1)                       # Mt[r, s, k] = M[a, k, b]
+        D = (pc + Mt[:, :, :, None] - Mt.transpose(1, 0, 2)[:, :, None, :]
+             + N.transpose(0, 2, 1)[None, :, :, :] * q[:, None, None, None]
+             - N[:, None, :, :] * q[None, :, None, None]) / 2.0
+        S = np.floor(D) if self.exact else D
+        # own[r, s, k, h]: r's part with r on k and s on h; below the diagonal it is what
+        # the upper triangle's partner leaves, transposed to r's point of view
+        upper = np.triu(np.ones((f, f), dtype=bool), 1)[:, :, None, None]
+        own = np.where(upper, S, (pc - S).transpose(1, 0, 3, 2))
+        fits = q[:, None] <= R[None, :]                  # fits[s, h]
+        # off[r, k, s]: s's cheapest site h != k that it fits, at own + nu[r, k, h] q_s
+        cand = own.transpose(0, 2, 1, 3) + N[:, :, None, :] * q[None, None, :, None]
+        allowed = (~np.eye(m, dtype=bool))[None, :, None, :] & fits[None, None, :, :]
+        off = np.where(allowed, cand, math.inf).min(axis=3)
+        on_cost = own[:, :, np.arange(m), np.arange(m)].transpose(0, 2, 1)   # [r, k, s]
+        # the subproblems of every (a, k) at once, partners s taken in index order, as
+        # the loop form does: a partner that fits no other site must go on k, which uses
+        # up k's room for the partners after it
+        total = np.zeros((f, m))
+        for h in range(m):
+            total += np.where(np.arange(m)[None, :] != h, N[:, :, h] * R[h], 0.0)
+        total = 0.0 - total
+        cap = R[None, :] - q[:, None]
+        ok = fits.copy()
+        saves = np.zeros((f, m, f))
+        for s in range(f):
+            other = (np.arange(f) != s)[:, None]
+            off_s = off[:, :, s]
+            on = np.where(q[s] <= cap + 1e-9, on_cost[:, :, s], math.inf)
+            off_inf, on_inf = np.isinf(off_s), np.isinf(on)
+            ok &= ~(other & off_inf & on_inf)
+            forced = other & off_inf & ~on_inf
+            np.add(total, on, out=total, where=forced)
+            np.subtract(cap, q[s], out=cap, where=forced)
+            loose = other & ~off_inf
+            np.add(total, off_s, out=total, where=loose)
+            gain = np.zeros((f, m))
+            np.subtract(off_s, on, out=gain, where=loose & ~on_inf)
+            saves[:, :, s] = np.where(gain > 0, gain, 0.0)
+        ok &= cap >= -1e-9
         Lhat = np.full((f, m), math.inf)
-        for ra in range(f):
-            qa = self.q[free[ra]]
-            for k in range(m):
-                if not fits[ra][k]:
-                    continue
-                cap = R[k] - qa
-                nua = nu[free[ra]][k]
-                total, saves, weights = 0.0, [], []
-                total -= sum(nua[h] * R[h] for h in range(m) if h != k)
-                ok = True
-                for rb in range(f):
-                    if rb == ra:
-                        continue
-                    qb = self.q[free[rb]]
-                    s = own[(ra, rb)][k]
-                    off = min((s[h] + nua[h] * qb for h in range(m) if h != k and fits[rb][h]),
-                              default=math.inf)
-                    on = s[k] if qb <= cap + 1e-9 else math.inf
-                    if math.isinf(off) and math.isinf(on):
-                        ok = False
-                        break
-                    if math.isinf(off):
-                        total += on
-                        cap -= qb
-                    else:
-                        total += off
-                        if not math.isinf(on) and off - on > 0:
-                            saves.append(off - on)
-                            weights.append(qb)
-                if not ok or cap < -1e-9:
-                    continue
-                Lhat[ra, k] = L[ra, k] + total - self.knapsack(saves, weights, cap)
-        if f and not all(np.isfinite(Lhat[r]).any() for r in range(f)):
+        r_ok, k_ok = np.nonzero(ok)
+        if r_ok.size:
+            knap = self.knapsacks(saves[r_ok, k_ok], q, cap[r_ok, k_ok])
+            Lhat[r_ok, k_ok] = L[r_ok, k_ok] + total[r_ok, k_ok] - knap
+        if f and not np.isfinite(Lhat).any(axis=1).all():
             return math.inf
         value = c0 + float(sum(lam))
-        for k in range(m):
-            prof = [lam[r] - Lhat[r, k] if math.isfinite(Lhat[r, k]) else 0.0
-                    for r in range(f)]
-            value -= self.knapsack(prof, [self.q[j] for j in free], R[k])
+        lam_arr = np.asarray(lam, dtype=np.float64)
+        prof = np.where(np.isfinite(Lhat), lam_arr[:, None] - Lhat, 0.0).T   # [k, r]
+        for v in self.knapsacks(prof, q, R).tolist():    # site by site, as the formula
+            value -= v
         return value
 
     def reaches(self, value: float, upper: float) -> bool:
