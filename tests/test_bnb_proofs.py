@@ -15,7 +15,7 @@ import pytest
 
 from gqap.classic.generator import generate_gqap
 from gqap.classic.instance import GQAPInstance
-from gqap.classic.proofs import _Checker, read_record, verify_proof
+from gqap.classic.proofs import ProofError, _Checker, read_record, verify_proof
 from gqap.instance_sets import set_references
 from gqap.io import read_instance
 from gqap.library import set_dir
@@ -187,3 +187,48 @@ def test_the_checkers_bound_is_the_formula_on_random_nodes(exact):
             assert ours == pytest.approx(ref, rel=1e-12, abs=1e-9)
         values.append(ref)
     assert 0 < sum(math.isinf(v) for v in values) < len(values) // 2
+
+
+def _leaves(node, path=()):
+    """(leaf, its parent, its path of (facility, site)) in the checker's order."""
+    for k, child in enumerate(node.get("children", [])):
+        step = (*path, (node["branch"], k))
+        if "children" in child:
+            yield from _leaves(child, step)
+        else:
+            yield child, node, step
+
+
+def _where(path) -> str:
+    return "node " + " ".join(f"{i}->{k}" for i, k in path)
+
+
+def test_a_tampered_record_is_refused_at_the_first_node_it_breaks():
+    """Shipped lee-ma/C10X5-E-H with a leaf's lambda lowered (and then its capacity
+    multipliers made NaN as well), or a parent's stored messages cut short or made
+    infinite: refused naming the first leaf that reads them (siblings closed by 'parent'
+    share the parent's). Before 7158c2b the NaN version was accepted: NaN made every
+    Lhat NaN, which counted as infinite, and so did the bound."""
+    folder = set_dir("lee-ma")
+    inst = read_instance(folder / "C10X5-E-H.txt")
+    record = read_record(folder / "proofs/C10X5-E-H.proof.json.gz")
+    assert verify_proof(record, inst).bounds_checked == 25
+    leaves = list(_leaves(record["tree"]))
+    bounded = [(leaf, path) for leaf, _, path in leaves if leaf.get("close") == "bound"]
+    leaf, path = bounded[len(bounded) // 2]
+    lam, nu = leaf["lam"], leaf["nu"]
+    leaf["lam"] = [v - 10 ** 7 for v in lam]
+    with pytest.raises(ProofError, match=f"refused at {_where(path)}: its bound"):
+        verify_proof(record, inst)
+    leaf["nu"] = [math.nan] * len(nu)
+    with pytest.raises(ProofError, match=f"refused at {_where(path)}: malformed"):
+        verify_proof(record, inst)
+    leaf["lam"], leaf["nu"] = lam, nu
+    _, parent, path = next(t for t in leaves if t[0].get("close") == "parent")
+    for change in (lambda v: v[:-1], lambda v: [*v[:-1], math.inf]):
+        msg = parent["msg"]
+        parent["msg"] = change(msg)
+        with pytest.raises(ProofError, match=f"refused at {_where(path)}: malformed"):
+            verify_proof(record, inst)
+        parent["msg"] = msg
+    assert verify_proof(record, inst).bounds_checked == 25

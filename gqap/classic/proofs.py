@@ -139,6 +139,7 @@ class _Checker:
         if (self.n * self.m) ** 2 <= 2 ** 22:
             self.pc_all = self.v * (self.t[:, :, None, None] * self.d[None, None]
                                     + self.t.T[:, :, None, None] * self.d.T[None, None])
+        self._stored: tuple[int, list[int], _Stored, _Stored, Any] | None = None
         self.status = record.get("status")
         self.check = ProofCheck(status=str(self.status), objective=None)
 
@@ -396,8 +397,12 @@ class _Checker:
             if how == "parent":
                 y[path[-1][0]] = -1
             source = [j for j in range(self.n) if y[j] < 0]
-            value = self.bound(x, self.messages(src["msg"], source),
-                               self.capacity_multipliers(src["nu"], source),
+            # siblings closed by 'parent' read the same stored multipliers: convert them
+            # once (the last node's are kept, so ``is`` cannot match another node)
+            if self._stored is None or self._stored[:2] != (id(src), source):
+                self._stored = (id(src), source, self.messages(src["msg"], source),
+                                self.capacity_multipliers(src["nu"], source), src)
+            value = self.bound(x, self._stored[2], self._stored[3],
                                [float(v) for v in rec["lam"]])
             self.check.bounds_checked += 1
             if not self.reaches(value, upper):
