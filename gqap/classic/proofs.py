@@ -148,7 +148,7 @@ class _Checker:
     # the formula in the module doc written out pair by pair; sums run in the order the
     # formula lists their terms. With integral records every value is an integer well
     # below 2^53, so the numbers are exact whatever the order; with fractional ones the
-    # kept order keeps them the same as the loop form as well.
+    # kept order keeps them the same as the loop form (before 7158c2b) as well.
     def pair_costs(self, rows: list[int], cols: list[int]) -> np.ndarray:
         """pc[r, c, k, h]: facility rows[r] on k, cols[c] on h."""
         r, c = np.asarray(rows, dtype=np.int64), np.asarray(cols, dtype=np.int64)
@@ -302,7 +302,8 @@ class _Checker:
         off_inf = np.isinf(off)
         forced, loose = other & off_inf, other & ~off_inf
         # k's room before each partner (room[r, k, s]) and after all (room[..., f]);
-        # subtract.accumulate runs left to right, the loop's order, exactly
+        # subtract.accumulate runs left to right: partners in index order, as the
+        # formula takes them
         used = np.where(forced, q[None, None, :], 0.0)
         room = np.subtract.accumulate(
             np.concatenate([(R[None, :] - q[:, None])[:, :, None], used], axis=2), axis=2)
@@ -311,7 +312,7 @@ class _Checker:
         ok = fits & ~(forced & on_inf).any(axis=2) & (room[:, :, f] >= -1e-9)
         cap = room[:, :, f]
         # total[r, k] = -sum_{h != k} nu R_h, then each partner's off (or forced on) cost,
-        # added in the loop's order (add.accumulate), so fractional sums round the same
+        # added left to right (add.accumulate), so fractional sums round as term by term
         nu_R = np.where(~np.eye(m, dtype=bool)[None], N * R[None, None, :], 0.0)
         terms = np.where(forced, on, np.where(loose, off, 0.0))
         total = np.add.accumulate(np.concatenate(
