@@ -302,3 +302,24 @@ def test_the_numba_kernel_and_the_numpy_fallback_agree():
     M2, nu2, K2, _ = A.ascent(nd, None, 10, compiled=False)
     assert K1 == pytest.approx(K2, rel=1e-9)
     assert np.allclose(M1, M2, atol=1e-6 * max(1.0, abs(K1))) and np.allclose(nu1, nu2)
+
+
+def test_records_and_checkpoints_are_written_piecewise_as_the_whole_json(tmp_path):
+    # write_gz_json writes the live tree node by node (no second copy of a long proof's
+    # tree in memory); the text must be exactly json.dumps of the whole record
+    from gqap.solvers.base import Deadline
+    from gqap.solvers.bnb.records import SearchTree, json_chunks, read_gz_json, write_gz_json
+    from gqap.solvers.bnb.search import Search
+
+    inst = generate_gqap(np.random.default_rng(11), 10, 4, 0.85, name="ck")
+    s = Search(inst, Deadline(0.2), sweeps=1, root_sweeps=2, lambda_iterations=0,
+               enum_limit=1, capacity_steps=1, symmetry=True, upper=math.inf, upper_x=None)
+    s.run()
+    for checkpoint in (False, True):
+        obj = s.record("open")
+        obj["tree"] = SearchTree(s.tree, checkpoint=checkpoint, integer=s.integer)
+        whole = json.dumps({**obj, "tree": obj["tree"].to_json()}, separators=(",", ":"))
+        assert "".join(json_chunks(obj)) == whole
+        assert ('"mult_lam"' in whole) == (checkpoint and '"branch"' in whole)
+        path = write_gz_json(tmp_path / f"r{int(checkpoint)}.json.gz", obj)
+        assert gzip.open(path, "rt").read() == whole and read_gz_json(path) == json.loads(whole)

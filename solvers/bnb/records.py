@@ -13,6 +13,8 @@ import gzip
 import json
 import math
 import os
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +23,8 @@ import numpy as np
 RECORD_FORMAT = "gqap-bench/bnb-proof"
 CHECKPOINT_FORMAT = "gqap-bench/bnb-checkpoint"
 RECORD_VERSION = 1
+_SEPARATORS = (",", ":")
+_WRITE_CHARS = 1 << 20
 
 
 def number(x: float, integral: bool) -> Any:
@@ -31,27 +35,81 @@ def number(x: float, integral: bool) -> Any:
     return int(round(x)) if integral else float(x)
 
 
-def serial_tree(rec: dict[str, Any], checkpoint: bool, integer: bool) -> dict[str, Any]:
-    """The search tree ``rec`` as JSON (module doc): a node's ``_mult`` (a ``search.Mult``:
-    M, nu, lam, value, used) written where a child used it or, in a checkpoint, always."""
-    out: dict[str, Any] = {}
+@dataclass(frozen=True)
+class SearchTree:
+    """The live search tree as a record or checkpoint writes it (``serial_tree``), left
+    unconverted until ``write_gz_json`` writes it node by node: a long proof's tree with
+    every node's multipliers as JSON lists would not fit in memory twice (cordeau/50-10-75
+    was killed at 12.5 GB writing its 15-minute checkpoint in one piece)."""
+
+    root: dict[str, Any]
+    checkpoint: bool
+    integer: bool
+
+    def to_json(self) -> dict[str, Any]:
+        """The whole tree as plain JSON data."""
+        return serial_tree(self.root, self.checkpoint, self.integer)
+
+
+def _node_items(rec: dict[str, Any], checkpoint: bool, integer: bool,
+                ) -> Iterator[tuple[str, Any]]:
+    """A node's fields as written, in order; ``children`` still the live child nodes."""
     for key, value in rec.items():
         if key == "_mult":
             if value.used or checkpoint:
                 kind = np.int64 if integer else np.float64
-                out["msg"] = value.M.astype(kind).ravel().tolist()
-                out["nu"] = value.nu.astype(kind).ravel().tolist()
+                yield "msg", value.M.astype(kind).ravel().tolist()
+                yield "nu", value.nu.astype(kind).ravel().tolist()
                 if checkpoint:
-                    out["mult_lam"] = value.lam.tolist()
-                    out["mult_value"] = value.value if math.isfinite(value.value) else None
-                    out["mult_used"] = value.used
-        elif key == "children":
-            out[key] = [serial_tree(c, checkpoint, integer) for c in value]
+                    yield "mult_lam", value.lam.tolist()
+                    yield "mult_value", value.value if math.isfinite(value.value) else None
+                    yield "mult_used", value.used
         elif key in ("msg", "nu"):
-            out[key] = np.asarray(value).ravel().tolist()
+            yield key, np.asarray(value).ravel().tolist()
         else:
-            out[key] = value
-    return out
+            yield key, value
+
+
+def serial_tree(rec: dict[str, Any], checkpoint: bool, integer: bool) -> dict[str, Any]:
+    """The search tree ``rec`` as JSON (module doc): a node's ``_mult`` (a ``search.Mult``:
+    M, nu, lam, value, used) written where a child used it or, in a checkpoint, always."""
+    return {key: [serial_tree(c, checkpoint, integer) for c in value]
+            if key == "children" else value
+            for key, value in _node_items(rec, checkpoint, integer)}
+
+
+def _tree_chunks(rec: dict[str, Any], checkpoint: bool, integer: bool) -> Iterator[str]:
+    """The JSON text of ``serial_tree(rec, ...)``, one node's fields at a time."""
+    yield "{"
+    for i, (key, value) in enumerate(_node_items(rec, checkpoint, integer)):
+        yield ("," if i else "") + json.dumps(key) + ":"
+        if key == "children":
+            yield "["
+            for j, child in enumerate(value):
+                if j:
+                    yield ","
+                yield from _tree_chunks(child, checkpoint, integer)
+            yield "]"
+        else:
+            yield json.dumps(value, separators=_SEPARATORS)
+    yield "}"
+
+
+def json_chunks(obj: Any) -> Iterator[str]:
+    """The text of ``json.dumps(obj, separators=(",", ":"))``, with every ``SearchTree``
+    in ``obj`` written as its ``to_json()``, in pieces of at most one node's fields. Each
+    piece goes through the C encoder: ``json.dump`` streams through the pure-Python one
+    (a 235 MB checkpoint of cordeau/30-07-75 took 281 s that way, 12 s in pieces)."""
+    if isinstance(obj, SearchTree):
+        yield from _tree_chunks(obj.root, obj.checkpoint, obj.integer)
+    elif isinstance(obj, dict) and any(isinstance(v, (dict, SearchTree)) for v in obj.values()):
+        yield "{"
+        for i, (key, value) in enumerate(obj.items()):
+            yield ("," if i else "") + json.dumps(key) + ":"
+            yield from json_chunks(value)
+        yield "}"
+    else:
+        yield json.dumps(obj, separators=_SEPARATORS)
 
 
 def read_mult(rec: dict[str, Any], f: int, m: int,
@@ -67,15 +125,21 @@ def read_mult(rec: dict[str, Any], f: int, m: int,
 
 
 def write_gz_json(path: str | Path, obj: dict[str, Any], level: int = 9) -> Path:
-    """Write ``obj`` as gzip-compressed JSON (``level`` 1-9), atomically."""
+    """Write ``obj`` as gzip-compressed JSON (``level`` 1-9), atomically; a ``SearchTree``
+    in it is written node by node (``json_chunks``)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
-    # json.dumps, not json.dump: only the one-shot encoder is the C one; streaming a
-    # 235 MB checkpoint (cordeau/30-07-75 after 10 minutes) took 281 s, this 12 s
-    text = json.dumps(obj, separators=(",", ":"))
     with gzip.open(tmp, "wt", encoding="utf-8", compresslevel=level) as fh:
-        fh.write(text)
+        buf: list[str] = []
+        size = 0
+        for piece in json_chunks(obj):
+            buf.append(piece)
+            size += len(piece)
+            if size >= _WRITE_CHARS:   # few large writes: gzip's per-call cost adds up
+                fh.write("".join(buf))
+                buf, size = [], 0
+        fh.write("".join(buf))
     os.replace(tmp, path)
     return path
 

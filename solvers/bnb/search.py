@@ -39,9 +39,9 @@ from gqap.solvers.bnb.records import (
     CHECKPOINT_FORMAT,
     RECORD_FORMAT,
     RECORD_VERSION,
+    SearchTree,
     number,
     read_mult,
-    serial_tree,
     write_gz_json,
 )
 from gqap.solvers.bnb.volume import volume
@@ -312,13 +312,13 @@ class Search:
                 "assignment": None if self.upper_x is None else
                 [int(s) for s in self.upper_x],
                 "nodes": self.stats.nodes, "closed": dict(self.stats.closed),
-                "tree": serial_tree(self.tree, checkpoint=False, integer=self.integer)}
+                "tree": SearchTree(self.tree, checkpoint=False, integer=self.integer)}
 
     def checkpoint(self, path: Path) -> None:
         """Write the search's state (atomic)."""
         obj = self.record("open")
         obj["format"] = CHECKPOINT_FORMAT
-        obj["tree"] = serial_tree(self.tree, checkpoint=True, integer=self.integer)
+        obj["tree"] = SearchTree(self.tree, checkpoint=True, integer=self.integer)
         obj["upper"] = None if not math.isfinite(self.upper) else self.upper
         obj["stats"] = {"nodes": self.stats.nodes, "evaluations": self.stats.evaluations,
                         "sweeps": self.stats.sweeps, "closed": self.stats.closed,
