@@ -323,3 +323,27 @@ def test_records_and_checkpoints_are_written_piecewise_as_the_whole_json(tmp_pat
         assert ('"mult_lam"' in whole) == (checkpoint and '"branch"' in whole)
         path = write_gz_json(tmp_path / f"r{int(checkpoint)}.json.gz", obj)
         assert gzip.open(path, "rt").read() == whole and read_gz_json(path) == json.loads(whole)
+
+
+def test_the_final_checkpoint_is_written_within_the_time_limit(tmp_path, monkeypatch):
+    # a checkpoint that takes a second to write (a long proof's tree) must still land
+    # before the deadline: the limit holds around the whole call
+    import time
+
+    from gqap.solvers.bnb.search import Search
+
+    real = Search.checkpoint
+
+    def slow_checkpoint(self, path):
+        real(self, path)
+        time.sleep(1.5)
+
+    monkeypatch.setattr(Search, "checkpoint", slow_checkpoint)
+    inst = generate_gqap(np.random.default_rng(5), 24, 8, 0.85, name="slowck")
+    ck = tmp_path / "ck.json.gz"
+    r = solve("bnb", inst, time_limit=3.0, checkpoint=str(ck), checkpoint_every=0.5,
+              enum_limit=1, incumbent="none", root_sweeps=2, sweeps=1, capacity_steps=1,
+              lambda_iterations=0)
+    if r.status == "optimal":
+        pytest.skip("finished before the time limit on this machine")
+    assert ck.exists() and r.wall_time_s <= 3.0 + 0.25

@@ -32,6 +32,7 @@ from gqap.solvers.bnb.records import CHECKPOINT_FORMAT, read_gz_json, write_gz_j
 from gqap.solvers.bnb.search import Search
 
 _LOG_KEEP = 400  # entries of the bound-over-time log kept in ``info``
+_WRITE_MARGIN = 1.5  # room kept before the deadline, in units of the last checkpoint's writing time
 
 
 @dataclass(frozen=True)
@@ -176,15 +177,20 @@ class BnBSolver(Solver):
     def _run(search: Search, deadline: Deadline, ckpt: Path | None, every: float) -> bool:
         if ckpt is None:
             return search.run()
+        # the last checkpoint's writing time, kept free before the deadline so that the
+        # final checkpoint is written within the time limit too (a large tree's takes
+        # seconds: the limit holds around the whole call)
+        write_s = 0.0
         while True:
-            part = Deadline(min(every, deadline.remaining()) if math.isfinite(
-                deadline.remaining()) else every)
-            search.deadline = part
-            done = search.run()
-            if done:
+            left = deadline.remaining() - _WRITE_MARGIN * write_s
+            search.deadline = Deadline(max(0.0, min(every, left)) if math.isfinite(left)
+                                       else every)
+            if search.run():
                 return True
+            t = time.perf_counter()
             search.checkpoint(ckpt)
-            if deadline.expired():
+            write_s = time.perf_counter() - t
+            if deadline.remaining() <= _WRITE_MARGIN * write_s:
                 return False
 
     @staticmethod
