@@ -16,6 +16,7 @@ from gqap.classic.instance import GQAPInstance
 from gqap.classic.proofs import ProofError, _Checker, read_record, verify_proof
 from gqap.cli import main
 from gqap.solvers import solve
+from gqap.solvers.bnb import adam as AD
 from gqap.solvers.bnb import ascent as A
 from gqap.solvers.bnb import bound as B
 from gqap.solvers.bnb import volume as V
@@ -103,14 +104,14 @@ def test_the_volume_phase_uses_true_supergradients_of_the_continuous_relaxation(
         M = rng.normal(0, scale / 4, (f, m, f))
         nu = rng.uniform(0, scale / 40, (f, m, m))
         lam = rng.normal(0, scale, f) + float(np.abs(nd.Lnode).max())
-        val, gM, gnu, glam = V._primal(nd, M, nu, lam)
+        val, gM, gnu, glam = V.relaxation(nd, M, nu, lam)
         ref = B.master(nd, B.subproblems(nd, B.directed(nd, A.split(nd, M, nu, False)),
                                          False, nu), lam, False)
         assert val == pytest.approx(ref, rel=1e-12, abs=1e-9)
         for _ in range(50):   # concave: the function lies below its supergradient plane
             dM, dl = rng.normal(0, scale / 20, M.shape), rng.normal(0, scale / 5, f)
             nu2 = np.maximum(nu + rng.normal(0, scale / 200, nu.shape), 0.0)
-            v2 = V._primal(nd, M + dM, nu2, lam + dl)[0]
+            v2 = V.relaxation(nd, M + dM, nu2, lam + dl)[0]
             plane = val + (gM * dM).sum() + (gnu * (nu2 - nu)).sum() + (glam * dl).sum()
             assert v2 <= plane + 1e-7 * max(1.0, abs(val))
 
@@ -140,6 +141,35 @@ def test_the_volume_phase_goes_past_the_ascent_and_stays_a_bound():
             values.append(val)
         gains.append(values[1] - values[0])
     assert max(gains) > 0          # it does go past the ascent's fixed point somewhere
+
+
+def test_the_adam_phase_goes_past_the_volume_phase_and_stays_a_bound():
+    gains = []
+    for inst in INSTANCES:
+        opt = solve("brute-force", inst).objective
+        P = B.problem(inst)
+        integer = P.integral and P.int_weights
+        nd = B.node(P, -np.ones(inst.n, dtype=np.int64))
+        chk = _Checker(inst, {"integral": integer, "status": "optimal"})
+        M, nu, _, _ = A.ascent(nd, None, 60)
+        M, nu, lam, before, _ = V.volume(nd, M, nu, None, opt, 300)
+        same = AD.adam(nd, M, nu, lam, opt, 0)
+        assert same[3] == -math.inf and same[4] == 0 and same[0] is M
+        M, nu, lam, after, steps = AD.adam(nd, M, nu, lam, opt, 1500)
+        closed = before >= opt - 1e-6 * max(1.0, abs(opt))    # nothing left to gain
+        assert (0 < steps <= 1500 or closed) and (nu >= 0).all()
+        assert before <= after <= opt + 1e-6 * max(1.0, abs(opt))
+        assert V.relaxation(nd, M, nu, lam)[0] == pytest.approx(after, rel=1e-12)
+        Mr, nur = (np.round(M), np.maximum(np.round(nu), 0.0)) if integer else (M, nu)
+        Lh = B.subproblems(nd, B.directed(nd, A.split(nd, Mr, nur, integer)), integer, nur)
+        lam, val = B.optimise_lambda(nd, Lh, lam, opt, integer, 10)
+        assert val <= opt + 1e-6 * max(1.0, abs(opt))
+        theirs = chk.bound(nd.x, chk.messages(Mr.ravel().tolist(), nd.F.tolist()),
+                           chk.capacity_multipliers(nur.ravel().tolist(), nd.F.tolist()),
+                           lam.tolist())
+        assert theirs == pytest.approx(val, rel=1e-9, abs=1e-6)
+        gains.append(after - before)
+    assert max(gains) > 0          # it does go past the Volume phase somewhere
 
 
 def test_volume_at_the_nodes_proves_the_optimum_with_a_record_that_checks(tmp_path):

@@ -178,7 +178,7 @@ def split_pairs(on: np.ndarray, off: np.ndarray, onok: np.ndarray, q: np.ndarray
     whether the other is forced on site (no off-site choice), which (facility, site) pairs
     are dead, the capacity left after the forced ones, the base sum of the chosen costs and
     the knapsack savings of moving a facility on site. ``subproblems`` and the Volume
-    phase's continuous relaxation (``volume._primal``) share it."""
+    phase's continuous relaxation (``volume.relaxation``) share it."""
     on = np.where(onok, on, np.inf)
     forced = ~np.isfinite(off)
     dead = (forced & ~np.isfinite(on)).any(axis=2)

@@ -7,7 +7,7 @@ about 0.2 ms here against about 8 ms in numpy). Without numba, ``AVAILABLE`` is 
 the numpy loop runs; both give valid multipliers (every bound is re-evaluated exactly),
 though their floating-point sums may differ in the last bits. ``primal_subproblems`` and
 ``primal_gradient`` do the same for the Volume phase's continuous relaxation
-(``volume._primal``): about 6 ms a step at the root of a 20 x 15 instance against 28 ms.
+(``volume.relaxation``): about 6 ms a step at the root of a 20 x 15 instance against 28 ms.
 """
 
 from __future__ import annotations
@@ -214,7 +214,7 @@ def knapsack_dp(values: np.ndarray, weights: np.ndarray, caps: np.ndarray) -> np
 def primal_subproblems(PC: np.ndarray, M: np.ndarray, nu: np.ndarray, q: np.ndarray,
                        R: np.ndarray, allowed: np.ndarray, Lnode: np.ndarray,
                        ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The continuous-knapsack subproblems of ``volume._primal`` at (M, nu), unrounded:
+    """The continuous-knapsack subproblems of ``volume.relaxation`` at (M, nu), unrounded:
     Lhat (inf where i cannot sit on k), each partner's cheapest other site hoff (-1: none)
     and its share on k, yon (the same numbers as the numpy code, in another order of
     summation)."""
@@ -295,7 +295,7 @@ def primal_subproblems(PC: np.ndarray, M: np.ndarray, nu: np.ndarray, q: np.ndar
 @njit(cache=True)
 def primal_gradient(w: np.ndarray, hoff: np.ndarray, yon: np.ndarray, q: np.ndarray,
                     R: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The supergradient (gM, gnu) of ``volume._primal`` from the master's shares w and the
+    """The supergradient (gM, gnu) of ``volume.relaxation`` from the master's shares w and the
     subproblems' placements (hoff, yon)."""
     f, m = w.shape
     gM = np.zeros((f, m, f))

@@ -51,8 +51,10 @@ class BnBOptions:
     compiled sweep of the optional 'fast' extra), 'numpy', or 'auto' (numba when installed);
     root_volume / node_volume: iterations of the Volume algorithm (``volume.volume``) after
     the ascent at the root / at a node of depth 1 to volume_depth, which go past the
-    ascent's fixed point (kept where the exact bound gains); root_only: stop after the root
-    node (the result's bound is the root bound; for measuring it).
+    ascent's fixed point (kept where the exact bound gains); root_adam: at most this many
+    Adam steps (``adam.adam``) after the root's Volume phase, which go past where it
+    stalls; root_only: stop after the root node (the result's bound is the root bound; for
+    measuring it).
     """
 
     sweeps: int = 3
@@ -68,13 +70,14 @@ class BnBOptions:
     checkpoint: str = ""
     checkpoint_every: float = 60.0
     root_volume: int = 2000
+    root_adam: int = 12000
     node_volume: int = 0
     volume_depth: int = 0
     root_only: bool = False
 
     def __post_init__(self) -> None:
         for name in ("sweeps", "root_sweeps", "lambda_iterations", "capacity_steps",
-                     "root_volume", "node_volume", "volume_depth"):
+                     "root_volume", "root_adam", "node_volume", "volume_depth"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
         if self.enum_limit < 1:
@@ -106,7 +109,7 @@ class BnBSolver(Solver):
 
     name = "bnb"
     families = ("classic",)
-    version = "2"
+    version = "3"
     Options = BnBOptions
 
     def _solve(self, instance: Instance, time_limit: float | None, seed: int) -> SolverOutput:
@@ -120,6 +123,7 @@ class BnBSolver(Solver):
         search = Search(instance, deadline, sweeps=opts.sweeps, root_sweeps=opts.root_sweeps,
                         lambda_iterations=opts.lambda_iterations, enum_limit=opts.enum_limit,
                         capacity_steps=opts.capacity_steps, root_volume=opts.root_volume,
+                        root_adam=opts.root_adam,
                         node_volume=opts.node_volume, volume_depth=opts.volume_depth,
                         compiled=self._compiled(opts.kernel),
                         symmetry=opts.symmetry, upper=upper, upper_x=upper_x)
@@ -137,7 +141,7 @@ class BnBSolver(Solver):
         st = search.stats
         info: dict[str, Any] = {
             "nodes": st.nodes, "evaluations": st.evaluations, "sweeps": st.sweeps,
-            "volume_iterations": st.volume_iterations,
+            "volume_iterations": st.volume_iterations, "adam_iterations": st.adam_iterations,
             "closed": dict(st.closed), "root_bound": st.root_bound,
             "root_seconds": st.root_seconds, "depth_max": st.depth_max,
             "incumbent_source": source, "resumed": resumed, "exact_arithmetic": search.integer,

@@ -4,7 +4,7 @@
 below the relaxation's maximum (on cordeau/20-15-35 near 1,255,000 against the RLT1 LP's
 1,344,404). ``volume`` then runs the Volume algorithm on the same multipliers (M, nu,
 lambda) with continuous knapsacks, whose supergradients are the RLT1 consistency residuals
-(``_primal``); whatever it finds is again only a choice of multipliers, rounded and
+(``relaxation``); whatever it finds is again only a choice of multipliers, rounded and
 evaluated exactly (``bound``).
 """
 
@@ -33,8 +33,8 @@ _REDS = 20        # steps without a new best before the factor is cut by a third
 _FMIN = 0.002     # the factor's floor (0.02 stalls on cordeau/30-20-95 at 4.7 %)
 
 
-def _primal(nd: Node, M: np.ndarray, nu: np.ndarray, lam: np.ndarray,
-            compiled: bool = False) -> tuple[float, np.ndarray, np.ndarray, np.ndarray]:
+def relaxation(nd: Node, M: np.ndarray, nu: np.ndarray, lam: np.ndarray,
+               compiled: bool = False) -> tuple[float, np.ndarray, np.ndarray, np.ndarray]:
     """The relaxation with continuous knapsacks at (M, nu, lambda), unrounded: its value
     and a supergradient (gM, gnu, glam) from the master's shares w[i, k] and the
     subproblems' placements Y[i, k, j, h] (the RLT1 variables x and y / x). ``compiled``:
@@ -130,7 +130,7 @@ def volume(nd: Node, M: np.ndarray, nu: np.ndarray, lam: np.ndarray | None, uppe
         lam, _ = optimise_lambda(nd, Lh, None, upper, False, 30)
     scale = max(float(nd.q.mean()), 1e-12)    # steps on nu * scale (a cost, as M is)
     cM, cnu, clam = M.astype(np.float64), nu.astype(np.float64), lam.astype(np.float64)
-    cval, gM, gnu, glam = _primal(nd, cM, cnu, clam, compiled)
+    cval, gM, gnu, glam = relaxation(nd, cM, cnu, clam, compiled)
     if not math.isfinite(cval):
         return cM, cnu, clam, cval, 0
     aM, anu, alam = gM, gnu, glam
@@ -153,7 +153,7 @@ def volume(nd: Node, M: np.ndarray, nu: np.ndarray, lam: np.ndarray | None, uppe
         cM = cM + step * aM
         cnu = np.where(okn, np.maximum(cnu + step / scale ** 2 * anu, 0.0), 0.0)
         clam = clam + step * alam
-        cval, gM, gnu, glam = _primal(nd, cM, cnu, clam, compiled)
+        cval, gM, gnu, glam = relaxation(nd, cM, cnu, clam, compiled)
         done = it + 1
         if not math.isfinite(cval):       # no facility assignment fits: infeasible node
             return cM, cnu, clam, cval, it + 1
