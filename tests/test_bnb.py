@@ -377,3 +377,37 @@ def test_the_final_checkpoint_is_written_within_the_time_limit(tmp_path, monkeyp
     if r.status == "optimal":
         pytest.skip("finished before the time limit on this machine")
     assert ck.exists() and r.wall_time_s <= 3.0 + 0.25
+
+
+def test_the_record_is_written_within_the_time_limit(tmp_path, monkeypatch):
+    # a record that takes 1.5 s to write (a long proof's tree) must still land before the
+    # deadline: a proof that would finish just before the limit stops short of it instead
+    # (feasible, no record), one with room to spare is proved and its record checks
+    import time
+
+    from gqap.solvers.bnb import records
+
+    inst = generate_gqap(np.random.default_rng(5), 10, 4, 0.85, name="slowrec")
+    slow = {"enum_limit": 1, "incumbent": "none", "root_sweeps": 2, "sweeps": 1,
+            "capacity_steps": 1, "lambda_iterations": 0, "kernel": "numpy", "root_volume": 0}
+    ref = solve("bnb", inst, time_limit=60, record=str(tmp_path / "ref.json.gz"), **slow)
+    assert ref.status == "optimal"          # the proof's time with a fast record
+    real = records._tree_chunks
+    per_node = 1.5 / ref.info["nodes"]
+
+    def slow_chunks(*args):
+        time.sleep(per_node)
+        yield from real(*args)
+
+    monkeypatch.setattr(records, "_tree_chunks", slow_chunks)
+    for limit in (ref.wall_time_s + 0.75, ref.wall_time_s + 4.0):
+        path = tmp_path / f"{limit:.2f}.json.gz"
+        r = solve("bnb", inst, time_limit=limit, record=str(path), **slow)
+        assert r.wall_time_s <= limit + 0.25
+        if r.status == "optimal":
+            assert verify_proof(read_record(path), inst).objective == pytest.approx(
+                ref.objective)
+        else:          # stopped short of the end: no optimum claimed, no record
+            assert r.status in ("feasible", "time_limit") and not path.exists()
+            assert r.info["open_nodes"] > 0 and r.bound is not None
+    assert r.status == "optimal"          # the longer limit leaves room for the proof

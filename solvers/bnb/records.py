@@ -10,9 +10,11 @@ back).
 from __future__ import annotations
 
 import gzip
+import io
 import json
 import math
 import os
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -124,6 +126,20 @@ def read_mult(rec: dict[str, Any], f: int, m: int,
             bool(rec.pop("mult_used")))
 
 
+def _write_text(fh: Any, obj: dict[str, Any]) -> None:
+    """Write ``json_chunks(obj)`` to the text file ``fh`` in few large writes (gzip's
+    per-call cost adds up)."""
+    buf: list[str] = []
+    size = 0
+    for piece in json_chunks(obj):
+        buf.append(piece)
+        size += len(piece)
+        if size >= _WRITE_CHARS:
+            fh.write("".join(buf))
+            buf, size = [], 0
+    fh.write("".join(buf))
+
+
 def write_gz_json(path: str | Path, obj: dict[str, Any], level: int = 9) -> Path:
     """Write ``obj`` as gzip-compressed JSON (``level`` 1-9), atomically; a ``SearchTree``
     in it is written node by node (``json_chunks``)."""
@@ -131,17 +147,55 @@ def write_gz_json(path: str | Path, obj: dict[str, Any], level: int = 9) -> Path
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
     with gzip.open(tmp, "wt", encoding="utf-8", compresslevel=level) as fh:
-        buf: list[str] = []
-        size = 0
-        for piece in json_chunks(obj):
-            buf.append(piece)
-            size += len(piece)
-            if size >= _WRITE_CHARS:   # few large writes: gzip's per-call cost adds up
-                fh.write("".join(buf))
-                buf, size = [], 0
-        fh.write("".join(buf))
+        _write_text(fh, obj)
     os.replace(tmp, path)
     return path
+
+
+def write_seconds(obj: dict[str, Any], level: int) -> float:
+    """Seconds that ``write_gz_json(PATH, obj, level)`` spends encoding and compressing,
+    measured by writing ``obj`` the same way to the null device."""
+    start = time.perf_counter()
+    with open(os.devnull, "wb") as raw, gzip.GzipFile(
+            fileobj=raw, mode="wb", compresslevel=level) as gz, io.TextIOWrapper(
+            gz, encoding="utf-8") as fh:
+        _write_text(fh, obj)
+    return time.perf_counter() - start
+
+
+@dataclass(frozen=True)
+class TreeSize:
+    """What a tree's writing time grows with: its nodes and the numbers of the multipliers
+    (``msg``, ``nu``, ``lam``) that a record and that a checkpoint of it hold."""
+
+    nodes: int = 0
+    record_numbers: int = 0
+    checkpoint_numbers: int = 0
+
+
+def tree_size(root: dict[str, Any]) -> TreeSize:
+    """The size of the live search tree ``root`` (one walk of its nodes, no encoding)."""
+    nodes = rec_numbers = ck_numbers = 0
+    stack = [root]
+    while stack:
+        rec = stack.pop()
+        nodes += 1
+        mult = rec.get("_mult")
+        if mult is not None:
+            k = mult.M.size + mult.nu.size
+            ck_numbers += k + mult.lam.size
+            if mult.used:
+                rec_numbers += k
+        for key in ("msg", "nu", "lam"):
+            value = rec.get(key)
+            if value is not None:
+                k = len(value) if isinstance(value, list) else value.size
+                rec_numbers += k
+                ck_numbers += k
+        children = rec.get("children")
+        if children:
+            stack.extend(children)
+    return TreeSize(nodes, rec_numbers, ck_numbers)
 
 
 def read_gz_json(path: str | Path) -> dict[str, Any]:

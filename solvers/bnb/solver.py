@@ -28,11 +28,22 @@ from gqap.classic.solution import GQAPSolution
 from gqap.errors import GQAPError
 from gqap.family import Instance
 from gqap.solvers.base import Deadline, Solver, SolverOutput, Status
-from gqap.solvers.bnb.records import CHECKPOINT_FORMAT, read_gz_json, write_gz_json
+from gqap.solvers.bnb.records import (
+    CHECKPOINT_FORMAT,
+    read_gz_json,
+    tree_size,
+    write_gz_json,
+    write_seconds,
+)
 from gqap.solvers.bnb.search import Search
 
 _LOG_KEEP = 400  # entries of the bound-over-time log kept in ``info``
-_WRITE_MARGIN = 1.5  # room kept before the deadline, in units of the last checkpoint's writing time
+_WRITE_MARGIN = 1.5  # room kept before the deadline, in units of the last file's writing time
+# gzip level of the record: on cordeau/50-10-65's finished tree (6,111 nodes) level 9 took
+# 14.5 s to write 31.4 MB, level 1 2.7 s for 35.0 MB (/tmp script, see docs/LITERATURE.md)
+_RECORD_LEVEL = 1
+_CALIBRATED_S = 0.1  # a timed record write this long fixes its writing rate
+_LOOK_GROWTH = 10    # the tree's size is looked at again after 1/10 more nodes
 
 
 @dataclass(frozen=True)
@@ -137,7 +148,10 @@ class BnBSolver(Solver):
                 raise GQAPError(f"solver bnb: checkpoint {ckpt} is not one of this instance's")
             search.resume(obj)
             resumed = True
-        finished = self._run(search, deadline, ckpt, opts.checkpoint_every)
+        path = record_path(opts.record, instance)
+        reserve = _Reserve(deadline, search, path is not None, ckpt is not None) \
+            if deadline.limit is not None and (path is not None or ckpt is not None) else None
+        finished = self._run(search, reserve, ckpt, opts.checkpoint_every)
         st = search.stats
         info: dict[str, Any] = {
             "nodes": st.nodes, "evaluations": st.evaluations, "sweeps": st.sweeps,
@@ -152,10 +166,13 @@ class BnBSolver(Solver):
         sol = None if search.upper_x is None else GQAPSolution(search.upper_x)
         if finished:
             status = Status.OPTIMAL if sol is not None else Status.INFEASIBLE
-            path = record_path(opts.record, instance)
             if path is not None:
-                write_gz_json(path, search.record(str(status)))
+                t = time.perf_counter()
+                write_gz_json(path, search.record(str(status)), level=_RECORD_LEVEL)
                 info["record"] = str(path)
+                info["record_write_s"] = round(time.perf_counter() - t, 3)
+                if reserve is not None:    # the time kept free for it, margin included
+                    info["record_reserve_s"] = round(reserve.reserve, 3)
             if ckpt is not None and ckpt.exists():
                 ckpt.unlink()
             bound = search.upper if sol is not None else None
@@ -178,24 +195,28 @@ class BnBSolver(Solver):
         return kernels.AVAILABLE
 
     @staticmethod
-    def _run(search: Search, deadline: Deadline, ckpt: Path | None, every: float) -> bool:
+    def _run(search: Search, reserve: _Reserve | None, ckpt: Path | None,
+             every: float) -> bool:
+        # with a time limit, ``reserve`` stops the search early enough for its last file
+        # (the record or the final checkpoint) to be written before the deadline: the limit
+        # holds around the whole call
+        if reserve is not None:
+            search.deadline = reserve
         if ckpt is None:
             return search.run()
-        # the last checkpoint's writing time, kept free before the deadline so that the
-        # final checkpoint is written within the time limit too (a large tree's takes
-        # seconds: the limit holds around the whole call)
-        write_s = 0.0
         while True:
-            left = deadline.remaining() - _WRITE_MARGIN * write_s
-            search.deadline = Deadline(max(0.0, min(every, left)) if math.isfinite(left)
-                                       else every)
+            search.deadline = Deadline(every) if reserve is None else reserve
+            if reserve is not None:
+                reserve.until = time.perf_counter() + every
             if search.run():
                 return True
             t = time.perf_counter()
             search.checkpoint(ckpt)
-            write_s = time.perf_counter() - t
-            if deadline.remaining() <= _WRITE_MARGIN * write_s:
-                return False
+            if reserve is not None:
+                reserve.checkpoint_written(time.perf_counter() - t)
+                reserve.until = math.inf
+                if reserve.expired():
+                    return False
 
     @staticmethod
     def _incumbent(inst: GQAPInstance, deadline: Deadline, seed: int,
@@ -205,9 +226,81 @@ class BnBSolver(Solver):
         left = deadline.remaining()
         budget = opts.incumbent_time if math.isinf(left) else min(opts.incumbent_time,
                                                                    0.2 * left)
-        t0 = time.perf_counter()
         res = make_solver("tabu").solve(inst, time_limit=max(budget, 0.01), seed=seed)
-        del t0
         if res.solution is None or res.status == Status.ERROR:
             return math.inf, None
         return float(res.objective), np.asarray(res.solution.assignment, dtype=np.int64)
+
+
+class _WriteTime:
+    """A file's writing time for a tree of any size, scaled from one timed write: in
+    proportion to the tree's nodes or to its numbers, whichever grew more since."""
+
+    def __init__(self) -> None:
+        self.seconds, self.nodes, self.numbers = 0.0, 0, 0
+
+    def timed(self, seconds: float, nodes: int, numbers: int) -> None:
+        self.seconds, self.nodes, self.numbers = seconds, nodes, numbers
+
+    def wants(self, nodes: int, numbers: int) -> bool:
+        """True while a new timing is worth its cost: the last was short (timer noise and
+        fixed costs weigh) and the tree has doubled since."""
+        return self.seconds < _CALIBRATED_S and (nodes >= 2 * self.nodes
+                                                 or numbers > 2 * self.numbers)
+
+    def estimate(self, nodes: int, numbers: int) -> float:
+        if not self.nodes:
+            return self.seconds
+        ratio = nodes / self.nodes
+        if self.numbers:
+            ratio = max(ratio, numbers / self.numbers)
+        return self.seconds * ratio
+
+
+class _Reserve(Deadline):
+    """The search's deadline when a file must still be written within the call's time
+    limit after it: the call's deadline less ``_WRITE_MARGIN`` times the estimated writing
+    time of the last file (the record when the tree is exhausted, else the checkpoint);
+    and, when set, ``until`` (a ``time.perf_counter()`` value: the next checkpoint).
+
+    The estimate is re-made from the tree's size (``records.tree_size``) whenever the
+    search has processed a tenth more nodes (or one more, on a small tree), so it never
+    lags the tree by more than that; the record's writing rate comes from timed writes of
+    it to the null device while the tree is small (``_WriteTime.wants``), the checkpoint's
+    from the last checkpoint written (before the first, from the record's rate)."""
+
+    def __init__(self, call: Deadline, search: Search, record: bool, checkpoint: bool) -> None:
+        assert call.limit is not None
+        super().__init__(call.limit, start=call.start)
+        self.search, self.record, self.checkpoint = search, record, checkpoint
+        self.until = math.inf
+        self.record_time, self.checkpoint_time = _WriteTime(), _WriteTime()
+        self.end = call.start + call.limit
+        self.reserve = 0.0            # seconds kept free for the last file
+        self._next = 0                # look again at this many processed nodes
+
+    def remaining(self) -> float:
+        if self.search.stats.nodes >= self._next:
+            self._look()
+        return min(self.until, self.end - self.reserve) - time.perf_counter()
+
+    def checkpoint_written(self, seconds: float) -> None:
+        """Take the writing time of the checkpoint just written as the checkpoint's rate."""
+        size = tree_size(self.search.tree)
+        self.checkpoint_time.timed(seconds, size.nodes, size.checkpoint_numbers)
+        self._next = 0
+
+    def _look(self) -> None:
+        nodes = self.search.stats.nodes
+        self._next = nodes + max(1, nodes // _LOOK_GROWTH)
+        size = tree_size(self.search.tree)
+        if self.record_time.wants(size.nodes, size.record_numbers):
+            self.record_time.timed(write_seconds(self.search.record("optimal"), _RECORD_LEVEL),
+                                   size.nodes, size.record_numbers)
+        seconds = self.record_time.estimate(size.nodes, size.record_numbers) \
+            if self.record else 0.0
+        if self.checkpoint:
+            # before the first checkpoint, its numbers at the record's rate (both level 1)
+            timed = self.checkpoint_time if self.checkpoint_time.nodes else self.record_time
+            seconds = max(seconds, timed.estimate(size.nodes, size.checkpoint_numbers))
+        self.reserve = _WRITE_MARGIN * seconds
