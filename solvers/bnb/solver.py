@@ -303,4 +303,5 @@ class _Reserve(Deadline):
             # before the first checkpoint, its numbers at the record's rate (both level 1)
             timed = self.checkpoint_time if self.checkpoint_time.nodes else self.record_time
             seconds = max(seconds, timed.estimate(size.nodes, size.checkpoint_numbers))
-        self.reserve = _WRITE_MARGIN * seconds
+        # the tree may have grown by up to 1/_LOOK_GROWTH since this look when it stops
+        self.reserve = _WRITE_MARGIN * seconds * (1 + 1 / _LOOK_GROWTH)
