@@ -10,7 +10,9 @@ from ``tabu`` (through the solver registry), a checkpoint to resume long runs an
 the bound over time. ``optimal`` only when the tree is exhausted; at the time limit the
 best solution with the least open bound (``feasible``), or ``time_limit`` without one;
 ``infeasible`` when the tree is exhausted without any feasible assignment. With
-``record=PATH`` the proof record is written (``gqap bench verify-proof PATH`` checks it).
+``record=PATH`` the proof record is written (``gqap bench verify-proof PATH`` checks it);
+the search stops early enough for it, or for the final checkpoint, to be written within
+the time limit (``_Reserve``).
 """
 
 from __future__ import annotations
@@ -39,8 +41,8 @@ from gqap.solvers.bnb.search import Search
 
 _LOG_KEEP = 400  # entries of the bound-over-time log kept in ``info``
 _WRITE_MARGIN = 1.5  # room kept before the deadline, in units of the last file's writing time
-# gzip level of the record: on cordeau/50-10-65's finished tree (6,111 nodes) level 9 took
-# 14.5 s to write 31.4 MB, level 1 2.7 s for 35.0 MB (/tmp script, see docs/LITERATURE.md)
+# gzip level of the record: cordeau/50-10-65's record (6,111 nodes) takes 13.3 s to write
+# at level 9 for 31.4 MB, 2.3 s at level 1 for 35.0 MB (docs/LITERATURE.md, the command)
 _RECORD_LEVEL = 1
 _CALIBRATED_S = 0.1  # a timed record write this long fixes its writing rate
 _LOOK_GROWTH = 10    # the tree's size is looked at again after 1/10 more nodes
@@ -200,9 +202,9 @@ class BnBSolver(Solver):
         # with a time limit, ``reserve`` stops the search early enough for its last file
         # (the record or the final checkpoint) to be written before the deadline: the limit
         # holds around the whole call
-        if reserve is not None:
-            search.deadline = reserve
         if ckpt is None:
+            if reserve is not None:
+                search.deadline = reserve
             return search.run()
         while True:
             search.deadline = Deadline(every) if reserve is None else reserve
