@@ -332,6 +332,19 @@ def test_the_numba_kernel_and_the_numpy_fallback_agree():
     M2, nu2, K2, _ = A.ascent(nd, None, 10, compiled=False)
     assert K1 == pytest.approx(K2, rel=1e-9)
     assert np.allclose(M1, M2, atol=1e-6 * max(1.0, abs(K1))) and np.allclose(nu1, nu2)
+    # the continuous relaxation and its supergradient (the Volume and Adam phases)
+    rng = np.random.default_rng(3)
+    for inst in INSTANCES[:5] + INSTANCES[-1:]:
+        nd = B.node(B.problem(inst), -np.ones(inst.n, dtype=np.int64))
+        f, m = nd.F.size, inst.m
+        scale = float(np.abs(nd.PC).max()) or 1.0
+        M = rng.normal(0, scale / 4, (f, m, f))
+        nu = rng.uniform(0, scale / 40, (f, m, m))
+        lam = rng.normal(0, scale, f) + float(np.abs(nd.Lnode).max())
+        fast, slow = V.relaxation(nd, M, nu, lam, True), V.relaxation(nd, M, nu, lam, False)
+        assert fast[0] == pytest.approx(slow[0], rel=1e-12, abs=1e-9)
+        for a, b in zip(fast[1:], slow[1:], strict=True):
+            assert np.allclose(a, b, rtol=1e-9, atol=1e-9 * scale)
 
 
 def test_records_and_checkpoints_are_written_piecewise_as_the_whole_json(tmp_path):

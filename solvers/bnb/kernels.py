@@ -225,6 +225,16 @@ def primal_subproblems(PC: np.ndarray, M: np.ndarray, nu: np.ndarray, q: np.ndar
     yon = np.zeros((f, m, f))
     sav = np.empty(f)
     ratio = np.empty(f)
+    # the partner's side read along h in memory order (the inner loop below): the same
+    # numbers, about twice as fast as reading M[j, h, i] and nu[j, h, k] across
+    Mt = np.empty((f, f, m))      # Mt[i, j, h] = M[j, h, i]
+    nut = np.empty((m, f, m))     # nut[k, j, h] = nu[j, h, k]
+    for j in range(f):
+        for h in range(m):
+            for i in range(f):
+                Mt[i, j, h] = M[j, h, i]
+            for k in range(m):
+                nut[k, j, h] = nu[j, h, k]
     for i in range(f):
         for k in range(m):
             if not allowed[i, k]:
@@ -243,31 +253,33 @@ def primal_subproblems(PC: np.ndarray, M: np.ndarray, nu: np.ndarray, q: np.ndar
                     continue
                 best = inf
                 arg = -1
+                mikj = M[i, k, j]
+                qi, qj = q[i], q[j]
                 for h in range(m):
-                    if h == k or q[j] > R[h]:
+                    if h == k or qj > R[h]:
                         continue
-                    c = 0.5 * (PC[i, k, j, h] + M[i, k, j] - M[j, h, i] + nu[j, h, k] * q[i]
-                               + nu[i, k, h] * q[j])
+                    c = 0.5 * (PC[i, k, j, h] + mikj - Mt[i, j, h] + nut[k, j, h] * qi
+                               + nu[i, k, h] * qj)
                     if c < best:
                         best = c
                         arg = h
                 on = inf
-                if q[j] <= R[k] - q[i] + 1e-9:
-                    on = 0.5 * (PC[i, k, j, k] + M[i, k, j] - M[j, k, i] + nu[j, k, k] * q[i]
-                                - nu[i, k, k] * q[j])
+                if qj <= R[k] - qi + 1e-9:
+                    on = 0.5 * (PC[i, k, j, k] + mikj - Mt[i, j, k] + nut[k, j, k] * qi
+                                - nu[i, k, k] * qj)
                 hoff[i, k, j] = arg
                 if best == inf:
                     if on == inf:
                         dead = True
                         break
                     total += on
-                    capr -= q[j]
+                    capr -= qj
                     yon[i, k, j] = 1.0
                 else:
                     total += best
                     if on < best:
                         sav[j] = best - on
-                        ratio[j] = sav[j] / max(q[j], 1e-12)
+                        ratio[j] = sav[j] / max(qj, 1e-12)
                         cnt += 1
             if dead or capr < -1e-9:
                 continue
