@@ -41,8 +41,8 @@ from gqap.solvers.bnb.search import Search
 
 _LOG_KEEP = 400  # entries of the bound-over-time log kept in ``info``
 _WRITE_MARGIN = 1.5  # room kept before the deadline, in units of the last file's writing time
-# gzip level of the record: cordeau/50-10-65's record (6,111 nodes) takes 13.3 s to write
-# at level 9 for 31.4 MB, 2.3 s at level 1 for 35.0 MB (docs/LITERATURE.md, the command)
+# gzip level of the record: cordeau/50-10-65's record (6,681 nodes) takes 13.1 s to write
+# at level 9 for 32.2 MB, 2.4 s at level 1 for 35.8 MB (docs/LITERATURE.md, the command)
 _RECORD_LEVEL = 1
 _CALIBRATED_S = 0.1  # a timed record write this long fixes its writing rate
 _LOOK_GROWTH = 10    # the tree's size is looked at again after 1/10 more nodes
