@@ -214,6 +214,8 @@ class BnBSolver(Solver):
                 return True
             t = time.perf_counter()
             search.checkpoint(ckpt)
+            if search.root_only:      # the root is done: another round would do nothing
+                return False
             if reserve is not None:
                 reserve.checkpoint_written(time.perf_counter() - t)
                 reserve.until = math.inf
