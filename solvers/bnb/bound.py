@@ -23,8 +23,9 @@ it is the RLT1 LP bound with the capacity x variable products, and the 0-1 knaps
 raise it. With integral costs, weights, U and lambda every number is an integer, so the
 value is exact and a third party recomputes it bit for bit (``gqap.classic.proofs``).
 
-The multipliers are found elsewhere: by the block dual ascent (``ascent``) and past its
-fixed point by the Volume algorithm (``volume``); this module only evaluates them.
+The multipliers are found elsewhere: by the block dual ascent (``ascent``), past its
+fixed point by the Volume algorithm (``volume``) and past where that stalls by Adam steps
+(``adam``); this module only evaluates them.
 """
 
 from __future__ import annotations

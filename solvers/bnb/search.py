@@ -9,9 +9,10 @@ and the proof record (``gqap.classic.proofs`` checks it) keeps what closes it:
   incumbent (the checker enumerates them again);
 - ``parent``: the bound of its parent's multipliers (the messages ``msg`` and capacity
   multipliers ``nu`` kept at the parent) with its own lambda reaches the incumbent;
-- ``bound``: after its own dual ascent (and the Volume phase at the root or, with
-  ``node_volume``, at shallow nodes), the bound of its multipliers (kept in ``msg`` and
-  ``nu``) reaches the incumbent (or is infinite: no facility assignment fits);
+- ``bound``: after its own dual ascent (and the Volume and Adam phases at the root or,
+  with ``node_volume``, the Volume phase at shallow nodes), the bound of its multipliers
+  (kept in ``msg`` and ``nu``) reaches the incumbent (or is infinite: no facility
+  assignment fits);
 - ``symmetry``: the node puts a facility on an empty site that is identical to an empty
   site with a smaller index, whose sibling node covers the mirror image of every
   completion.
