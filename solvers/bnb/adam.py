@@ -57,7 +57,9 @@ def adam(nd: Node, M: np.ndarray, nu: np.ndarray, lam: np.ndarray, upper: float,
         if (expired is not None and expired()) or best >= upper:
             break
         if t % _WINDOW == 0:
-            if best - mark <= _GAIN * max(abs(best), 1.0):
+            # not after the first window: the average is still building up there (from
+            # zero, at weight 0.999 on the past), so its gain says little
+            if t > _WINDOW and best - mark <= _GAIN * max(abs(best), 1.0):
                 break
             mark = best
         g[1] = g[1] * scale

@@ -122,7 +122,7 @@ class BnBSolver(Solver):
 
     name = "bnb"
     families = ("classic",)
-    version = "3"
+    version = "4"
     Options = BnBOptions
 
     def _solve(self, instance: Instance, time_limit: float | None, seed: int) -> SolverOutput:
