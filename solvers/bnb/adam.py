@@ -35,9 +35,10 @@ def adam(nd: Node, M: np.ndarray, nu: np.ndarray, lam: np.ndarray, upper: float,
     """Adam ascent on the relaxation with continuous knapsacks (``volume.relaxation``)
     from (M, nu, lambda), nu kept >= 0: steps of ``_LR`` times the mean nonzero pair cost
     per coordinate, falling with the step count. Stops after ``iterations``, at
-    ``expired``, when the best value reaches ``upper`` or gains less than ``_GAIN`` of
-    itself in ``_WINDOW`` steps. Returns the best (M, nu, lambda), its continuous value
-    and the steps taken; the caller evaluates the exact bound of their rounding."""
+    ``expired``, when the best value reaches ``upper`` or, after the first ``_WINDOW``
+    steps, gains less than ``_GAIN`` of itself in ``_WINDOW`` steps. Returns the best
+    (M, nu, lambda), its continuous value and the steps taken; the caller evaluates the
+    exact bound of their rounding."""
     f, m = nd.Lnode.shape
     if f <= 1 or iterations <= 0:
         return M, nu, lam, -math.inf, 0
