@@ -344,6 +344,33 @@ def test_the_numba_kernel_and_the_numpy_fallback_agree():
             assert np.allclose(a, b, rtol=1e-9, atol=1e-9 * scale)
 
 
+def test_the_compiled_relaxation_fills_tied_partners_in_index_order_as_numpy_does():
+    # identical facilities: every partner of (i, k) saves the same per unit of weight, and
+    # k's room left takes two of them in full; which two (the lower indices, a stable
+    # sort's order) shows in the supergradient, so both code paths must pick the same
+    from gqap.solvers.bnb import kernels
+
+    if not kernels.AVAILABLE:
+        pytest.skip("numba not installed (the 'fast' extra)")
+    n, m = 6, 3
+    t = np.ones((n, n)) - np.eye(n)
+    d = np.array([[0.0, 4.0, 7.0], [4.0, 0.0, 2.0], [7.0, 2.0, 0.0]])
+    inst = GQAPInstance(q=np.ones(n), Q=np.full(m, 3.0), a=np.zeros((n, m)), t=t, d=d,
+                        name="ties")
+    nd = B.node(B.problem(inst), -np.ones(n, dtype=np.int64))
+    M, nu, lam = np.zeros((n, m, n)), np.zeros((n, m, m)), np.full(n, 10.0)
+    fast, slow = V.relaxation(nd, M, nu, lam, True), V.relaxation(nd, M, nu, lam, False)
+    assert fast[0] == slow[0]
+    for a, b in zip(fast[1:], slow[1:], strict=True):
+        assert np.array_equal(a, b)
+    # the subproblems themselves: on (0, 0) partners 1 and 2 go on site 0, 3 to 5 off it
+    Lhat, hoff, yon = kernels.primal_subproblems(
+        kernels.partner_site_major(nd.PC), M, nu, nd.q, nd.R, nd.allowed, nd.Lnode)
+    assert yon[0, 0].tolist() == [0.0, 1.0, 1.0, 0.0, 0.0, 0.0]
+    assert hoff[0, 0, 1:].tolist() == [1] * 5           # the cheaper site off 0
+    assert np.isfinite(Lhat).all()
+
+
 def test_records_and_checkpoints_are_written_piecewise_as_the_whole_json(tmp_path):
     # write_gz_json writes the live tree node by node (no second copy of a long proof's
     # tree in memory); the text must be exactly json.dumps of the whole record

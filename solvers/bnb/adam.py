@@ -18,7 +18,7 @@ from collections.abc import Callable
 import numpy as np
 
 from gqap.solvers.bnb.bound import Node
-from gqap.solvers.bnb.volume import relaxation
+from gqap.solvers.bnb.volume import kernel_pair_costs, relaxation
 
 # the step rule, tuned on cordeau/30-20-95's root (docs/LITERATURE.md has the trials)
 _LR = 0.025        # first step per coordinate, as a share of the mean nonzero pair cost
@@ -47,7 +47,8 @@ def adam(nd: Node, M: np.ndarray, nu: np.ndarray, lam: np.ndarray, upper: float,
     scale = max(float(nd.q.mean()), 1e-12)    # steps on nu * scale (a cost, as M is)
     okn = nd.allowed[:, :, None]
     x = [M.astype(np.float64), nu.astype(np.float64), lam.astype(np.float64)]
-    val, *g = relaxation(nd, *x, compiled)
+    PCh = kernel_pair_costs(nd, compiled)
+    val, *g = relaxation(nd, *x, compiled, PCh)
     if not math.isfinite(val):
         return (*x, val, 0)
     best, bx = val, [a.copy() for a in x]
@@ -73,7 +74,7 @@ def adam(nd: Node, M: np.ndarray, nu: np.ndarray, lam: np.ndarray, upper: float,
             s += (1.0 - _BETA2) * gi * gi
             a += lr * unit * mo / (np.sqrt(s / fix2) + 1e-8)
         x[1] = np.where(okn, np.maximum(x[1], 0.0), 0.0)
-        val, *g = relaxation(nd, *x, compiled)
+        val, *g = relaxation(nd, *x, compiled, PCh)
         done = t
         if not math.isfinite(val):        # no facility assignment fits: infeasible node
             return (*x, val, t)

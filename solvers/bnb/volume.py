@@ -34,18 +34,23 @@ _FMIN = 0.002     # the factor's floor (0.02 stalls on cordeau/30-20-95 at 4.7 %
 
 
 def relaxation(nd: Node, M: np.ndarray, nu: np.ndarray, lam: np.ndarray,
-               compiled: bool = False) -> tuple[float, np.ndarray, np.ndarray, np.ndarray]:
+               compiled: bool = False, PCh: np.ndarray | None = None,
+               ) -> tuple[float, np.ndarray, np.ndarray, np.ndarray]:
     """The relaxation with continuous knapsacks at (M, nu, lambda), unrounded: its value
     and a supergradient (gM, gnu, glam) from the master's shares w[i, k] and the
     subproblems' placements Y[i, k, j, h] (the RLT1 variables x and y / x). ``compiled``:
-    the subproblems and the supergradient in the numba kernels (the same numbers)."""
+    the subproblems and the supergradient in the numba kernels (the same numbers), which
+    read the node's pair costs as ``PCh`` (``kernels.partner_site_major(nd.PC)``; made
+    here when not given: callers that step many times make it once)."""
     f, m = nd.Lnode.shape
     if compiled:
         from gqap.solvers.bnb import kernels
 
         if kernels.AVAILABLE:
+            if PCh is None:
+                PCh = kernels.partner_site_major(nd.PC)
             Lhat, hoff, yon = kernels.primal_subproblems(
-                nd.PC, np.ascontiguousarray(M, dtype=np.float64),
+                PCh, np.ascontiguousarray(M, dtype=np.float64),
                 np.ascontiguousarray(nu, dtype=np.float64), nd.q, nd.R, nd.allowed,
                 nd.Lnode)
             if not np.isfinite(Lhat).any(axis=1).all():
@@ -95,6 +100,16 @@ def relaxation(nd: Node, M: np.ndarray, nu: np.ndarray, lam: np.ndarray,
     return val, gM, gnu, glam
 
 
+def kernel_pair_costs(nd: Node, compiled: bool) -> np.ndarray | None:
+    """The node's pair costs in the layout the compiled relaxation reads, made once for
+    a phase's many steps (None where the numpy code runs)."""
+    if not compiled:
+        return None
+    from gqap.solvers.bnb import kernels
+
+    return kernels.partner_site_major(nd.PC) if kernels.AVAILABLE else None
+
+
 def _master_shares(nd: Node, Lhat: np.ndarray, lam: np.ndarray) -> tuple[float, np.ndarray]:
     """The master with continuous knapsacks: its value and the shares w[i, k]."""
     prof = np.where(np.isfinite(Lhat), lam[:, None] - Lhat, -1.0).T
@@ -130,7 +145,8 @@ def volume(nd: Node, M: np.ndarray, nu: np.ndarray, lam: np.ndarray | None, uppe
         lam, _ = optimise_lambda(nd, Lh, None, upper, False, 30)
     scale = max(float(nd.q.mean()), 1e-12)    # steps on nu * scale (a cost, as M is)
     cM, cnu, clam = M.astype(np.float64), nu.astype(np.float64), lam.astype(np.float64)
-    cval, gM, gnu, glam = relaxation(nd, cM, cnu, clam, compiled)
+    PCh = kernel_pair_costs(nd, compiled)
+    cval, gM, gnu, glam = relaxation(nd, cM, cnu, clam, compiled, PCh)
     if not math.isfinite(cval):
         return cM, cnu, clam, cval, 0
     aM, anu, alam = gM, gnu, glam
@@ -153,7 +169,7 @@ def volume(nd: Node, M: np.ndarray, nu: np.ndarray, lam: np.ndarray | None, uppe
         cM = cM + step * aM
         cnu = np.where(okn, np.maximum(cnu + step / scale ** 2 * anu, 0.0), 0.0)
         clam = clam + step * alam
-        cval, gM, gnu, glam = relaxation(nd, cM, cnu, clam, compiled)
+        cval, gM, gnu, glam = relaxation(nd, cM, cnu, clam, compiled, PCh)
         done = it + 1
         if not math.isfinite(cval):       # no facility assignment fits: infeasible node
             return cM, cnu, clam, cval, it + 1
