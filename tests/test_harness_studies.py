@@ -17,7 +17,7 @@ from gqap.bench.report import write_report
 from gqap.bench.store import ResultStore
 from gqap.bench.studies import HOOKS
 from gqap.bench.studies.common import first_seed_runs, stored_reference
-from gqap.bench.studies.exact import exact_race
+from gqap.bench.studies.exact import exact_race, root_against_lp
 from gqap.bench.studies.gap_summary import gap_summary
 from gqap.bench.studies.milp import lp_bounds, time_to_proof
 from gqap.bench.studies.race import race
@@ -165,6 +165,37 @@ def test_exact_race_shows_each_methods_first_seed_against_the_best_known_value()
     assert milp[_col(t, "final bound")] == 95.0
     assert milp[_col(t, "final gap %")] == pytest.approx(0.05)
     assert milp[_col(t, "best known")] == 100.0 and milp[_col(t, "kind")] == "optimal"
+
+
+def test_root_vs_lp_pairs_the_bnb_root_with_the_rlt1_lp_of_the_same_instance():
+    def lp(inst, bound, seconds, wall, label="lp-rlt1", method="lp-rlt1"):
+        return _row(instance=inst, label=label, solver="bound", status=Status.BOUND,
+                    objective=None, bound=bound, wall_time_s=wall,
+                    options=json.dumps({"method": method}),
+                    info=json.dumps({"seconds": {method: seconds}}))
+
+    def root(inst, bound, seconds, wall, seed=0, root_only=True):
+        return _row(instance=inst, label="bnb-root", solver="bnb", seed=seed, bound=bound,
+                    wall_time_s=wall, options=json.dumps({"root_only": root_only}),
+                    info=json.dumps({"root_bound": bound, "root_seconds": seconds}))
+
+    rows = [lp("x", 80.0, 4.0, 5.0), lp("x", 70.0, 1.0, 1.0, label="glb", method="glb"),
+            root("x", 79.2, 1.0, 2.5), root("x", 10.0, 9.0, 9.0, seed=3),
+            root("x", 99.0, 0.1, 0.1, root_only=False),
+            lp("y", 50.0, 2.0, 2.0), root("y", 50.5, 3.0, 3.0),
+            lp("z", 40.0, 1.0, 1.0),                      # no root: no row
+            root("w", 40.0, 1.0, 1.0)]                    # no LP: no row
+    (t,) = root_against_lp(rows, [])
+    got = {r[0]: dict(zip([c.header for c in t.columns], r, strict=True)) for r in t.rows}
+    assert list(got) == ["x", "y"]
+    x, y = got["x"], got["y"]
+    assert (x["LP bound"], x["root bound"]) == (80.0, 79.2)   # the first seed's root
+    assert x["root below LP %"] == pytest.approx(0.01)
+    assert (x["LP s"], x["root s"], x["root s / LP s"]) == (4.0, 1.0, 0.25)
+    assert (x["LP wall s"], x["bnb wall s"], x["wall ratio"]) == (5.0, 2.5, 0.5)
+    assert y["root below LP %"] == pytest.approx(-0.01)        # above the LP: negative
+    assert y["root s / LP s"] == 1.5
+    assert root_against_lp([lp("z", 40.0, 1.0, 1.0)], []) == []
 
 
 # ---------------------------------------------------------------------------------------

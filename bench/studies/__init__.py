@@ -28,6 +28,8 @@ time-limit guard, resume, references and store:
 - ``exact_race``: per GQAP instance and exact method, the root bound and its gaps to the
   best known value and to the certified bound, the nodes, the time to proof or the bound
   at the budget (the exact-gqap study).
+- ``root_vs_lp``: per GQAP instance, ``bnb``'s root bound against the RLT1 LP bound, both
+  with their times, paired in one sweep (the exact-gqap study).
 - ``tradeoff``: per solver and size (S or G, users), mean gap to the reference against
   mean solve time, and the speed-up over a chosen solver (``tabu``); the points of the
   trade-off figure (``bench.figures.tradeoff``; the multi-cluster and dqn-multi studies).
@@ -36,7 +38,7 @@ A hook is ``hook(rows, order) -> list[Table]``; rows are the report's rows (curr
 status as ``Status``, ``info`` and ``options`` as stored JSON text). Modules:
 ``gap_summary``, ``milp`` (``time_to_proof``, ``lp_bounds``), ``race`` (with the TTT
 tables), ``ttt`` (the time-to-target maths the race and its plots share), ``proofs``
-(``proofs``, ``bounds``), ``exact`` (``exact_race``), ``frontier``, ``tradeoff``;
+(``proofs``, ``bounds``), ``exact`` (``exact_race``, ``root_vs_lp``), ``frontier``, ``tradeoff``;
 ``common`` holds what they share.
 """
 
@@ -46,7 +48,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from gqap.bench.studies.exact import exact_race
+from gqap.bench.studies.exact import exact_race, root_against_lp
 from gqap.bench.studies.frontier import frontier
 from gqap.bench.studies.gap_summary import gap_summary
 from gqap.bench.studies.milp import lp_bounds, time_to_proof
@@ -59,4 +61,4 @@ Hook = Callable[[list[dict[str, Any]], list[str]], list[Table]]
 HOOKS: dict[str, Hook] = {"gap_summary": gap_summary, "time_to_proof": time_to_proof,
                           "lp_bounds": lp_bounds, "race": race, "frontier": frontier,
                           "proofs": proofs, "bounds": bounds, "tradeoff": tradeoff,
-                          "exact_race": exact_race}
+                          "exact_race": exact_race, "root_vs_lp": root_against_lp}

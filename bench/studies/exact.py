@@ -1,6 +1,7 @@
 """The exact methods' race (``exact_race``): per classic instance and exact method, the
-root bound and its gaps, the nodes, the time to proof or the bound at the budget (the
-exact-gqap study, issue 27)."""
+root bound and its gaps, the nodes, the time to proof or the bound at the budget; and
+``bnb``'s root bound against the RLT1 LP, paired in one sweep (``root_vs_lp``). Both are
+the exact-gqap study's (issue 27)."""
 
 from __future__ import annotations
 
@@ -72,3 +73,60 @@ def exact_race(rows: list[dict[str, Any]], order: list[str]) -> list[Table]:
                            r.get("wall_time_s") if optimal else None, final,
                            None if optimal else bound_gap(best, final), best, kind])
     return [t]
+
+
+def root_against_lp(rows: list[dict[str, Any]], order: list[str]) -> list[Table]:
+    """bnb's root bound against the RLT1 LP bound, paired per GQAP instance in one sweep
+    (issue 27): each bound and its time, how far the root lies below the LP, and the
+    ratios of the times. Pairs the first-seed run of ``bnb`` with ``root_only`` and the
+    first-seed run of ``bound`` with ``method = "lp-rlt1"`` (the first label in ``order``
+    when there are several)."""
+    rank = label_rank(rows, order)
+    t = Table("root_vs_lp",
+              "bnb's root bound (its ascent, Volume and Adam phases; bnb with root_only) "
+              "against the RLT1 LP bound (bound with method lp-rlt1) per GQAP instance, "
+              "both from this sweep: each bound; how far the root lies below the LP, "
+              "(LP - root) / LP in % (negative: above it); "
+              "the root's own seconds (info.root_seconds) and the LP's (its build and "
+              "solve, info.seconds); the wall time of each solve call (bnb's includes its "
+              "tabu incumbent); and the ratios root / LP of both.",
+              [Column("instance"), Column("n", numeric=True), Column("m", numeric=True),
+               Column("LP bound", fmt_num(1), True), Column("root bound", fmt_num(1), True),
+               Column("root below LP %", fmt_pct(3), True),
+               Column("LP s", fmt_sig(3), True), Column("root s", fmt_sig(3), True),
+               Column("root s / LP s", fmt_sig(2), True),
+               Column("LP wall s", fmt_sig(3), True), Column("bnb wall s", fmt_sig(3), True),
+               Column("wall ratio", fmt_sig(2), True)])
+    for inst, rs in sorted(group_by(rows, lambda r: r["instance"]).items()):
+        if rs[0]["family"] != "classic":
+            continue
+        roots = [r for r in rs if r.get("solver") == "bnb" and ok(r)
+                 and stored_json(r.get("options")).get("root_only")]
+        lps = [r for r in rs if r.get("solver") == "bound" and r["status"] == Status.BOUND
+               and stored_json(r.get("options")).get("method") == "lp-rlt1"]
+        if not roots or not lps:
+            continue
+        root_run, lp_run = first_seed_runs(roots, rank)[0], first_seed_runs(lps, rank)[0]
+        info, lp_info = stored_json(root_run.get("info")), stored_json(lp_run.get("info"))
+        root, lp = info.get("root_bound"), lp_run.get("bound")
+        root_s = info.get("root_seconds")
+        lp_s = stored_json(lp_info.get("seconds")).get("lp-rlt1")
+        t.rows.append([inst, root_run["n_users_or_facilities"], root_run["gpus_or_sites"],
+                       lp, root, _below(lp, root), lp_s, root_s, _ratio(root_s, lp_s),
+                       lp_run.get("wall_time_s"), root_run.get("wall_time_s"),
+                       _ratio(root_run.get("wall_time_s"), lp_run.get("wall_time_s"))])
+    return [t] if t.rows else []
+
+
+def _below(lp: Any, root: Any) -> float | None:
+    """(lp - root) / |lp|: the share by which the root lies below the LP (signed)."""
+    if isinstance(lp, int | float) and isinstance(root, int | float) and lp != 0:
+        return (float(lp) - float(root)) / abs(float(lp))
+    return None
+
+
+def _ratio(a: Any, b: Any) -> float | None:
+    """a / b when both are positive numbers, else None."""
+    if isinstance(a, int | float) and isinstance(b, int | float) and a > 0 and b > 0:
+        return float(a) / float(b)
+    return None
