@@ -17,7 +17,7 @@ from gqap.bench.report import write_report
 from gqap.bench.store import ResultStore
 from gqap.bench.studies import HOOKS
 from gqap.bench.studies.common import first_seed_runs, stored_reference
-from gqap.bench.studies.exact import exact_race, root_against_lp
+from gqap.bench.studies.exact import exact_race, root_vs_lp
 from gqap.bench.studies.gap_summary import gap_summary
 from gqap.bench.studies.milp import lp_bounds, time_to_proof
 from gqap.bench.studies.race import race
@@ -185,7 +185,7 @@ def test_root_vs_lp_pairs_the_bnb_root_with_the_rlt1_lp_of_the_same_instance():
             lp("y", 50.0, 2.0, 2.0), root("y", 50.5, 3.0, 3.0),
             lp("z", 40.0, 1.0, 1.0),                      # no root: no row
             root("w", 40.0, 1.0, 1.0)]                    # no LP: no row
-    (t,) = root_against_lp(rows, [])
+    (t,) = root_vs_lp(rows, [])
     got = {r[0]: dict(zip([c.header for c in t.columns], r, strict=True)) for r in t.rows}
     assert list(got) == ["x", "y"]
     x, y = got["x"], got["y"]
@@ -195,7 +195,7 @@ def test_root_vs_lp_pairs_the_bnb_root_with_the_rlt1_lp_of_the_same_instance():
     assert (x["LP wall s"], x["bnb wall s"], x["wall ratio"]) == (5.0, 2.5, 0.5)
     assert y["root below LP %"] == pytest.approx(-0.01)        # above the LP: negative
     assert y["root s / LP s"] == 1.5
-    assert root_against_lp([lp("z", 40.0, 1.0, 1.0)], []) == []
+    assert root_vs_lp([lp("z", 40.0, 1.0, 1.0)], []) == []
 
 
 # ---------------------------------------------------------------------------------------

@@ -48,7 +48,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from gqap.bench.studies.exact import exact_race, root_against_lp
+from gqap.bench.studies.exact import exact_race, root_vs_lp
 from gqap.bench.studies.frontier import frontier
 from gqap.bench.studies.gap_summary import gap_summary
 from gqap.bench.studies.milp import lp_bounds, time_to_proof
@@ -61,4 +61,4 @@ Hook = Callable[[list[dict[str, Any]], list[str]], list[Table]]
 HOOKS: dict[str, Hook] = {"gap_summary": gap_summary, "time_to_proof": time_to_proof,
                           "lp_bounds": lp_bounds, "race": race, "frontier": frontier,
                           "proofs": proofs, "bounds": bounds, "tradeoff": tradeoff,
-                          "exact_race": exact_race, "root_vs_lp": root_against_lp}
+                          "exact_race": exact_race, "root_vs_lp": root_vs_lp}

@@ -8,7 +8,8 @@ the numpy loop runs; both give valid multipliers (every bound is re-evaluated ex
 though their floating-point sums may differ in the last bits. ``primal_subproblems`` and
 ``primal_gradient`` do the same for the Volume and Adam phases' continuous relaxation
 (``volume.relaxation``): a step at the root of cordeau/20-15-75 takes about 0.2 ms
-against 6.3 ms in numpy, on 30-20-95 0.6 ms against 21 ms.
+against 3.1 ms in numpy, on 30-20-95 0.6 ms against 21 ms (the benchmark
+``test_bench_bnb_relaxation_step``).
 """
 
 from __future__ import annotations

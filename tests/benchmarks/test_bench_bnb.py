@@ -77,3 +77,28 @@ def test_bench_bnb_nodes_per_second(benchmark, ref):
     assert nodes >= 1
     benchmark.extra_info.update(nodes=nodes, nodes_per_s=nodes / result.wall_time_s,
                                 kernel=result.info["kernel"])
+
+
+@pytest.mark.parametrize("ref", ["cordeau/20-15-75", "cordeau/30-20-95"])
+@pytest.mark.parametrize("kernel", ["numba", "numpy"])
+def test_bench_bnb_relaxation_step(benchmark, ref, kernel):
+    """One step of the Volume and Adam phases: the continuous relaxation and its
+    supergradient at the root, at the multipliers of 60 ascent sweeps (kernel 'numba':
+    the compiled subproblems with the pair costs laid out once, as the phases do)."""
+    from gqap.solvers.bnb import kernels
+
+    if kernel == "numba" and not kernels.AVAILABLE:
+        pytest.skip("numba not installed")
+    inst = _read(ref)
+    nd = B.node(B.problem(inst), -np.ones(inst.n, dtype=np.int64))
+    M, nu, _, _ = A.ascent(nd, None, 60, inner=2, compiled=kernels.AVAILABLE)
+    lam = nd.Lnode.min(axis=1)
+    compiled = kernel == "numba"
+    PCh = V.kernel_pair_costs(nd, compiled)
+
+    def step() -> float:
+        return V.relaxation(nd, M, nu, lam, compiled, PCh)[0]
+
+    value = step()  # compile and warm caches outside the timing
+    assert benchmark(step) == value and np.isfinite(value)
+    benchmark.extra_info.update(value=value, kernel=kernel)
